@@ -1,0 +1,90 @@
+package ipclab
+
+import "time"
+
+// Conn is one end of a message channel between two processes.
+//
+// Message boundaries are preserved: each successful Send is delivered as
+// exactly one Recv on the other end, never split, merged or truncated, also
+// over byte-stream mechanisms (those frame each message). A zero-length
+// message is a message.
+//
+// Concurrency: one goroutine may Send while another Recvs. Concurrent Sends
+// are serialised, as are concurrent Recvs; each message still arrives whole.
+// Close and the Set*Deadline methods may be called from any goroutine at any
+// time, including while Send or Recv is blocked.
+type Conn interface {
+	// Send sends p as one message. It blocks while the channel is full, until
+	// the write deadline. A message longer than MaxMessageSize fails with a
+	// *TooLargeError and nothing is sent. Send does not retain p.
+	Send(p []byte) error
+
+	// Recv blocks until a message arrives (or the read deadline passes) and
+	// copies it into p, returning its length. If the message is longer than
+	// p, Recv returns a *ShortBufferError that gives the message's size; on
+	// every transport whose ShortBufferError has Kept set, the message stays
+	// queued and the next Recv with a large enough buffer returns it. Recv
+	// does not retain p.
+	//
+	// Messages sent before the peer went away are still delivered; after
+	// them Recv returns an error matching ErrPeerGone.
+	Recv(p []byte) (n int, err error)
+
+	// Close releases this end. Blocked Send and Recv calls return ErrClosed
+	// promptly. The end that created the kernel objects removes them. Close
+	// is idempotent and safe to call concurrently; calls after the first
+	// return nil.
+	Close() error
+
+	// SetDeadline sets both the read and write deadlines. A blocked or
+	// future call whose deadline has passed returns an error matching
+	// ErrTimeout (and os.ErrDeadlineExceeded). The zero time means no
+	// deadline. Setting a deadline affects calls already blocked.
+	SetDeadline(t time.Time) error
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+
+	// Addr is the address the other process opens to reach this channel.
+	Addr() Addr
+
+	// MaxMessageSize is the largest message Send accepts on this channel,
+	// as the kernel limits and the channel's configuration allow it now.
+	MaxMessageSize() int
+}
+
+// Addr names a channel in a form another process can parse and open.
+type Addr interface {
+	// Transport is the scheme before the colon: "pipe", "fifo", "sysvmsg", ...
+	Transport() string
+	// String is the full parseable form, e.g. "sysvmsg:key=0x4d2".
+	String() string
+}
+
+// PriorityConn is implemented by transports whose kernel object orders
+// queued messages by priority (POSIX message queues). Higher priorities are
+// received first; messages of equal priority stay in FIFO order.
+type PriorityConn interface {
+	Conn
+	SendPriority(p []byte, prio uint) error
+	RecvPriority(p []byte) (n int, prio uint, err error)
+}
+
+// PipeSizer is implemented by transports backed by kernel pipes, whose
+// buffer size (F_GETPIPE_SZ) bounds how much a writer can run ahead.
+type PipeSizer interface {
+	// PipeSize returns the capacity in bytes of the pipe this end writes to.
+	PipeSize() (int, error)
+	// SetPipeSize asks the kernel for at least n bytes (F_SETPIPE_SZ); the
+	// kernel rounds up to a power-of-two number of pages and caps it at
+	// fs.pipe-max-size for unprivileged callers.
+	SetPipeSize(n int) (int, error)
+}
+
+// PeerWatcher is implemented by transports whose kernel objects cannot tell
+// that the other process died (message queues, shared memory): once told the
+// peer's pid, the end turns the peer's exit into ErrPeerGone, for blocked and
+// later calls alike, instead of waiting for ever. Byte-stream transports
+// learn it from the kernel (EOF, EPIPE) and need no pid.
+type PeerWatcher interface {
+	WatchPeer(pid int) error
+}

@@ -1,0 +1,168 @@
+// Package ipcobj lists the IPC objects alive on this machine: System V
+// queues, semaphore sets and segments (from /proc/sysvipc), POSIX message
+// queues (from an mqueue mount) and FIFOs below a directory. The leak checks
+// of the tests and `ipclab ls` are built on it.
+package ipcobj
+
+import (
+	"bufio"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kind is the type of an IPC object.
+type Kind string
+
+const (
+	SysVMsg  Kind = "sysvmsg"
+	SysVSem  Kind = "sysvsem"
+	SysVShm  Kind = "sysvshm"
+	PosixMQ  Kind = "posixmq"
+	FIFO     Kind = "fifo"
+	DevShmFS Kind = "devshm"
+)
+
+// Object is one live IPC object.
+type Object struct {
+	Kind Kind
+	Key  int32  // SysV key (0 for IPC_PRIVATE)
+	ID   int    // SysV id
+	Name string // POSIX queue name ("/x"), FIFO or /dev/shm path
+	Mode uint32 // permission bits
+	UID  int
+}
+
+func (o Object) String() string {
+	switch o.Kind {
+	case SysVMsg, SysVSem, SysVShm:
+		return fmt.Sprintf("%s key=0x%08x id=%d mode=%#o", o.Kind, uint32(o.Key), o.ID, o.Mode)
+	}
+	return fmt.Sprintf("%s %s mode=%#o", o.Kind, o.Name, o.Mode)
+}
+
+// SysV lists the System V objects of one kind from /proc/sysvipc.
+func SysV(kind Kind) ([]Object, error) {
+	file := map[Kind]string{SysVMsg: "msg", SysVSem: "sem", SysVShm: "shm"}[kind]
+	idCol := map[Kind]string{SysVMsg: "msqid", SysVSem: "semid", SysVShm: "shmid"}[kind]
+	if file == "" {
+		return nil, fmt.Errorf("ipcobj: %s is not a System V kind", kind)
+	}
+	f, err := os.Open("/proc/sysvipc/" + file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Scan() // column names
+	cols := strings.Fields(sc.Text())
+	col := func(name string) int {
+		for i, c := range cols {
+			if c == name {
+				return i
+			}
+		}
+		return -1
+	}
+	iKey, iID, iPerms, iUID := col("key"), col(idCol), col("perms"), col("uid")
+	if iKey < 0 || iID < 0 || iPerms < 0 || iUID < 0 {
+		return nil, fmt.Errorf("ipcobj: unexpected columns in /proc/sysvipc/%s: %q", file, cols)
+	}
+	var out []Object
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < len(cols) {
+			continue
+		}
+		key, _ := strconv.ParseInt(f[iKey], 10, 64)
+		id, _ := strconv.Atoi(f[iID])
+		perms, _ := strconv.ParseUint(f[iPerms], 8, 32)
+		uid, _ := strconv.Atoi(f[iUID])
+		out = append(out, Object{Kind: kind, Key: int32(key), ID: id, Mode: uint32(perms) & 0o777, UID: uid})
+	}
+	return out, sc.Err()
+}
+
+// MqueueMount returns where an mqueue file system is mounted, or "".
+func MqueueMount() string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// id parent maj:min root mountpoint opts ... - fstype source superopts
+		left, right, ok := strings.Cut(sc.Text(), " - ")
+		if !ok {
+			continue
+		}
+		lf, rf := strings.Fields(left), strings.Fields(right)
+		if len(lf) >= 5 && len(rf) >= 1 && rf[0] == "mqueue" {
+			return lf[4]
+		}
+	}
+	return ""
+}
+
+// PosixQueues lists the POSIX message queues visible under the mqueue mount
+// dir (see MqueueMount).
+func PosixQueues(dir string) ([]Object, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Object
+	for _, e := range ents {
+		o := Object{Kind: PosixMQ, Name: "/" + e.Name()}
+		if info, err := e.Info(); err == nil {
+			o.Mode = uint32(info.Mode().Perm())
+			if st, ok := info.Sys().(*unix.Stat_t); ok {
+				o.UID = int(st.Uid)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// FIFOs lists the named pipes below root, at most depth directories down.
+func FIFOs(root string, depth int) ([]Object, error) {
+	var out []Object
+	base := strings.Count(filepath.Clean(root), string(filepath.Separator))
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // a directory vanishing under us is not our business
+		}
+		if d.IsDir() && strings.Count(path, string(filepath.Separator))-base >= depth {
+			return filepath.SkipDir
+		}
+		if d.Type()&fs.ModeNamedPipe != 0 {
+			out = append(out, Object{Kind: FIFO, Name: path})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Diff returns the objects of after that are not in before, sorted.
+func Diff(before, after []Object) []Object {
+	seen := make(map[Object]bool, len(before))
+	for _, o := range before {
+		seen[o] = true
+	}
+	var out []Object
+	for _, o := range after {
+		if !seen[o] {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}

@@ -1,0 +1,216 @@
+// Package peerproc runs the other end of a channel in a separate OS process:
+// the running binary (a test binary, or the ipclab CLI) re-executes itself
+// with a role name, and the role's function runs in the child. Channels
+// between goroutines are not IPC, so tests and the harness use this instead.
+//
+// The child learns the parent's pid from os.Getppid and the parent the
+// child's from Proc.Pid, so both can watch each other for death.
+package peerproc
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// envRole carries the role name to the child.
+const envRole = "IPCLAB_PEER_ROLE"
+
+var (
+	mu    sync.Mutex
+	roles = map[string]func(args []string) error{}
+)
+
+// Register makes fn runnable as role name in a peer process. Call it from
+// init or before Dispatch.
+func Register(name string, fn func(args []string) error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := roles[name]; dup {
+		panic("peerproc: role registered twice: " + name)
+	}
+	roles[name] = fn
+}
+
+// IsPeer reports whether this process was started as a peer.
+func IsPeer() bool { return os.Getenv(envRole) != "" }
+
+// Dispatch runs the role this process was started for, if any, and exits:
+// status 0 if the role returned nil, 1 with the error on stderr otherwise.
+// In a process not started by Start it returns at once. Call it first thing
+// in main or TestMain.
+func Dispatch() {
+	name := os.Getenv(envRole)
+	if name == "" {
+		return
+	}
+	mu.Lock()
+	fn := roles[name]
+	mu.Unlock()
+	if fn == nil {
+		fmt.Fprintf(os.Stderr, "peerproc: unknown role %q (known: %s)\n", name, known())
+		os.Exit(2)
+	}
+	var args []string
+	if len(os.Args) > 1 {
+		args = os.Args[1:]
+	}
+	if err := fn(args); err != nil {
+		fmt.Fprintf(os.Stderr, "peer %s: %v\n", name, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func known() string {
+	mu.Lock()
+	defer mu.Unlock()
+	var names []string
+	for n := range roles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// Proc is a running peer process.
+type Proc struct {
+	cmd    *exec.Cmd
+	stdout *bufio.Reader
+	pr     *os.File // our end of the child's stdout, closed by Wait and Kill
+	stderr bytes.Buffer
+	done   chan struct{}
+	err    error
+}
+
+// Options for Start.
+type Options struct {
+	// ExtraFiles become descriptors 3, 4, ... in the child.
+	ExtraFiles []*os.File
+	// Stdin, if set, is the child's standard input.
+	Stdin io.Reader
+	// Env is added to the child's environment.
+	Env []string
+}
+
+// Start runs role in a new process of the current executable with args. The
+// child is killed if this process dies first (PR_SET_PDEATHSIG), so an
+// interrupted test or run leaves no orphan behind.
+func Start(role string, args []string, opt Options) (*Proc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(append(os.Environ(), envRole+"="+role), opt.Env...)
+	cmd.ExtraFiles = opt.ExtraFiles
+	cmd.Stdin = opt.Stdin
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p := &Proc{cmd: cmd, done: make(chan struct{})}
+	cmd.Stderr = &lockedWriter{w: &p.stderr}
+	// An *os.File as Stdout is handed to the child as is; unlike StdoutPipe,
+	// Wait does not close our end, so lines printed just before exit are kept.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout = pw
+	p.pr, p.stdout = pr, bufio.NewReader(pr)
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		return nil, err
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Pid is the child's process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// ReadLine returns the next line the child printed on stdout, without the
+// newline, waiting at most timeout.
+func (p *Proc) ReadLine(timeout time.Duration) (string, error) {
+	type res struct {
+		s   string
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		s, err := p.stdout.ReadString('\n')
+		ch <- res{strings.TrimSuffix(s, "\n"), err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return r.s, fmt.Errorf("peer stdout: %w (stderr: %s)", r.err, p.Stderr())
+		}
+		return r.s, nil
+	case <-time.After(timeout):
+		return "", fmt.Errorf("peer printed no line within %v (stderr: %s)", timeout, p.Stderr())
+	}
+}
+
+// Wait waits at most timeout for the child to exit; on timeout it kills it.
+// A non-zero exit comes back as an error that includes the child's stderr.
+func (p *Proc) Wait(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		p.pr.Close()
+	case <-time.After(timeout):
+		p.Kill()
+		return fmt.Errorf("peer did not exit within %v and was killed (stderr: %s)", timeout, p.Stderr())
+	}
+	if p.err != nil {
+		return fmt.Errorf("peer: %w (stderr: %s)", p.err, p.Stderr())
+	}
+	return nil
+}
+
+// Kill sends SIGKILL to the child and waits for it to be reaped.
+func (p *Proc) Kill() {
+	p.cmd.Process.Kill()
+	<-p.done
+	p.pr.Close()
+}
+
+// Exited reports whether the child has exited and been reaped.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stderr is what the child wrote on stderr so far.
+func (p *Proc) Stderr() string {
+	lw := p.cmd.Stderr.(*lockedWriter)
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return strings.TrimSpace(p.stderr.String())
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}

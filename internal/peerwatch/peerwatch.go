@@ -1,0 +1,74 @@
+// Package peerwatch reports when another process exits, using a pidfd
+// watched by Go's poller: no thread is blocked and nothing polls.
+//
+// Kernel message queues and shared memory have no notion of a connected
+// peer, so this is how their transports turn a killed peer into ErrPeerGone
+// instead of a receive that waits forever.
+package peerwatch
+
+import (
+	"errors"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Watcher watches one process.
+type Watcher struct {
+	f    *os.File
+	once sync.Once
+}
+
+// Watch calls gone once, from its own goroutine, when process pid exits
+// (or at once if it is already gone). Stop cancels the watch.
+func Watch(pid int, gone func()) (*Watcher, error) {
+	if pid <= 0 {
+		return nil, errors.New("peerwatch: no pid")
+	}
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err == unix.ESRCH {
+		go gone()
+		return &Watcher{}, nil
+	}
+	if err != nil {
+		return nil, os.NewSyscallError("pidfd_open", err)
+	}
+	unix.CloseOnExec(fd)
+	// A non-blocking descriptor makes os.NewFile register it with the poller.
+	w := &Watcher{f: os.NewFile(uintptr(fd), "pidfd")}
+	rc, err := w.f.SyscallConn()
+	if err != nil {
+		w.f.Close()
+		return nil, err
+	}
+	go func() {
+		err := rc.Read(func(fd uintptr) bool { return exited(int(fd)) })
+		if err == nil {
+			gone()
+		}
+	}()
+	return w, nil
+}
+
+// exited reports whether the pidfd is readable, which it becomes when the
+// process exits.
+func exited(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n > 0
+}
+
+// Stop cancels the watch; gone is not called after Stop returns unless it
+// was already running. Stop is idempotent.
+func (w *Watcher) Stop() {
+	if w == nil || w.f == nil {
+		return
+	}
+	w.once.Do(func() { w.f.Close() })
+}
+
+// Alive reports whether process pid exists.
+func Alive(pid int) bool {
+	return pid > 0 && unix.Kill(pid, 0) != unix.ESRCH
+}

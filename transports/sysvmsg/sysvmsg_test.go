@@ -1,0 +1,29 @@
+package sysvmsg
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/transports/transporttest"
+)
+
+var tr = transporttest.Transport{
+	Name: Scheme,
+	Create: func() (ipclab.Conn, []*os.File, error) {
+		c, err := Create(sysipc.IPCPrivate, Options{})
+		return c, nil, err
+	},
+	Open:         func(addr string) (ipclab.Conn, error) { return Open(addr, Options{}) },
+	CreateInPeer: true,
+	BadAddrs: []string{
+		"sysvmsg:", "sysvmsg:key=zz", "sysvmsg:key=0", "sysvmsg:id=-3", "sysvmsg:key=1,id=2",
+		"sysvmsg:path=/bin/cat", "sysvmsg:path=/bin/cat,proj=0", "posixmq:/x", "sysvmsg:color=red",
+	},
+	MissingAddr: func() string { return "sysvmsg:key=0x7ffffff0" },
+}
+
+func TestMain(m *testing.M) { transporttest.Main(m, tr) }
+
+func TestConformance(t *testing.T) { transporttest.Run(t, tr) }

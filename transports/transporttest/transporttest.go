@@ -1,0 +1,66 @@
+// Package transporttest is the conformance suite every ipclab transport
+// passes, in the manner of golang.org/x/net/nettest: one set of cases, run
+// over each transport with t.Run, with the other end always in a separate
+// OS process started by internal/peerproc.
+//
+// A transport's test package wires it up in two lines:
+//
+//	func TestMain(m *testing.M)          { transporttest.Main(m, tr) }
+//	func TestConformance(t *testing.T)    { transporttest.Run(t, tr) }
+package transporttest
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/leakcheck"
+	"github.com/ipclab/ipclab/internal/peerproc"
+)
+
+// Transport describes one transport to the suite.
+type Transport struct {
+	Name string
+
+	// Create makes a new channel in this process and returns the creator's
+	// end. ChildFiles, if any, are handed to the peer process as descriptors
+	// 3, 4, ... (anonymous pipes) and closed here once it has started.
+	Create func() (conn ipclab.Conn, childFiles []*os.File, err error)
+
+	// Open opens the other end from an address; the suite calls it in the
+	// peer process.
+	Open func(addr string) (ipclab.Conn, error)
+
+	// CreateInPeer is true when the peer process can create the channel and
+	// this process open it (false for inherited anonymous pipes). The suite
+	// then also kills the creator and checks that the survivor cleans up.
+	CreateInPeer bool
+
+	// BadAddrs are malformed addresses Open must reject with *ipclab.AddrError.
+	BadAddrs []string
+	// MissingAddr returns a well-formed address naming nothing; Open must
+	// fail with an error matching fs.ErrNotExist.
+	MissingAddr func() string
+}
+
+var registered = map[string]Transport{}
+
+// Main is the TestMain of a transport's package: it runs peer roles when
+// the binary was started as a peer, and otherwise runs the tests under the
+// leak check.
+func Main(m *testing.M, trs ...Transport) {
+	for _, tr := range trs {
+		registered[tr.Name] = tr
+	}
+	peerproc.Dispatch()
+	leakcheck.Main(m)
+}
+
+func lookup(name string) (Transport, error) {
+	tr, ok := registered[name]
+	if !ok {
+		return tr, fmt.Errorf("transport %q not registered with transporttest.Main", name)
+	}
+	return tr, nil
+}
