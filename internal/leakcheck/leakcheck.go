@@ -1,12 +1,24 @@
 // Package leakcheck is the safety net of every test package that creates
 // kernel objects: its TestMain fails the run when an object the tests
-// created is still alive at the end, and removes it so the next run starts
-// clean.
+// created is still alive at the end.
+//
+// To know exactly which objects are the tests', the test binary re-executes
+// itself in a private IPC namespace (CLONE_NEWIPC, which needs root): there
+// every System V object and POSIX queue is one this binary or its peer
+// processes made, and test packages that `go test ./...` runs in parallel
+// cannot see, or be blamed for, each other's objects. The objects are real
+// kernel objects; only their name space is private. Without the privilege
+// the tests run in the shared namespace and the check compares before and
+// after, which a parallel run of other packages can confuse; then it
+// reports but removes nothing.
 package leakcheck
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 
 	"github.com/ipclab/ipclab/internal/ipcobj"
@@ -14,9 +26,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+const envPrivate = "IPCLAB_TEST_PRIVATE_IPC"
+
 // Main runs the tests and exits, with status 1 if they leaked an object.
 func Main(m *testing.M) {
-	mq, unmount := mqueueDir()
+	private := os.Getenv(envPrivate) == "1"
+	if !private {
+		if code, ok := runInPrivateNamespace(); ok {
+			os.Exit(code)
+		}
+	}
+	mq, unmount := mqueueDir(private)
 	before, err := snapshot(mq)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "leakcheck: cannot list IPC objects, so cannot check for leaks: %v\n", err)
@@ -29,19 +49,45 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "leakcheck: %v\n", err)
 		code = 1
 	}
-	leaked := ipcobj.Diff(before, after)
-	if len(leaked) > 0 {
+	if leaked := ipcobj.Diff(before, after); len(leaked) > 0 {
 		fmt.Fprintf(os.Stderr, "leakcheck: the tests left %d IPC object(s) alive:\n", len(leaked))
 		for _, o := range leaked {
 			fmt.Fprintf(os.Stderr, "  %s\n", o)
-			remove(o)
+			if private || o.Kind == ipcobj.FIFO {
+				remove(o) // ours for certain; the namespace would drop them anyway
+			}
 		}
-		if code == 0 {
-			code = 1
-		}
+		code = 1
 	}
 	unmount()
 	os.Exit(code)
+}
+
+// runInPrivateNamespace re-runs this test binary in a new IPC namespace and
+// returns its exit code; ok is false if the namespace cannot be made.
+func runInPrivateNamespace() (code int, ok bool) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, false
+	}
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), envPrivate+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWIPC, Pdeathsig: syscall.SIGKILL}
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.As(err, &ee):
+		if ee.ExitCode() < 0 { // killed by a signal
+			return 1, true
+		}
+		return ee.ExitCode(), true
+	}
+	fmt.Fprintf(os.Stderr, "leakcheck: no private IPC namespace (%v); checking the shared one, which parallel test packages can confuse\n", err)
+	os.Setenv(envPrivate, "0")
+	return 0, false
 }
 
 func snapshot(mqdir string) ([]ipcobj.Object, error) {
@@ -64,11 +110,14 @@ func snapshot(mqdir string) ([]ipcobj.Object, error) {
 	return append(all, fifos...), err
 }
 
-// mqueueDir finds an mqueue mount, or mounts a private one (the tests run as
-// root here) so POSIX queues can be listed; the returned func undoes it.
-func mqueueDir() (string, func()) {
-	if d := ipcobj.MqueueMount(); d != "" {
-		return d, func() {}
+// mqueueDir returns a directory listing this namespace's POSIX queues. In a
+// private namespace it always mounts its own: an existing mount may belong
+// to another namespace. The returned func undoes the mount.
+func mqueueDir(private bool) (string, func()) {
+	if !private {
+		if d := ipcobj.MqueueMount(); d != "" {
+			return d, func() {}
+		}
 	}
 	d, err := os.MkdirTemp("", "ipclab-mqueue-")
 	if err != nil {

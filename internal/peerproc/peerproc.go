@@ -111,6 +111,10 @@ func Start(role string, args []string, opt Options) (*Proc, error) {
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(append(os.Environ(), envRole+"="+role), opt.Env...)
+	if os.Getenv("GORACE") == "" {
+		// A -race binary otherwise sleeps a second at exit, once per peer.
+		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
 	cmd.ExtraFiles = opt.ExtraFiles
 	cmd.Stdin = opt.Stdin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

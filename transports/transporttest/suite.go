@@ -41,7 +41,8 @@ func Run(t *testing.T, tr Transport) {
 		{"CloseUnblocksRecv", testCloseUnblocksRecv},
 		{"ConcurrentClose", testConcurrentClose},
 		{"ReadDeadline", testReadDeadline},
-		{"WriteDeadlineAndCloseUnblockSend", testWriteDeadline},
+		{"WriteDeadline", testWriteDeadline},
+		{"CloseUnblocksSend", testCloseUnblocksSend},
 		{"PeerKilled", testPeerKilled},
 		{"CreatorKilled", testCreatorKilled},
 		{"BadAddresses", testBadAddresses},
@@ -386,10 +387,28 @@ func testWriteDeadline(t *testing.T, tr Transport) {
 		t.Fatalf("sending to a peer that never reads: after %d messages got %v, want a timeout", sent, err)
 	}
 	t.Logf("the channel held %d messages of %d bytes before Send blocked", sent-1, len(msg))
-	c.SetWriteDeadline(time.Time{})
+}
+
+// testCloseUnblocksSend uses a fresh channel: a deadline that expires in
+// the middle of a frame may leave a byte stream broken, by design.
+func testCloseUnblocksSend(t *testing.T, tr Transport) {
+	c, _ := idlePair(t, tr)
+	msg := make([]byte, c.MaxMessageSize())
 	res := make(chan error, 1)
-	go func() { res <- c.Send(msg) }()
-	time.Sleep(30 * time.Millisecond)
+	go func() {
+		for {
+			if err := c.Send(msg); err != nil {
+				res <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the peer never reads: the sender is blocked by now
+	select {
+	case err := <-res:
+		t.Fatalf("send to a peer that never reads failed before close: %v", err)
+	default:
+	}
 	c.Close()
 	if err := within(t, prompt, "blocked send after close", func() error { return <-res }); !errors.Is(err, ipclab.ErrClosed) {
 		t.Fatalf("blocked send after close: %v, want ErrClosed", err)
@@ -407,15 +426,17 @@ func testPeerKilled(t *testing.T, tr Transport) {
 	}
 	p.Kill()
 	start := time.Now()
-	c.SetReadDeadline(start.Add(prompt))
+	// The deadline is a backstop only: detection must beat it by far.
+	c.SetReadDeadline(start.Add(4 * prompt))
 	var err error
 	drained := 0
 	for err == nil {
 		_, err = c.Recv(buf)
 		drained++
 	}
-	if !errors.Is(err, ipclab.ErrPeerGone) {
-		t.Fatalf("recv after the peer was killed: %v after %d more messages and %v; want ErrPeerGone", err, drained-1, time.Since(start))
+	if el := time.Since(start); !errors.Is(err, ipclab.ErrPeerGone) || el > prompt {
+		t.Fatalf("recv after the peer was killed: %v after %d more messages and %v; want ErrPeerGone within %v",
+			err, drained-1, el, prompt)
 	}
 	t.Logf("peer gone reported %v after SIGKILL, after %d queued messages", time.Since(start), drained-1)
 	if err := c.Send([]byte("x")); err == nil {
@@ -458,9 +479,10 @@ func testCreatorKilled(t *testing.T, tr Transport) {
 		}
 	}
 	p.Kill()
-	c.SetReadDeadline(time.Now().Add(prompt))
-	if _, err := c.Recv(buf); !errors.Is(err, ipclab.ErrPeerGone) {
-		t.Fatalf("recv after the creator was killed: %v, want ErrPeerGone", err)
+	start := time.Now()
+	c.SetReadDeadline(start.Add(4 * prompt))
+	if _, err := c.Recv(buf); !errors.Is(err, ipclab.ErrPeerGone) || time.Since(start) > prompt {
+		t.Fatalf("recv after the creator was killed: %v after %v, want ErrPeerGone within %v", err, time.Since(start), prompt)
 	}
 	// Close must remove what the dead creator left; the leak check of
 	// TestMain fails the run if it does not.

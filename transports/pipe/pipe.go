@@ -1,0 +1,609 @@
+// Package pipe is the ipclab transport over kernel pipes: anonymous pipes
+// that a child process inherits, and named FIFOs that unrelated processes
+// open by path. Two pipes make the duplex pair.
+//
+// A pipe is a byte stream, so every message is framed: a 4-byte
+// little-endian length, then the payload. Writes of a frame up to PIPE_BUF
+// (4096 bytes) are atomic; larger frames are written by one writer at a
+// time under the Conn's send lock. The receiver reads ahead into a 64 KiB
+// buffer, so a stream of small messages costs far fewer read calls than
+// messages.
+//
+// Blocking is done by Go's poller: deadlines and Close wake blocked calls.
+// A peer that closes or dies shows as EOF (Recv returns ipclab.PeerEOF
+// after the buffered messages) or EPIPE (Send returns ErrPeerGone).
+//
+// A deadline that expires in the middle of a message larger than the pipe
+// leaves the stream between two frames' bytes; the direction is then broken
+// and later calls say so, rather than deliver garbage.
+package pipe
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/kernlimits"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// DefaultMaxMessage is the largest message unless Options say otherwise.
+	DefaultMaxMessage = 1 << 20
+	// MaxFrame is the largest MaxMessage the framing allows.
+	MaxFrame = 1 << 30
+
+	headerLen = 4
+	// helloFrame is a length no message can have: the FIFO creator sends
+	// it once connected, so the opener knows EOF from then on means gone.
+	helloFrame = 0xffffffff
+	bufSize    = 64 << 10
+)
+
+// Options configure either end.
+type Options struct {
+	// MaxMessage is the largest message; 0 means DefaultMaxMessage. Both
+	// ends should agree: a receiver discards, and reports, longer frames.
+	MaxMessage int
+	// PipeSize, if > 0, asks the kernel for this pipe capacity in bytes
+	// (F_SETPIPE_SZ) on the pipe this end writes to.
+	PipeSize int
+	// Mode is the permission of created FIFOs; 0 means 0600.
+	Mode uint32
+}
+
+func (o Options) max() (int, error) {
+	switch {
+	case o.MaxMessage == 0:
+		return DefaultMaxMessage, nil
+	case o.MaxMessage < 0 || o.MaxMessage > MaxFrame:
+		return 0, fmt.Errorf("pipe: MaxMessage %d: must be 1..%d", o.MaxMessage, MaxFrame)
+	}
+	return o.MaxMessage, nil
+}
+
+var (
+	_ ipclab.Conn      = (*Conn)(nil)
+	_ ipclab.PipeSizer = (*Conn)(nil)
+)
+
+// Conn is one end of a pipe channel.
+type Conn struct {
+	addr Addr
+	max  int
+
+	// w is set once: at creation, or for a FIFO creator when the opener
+	// arrives (then connected is closed). mu orders that with deadlines.
+	mu        sync.Mutex
+	w         *os.File
+	wdl       time.Time
+	connected chan struct{}
+	dummy     *os.File // FIFO: placeholder writer that holds off EOF until the peer is there
+	paths     []string // FIFO creator: paths to unlink once connected or closed
+
+	r *os.File
+
+	sendMu  sync.Mutex
+	wbuf    []byte
+	wbroken error
+
+	recvMu  sync.Mutex
+	rbuf    []byte
+	rs, re  int // buffered bytes are rbuf[rs:re]
+	rbroken error
+
+	closed    atomic.Bool
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
+	max, err := opt.max()
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{addr: a, max: max, r: r, w: w, connected: make(chan struct{}), closing: make(chan struct{}),
+		rbuf: make([]byte, bufSize), wbuf: make([]byte, bufSize)}
+	if w != nil {
+		close(c.connected)
+		if opt.PipeSize > 0 {
+			if _, err := c.SetPipeSize(opt.PipeSize); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c, nil
+}
+
+// Create makes two anonymous pipes and returns this process's end and the
+// two files to hand to the child as its descriptors 3 and 4 (the first
+// ExtraFiles of os/exec), matching the address "pipe:rfd=3,wfd=4". Close
+// the returned files once the child has started, or EOF never comes.
+func Create(opt Options) (*Conn, []*os.File, error) {
+	toChildR, toChildW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, opErr("create", Addr{}, err)
+	}
+	fromChildR, fromChildW, err := os.Pipe()
+	if err != nil {
+		toChildR.Close()
+		toChildW.Close()
+		return nil, nil, opErr("create", Addr{}, err)
+	}
+	a := Addr{RFD: 3, WFD: 4}
+	c, err := newConn(a, fromChildR, toChildW, opt)
+	if err != nil {
+		for _, f := range []*os.File{toChildR, toChildW, fromChildR, fromChildW} {
+			f.Close()
+		}
+		return nil, nil, opErr("create", a, err)
+	}
+	return c, []*os.File{toChildR, fromChildW}, nil
+}
+
+// CreateFIFO makes the FIFOs path.1 (creator to opener) and path.2 and
+// returns the creator's end at once. Send waits (within its deadline) for
+// an opener; Recv simply waits for data. Once the opener is connected the
+// paths are unlinked, so nothing is left behind whatever happens next.
+func CreateFIFO(path string, opt Options) (*Conn, error) {
+	a := Addr{Path: path}
+	mode := opt.Mode
+	if mode == 0 {
+		mode = 0o600
+	}
+	for i, p := range []string{a.toOpener(), a.toCreator()} {
+		if err := unix.Mkfifo(p, mode&0o777); err != nil {
+			if i == 1 {
+				os.Remove(a.toOpener())
+			}
+			if errors.Is(err, unix.EEXIST) {
+				err = fmt.Errorf("%w: %s exists (remove it, or pick another path)", err, p)
+			}
+			return nil, opErr("create", a, &os.PathError{Op: "mkfifo", Path: p, Err: err})
+		}
+	}
+	unlink := func() { os.Remove(a.toOpener()); os.Remove(a.toCreator()) }
+	r, err := openFIFO(a.toCreator(), unix.O_RDONLY)
+	if err != nil {
+		unlink()
+		return nil, opErr("create", a, err)
+	}
+	dummy, err := openFIFO(a.toCreator(), unix.O_WRONLY)
+	if err != nil {
+		r.Close()
+		unlink()
+		return nil, opErr("create", a, err)
+	}
+	c, err := newConn(a, r, nil, opt)
+	if err != nil {
+		r.Close()
+		dummy.Close()
+		unlink()
+		return nil, opErr("create", a, err)
+	}
+	c.dummy, c.paths = dummy, []string{a.toOpener(), a.toCreator()}
+	go c.accept(opt)
+	return c, nil
+}
+
+// accept waits for an opener: opening path.1 for writing without blocking
+// fails with ENXIO until somebody has it open for reading. The FIFO API
+// offers no event for that, so this polls, with back-off, only while
+// connecting; the data path never polls.
+func (c *Conn) accept(opt Options) {
+	backoff := 100 * time.Microsecond
+	for {
+		w, err := openFIFO(c.addr.toOpener(), unix.O_WRONLY)
+		if err == nil {
+			c.connect(w, opt)
+			return
+		}
+		if !errors.Is(err, unix.ENXIO) {
+			return // the path went away: Close, or somebody removed it
+		}
+		select {
+		case <-c.closing:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Millisecond)
+	}
+}
+
+func (c *Conn) connect(w *os.File, opt Options) {
+	var hello [headerLen]byte
+	binary.LittleEndian.PutUint32(hello[:], helloFrame)
+	w.Write(hello[:]) // 4 bytes into an empty pipe: cannot block
+	if opt.PipeSize > 0 {
+		setPipeSize(w, opt.PipeSize)
+	}
+	c.mu.Lock()
+	if c.closed.Load() {
+		c.mu.Unlock()
+		w.Close()
+		return
+	}
+	c.w = w
+	w.SetWriteDeadline(c.wdl)
+	// The opener opened path.2 before path.1, so it writes there now and
+	// EOF on path.2 will mean it is gone: drop our placeholder writer.
+	c.dummy.Close()
+	c.dummy = nil
+	for _, p := range c.paths {
+		os.Remove(p)
+	}
+	c.paths = nil
+	close(c.connected)
+	c.mu.Unlock()
+}
+
+// openFIFO opens path without blocking, checks that it is a FIFO, and
+// returns a file Go's poller watches.
+func openFIFO(path string, mode int) (*os.File, error) {
+	fd, err := unix.Open(path, mode|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENXIO) {
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		unix.Close(fd)
+		if err == nil {
+			err = fmt.Errorf("%s exists but is not a FIFO", path)
+		}
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// Open opens the other end from its address: "pipe:rfd=3,wfd=4" in a
+// child that inherited the descriptors, or "fifo:PATH".
+func Open(addr string, opt Options) (*Conn, error) {
+	a, err := ParseAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	if a.Path == "" {
+		r, w := inherited(a.RFD), inherited(a.WFD)
+		if r == nil || w == nil {
+			return nil, opErr("open", a, fmt.Errorf("descriptors %d and %d must be open pipes", a.RFD, a.WFD))
+		}
+		c, err := newConn(a, r, w, opt)
+		if err != nil {
+			return nil, opErr("open", a, err)
+		}
+		return c, nil
+	}
+	// path.2 first: the creator's reader is there, so this cannot fail with
+	// ENXIO unless the creator is gone, and it must exist before the
+	// creator sees us on path.1 and drops its placeholder on path.2.
+	w, err := openFIFO(a.toCreator(), unix.O_WRONLY)
+	if err != nil {
+		if errors.Is(err, unix.ENXIO) {
+			err = fmt.Errorf("%w: nobody has the FIFO open for reading; its creator is gone", err)
+		}
+		return nil, opErr("open", a, err)
+	}
+	r, err := openFIFO(a.toOpener(), unix.O_RDONLY)
+	if err != nil {
+		w.Close()
+		return nil, opErr("open", a, err)
+	}
+	// Until the creator's hello arrives, nobody writes path.1 and a read
+	// would see EOF: hold a placeholder writer until then.
+	dummy, err := openFIFO(a.toOpener(), unix.O_WRONLY)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, opErr("open", a, err)
+	}
+	c, err := newConn(a, r, w, opt)
+	if err != nil {
+		w.Close()
+		r.Close()
+		dummy.Close()
+		return nil, opErr("open", a, err)
+	}
+	c.dummy = dummy
+	return c, nil
+}
+
+// inherited returns descriptor fd as a pollable file if it is a pipe.
+func inherited(fd int) *os.File {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return nil
+	}
+	unix.SetNonblock(fd, true)
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), fmt.Sprintf("pipe-fd%d", fd))
+}
+
+func (c *Conn) Addr() ipclab.Addr { return c.addr }
+
+// MaxMessageSize is Options.MaxMessage: the framing's limit, not the
+// kernel's (a pipe carries any length).
+func (c *Conn) MaxMessageSize() int { return c.max }
+
+func (c *Conn) tooLarge(n int) error {
+	return &ipclab.TooLargeError{Size: n, Limit: c.max, Name: "pipe Options.MaxMessage",
+		Raise: fmt.Sprintf("create both ends with a larger pipe.Options.MaxMessage, up to %d", MaxFrame)}
+}
+
+// Send writes one frame.
+func (c *Conn) Send(p []byte) error {
+	if len(p) > c.max {
+		return opErr("send", c.addr, c.tooLarge(len(p)))
+	}
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.closed.Load() {
+		return opErr("send", c.addr, ipclab.ErrClosed)
+	}
+	if c.wbroken != nil {
+		return opErr("send", c.addr, c.wbroken)
+	}
+	w, err := c.writer()
+	if err != nil {
+		return opErr("send", c.addr, err)
+	}
+	var n, total int
+	if headerLen+len(p) <= len(c.wbuf) {
+		// One write: atomic up to PIPE_BUF, one system call always.
+		binary.LittleEndian.PutUint32(c.wbuf, uint32(len(p)))
+		copy(c.wbuf[headerLen:], p)
+		total = headerLen + len(p)
+		n, err = w.Write(c.wbuf[:total])
+	} else {
+		var hdr [headerLen]byte
+		binary.LittleEndian.PutUint32(hdr[:], uint32(len(p)))
+		total = headerLen + len(p)
+		if n, err = w.Write(hdr[:]); err == nil {
+			var m int
+			m, err = w.Write(p)
+			n += m
+		}
+	}
+	if err != nil {
+		if n > 0 && n < total {
+			c.wbroken = fmt.Errorf("pipe: the stream is broken: a write stopped after %d of %d bytes of a frame (%v)", n, total, err)
+		}
+		return opErr("send", c.addr, c.mapErr(err))
+	}
+	return nil
+}
+
+// writer returns the write side, waiting for a FIFO opener if need be.
+func (c *Conn) writer() (*os.File, error) {
+	select {
+	case <-c.connected:
+		return c.w, nil
+	default:
+	}
+	c.mu.Lock()
+	dl := c.wdl
+	c.mu.Unlock()
+	var timeout <-chan time.Time
+	if !dl.IsZero() {
+		t := time.NewTimer(time.Until(dl))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-c.connected:
+		return c.w, nil
+	case <-c.closing:
+		return nil, ipclab.ErrClosed
+	case <-timeout:
+		return nil, fmt.Errorf("%w: no process opened the FIFO", ipclab.ErrTimeout)
+	}
+}
+
+// Recv reads one frame.
+func (c *Conn) Recv(p []byte) (int, error) {
+	c.recvMu.Lock()
+	defer c.recvMu.Unlock()
+	if c.closed.Load() {
+		return 0, opErr("recv", c.addr, ipclab.ErrClosed)
+	}
+	if c.rbroken != nil {
+		return 0, opErr("recv", c.addr, c.rbroken)
+	}
+	n, err := c.recv(p)
+	if err != nil {
+		return 0, opErr("recv", c.addr, c.mapErr(err))
+	}
+	return n, nil
+}
+
+func (c *Conn) recv(p []byte) (int, error) {
+	for {
+		if err := c.fill(headerLen); err != nil {
+			return 0, err
+		}
+		size := binary.LittleEndian.Uint32(c.rbuf[c.rs:])
+		if size == helloFrame {
+			c.rs += headerLen
+			c.mu.Lock()
+			if c.dummy != nil {
+				c.dummy.Close()
+				c.dummy = nil
+			}
+			c.mu.Unlock()
+			continue
+		}
+		n := int(size)
+		if n > c.max {
+			c.rs += headerLen
+			if err := c.discard(n); err != nil {
+				return 0, err
+			}
+			return 0, fmt.Errorf("%w (the message was discarded)", c.tooLarge(n))
+		}
+		if n > len(p) {
+			// Leave the header in the buffer: the next Recv gets the message.
+			return 0, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true}
+		}
+		c.rs += headerLen
+		k := copy(p[:n], c.rbuf[c.rs:c.re])
+		c.rs += k
+		if k < n {
+			if _, err := io.ReadFull(c.r, p[k:n]); err != nil {
+				c.rbroken = fmt.Errorf("pipe: the stream is broken: a read stopped inside a %d-byte message (%v)", n, err)
+				return 0, err
+			}
+		}
+		return n, nil
+	}
+}
+
+// fill reads until at least n bytes are buffered.
+func (c *Conn) fill(n int) error {
+	for c.re-c.rs < n {
+		if c.rs > 0 {
+			c.re = copy(c.rbuf, c.rbuf[c.rs:c.re])
+			c.rs = 0
+		}
+		m, err := c.r.Read(c.rbuf[c.re:])
+		c.re += m
+		if err == io.EOF && c.re-c.rs > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// discard skips the n-byte payload of a frame too large to deliver.
+func (c *Conn) discard(n int) error {
+	k := min(n, c.re-c.rs)
+	c.rs += k
+	if _, err := io.CopyN(io.Discard, c.r, int64(n-k)); err != nil {
+		c.rbroken = fmt.Errorf("pipe: the stream is broken while discarding a %d-byte frame (%v)", n, err)
+		return err
+	}
+	return nil
+}
+
+func (c *Conn) mapErr(err error) error {
+	switch {
+	case c.closed.Load() || errors.Is(err, os.ErrClosed):
+		return ipclab.ErrClosed
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return ipclab.ErrTimeout
+	case err == io.EOF:
+		return ipclab.PeerEOF
+	case err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("%w: it closed in the middle of a frame (%w)", ipclab.ErrPeerGone, err)
+	case errors.Is(err, syscall.EPIPE):
+		return fmt.Errorf("%w: %w", ipclab.ErrPeerGone, err)
+	}
+	return err
+}
+
+// Close closes both pipes; a FIFO creator also unlinks the paths if no
+// opener had come.
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		close(c.closing)
+		c.mu.Lock()
+		if c.w != nil {
+			c.w.Close()
+		}
+		if c.dummy != nil {
+			c.dummy.Close()
+		}
+		for _, p := range c.paths {
+			os.Remove(p)
+		}
+		c.paths = nil
+		c.mu.Unlock()
+		c.r.Close()
+	})
+	return nil
+}
+
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.r.SetReadDeadline(t) }
+
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wdl = t
+	if c.w != nil {
+		return c.w.SetWriteDeadline(t)
+	}
+	return nil
+}
+
+// PipeSize returns the capacity of the pipe this end writes to.
+func (c *Conn) PipeSize() (int, error) {
+	w, err := c.connectedWriter()
+	if err != nil {
+		return 0, err
+	}
+	var size int
+	rc, err := w.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	cerr := rc.Control(func(fd uintptr) { size, err = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0) })
+	return size, errors.Join(cerr, err)
+}
+
+// SetPipeSize asks for an n-byte pipe and returns what the kernel granted.
+func (c *Conn) SetPipeSize(n int) (int, error) {
+	w, err := c.connectedWriter()
+	if err != nil {
+		return 0, err
+	}
+	return setPipeSize(w, n)
+}
+
+func (c *Conn) connectedWriter() (*os.File, error) {
+	select {
+	case <-c.connected:
+		return c.w, nil
+	default:
+		return nil, errors.New("pipe: no opener has connected to the FIFO yet")
+	}
+}
+
+func setPipeSize(w *os.File, n int) (int, error) {
+	rc, err := w.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var got int
+	cerr := rc.Control(func(fd uintptr) { got, err = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, n) })
+	if err == nil {
+		err = cerr
+	}
+	if errors.Is(err, unix.EPERM) {
+		max, _ := kernlimits.Int("fs.pipe-max-size")
+		return 0, &ipclab.LimitError{What: fmt.Sprintf("pipe size %d", n), Name: "fs.pipe-max-size", Limit: max,
+			Raise: kernlimits.Raise("fs.pipe-max-size")}
+	}
+	return got, err
+}
+
+func opErr(op string, a Addr, err error) error {
+	t := a.Transport()
+	return &ipclab.OpError{Op: op, Transport: t, Addr: a.String(), Err: err}
+}

@@ -1,0 +1,430 @@
+// Package posixmq is the ipclab transport over a pair of POSIX message
+// queues (mq_open, mq_timedsend, mq_timedreceive, mq_unlink).
+//
+// A channel named /base is two queues: /base.1 carries messages from the
+// creator to the opener, /base.2 from the opener to the creator. Messages
+// are the raw payload, so a C program that mq_receive()s /base.1 and
+// mq_send()s to /base.2 plays the opener. Priorities are exposed through
+// ipclab.PriorityConn.
+//
+// On Linux a message queue descriptor is a file descriptor that epoll
+// understands, so blocking is done by Go's poller: deadlines and Close wake
+// a blocked call without extra threads or signals.
+//
+// Limits (read at run time): a queue holds at most fs.mqueue.msg_max
+// messages of at most fs.mqueue.msgsize_max bytes (without
+// CAP_SYS_RESOURCE), the queues of one user hold at most RLIMIT_MSGQUEUE
+// bytes (ulimit -q), and the system at most fs.mqueue.queues_max queues.
+package posixmq
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/kernlimits"
+	"github.com/ipclab/ipclab/internal/peerwatch"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"golang.org/x/sys/unix"
+)
+
+// Scheme is the address prefix of this transport.
+const Scheme = "posixmq"
+
+// Addr names a channel by the base name of its two queues.
+type Addr struct{ Name string }
+
+func (a Addr) Transport() string { return Scheme }
+func (a Addr) String() string    { return Scheme + ":" + a.Name }
+
+// Queue names of the two directions.
+func (a Addr) toOpener() string  { return a.Name + ".1" }
+func (a Addr) toCreator() string { return a.Name + ".2" }
+
+// ParseAddr parses "posixmq:/name".
+func ParseAddr(s string) (Addr, error) {
+	name, ok := strings.CutPrefix(s, Scheme+":")
+	if !ok {
+		return Addr{}, &ipclab.AddrError{Addr: s, Reason: "want " + Scheme + ":/name"}
+	}
+	if err := checkName(name); err != nil {
+		return Addr{}, &ipclab.AddrError{Addr: s, Reason: err.Error()}
+	}
+	return Addr{Name: name}, nil
+}
+
+func checkName(name string) error {
+	switch {
+	case !strings.HasPrefix(name, "/") || len(name) < 2:
+		return errors.New("a queue name starts with / and has at least one more character")
+	case strings.Contains(name[1:], "/"):
+		return errors.New("a queue name has no / after the first")
+	case len(name)+2 > 255:
+		return errors.New("a queue name is at most 253 bytes (NAME_MAX less the .1/.2 suffix)")
+	}
+	return nil
+}
+
+var nameSeq atomic.Uint64
+
+// NewName returns a base name no other channel of this machine uses now.
+func NewName() string {
+	return fmt.Sprintf("/ipclab-%d-%d", os.Getpid(), nameSeq.Add(1))
+}
+
+// Options configure the creator's end.
+type Options struct {
+	// Depth is how many messages each queue holds; 0 takes
+	// fs.mqueue.msg_default.
+	Depth int
+	// MsgSize is the largest message; 0 takes fs.mqueue.msgsize_default.
+	MsgSize int
+	// Mode is the permission of the queues; 0 means 0600.
+	Mode uint32
+	// Reuse opens existing queues of the same name instead of failing.
+	Reuse bool
+}
+
+var (
+	_ ipclab.PriorityConn = (*Conn)(nil)
+	_ ipclab.PeerWatcher  = (*Conn)(nil)
+)
+
+// Conn is one end of a POSIX message-queue channel.
+type Conn struct {
+	addr    Addr
+	creator bool
+	tx, rx  *os.File
+	txc     syscall.RawConn
+	rxc     syscall.RawConn
+	txMax   int // mq_msgsize of the queue we send to
+	rxSize  int // mq_msgsize of the queue we receive from
+
+	recvMu      sync.Mutex
+	rbuf        []byte
+	pendingLen  int // >= 0: a message kept in rbuf
+	pendingPrio uint
+
+	closed    atomic.Bool
+	peerGone  atomic.Bool
+	watchMu   sync.Mutex
+	watch     *peerwatch.Watcher
+	closeOnce sync.Once
+}
+
+// Create makes the two queues of a channel named name ("/base").
+func Create(name string, opt Options) (*Conn, error) {
+	a := Addr{Name: name}
+	if err := checkName(name); err != nil {
+		return nil, opErr("create", a, &ipclab.AddrError{Addr: a.String(), Reason: err.Error()})
+	}
+	attr, err := attrFor(opt)
+	if err != nil {
+		return nil, opErr("create", a, err)
+	}
+	mode := opt.Mode
+	if mode == 0 {
+		mode = 0o600
+	}
+	flags := unix.O_CREAT | unix.O_NONBLOCK | unix.O_CLOEXEC
+	if !opt.Reuse {
+		flags |= unix.O_EXCL
+	}
+	tx, err := sysipc.MqOpen(a.toOpener(), flags|unix.O_WRONLY, mode, attr)
+	if err != nil {
+		return nil, opErr("create", a, explainOpen(a.toOpener(), err, attr))
+	}
+	rx, err := sysipc.MqOpen(a.toCreator(), flags|unix.O_RDONLY, mode, attr)
+	if err != nil {
+		unix.Close(tx)
+		sysipc.MqUnlink(a.toOpener())
+		return nil, opErr("create", a, explainOpen(a.toCreator(), err, attr))
+	}
+	c, err := newConn(a, true, tx, rx)
+	if err != nil {
+		sysipc.MqUnlink(a.toOpener())
+		sysipc.MqUnlink(a.toCreator())
+	}
+	return c, err
+}
+
+// Open opens the other end of a channel from its address.
+func Open(addr string) (*Conn, error) {
+	a, err := ParseAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	flags := unix.O_NONBLOCK | unix.O_CLOEXEC
+	rx, err := sysipc.MqOpen(a.toOpener(), flags|unix.O_RDONLY, 0, nil)
+	if err != nil {
+		return nil, opErr("open", a, explainOpen(a.toOpener(), err, nil))
+	}
+	tx, err := sysipc.MqOpen(a.toCreator(), flags|unix.O_WRONLY, 0, nil)
+	if err != nil {
+		unix.Close(rx)
+		return nil, opErr("open", a, explainOpen(a.toCreator(), err, nil))
+	}
+	return newConn(a, false, tx, rx)
+}
+
+// attrFor checks the requested depth and size against the kernel's limits
+// and names the limit that is in the way.
+func attrFor(opt Options) (*sysipc.MqAttr, error) {
+	lim := func(name string) int { v, _ := kernlimits.Int(name); return v }
+	depth, size := opt.Depth, opt.MsgSize
+	if depth == 0 {
+		depth = lim("fs.mqueue.msg_default")
+	}
+	if size == 0 {
+		size = lim("fs.mqueue.msgsize_default")
+	}
+	if depth < 1 || size < 1 {
+		return nil, fmt.Errorf("posixmq: depth %d and message size %d must be positive", depth, size)
+	}
+	if max := lim("fs.mqueue.msg_max"); depth > max {
+		return nil, &ipclab.LimitError{What: fmt.Sprintf("queue depth %d", depth), Name: "fs.mqueue.msg_max",
+			Limit: max, Raise: kernlimits.Raise("fs.mqueue.msg_max")}
+	}
+	if max := lim("fs.mqueue.msgsize_max"); size > max {
+		return nil, &ipclab.LimitError{What: fmt.Sprintf("message size %d", size), Name: "fs.mqueue.msgsize_max",
+			Limit: max, Raise: kernlimits.Raise("fs.mqueue.msgsize_max")}
+	}
+	return &sysipc.MqAttr{Maxmsg: int64(depth), Msgsize: int64(size)}, nil
+}
+
+// explainOpen adds to mq_open's errno the limit or situation behind it.
+func explainOpen(name string, err error, attr *sysipc.MqAttr) error {
+	switch {
+	case errors.Is(err, unix.EEXIST):
+		return fmt.Errorf("%w: queue %s exists (remove it with ipclab clean, or pick another name)", err, name)
+	case errors.Is(err, unix.ENOENT):
+		return fmt.Errorf("%w: no POSIX message queue %s", err, name)
+	case errors.Is(err, unix.EMFILE) && attr != nil:
+		return fmt.Errorf("%w: the user's POSIX queues would exceed RLIMIT_MSGQUEUE (%d messages of %d bytes per queue; raise with ulimit -q)",
+			err, attr.Maxmsg, attr.Msgsize)
+	case errors.Is(err, unix.ENOSPC):
+		return fmt.Errorf("%w: fs.mqueue.queues_max queues exist already (%s)", err, kernlimits.Raise("fs.mqueue.queues_max"))
+	}
+	return err
+}
+
+func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
+	txAttr, err := sysipc.MqGetsetattr(tx, nil)
+	if err == nil {
+		var rxAttr sysipc.MqAttr
+		if rxAttr, err = sysipc.MqGetsetattr(rx, nil); err == nil {
+			c := &Conn{addr: a, creator: creator, txMax: int(txAttr.Msgsize), rxSize: int(rxAttr.Msgsize), pendingLen: -1}
+			// Non-blocking descriptors make os.NewFile hand them to the poller.
+			c.tx = os.NewFile(uintptr(tx), a.Name+".tx")
+			c.rx = os.NewFile(uintptr(rx), a.Name+".rx")
+			if c.txc, err = c.tx.SyscallConn(); err == nil {
+				if c.rxc, err = c.rx.SyscallConn(); err == nil {
+					c.rbuf = make([]byte, c.rxSize)
+					return c, nil
+				}
+			}
+			c.tx.Close()
+			c.rx.Close()
+			return nil, opErr("open", a, err)
+		}
+	}
+	unix.Close(tx)
+	unix.Close(rx)
+	return nil, opErr("open", a, err)
+}
+
+// WatchPeer makes the death of process pid end this channel (see
+// ipclab.PeerWatcher); an opener whose creator died unlinks the queues on
+// Close, since nobody else will.
+func (c *Conn) WatchPeer(pid int) error {
+	w, err := peerwatch.Watch(pid, c.peerDied)
+	if err != nil {
+		return opErr("watch", c.addr, err)
+	}
+	c.watchMu.Lock()
+	old := c.watch
+	c.watch = w
+	c.watchMu.Unlock()
+	old.Stop()
+	return nil
+}
+
+// gonePast is the poller deadline of a channel whose peer died: it wakes
+// calls blocked in the poller and keeps later ones from blocking.
+var gonePast = time.Unix(1, 0)
+
+func (c *Conn) peerDied() {
+	c.peerGone.Store(true) // before the deadlines: see SetReadDeadline
+	c.rx.SetReadDeadline(gonePast)
+	c.tx.SetWriteDeadline(gonePast)
+}
+
+func (c *Conn) Addr() ipclab.Addr { return c.addr }
+
+// MaxMessageSize is mq_msgsize of the queue this end sends to.
+func (c *Conn) MaxMessageSize() int { return c.txMax }
+
+// Send sends p with priority 0.
+func (c *Conn) Send(p []byte) error { return c.SendPriority(p, 0) }
+
+// SendPriority sends p with priority prio (0 .. MQ_PRIO_MAX-1 = 32767).
+func (c *Conn) SendPriority(p []byte, prio uint) error {
+	if len(p) > c.txMax {
+		return opErr("send", c.addr, &ipclab.TooLargeError{Size: len(p), Limit: c.txMax,
+			Name: "mq_msgsize of " + c.addr.Name,
+			Raise: "create the channel with a larger Options.MsgSize, up to fs.mqueue.msgsize_max; " +
+				kernlimits.Raise("fs.mqueue.msgsize_max")})
+	}
+	if c.closed.Load() {
+		return opErr("send", c.addr, ipclab.ErrClosed)
+	}
+	if c.peerGone.Load() {
+		return opErr("send", c.addr, ipclab.ErrPeerGone)
+	}
+	var serr error
+	err := c.txc.Write(func(fd uintptr) bool {
+		serr = sysipc.MqTimedsend(int(fd), p, prio, nil)
+		return serr != unix.EAGAIN
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return opErr("send", c.addr, c.mapErr(err))
+	}
+	return nil
+}
+
+// Recv receives the oldest message of the highest priority.
+func (c *Conn) Recv(p []byte) (int, error) {
+	n, _, err := c.RecvPriority(p)
+	return n, err
+}
+
+// RecvPriority is Recv that also returns the message's priority.
+func (c *Conn) RecvPriority(p []byte) (int, uint, error) {
+	c.recvMu.Lock()
+	defer c.recvMu.Unlock()
+	if c.closed.Load() {
+		return 0, 0, opErr("recv", c.addr, ipclab.ErrClosed)
+	}
+	if c.pendingLen >= 0 {
+		return c.deliver(p, c.pendingLen, c.pendingPrio)
+	}
+	// mq_receive wants a buffer of at least mq_msgsize, whatever the
+	// message's length: use p when it is that large, else our own.
+	dst := c.rbuf
+	if len(p) >= c.rxSize {
+		dst = p
+	}
+	var n int
+	var prio uint
+	var rerr error
+	recv := func(fd uintptr) bool {
+		n, prio, rerr = sysipc.MqTimedreceive(int(fd), dst, nil)
+		return rerr != unix.EAGAIN
+	}
+	// drain delivers what a dead peer sent before it went, without the
+	// poller, whose deadline peerDied moved to the past.
+	drain := func() error {
+		if err := c.rxc.Control(func(fd uintptr) { recv(fd) }); err != nil {
+			return err
+		}
+		if rerr == unix.EAGAIN {
+			return ipclab.ErrPeerGone
+		}
+		return rerr
+	}
+	var err error
+	if c.peerGone.Load() {
+		err = drain()
+	} else if err = c.rxc.Read(recv); err == nil {
+		err = rerr
+	} else if c.peerGone.Load() && !c.closed.Load() {
+		err = drain()
+	}
+	if err != nil {
+		return 0, 0, opErr("recv", c.addr, c.mapErr(err))
+	}
+	if len(p) >= c.rxSize {
+		return n, prio, nil
+	}
+	return c.deliver(p, n, prio)
+}
+
+// deliver copies the message in rbuf to p, or keeps it if p is too short.
+func (c *Conn) deliver(p []byte, n int, prio uint) (int, uint, error) {
+	if n > len(p) {
+		c.pendingLen, c.pendingPrio = n, prio
+		return 0, 0, opErr("recv", c.addr, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true})
+	}
+	c.pendingLen = -1
+	return copy(p, c.rbuf[:n]), prio, nil
+}
+
+func (c *Conn) mapErr(err error) error {
+	switch {
+	case c.closed.Load() || errors.Is(err, os.ErrClosed):
+		return ipclab.ErrClosed
+	case c.peerGone.Load():
+		return ipclab.ErrPeerGone
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return ipclab.ErrTimeout
+	}
+	return err
+}
+
+// Close wakes blocked calls, closes the descriptors and, on the creator's
+// end (or an opener whose creator died), unlinks the queues.
+func (c *Conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		c.watchMu.Lock()
+		c.watch.Stop()
+		c.watchMu.Unlock()
+		c.rx.Close()
+		c.tx.Close()
+		if c.creator || c.peerGone.Load() {
+			for _, n := range []string{c.addr.toOpener(), c.addr.toCreator()} {
+				if e := sysipc.MqUnlink(n); e != nil && !errors.Is(e, unix.ENOENT) && err == nil {
+					err = opErr("close", c.addr, e)
+				}
+			}
+		}
+	})
+	return err
+}
+
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline and SetWriteDeadline set the poller's deadlines, unless
+// the peer died: then the past deadline that wakes everything stays.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	err := c.rx.SetReadDeadline(t)
+	if c.peerGone.Load() {
+		c.rx.SetReadDeadline(gonePast)
+	}
+	return err
+}
+
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	err := c.tx.SetWriteDeadline(t)
+	if c.peerGone.Load() {
+		c.tx.SetWriteDeadline(gonePast)
+	}
+	return err
+}
+
+func opErr(op string, a Addr, err error) error {
+	return &ipclab.OpError{Op: op, Transport: Scheme, Addr: a.String(), Err: err}
+}

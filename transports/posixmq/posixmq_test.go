@@ -1,0 +1,25 @@
+package posixmq
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/transports/transporttest"
+)
+
+var tr = transporttest.Transport{
+	Name: Scheme,
+	Create: func() (ipclab.Conn, []*os.File, error) {
+		c, err := Create(NewName(), Options{})
+		return c, nil, err
+	},
+	Open:         func(addr string) (ipclab.Conn, error) { return Open(addr) },
+	CreateInPeer: true,
+	BadAddrs:     []string{"posixmq:", "posixmq:/", "posixmq:noslash", "posixmq:/a/b", "sysvmsg:key=1", "posixmq:/" + string(make([]byte, 300))},
+	MissingAddr:  func() string { return "posixmq:/ipclab-missing-queue" },
+}
+
+func TestMain(m *testing.M) { transporttest.Main(m, tr) }
+
+func TestConformance(t *testing.T) { transporttest.Run(t, tr) }
