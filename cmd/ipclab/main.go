@@ -1,0 +1,73 @@
+// Command ipclab measures and exercises Linux IPC mechanisms.
+//
+//	ipclab bench            round trips over every transport between two processes
+//	ipclab recv ADDR        create the channel at ADDR and print what arrives
+//	ipclab send ADDR        open the channel at ADDR and send stdin, line by line
+//	ipclab limits           print the kernel IPC limits in force
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/ipclab/ipclab/internal/peerproc"
+)
+
+const usage = `ipclab: a message-passing layer and measurement lab for Linux IPC
+
+usage: ipclab COMMAND [flags]
+
+commands:
+  bench         ping-pong over every transport between two processes
+  recv ADDR     create the channel at ADDR and print each message received
+  send ADDR     open the channel at ADDR and send each line of stdin
+  limits        print the kernel IPC limits in force
+
+addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=N,
+           sysvmsg:id=ID (open only), posixmq:/NAME
+
+Run 'ipclab COMMAND -h' for a command's flags.
+`
+
+func main() {
+	peerproc.Dispatch() // this process may be a bench peer
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmds := map[string]func([]string) error{
+		"bench":  runBench,
+		"recv":   runRecv,
+		"send":   runSend,
+		"limits": runLimits,
+	}
+	name := os.Args[1]
+	if name == "-h" || name == "--help" || name == "help" {
+		fmt.Print(usage)
+		return
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "ipclab: unknown command %q\n\n%s", name, usage)
+		os.Exit(2)
+	}
+	if err := cmd(os.Args[2:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "ipclab %s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+// newFlags makes a flag set that reports errors instead of exiting.
+func newFlags(name, args, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: ipclab %s %s\n\n%s\n", name, args, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}

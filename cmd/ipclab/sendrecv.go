@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/kernlimits"
+	"github.com/ipclab/ipclab/transports"
+)
+
+// runRecv creates the channel (the reader owns it, as in the course's
+// exercise) and prints each message on a line until the sender closes or
+// Ctrl-C, which removes the channel.
+func runRecv(args []string) error {
+	fs := newFlags("recv", "ADDR", "Create the channel at ADDR and print each message received.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("want one address")
+	}
+	c, _, err := transports.Create(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); c.Close() }()
+	fmt.Fprintf(os.Stderr, "ipclab recv: waiting on %s (open it with: ipclab send %s)\n", c.Addr(), c.Addr())
+	buf := make([]byte, c.MaxMessageSize())
+	for {
+		n, err := c.Recv(buf)
+		switch {
+		case errors.Is(err, ipclab.ErrClosed):
+			return nil
+		case errors.Is(err, ipclab.ErrPeerGone):
+			return nil
+		case err != nil:
+			return err
+		}
+		fmt.Printf("%s\n", buf[:n])
+	}
+}
+
+// runSend opens the channel and sends each line of stdin as one message.
+func runSend(args []string) error {
+	fs := newFlags("send", "ADDR", "Open the channel at ADDR and send each line of stdin as one message.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("want one address")
+	}
+	c, err := transports.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 64<<10), c.MaxMessageSize()+1)
+	for sc.Scan() {
+		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if err := c.Send(sc.Bytes()); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+func runLimits(args []string) error {
+	fs := newFlags("limits", "", "Print the kernel IPC limits in force.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	all := kernlimits.All()
+	for _, n := range kernlimits.Names {
+		fmt.Printf("%-28s %s\n", n, all[n])
+	}
+	return nil
+}
