@@ -81,12 +81,15 @@ type Conn struct {
 
 	// w is set once: at creation, or for a FIFO creator when the opener
 	// arrives (then connected is closed). mu orders that with deadlines.
-	mu        sync.Mutex
-	w         *os.File
-	wdl       time.Time
-	connected chan struct{}
-	dummy     *os.File // FIFO: placeholder writer that holds off EOF until the peer is there
-	paths     []string // FIFO creator: paths to unlink once connected or closed
+	mu         sync.Mutex
+	w          *os.File
+	wdl        time.Time
+	connected  chan struct{}
+	openerGone bool     // FIFO creator: the opener died before we could connect
+	dummy      *os.File // FIFO: placeholder writer that holds off EOF until the peer is there
+	paths      []string // FIFO creator: paths to unlink once the opener is in, or on Close
+	fifoOwner  bool     // FIFO creator
+	opt        Options
 
 	r *os.File
 
@@ -100,6 +103,7 @@ type Conn struct {
 	rbroken error
 
 	closed    atomic.Bool
+	peerGone  atomic.Bool // EOF or EPIPE seen
 	closing   chan struct{}
 	closeOnce sync.Once
 }
@@ -109,7 +113,7 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{addr: a, max: max, r: r, w: w, connected: make(chan struct{}), closing: make(chan struct{}),
+	c := &Conn{addr: a, max: max, r: r, w: w, opt: opt, connected: make(chan struct{}), closing: make(chan struct{}),
 		rbuf: make([]byte, bufSize), wbuf: make([]byte, bufSize)}
 	if w != nil {
 		close(c.connected)
@@ -188,15 +192,16 @@ func CreateFIFO(path string, opt Options) (*Conn, error) {
 		unlink()
 		return nil, opErr("create", a, err)
 	}
-	c.dummy, c.paths = dummy, []string{a.toOpener(), a.toCreator()}
+	c.dummy, c.paths, c.fifoOwner, c.opt = dummy, []string{a.toOpener(), a.toCreator()}, true, opt
 	go c.accept(opt)
 	return c, nil
 }
 
-// accept waits for an opener: opening path.1 for writing without blocking
-// fails with ENXIO until somebody has it open for reading. The FIFO API
-// offers no event for that, so this polls, with back-off, only while
-// connecting; the data path never polls.
+// accept waits for an opener so that Send can start before the first
+// Recv: opening path.1 for writing without blocking fails with ENXIO until
+// somebody has it open for reading, and the FIFO API offers no event for
+// that, so this polls, with back-off, only while connecting; the data path
+// never polls. A Recv that reads the opener's hello connects too.
 func (c *Conn) accept(opt Options) {
 	backoff := 100 * time.Microsecond
 	for {
@@ -217,31 +222,55 @@ func (c *Conn) accept(opt Options) {
 	}
 }
 
+// connect installs the write side once (the poll in accept and the
+// opener's hello in recv may both get there) and greets the opener.
 func (c *Conn) connect(w *os.File, opt Options) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() || c.w != nil || c.openerGone {
+		w.Close()
+		return
+	}
 	var hello [headerLen]byte
 	binary.LittleEndian.PutUint32(hello[:], helloFrame)
 	w.Write(hello[:]) // 4 bytes into an empty pipe: cannot block
 	if opt.PipeSize > 0 {
 		setPipeSize(w, opt.PipeSize)
 	}
-	c.mu.Lock()
-	if c.closed.Load() {
-		c.mu.Unlock()
-		w.Close()
-		return
-	}
 	c.w = w
 	w.SetWriteDeadline(c.wdl)
-	// The opener opened path.2 before path.1, so it writes there now and
-	// EOF on path.2 will mean it is gone: drop our placeholder writer.
-	c.dummy.Close()
-	c.dummy = nil
+	close(c.connected)
+}
+
+// openerHello runs when the FIFO creator reads the opener's hello, which
+// the opener writes after all its opens: its writer on path.2 exists, so
+// EOF can now only mean it is gone (drop our placeholder), and nobody
+// needs the paths any more (unlink them). If the poll had not connected
+// us yet, connect now; ENXIO means the opener already died.
+func (c *Conn) openerHello() {
+	c.mu.Lock()
+	if c.dummy != nil {
+		c.dummy.Close()
+		c.dummy = nil
+	}
+	paths := c.paths
+	connected := c.w != nil
+	c.mu.Unlock()
+	if !connected && len(paths) > 0 {
+		if w, err := openFIFO(paths[0], unix.O_WRONLY); err == nil {
+			c.connect(w, c.opt)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, p := range c.paths {
 		os.Remove(p)
 	}
 	c.paths = nil
-	close(c.connected)
-	c.mu.Unlock()
+	if c.w == nil && !c.openerGone && !c.closed.Load() {
+		c.openerGone = true
+		close(c.connected)
+	}
 }
 
 // openFIFO opens path without blocking, checks that it is a FIFO, and
@@ -314,6 +343,13 @@ func Open(addr string, opt Options) (*Conn, error) {
 		return nil, opErr("open", a, err)
 	}
 	c.dummy = dummy
+	// Tell the creator all our opens are done (see openerHello).
+	var hello [headerLen]byte
+	binary.LittleEndian.PutUint32(hello[:], helloFrame)
+	if _, err := w.Write(hello[:]); err != nil {
+		c.Close()
+		return nil, opErr("open", a, c.mapErr(err))
+	}
 	return c, nil
 }
 
@@ -386,7 +422,7 @@ func (c *Conn) Send(p []byte) error {
 func (c *Conn) writer() (*os.File, error) {
 	select {
 	case <-c.connected:
-		return c.w, nil
+		return c.connectedWriter()
 	default:
 	}
 	c.mu.Lock()
@@ -400,7 +436,7 @@ func (c *Conn) writer() (*os.File, error) {
 	}
 	select {
 	case <-c.connected:
-		return c.w, nil
+		return c.connectedWriter()
 	case <-c.closing:
 		return nil, ipclab.ErrClosed
 	case <-timeout:
@@ -433,6 +469,11 @@ func (c *Conn) recv(p []byte) (int, error) {
 		size := binary.LittleEndian.Uint32(c.rbuf[c.rs:])
 		if size == helloFrame {
 			c.rs += headerLen
+			if c.fifoOwner {
+				c.openerHello()
+				continue
+			}
+			// The creator is connected: EOF from now on means it is gone.
 			c.mu.Lock()
 			if c.dummy != nil {
 				c.dummy.Close()
@@ -503,17 +544,20 @@ func (c *Conn) mapErr(err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return ipclab.ErrTimeout
 	case err == io.EOF:
+		c.peerGone.Store(true)
 		return ipclab.PeerEOF
 	case err == io.ErrUnexpectedEOF:
+		c.peerGone.Store(true)
 		return fmt.Errorf("%w: it closed in the middle of a frame (%w)", ipclab.ErrPeerGone, err)
 	case errors.Is(err, syscall.EPIPE):
+		c.peerGone.Store(true)
 		return fmt.Errorf("%w: %w", ipclab.ErrPeerGone, err)
 	}
 	return err
 }
 
-// Close closes both pipes; a FIFO creator also unlinks the paths if no
-// opener had come.
+// Close closes both pipes. A FIFO creator unlinks the paths if they are
+// still there; so does an opener whose creator went away.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
@@ -529,6 +573,12 @@ func (c *Conn) Close() error {
 			os.Remove(p)
 		}
 		c.paths = nil
+		if !c.fifoOwner && c.addr.Path != "" && c.peerGone.Load() {
+			// The creator died, maybe before it could unlink the paths;
+			// nobody else will.
+			os.Remove(c.addr.toOpener())
+			os.Remove(c.addr.toCreator())
+		}
 		c.mu.Unlock()
 		c.r.Close()
 	})
@@ -579,6 +629,11 @@ func (c *Conn) SetPipeSize(n int) (int, error) {
 func (c *Conn) connectedWriter() (*os.File, error) {
 	select {
 	case <-c.connected:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.w == nil {
+			return nil, fmt.Errorf("%w: the FIFO's opener left before this end could connect", ipclab.ErrPeerGone)
+		}
 		return c.w, nil
 	default:
 		return nil, errors.New("pipe: no opener has connected to the FIFO yet")
