@@ -3,7 +3,8 @@
 // created is still alive at the end.
 //
 // To know exactly which objects are the tests', the test binary re-executes
-// itself in a private IPC namespace (CLONE_NEWIPC, which needs root): there
+// itself in a private IPC namespace (CLONE_NEWIPC, which needs root; and
+// CLONE_NEWNS for its mqueue mount): there
 // every System V object and POSIX queue is one this binary or its peer
 // processes made, and test packages that `go test ./...` runs in parallel
 // cannot see, or be blamed for, each other's objects. The objects are real
@@ -73,7 +74,9 @@ func runInPrivateNamespace() (code int, ok bool) {
 	cmd := exec.Command(exe, os.Args[1:]...)
 	cmd.Env = append(os.Environ(), envPrivate+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWIPC, Pdeathsig: syscall.SIGKILL}
+	// A private mount namespace too (Go makes / rprivate in it), so the
+	// mqueue mount that lists our queues dies with us, even on SIGKILL.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWIPC | syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
 	err = cmd.Run()
 	var ee *exec.ExitError
 	switch {
