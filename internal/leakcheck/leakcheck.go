@@ -38,10 +38,20 @@ func Main(m *testing.M) {
 		}
 	}
 	mq, unmount := mqueueDir(private)
+	// FIFOs live in the file system, which no namespace here separates:
+	// give this binary and its peers their own temporary directory, so the
+	// check sees only their FIFOs and never another package's.
+	tmp, err := os.MkdirTemp("", "ipclab-test-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "leakcheck: %v\n", err)
+		os.Exit(1)
+	}
+	os.Setenv("TMPDIR", tmp)
 	before, err := snapshot(mq)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "leakcheck: cannot list IPC objects, so cannot check for leaks: %v\n", err)
 		unmount()
+		os.RemoveAll(tmp)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -55,12 +65,13 @@ func Main(m *testing.M) {
 		for _, o := range leaked {
 			fmt.Fprintf(os.Stderr, "  %s\n", o)
 			if private || o.Kind == ipcobj.FIFO {
-				remove(o) // ours for certain; the namespace would drop them anyway
+				remove(o) // ours for certain: our namespace, our directory
 			}
 		}
 		code = 1
 	}
 	unmount()
+	os.RemoveAll(tmp)
 	os.Exit(code)
 }
 
