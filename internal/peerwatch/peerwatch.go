@@ -72,3 +72,33 @@ func (w *Watcher) Stop() {
 func Alive(pid int) bool {
 	return pid > 0 && unix.Kill(pid, 0) != unix.ESRCH
 }
+
+// Slot holds the current watch of a channel end: watching a new pid
+// replaces the old watch, and Stop ends it. The zero value is ready.
+type Slot struct {
+	mu sync.Mutex
+	w  *Watcher
+}
+
+// Watch starts watching pid, replacing any earlier watch in the slot.
+func (s *Slot) Watch(pid int, gone func()) error {
+	w, err := Watch(pid, gone)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	old := s.w
+	s.w = w
+	s.mu.Unlock()
+	old.Stop()
+	return nil
+}
+
+// Stop ends the watch, if any.
+func (s *Slot) Stop() {
+	s.mu.Lock()
+	w := s.w
+	s.w = nil
+	s.mu.Unlock()
+	w.Stop()
+}

@@ -51,3 +51,31 @@ func TestStopCancels(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+func TestSlotReplaceForgetsTheOldPid(t *testing.T) {
+	a, b := exec.Command("sleep", "10"), exec.Command("sleep", "10")
+	if a.Start() != nil || b.Start() != nil {
+		t.Skip("no sleep(1)")
+	}
+	defer b.Wait()
+	var s Slot
+	gone := make(chan string, 2)
+	if err := s.Watch(a.Process.Pid, func() { gone <- "a" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Watch(b.Process.Pid, func() { gone <- "b" }); err != nil {
+		t.Fatal(err)
+	}
+	a.Process.Kill()
+	a.Wait()
+	b.Process.Kill()
+	select {
+	case who := <-gone:
+		if who != "b" {
+			t.Fatalf("the replaced watch of %s fired", who)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the current watch did not fire")
+	}
+	s.Stop()
+}

@@ -278,9 +278,6 @@ func (c *Conn) openerHello() {
 func openFIFO(path string, mode int) (*os.File, error) {
 	fd, err := unix.Open(path, mode|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if errors.Is(err, unix.ENXIO) {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
-		}
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	var st unix.Stat_t

@@ -113,8 +113,7 @@ type Conn struct {
 
 	closed    atomic.Bool
 	peerGone  atomic.Bool
-	watchMu   sync.Mutex
-	watch     *peerwatch.Watcher
+	peer      peerwatch.Slot
 	closeOnce sync.Once
 }
 
@@ -243,15 +242,9 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 // ipclab.PeerWatcher); an opener whose creator died unlinks the queues on
 // Close, since nobody else will.
 func (c *Conn) WatchPeer(pid int) error {
-	w, err := peerwatch.Watch(pid, c.peerDied)
-	if err != nil {
+	if err := c.peer.Watch(pid, c.peerDied); err != nil {
 		return opErr("watch", c.addr, err)
 	}
-	c.watchMu.Lock()
-	old := c.watch
-	c.watch = w
-	c.watchMu.Unlock()
-	old.Stop()
 	return nil
 }
 
@@ -386,9 +379,7 @@ func (c *Conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
-		c.watchMu.Lock()
-		c.watch.Stop()
-		c.watchMu.Unlock()
+		c.peer.Stop()
 		c.rx.Close()
 		c.tx.Close()
 		if c.creator || c.peerGone.Load() {

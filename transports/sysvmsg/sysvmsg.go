@@ -84,8 +84,7 @@ type Conn struct {
 	rw, sw    intr.Waiters
 	closed    atomic.Bool
 	peerGone  atomic.Bool
-	watchMu   sync.Mutex
-	watch     *peerwatch.Watcher
+	peer      peerwatch.Slot
 	closeOnce sync.Once
 }
 
@@ -130,7 +129,7 @@ func create(a Addr, opt Options) (*Conn, error) {
 	if key == sysipc.IPCPrivate {
 		a = Addr{ID: id}
 	}
-	c, err := newConn(id, a, true, opt)
+	c, err := newConn(id, a, true)
 	if err != nil {
 		sysipc.MsgctlRemove(id)
 		return nil, err
@@ -162,7 +161,7 @@ func Open(addr string, opt Options) (*Conn, error) {
 		}
 		return nil, opErr("open", a, err)
 	}
-	return newConn(id, a, false, opt)
+	return newConn(id, a, false)
 }
 
 // otherKinds says which other System V objects use key, since keys of
@@ -181,7 +180,7 @@ func otherKinds(key sysipc.Key) string {
 	return s
 }
 
-func newConn(id int, a Addr, creator bool, opt Options) (*Conn, error) {
+func newConn(id int, a Addr, creator bool) (*Conn, error) {
 	ds, err := sysipc.MsgctlStat(id)
 	if err != nil {
 		return nil, opErr("open", a, err)
@@ -204,15 +203,9 @@ func newConn(id int, a Addr, creator bool, opt Options) (*Conn, error) {
 // an opener whose creator died removes the queue on Close, since nobody
 // else will.
 func (c *Conn) WatchPeer(pid int) error {
-	w, err := peerwatch.Watch(pid, c.peerDied)
-	if err != nil {
+	if err := c.peer.Watch(pid, c.peerDied); err != nil {
 		return opErr("watch", c.addr, err)
 	}
-	c.watchMu.Lock()
-	old := c.watch
-	c.watch = w
-	c.watchMu.Unlock()
-	old.Stop()
 	return nil
 }
 
@@ -372,9 +365,7 @@ func (c *Conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
-		c.watchMu.Lock()
-		c.watch.Stop()
-		c.watchMu.Unlock()
+		c.peer.Stop()
 		c.rw.WakeAll()
 		c.sw.WakeAll()
 		if c.creator || c.peerGone.Load() {
