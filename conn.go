@@ -88,3 +88,20 @@ type PipeSizer interface {
 type PeerWatcher interface {
 	WatchPeer(pid int) error
 }
+
+// ZeroCopySender is implemented by transports that can hand out the space
+// of the next message (shared memory): Reserve(n) returns n bytes to write
+// the message into, Commit sends it, with no copy by the transport. Call
+// Commit from the goroutine that called Reserve, before any other Send.
+type ZeroCopySender interface {
+	Reserve(n int) ([]byte, error)
+	Commit() error
+}
+
+// ZeroCopyReceiver is the receiving half: RecvInPlace returns the next
+// message where it lies, valid until Release. Its bytes may be in memory
+// the peer process can write; copy what must not change.
+type ZeroCopyReceiver interface {
+	RecvInPlace() ([]byte, error)
+	Release() error
+}

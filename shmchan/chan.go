@@ -1,0 +1,381 @@
+// Package shmchan is a duplex message channel in one System V shared
+// memory segment: two single-producer/single-consumer rings of
+// variable-size messages, a header that describes them, and a choice of
+// how a side waits (Strategy): futex with a bounded spin (the default), the
+// textbook SysV semaphores, or a pure spin.
+//
+// The segment is untrusted input: the header is validated on attach and
+// every counter and length read from it is checked before use; a
+// violation is an error matching ErrCorrupt, never a panic, an access
+// outside the segment or an endless loop.
+//
+// Lifetime: the opener marks the segment for removal (IPC_RMID) as soon as
+// it has attached, which Linux allows while both sides stay attached, so a
+// crash of either side afterwards leaks nothing; until then the creator
+// removes it on Close. A semaphore set (SysVSem) has no such trick: its
+// creator removes it on Close, and an opener whose creator died removes it
+// on its own Close. Each side watches the other's pid, which the header
+// carries, and turns its death into ipclab.ErrPeerGone.
+package shmchan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/deadline"
+	"github.com/ipclab/ipclab/internal/intr"
+	"github.com/ipclab/ipclab/internal/kernlimits"
+	"github.com/ipclab/ipclab/internal/peerwatch"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	minRing = 4096
+	maxRing = 1 << 30
+
+	// DefaultRingSize is the bytes of each direction's ring.
+	DefaultRingSize = 4 << 20
+	// DefaultMaxMessage is the largest message unless configured.
+	DefaultMaxMessage = 1 << 20
+	// DefaultSpinBudget is how long Futex spins before sleeping: about what
+	// waking a process on another core costs on a virtual machine, so
+	// spinning never costs more than twice the best sleep could.
+	DefaultSpinBudget = 50 * time.Microsecond
+
+	semMax = 32767 // SEMVMX: the largest value of a semaphore
+)
+
+// Config configures a channel's creator.
+type Config struct {
+	// Key names the segment for other processes; 0 (IPC_PRIVATE) makes one
+	// reachable by id only.
+	Key sysipc.Key
+	// Strategy is how both sides wait.
+	Strategy Strategy
+	// RingSize is each direction's ring in bytes, a power of two; 0 means
+	// DefaultRingSize.
+	RingSize int
+	// MaxMessage is the largest message; 0 means DefaultMaxMessage, or what
+	// the ring allows if that is less. It may not exceed half the ring.
+	MaxMessage int
+	// Mode is the permission of the segment and semaphores; 0 means 0600.
+	Mode uint32
+	// Reuse drops IPC_EXCL.
+	Reuse bool
+	// SpinBudget is this side's spin before sleeping (Futex); 0 means
+	// DefaultSpinBudget, negative means no spin.
+	SpinBudget time.Duration
+}
+
+// Chan is one side of a channel.
+type Chan struct {
+	seg     []byte
+	shmID   int
+	hdr     header
+	creator bool
+	tx, rx  *ring // we produce tx and consume rx
+	txSem   int   // index of tx's "full" semaphore; "empty" is txSem+1
+	rxSem   int
+	unit    uint64 // SysVSem: bytes per unit of the "empty" semaphore
+	spin    time.Duration
+
+	life     sync.RWMutex // held shared by every operation; Close takes it to detach
+	sendMu   sync.Mutex
+	recvMu   sync.Mutex
+	reserved int // bytes of the record Reserve handed out, -1 if none
+	inPlace  int // length of the message RecvInPlace handed out, -1 if none
+
+	closed    atomic.Bool
+	peerGone  atomic.Bool
+	watching  atomic.Bool
+	peer      peerwatch.Slot
+	rdl, wdl  deadline.Deadline
+	rw, sw    intr.Waiters // threads blocked in semop
+	closeOnce sync.Once
+}
+
+// Create makes a new segment (and semaphore set, for SysVSem) and returns
+// the creator's side.
+func Create(cfg Config) (*Chan, error) {
+	ringSize := uint64(cfg.RingSize)
+	if ringSize == 0 {
+		ringSize = DefaultRingSize
+	}
+	if ringSize < minRing || ringSize > maxRing || ringSize&(ringSize-1) != 0 {
+		return nil, fmt.Errorf("shmchan: ring size %d: must be a power of two from %d to %d", ringSize, minRing, maxRing)
+	}
+	if cfg.Strategy >= numStrategies {
+		return nil, fmt.Errorf("shmchan: unknown strategy %d", cfg.Strategy)
+	}
+	align := uint64(8)
+	if cfg.Strategy == SysVSem {
+		// The "empty" semaphore counts units of align bytes and a
+		// semaphore holds at most SEMVMX.
+		for ringSize/align > semMax {
+			align *= 2
+		}
+	}
+	ceiling := maxMsgFor(ringSize, align)
+	maxMsg := uint64(cfg.MaxMessage)
+	switch {
+	case cfg.MaxMessage < 0:
+		return nil, fmt.Errorf("shmchan: MaxMessage %d is negative", cfg.MaxMessage)
+	case maxMsg == 0:
+		maxMsg = min(DefaultMaxMessage, ceiling)
+	case maxMsg > ceiling:
+		return nil, &ipclab.LimitError{What: fmt.Sprintf("message size %d", maxMsg), Name: "what a ring of RingSize bytes can always hold",
+			Limit: int(ceiling), Raise: "configure a RingSize of at least twice the largest message"}
+	}
+	mode := cfg.Mode
+	if mode == 0 {
+		mode = 0o600
+	}
+	flags := unix.IPC_CREAT | int(mode&0o777)
+	if !cfg.Reuse {
+		flags |= unix.IPC_EXCL
+	}
+	h := header{strategy: cfg.Strategy, segSize: segSizeFor(ringSize), ringSize: ringSize, maxMsg: maxMsg,
+		align: align, semID: -1, creator: int32(os.Getpid())}
+	id, err := unix.SysvShmGet(int(cfg.Key), int(h.segSize), flags)
+	if err != nil {
+		return nil, explainShmget(err, cfg.Key, h.segSize)
+	}
+	seg, err := unix.SysvShmAttach(id, 0, 0)
+	if err != nil {
+		unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+		return nil, fmt.Errorf("shmat: %w", err)
+	}
+	fail := func(err error) (*Chan, error) {
+		unix.SysvShmDetach(seg)
+		unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+		if h.semID >= 0 {
+			sysipc.SemctlRemove(int(h.semID))
+		}
+		return nil, err
+	}
+	if cfg.Strategy == SysVSem {
+		sid, err := sysipc.Semget(sysipc.IPCPrivate, 4, unix.IPC_CREAT|unix.IPC_EXCL|int(mode&0o777))
+		if err != nil {
+			return fail(fmt.Errorf("semget: %w", err))
+		}
+		h.semID = int32(sid)
+		for r := 0; r < 2; r++ { // full = 0, empty = every unit of the ring
+			if err := sysipc.SemctlSetVal(sid, 2*r+1, int(ringSize/align)); err != nil {
+				return fail(fmt.Errorf("semctl SETVAL: %w", err))
+			}
+		}
+	}
+	h.put(seg)
+	c, err := newChan(seg, id, h, true, cfg.SpinBudget)
+	if err != nil {
+		return fail(err)
+	}
+	return c, nil
+}
+
+func explainShmget(err error, key sysipc.Key, size uint64) error {
+	switch {
+	case errors.Is(err, unix.EEXIST):
+		return fmt.Errorf("shmget: %w: a segment with key %s exists (remove it with ipcrm -M %s, or pick another key)", err, key, key)
+	case errors.Is(err, unix.EINVAL):
+		max, _ := kernlimits.Int("kernel.shmmax")
+		return fmt.Errorf("shmget %d bytes: %w (kernel.shmmax is %d; %s)", size, err, max, kernlimits.Raise("kernel.shmmax"))
+	case errors.Is(err, unix.ENOSPC):
+		return fmt.Errorf("shmget: %w: kernel.shmall or kernel.shmmni reached (%s)", err, kernlimits.Raise("kernel.shmall"))
+	}
+	return fmt.Errorf("shmget: %w", err)
+}
+
+// AttachOptions configure the opener's side.
+type AttachOptions struct {
+	SpinBudget time.Duration // as in Config
+}
+
+// Attach opens the other side of the channel in segment id.
+func Attach(id int, opt AttachOptions) (*Chan, error) {
+	var ds unix.SysvShmDesc
+	if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err != nil {
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EIDRM) {
+			return nil, fmt.Errorf("shmctl IPC_STAT: %w: no shared memory segment has id %d (%w)", err, id, os.ErrNotExist)
+		}
+		return nil, fmt.Errorf("shmctl IPC_STAT: %w", err)
+	}
+	seg, err := unix.SysvShmAttach(id, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("shmat: %w", err)
+	}
+	h, err := validateHeader(seg, ds.Segsz)
+	if err == nil && h.strategy == SysVSem {
+		if n, e := semCount(int(h.semID)); e != nil || n != 4 {
+			err = corrupt("semaphore set %d: %d semaphores, %v", h.semID, n, e)
+		}
+	}
+	if err == nil && !atomic.CompareAndSwapUint32(u32(seg, offOpenerPID), 0, uint32(os.Getpid())) {
+		err = fmt.Errorf("shmchan: segment %d already has an opener (pid %d); a channel joins exactly two processes",
+			id, atomic.LoadUint32(u32(seg, offOpenerPID)))
+	}
+	if err != nil {
+		unix.SysvShmDetach(seg)
+		return nil, err
+	}
+	// Both sides are attached: from now on the kernel frees the segment
+	// when the last one detaches, whatever kills whom.
+	unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+	c, err := newChan(seg, id, h, false, opt.SpinBudget)
+	if err != nil {
+		unix.SysvShmDetach(seg)
+		return nil, err
+	}
+	if err := c.peer.Watch(int(h.creator), c.peerDied); err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.watching.Store(true)
+	// Tell a creator that sleeps that we are here, so it starts watching us.
+	for _, w := range []*uint32{c.rx.spaceWait, c.tx.dataWait} {
+		wake(w)
+	}
+	return c, nil
+}
+
+func semCount(id int) (int, error) {
+	// GETVAL on index 3 succeeds only if the set has at least 4; index 4
+	// must fail for exactly 4.
+	if _, err := sysipc.SemctlGetVal(id, 3); err != nil {
+		return 0, err
+	}
+	if _, err := sysipc.SemctlGetVal(id, 4); err == nil {
+		return 5, nil
+	}
+	return 4, nil
+}
+
+func newChan(seg []byte, id int, h header, creator bool, spin time.Duration) (*Chan, error) {
+	r0 := newRing(seg, ctrlBase, dataStart, h)
+	r1 := newRing(seg, ctrlBase+ctrlSize, dataStart+h.ringSize, h)
+	c := &Chan{seg: seg, shmID: id, hdr: h, creator: creator, tx: r0, rx: r1, txSem: 0, rxSem: 2,
+		unit: h.align, spin: spin, reserved: -1, inPlace: -1}
+	if !creator {
+		c.tx, c.rx, c.txSem, c.rxSem = r1, r0, 2, 0
+	}
+	if c.spin == 0 {
+		c.spin = DefaultSpinBudget
+	}
+	if err := c.tx.startProducer(); err != nil {
+		return nil, err
+	}
+	if err := c.rx.startConsumer(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ID is the segment's System V id.
+func (c *Chan) ID() int { return c.shmID }
+
+// Strategy is the channel's wait strategy.
+func (c *Chan) Strategy() Strategy { return c.hdr.strategy }
+
+// MaxMessageSize is the largest message either side may send.
+func (c *Chan) MaxMessageSize() int { return int(c.hdr.maxMsg) }
+
+// RingSize is the bytes of each direction's ring.
+func (c *Chan) RingSize() int { return int(c.hdr.ringSize) }
+
+// peerDied is called once the peer's process is gone.
+func (c *Chan) peerDied() {
+	c.peerGone.Store(true)
+	c.wakeSelf()
+}
+
+// wakeSelf wakes this side's own blocked calls so they re-check why they
+// wait: a dead peer, a moved deadline. It touches the mapping, so only
+// while the channel is open.
+func (c *Chan) wakeSelf() {
+	if c.enter() != nil {
+		return
+	}
+	defer c.exit()
+	c.wakeAll()
+}
+
+func (c *Chan) wakeAll() {
+	wake(c.rx.dataWait)
+	wake(c.tx.spaceWait)
+	c.rw.WakeAll()
+	c.sw.WakeAll()
+}
+
+// maybeWatchOpener starts watching the opener once its pid is in the
+// header; the creator calls it whenever it is about to wait.
+func (c *Chan) maybeWatchOpener() {
+	if c.watching.Load() {
+		return
+	}
+	pid := atomic.LoadUint32(u32(c.seg, offOpenerPID))
+	if pid == 0 || pid > 1<<22 || !c.watching.CompareAndSwap(false, true) {
+		return
+	}
+	if err := c.peer.Watch(int(pid), c.peerDied); err != nil {
+		c.watching.Store(false)
+	}
+	unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil) // the opener did it too; harmless
+}
+
+// Close wakes blocked calls, waits for them to leave, and detaches. The
+// creator removes the segment if no opener came, and its semaphores.
+func (c *Chan) Close() error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		c.peer.Stop()
+		c.wakeAll() // still attached: only Close detaches, below
+		c.life.Lock() // every operation has returned; none will start
+		if c.creator {
+			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
+		}
+		if c.hdr.strategy == SysVSem && (c.creator || c.peerGone.Load()) {
+			sysipc.SemctlRemove(int(c.hdr.semID))
+		}
+		unix.SysvShmDetach(c.seg)
+		c.life.Unlock()
+	})
+	return nil
+}
+
+// enter starts an operation; it fails once Close has begun.
+func (c *Chan) enter() error {
+	if c.closed.Load() {
+		return ipclab.ErrClosed
+	}
+	c.life.RLock()
+	if c.closed.Load() {
+		c.life.RUnlock()
+		return ipclab.ErrClosed
+	}
+	return nil
+}
+
+func (c *Chan) exit() { c.life.RUnlock() }
+
+func (c *Chan) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+func (c *Chan) SetReadDeadline(t time.Time) error {
+	c.rdl.Set(t)
+	c.wakeSelf()
+	return nil
+}
+
+func (c *Chan) SetWriteDeadline(t time.Time) error {
+	c.wdl.Set(t)
+	c.wakeSelf()
+	return nil
+}

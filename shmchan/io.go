@@ -1,0 +1,385 @@
+package shmchan
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/deadline"
+	"github.com/ipclab/ipclab/internal/intr"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"golang.org/x/sys/unix"
+)
+
+func (c *Chan) tooLarge(n int) error {
+	return &ipclab.TooLargeError{Size: n, Limit: int(c.hdr.maxMsg), Name: "shmchan Config.MaxMessage",
+		Raise: fmt.Sprintf("create the channel with a larger MaxMessage and a RingSize of at least twice it (ring now %d bytes)", c.hdr.ringSize)}
+}
+
+// Send copies p into the ring as one message.
+func (c *Chan) Send(p []byte) error {
+	buf, err := c.Reserve(len(p))
+	if err != nil {
+		return err
+	}
+	copy(buf, p)
+	return c.Commit()
+}
+
+// Reserve returns n bytes of ring space for the next message: write the
+// message there and call Commit, from the same goroutine, with no Send in
+// between; a large message is then copied once, by its writer. Close waits
+// for the Commit.
+func (c *Chan) Reserve(n int) ([]byte, error) {
+	if n < 0 || uint64(n) > c.hdr.maxMsg {
+		return nil, c.tooLarge(n)
+	}
+	if err := c.enter(); err != nil {
+		return nil, err
+	}
+	c.sendMu.Lock()
+	buf, err := c.reserve(n)
+	if err != nil {
+		c.sendMu.Unlock()
+		c.exit()
+		return nil, err
+	}
+	c.reserved = n
+	return buf, nil
+}
+
+// Commit publishes the message Reserve handed out.
+func (c *Chan) Commit() error {
+	if c.reserved < 0 {
+		return fmt.Errorf("shmchan: Commit without Reserve")
+	}
+	c.tx.commit(c.reserved)
+	c.reserved = -1
+	c.signalData()
+	c.sendMu.Unlock()
+	c.exit()
+	return nil
+}
+
+// SendBatch sends msgs in order with one publication (one cache-line
+// transfer and at most one wake-up) per ringful, for streams of small
+// messages. It returns how many were sent before an error.
+func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
+	if err := c.enter(); err != nil {
+		return 0, err
+	}
+	defer c.exit()
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	done, pending := 0, 0
+	publish := func() {
+		if pending > 0 {
+			atomic.StoreUint64(c.tx.tail, c.tx.pos)
+			c.signalData()
+			pending = 0
+		}
+	}
+	for _, m := range msgs {
+		if uint64(len(m)) > c.hdr.maxMsg {
+			publish()
+			return done, c.tooLarge(len(m))
+		}
+		buf, ok, err := c.tx.reserve(len(m))
+		if err != nil {
+			publish()
+			return done, err
+		}
+		if !ok || c.hdr.strategy == SysVSem {
+			publish() // let the consumer drain before waiting, and keep P/V per message
+			if buf, err = c.reserve(len(m)); err != nil {
+				return done, err
+			}
+			copy(buf, m)
+			c.tx.commit(len(m))
+			c.signalData()
+			done++
+			continue
+		}
+		copy(buf, m)
+		c.tx.pos += c.tx.recordSize(len(m)) // published by publish
+		pending++
+		done++
+	}
+	publish()
+	return done, nil
+}
+
+// reserve waits for room for an n-byte message and reserves it.
+func (c *Chan) reserve(n int) ([]byte, error) {
+	if err := c.sendCheck(); err != nil {
+		return nil, err
+	}
+	if c.hdr.strategy == SysVSem {
+		units := c.tx.need(c.tx.recordSize(n)) / c.unit
+		if err := c.semWait(&c.sw, &c.wdl, c.sendCheck, c.txSem+1, int16(units)); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		buf, ok, err := c.tx.reserve(n)
+		if err != nil || ok {
+			return buf, err
+		}
+		if c.hdr.strategy == SysVSem {
+			return nil, corrupt("the semaphore granted room the ring does not have")
+		}
+		if err := c.await(c.tx.spaceWait, &c.wdl, c.sendCheck, func() (bool, error) {
+			free, err := c.tx.free()
+			return free >= c.tx.need(c.tx.recordSize(n)), err
+		}); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (c *Chan) sendCheck() error {
+	switch {
+	case c.closed.Load():
+		return ipclab.ErrClosed
+	case c.peerGone.Load():
+		return ipclab.ErrPeerGone
+	case c.wdl.Passed():
+		return ipclab.ErrTimeout
+	}
+	return nil
+}
+
+// signalData tells the consumer a message is there: V(full), or a futex
+// wake if, and only if, it announced that it sleeps.
+func (c *Chan) signalData() {
+	switch c.hdr.strategy {
+	case SysVSem:
+		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
+	case Futex:
+		wake(c.tx.dataWait)
+	}
+}
+
+// Recv copies the next message into p.
+func (c *Chan) Recv(p []byte) (int, error) {
+	msg, err := c.recvInPlace()
+	if err != nil {
+		return 0, err
+	}
+	if len(msg) > len(p) {
+		c.unpeek()
+		return 0, &ipclab.ShortBufferError{Size: len(msg), Buffer: len(p), Kept: true}
+	}
+	n := copy(p, msg)
+	c.Release()
+	return n, nil
+}
+
+// RecvInPlace returns the next message where it lies in the ring, without
+// copying; call Release, from the same goroutine, when done with it. The
+// bytes are in memory the peer process can write: copy what must not
+// change under you.
+func (c *Chan) RecvInPlace() ([]byte, error) { return c.recvInPlace() }
+
+func (c *Chan) recvInPlace() ([]byte, error) {
+	if err := c.enter(); err != nil {
+		return nil, err
+	}
+	c.recvMu.Lock()
+	msg, err := c.peek()
+	if err != nil {
+		c.recvMu.Unlock()
+		c.exit()
+		return nil, err
+	}
+	c.inPlace = len(msg)
+	return msg, nil
+}
+
+// Release consumes the message RecvInPlace returned.
+func (c *Chan) Release() error {
+	if c.inPlace < 0 {
+		return fmt.Errorf("shmchan: Release without RecvInPlace")
+	}
+	freed := c.rx.release(c.inPlace)
+	c.inPlace = -1
+	switch c.hdr.strategy {
+	case SysVSem:
+		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
+	case Futex:
+		wake(c.rx.spaceWait)
+	}
+	c.recvMu.Unlock()
+	c.exit()
+	return nil
+}
+
+// unpeek gives back a message peeked but not taken (short buffer): for
+// SysVSem its P(full) is undone.
+func (c *Chan) unpeek() {
+	c.inPlace = -1
+	if c.hdr.strategy == SysVSem {
+		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
+	}
+	c.recvMu.Unlock()
+	c.exit()
+}
+
+// peek waits for the next message and returns it in place.
+func (c *Chan) peek() ([]byte, error) {
+	if c.closed.Load() {
+		return nil, ipclab.ErrClosed
+	}
+	if c.hdr.strategy == SysVSem {
+		if err := c.semWait(&c.rw, &c.rdl, c.recvCheck, c.rxSem, 1); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		msg, ok, err := c.rx.peek()
+		if err != nil || ok {
+			return msg, err
+		}
+		if c.hdr.strategy == SysVSem {
+			return nil, corrupt("the semaphore announced a message the ring does not have")
+		}
+		if err := c.await(c.rx.dataWait, &c.rdl, c.recvCheck, c.rx.available); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (c *Chan) recvCheck() error {
+	switch {
+	case c.closed.Load():
+		return ipclab.ErrClosed
+	case c.peerGone.Load():
+		// The ring was found empty just before this check; look once more
+		// so nothing the peer published before dying is lost.
+		if ok, _ := c.rx.available(); ok {
+			return errRetry
+		}
+		return ipclab.ErrPeerGone
+	case c.rdl.Passed():
+		return ipclab.ErrTimeout
+	}
+	return nil
+}
+
+// errRetry from a check means: the condition may hold now, look again.
+var errRetry = fmt.Errorf("shmchan: retry")
+
+// await waits until ready reports true, by the channel's strategy: spin;
+// or (Futex) spin for the budget, then announce on word and sleep on it.
+// check is consulted between attempts: closed, peer gone, deadline.
+func (c *Chan) await(word *uint32, dl *deadline.Deadline, check func() error, ready func() (bool, error)) error {
+	poll := func() (bool, error) {
+		if c.creator {
+			c.maybeWatchOpener()
+		}
+		ok, err := ready()
+		if err != nil || ok {
+			return true, err
+		}
+		if err := check(); err != nil {
+			if err == errRetry {
+				return true, nil
+			}
+			return true, err
+		}
+		return false, nil
+	}
+	// Spin: check the ring on every turn, everything else every 64 turns.
+	var budget time.Duration
+	switch c.hdr.strategy {
+	case Spin:
+		budget = -1
+	case Futex:
+		budget = c.spin
+	}
+	if budget != 0 {
+		start := time.Now()
+		for i := 0; ; i++ {
+			if ok, err := ready(); err != nil || ok {
+				return err
+			}
+			if i&63 == 63 {
+				if done, err := poll(); done {
+					return err
+				}
+				if budget > 0 && time.Since(start) > budget {
+					break
+				}
+			}
+		}
+	}
+	for {
+		atomic.StoreUint32(word, 1) // announce: the peer must wake us
+		if done, err := poll(); done {
+			atomic.StoreUint32(word, 0)
+			return err
+		}
+		var ts *unix.Timespec
+		limit := time.Duration(-1)
+		if t := dl.Get(); !t.IsZero() {
+			limit = max(time.Until(t), 0)
+		}
+		if !c.watching.Load() && (limit < 0 || limit > 100*time.Millisecond) {
+			limit = 100 * time.Millisecond // no opener seen yet: look for one now and then
+		}
+		if limit >= 0 {
+			t := unix.NsecToTimespec(int64(limit))
+			ts = &t
+		}
+		sysipc.FutexWait(word, 1, ts) // woken, timed out, EAGAIN or EINTR: look again
+	}
+}
+
+// semWait is P(sem, n) for SysVSem, woken for Close, peer death and
+// deadlines like the message-queue transport (internal/intr).
+func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() error, sem int, n int16) error {
+	op := []sysipc.Sembuf{{Num: uint16(sem), Op: -n}}
+	for {
+		err := ws.Block(dl.Get, func() error {
+			if c.creator {
+				c.maybeWatchOpener()
+			}
+			return check()
+		}, func() error {
+			var ts *unix.Timespec
+			if !c.watching.Load() {
+				t := unix.NsecToTimespec(int64(100 * time.Millisecond))
+				ts = &t
+			}
+			return sysipc.Semtimedop(int(c.hdr.semID), op, ts)
+		})
+		switch err {
+		case nil:
+			return nil
+		case errRetry:
+			// The peer is dead but left a message: take the count if its V
+			// came, and read the message in any case, since a dead peer
+			// whose V never came cannot wake us.
+			op[0].Flg = unix.IPC_NOWAIT
+			sysipc.Semop(int(c.hdr.semID), op)
+			return nil
+		case unix.EAGAIN: // our own 100 ms look-out for the opener
+			continue
+		case unix.EIDRM, unix.EINVAL:
+			if c.closed.Load() {
+				return ipclab.ErrClosed
+			}
+			return fmt.Errorf("%w: the semaphore set was removed (%w)", ipclab.ErrPeerGone, err)
+		}
+		return err
+	}
+}
+
+// wake clears an announcement and makes the wake system call only if
+// someone had announced that it sleeps.
+func wake(word *uint32) {
+	if atomic.LoadUint32(word) != 0 && atomic.CompareAndSwapUint32(word, 1, 0) {
+		sysipc.FutexWake(word, 1)
+	}
+}

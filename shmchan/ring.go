@@ -1,0 +1,191 @@
+package shmchan
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+)
+
+// ring is one direction of the channel as seen by one side: a producer or
+// a consumer of it, never both. Positions this side writes are kept
+// locally (the shared copy is only ever published); positions the peer
+// writes are loaded and checked against the layout before use.
+type ring struct {
+	head, tail *uint64 // shared counters
+	dataWait   *uint32 // futex words
+	spaceWait  *uint32
+	data       []byte // ringSize bytes
+	size       uint64
+	mask       uint64
+	align      uint64
+	maxMsg     uint64
+
+	pos       uint64 // producer: our tail; consumer: our head (padding skipped included)
+	published uint64 // consumer: the head we last published
+	peerSeen  uint64 // last validated value of the peer's counter
+}
+
+func newRing(seg []byte, ctrlOff int, dataOff uint64, h header) *ring {
+	return &ring{
+		head:      u64(seg, ctrlOff),
+		tail:      u64(seg, ctrlOff+lineSize),
+		dataWait:  u32(seg, ctrlOff+2*lineSize),
+		spaceWait: u32(seg, ctrlOff+3*lineSize),
+		data:      seg[dataOff : dataOff+h.ringSize : dataOff+h.ringSize],
+		size:      h.ringSize,
+		mask:      h.ringSize - 1,
+		align:     h.align,
+		maxMsg:    h.maxMsg,
+	}
+}
+
+// startProducer and startConsumer take the shared counters as they are at
+// attach time, validated, as this side's starting point.
+func (r *ring) startProducer() error {
+	r.pos = atomic.LoadUint64(r.tail)
+	r.peerSeen = atomic.LoadUint64(r.head)
+	return r.checkSpan(r.peerSeen, r.pos)
+}
+
+func (r *ring) startConsumer() error {
+	r.pos = atomic.LoadUint64(r.head)
+	r.published = r.pos
+	r.peerSeen = atomic.LoadUint64(r.tail)
+	return r.checkSpan(r.pos, r.peerSeen)
+}
+
+// checkSpan checks that head <= tail <= head+size and that both are
+// aligned: what any consistent pair of counters satisfies.
+func (r *ring) checkSpan(head, tail uint64) error {
+	if tail-head > r.size || (tail|head)&(r.align-1) != 0 {
+		return corrupt("ring counters head %d, tail %d: not within one %d-byte ring", head, tail, r.size)
+	}
+	return nil
+}
+
+// recordSize is the bytes a message of n bytes takes in the ring.
+func (r *ring) recordSize(n int) uint64 { return alignUp(recHeader+uint64(n), r.align) }
+
+// ---- producer side ----
+
+// need is how many free bytes a record of size rec needs at position pos:
+// itself, plus padding if it does not fit before the ring's end.
+func (r *ring) need(rec uint64) uint64 {
+	if contig := r.size - r.pos&r.mask; rec > contig {
+		return contig + rec
+	}
+	return rec
+}
+
+// free returns the free bytes, loading and checking the consumer's head.
+func (r *ring) free() (uint64, error) {
+	head := atomic.LoadUint64(r.head)
+	if err := r.checkSpan(head, r.pos); err != nil {
+		return 0, err
+	}
+	if head-r.peerSeen > r.size { // went backwards, or jumped: not a consumer's doing
+		return 0, corrupt("consumer head moved from %d to %d", r.peerSeen, head)
+	}
+	r.peerSeen = head
+	return r.size - (r.pos - head), nil
+}
+
+// reserve returns the n-byte payload space of the next record if the
+// ring has room for it now (ok false otherwise), writing padding first
+// when the record would not fit before the end. Nothing is visible to the
+// consumer until publish.
+func (r *ring) reserve(n int) (payload []byte, ok bool, err error) {
+	rec := r.recordSize(n)
+	need := r.need(rec)
+	if r.size-(r.pos-r.peerSeen) < need { // cached head says full: look again
+		free, err := r.free()
+		if err != nil || free < need {
+			return nil, false, err
+		}
+	}
+	idx := r.pos & r.mask
+	if contig := r.size - idx; rec > contig {
+		putRecHeader(r.data[idx:], uint32(contig-recHeader), kindPad)
+		r.pos += contig
+		idx = 0
+	}
+	putRecHeader(r.data[idx:], uint32(n), kindMsg)
+	return r.data[idx+recHeader : idx+recHeader+uint64(n)], true, nil
+}
+
+// commit makes the record reserved for n bytes visible to the consumer.
+// Padding written by reserve is published with it.
+func (r *ring) commit(n int) {
+	r.pos += r.recordSize(n)
+	atomic.StoreUint64(r.tail, r.pos)
+}
+
+// ---- consumer side ----
+
+// available loads the producer's tail, checks it, and reports whether
+// there is a record to read.
+func (r *ring) available() (bool, error) {
+	if r.peerSeen != r.pos {
+		return true, nil
+	}
+	tail := atomic.LoadUint64(r.tail)
+	if tail == r.pos {
+		return false, nil
+	}
+	if err := r.checkSpan(r.pos, tail); err != nil {
+		return false, err
+	}
+	r.peerSeen = tail
+	return true, nil
+}
+
+// peek returns the payload of the next message without consuming it,
+// skipping padding. ok is false when the ring is empty. The payload
+// aliases shared memory the producer could still scribble on (it must not,
+// but it is another process): copy it before trusting its contents.
+func (r *ring) peek() (payload []byte, ok bool, err error) {
+	for {
+		if ok, err := r.available(); !ok || err != nil {
+			return nil, false, err
+		}
+		idx := r.pos & r.mask
+		// One 8-byte load: the peer cannot change the header between our
+		// checks and our use of it.
+		hdr := atomic.LoadUint64(u64(r.data, int(idx)))
+		n, kind := uint64(uint32(hdr)), uint32(hdr>>32)
+		avail := r.peerSeen - r.pos
+		switch kind {
+		case kindPad:
+			if contig := r.size - idx; n != contig-recHeader || contig > avail {
+				return nil, false, corrupt("padding record of %d bytes at offset %d of a %d-byte ring with %d bytes published",
+					n, idx, r.size, avail)
+			}
+			r.pos += r.size - idx
+			continue
+		case kindMsg:
+			rec := alignUp(recHeader+n, r.align)
+			if n > r.maxMsg || rec > r.size-idx || rec > avail {
+				return nil, false, corrupt("message record of %d bytes at offset %d: exceeds the maximum %d, the ring's end or the %d bytes published",
+					n, idx, r.maxMsg, avail)
+			}
+			return r.data[idx+recHeader : idx+recHeader+n : idx+recHeader+n], true, nil
+		}
+		return nil, false, corrupt("record kind %d at offset %d", kind, idx)
+	}
+}
+
+// release consumes the message peek returned, which was n bytes long, and
+// returns the bytes freed, padding skipped before it included.
+func (r *ring) release(n int) uint64 {
+	r.pos += r.recordSize(n)
+	freed := r.pos - r.published
+	r.published = r.pos
+	atomic.StoreUint64(r.head, r.pos)
+	return freed
+}
+
+// putRecHeader writes a record header. The consumer reads it only after
+// the tail that covers it is published (an atomic store), so a plain
+// store is enough here.
+func putRecHeader(b []byte, n uint32, kind uint32) {
+	binary.LittleEndian.PutUint64(b, uint64(n)|uint64(kind)<<32)
+}

@@ -1,0 +1,45 @@
+package shmchan
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Strategy is how a side waits for data or room.
+type Strategy uint32
+
+const (
+	// Futex (the default) spins for a bounded budget, then announces that
+	// it sleeps and sleeps on a futex word in the segment; the other side
+	// makes the wake system call only when that word says someone sleeps.
+	// A busy channel costs no system call per message.
+	Futex Strategy = iota
+	// SysVSem is the textbook bounded buffer of the course: per direction,
+	// a counting semaphore "full" (messages ready) and "empty" (free units
+	// of the ring), with P before and V after every message.
+	SysVSem
+	// Spin busy-waits and never sleeps: the lower bound of latency, at the
+	// price of a core per waiting side, for as long as it waits.
+	Spin
+
+	numStrategies
+)
+
+var strategyNames = [...]string{Futex: "futex", SysVSem: "sysvsem", Spin: "spin"}
+
+func (s Strategy) String() string {
+	if s < numStrategies {
+		return strategyNames[s]
+	}
+	return fmt.Sprintf("Strategy(%d)", uint32(s))
+}
+
+// ParseStrategy parses a strategy name.
+func ParseStrategy(name string) (Strategy, error) {
+	for i, n := range strategyNames {
+		if n == name {
+			return Strategy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("shmchan: unknown wait strategy %q (want %s)", name, strings.Join(strategyNames[:], ", "))
+}

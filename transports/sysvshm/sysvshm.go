@@ -1,0 +1,186 @@
+// Package sysvshm is the ipclab transport over shmchan: a duplex channel
+// in one System V shared memory segment, with the wait strategy chosen at
+// creation (futex with a bounded spin by default, textbook SysV
+// semaphores, or pure spin). See package shmchan for the layout and
+// lifetime rules.
+//
+// Addresses: sysvshm:id=N (IPC_PRIVATE segments) or sysvshm:key=0xKEY,
+// optionally with ,wait=STRATEGY, which Open then checks against the
+// segment's header. The segment is marked for removal as soon as the
+// opener attaches, so an address can be opened once.
+package sysvshm
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/shmchan"
+	"golang.org/x/sys/unix"
+)
+
+// Scheme is the address prefix of this transport.
+const Scheme = "sysvshm"
+
+// Addr names a channel's segment.
+type Addr struct {
+	Key      sysipc.Key // used when ID < 0
+	ID       int
+	Strategy string // "" when not given
+}
+
+func (a Addr) Transport() string { return Scheme }
+
+func (a Addr) String() string {
+	s := fmt.Sprintf("%s:id=%d", Scheme, a.ID)
+	if a.ID < 0 {
+		s = fmt.Sprintf("%s:key=%#x", Scheme, uint32(a.Key))
+	}
+	if a.Strategy != "" {
+		s += ",wait=" + a.Strategy
+	}
+	return s
+}
+
+// ParseAddr parses the forms Addr.String prints.
+func ParseAddr(s string) (Addr, error) {
+	bad := func(why string) (Addr, error) { return Addr{}, &ipclab.AddrError{Addr: s, Reason: why} }
+	rest, ok := strings.CutPrefix(s, Scheme+":")
+	if !ok {
+		return bad("want " + Scheme + ":id=ID or " + Scheme + ":key=0xKEY, optionally ,wait=futex|sysvsem|spin")
+	}
+	a := Addr{ID: -1}
+	seen := map[string]bool{}
+	for _, kv := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || v == "" || seen[k] {
+			return bad(fmt.Sprintf("%q is not a new key=value", kv))
+		}
+		seen[k] = true
+		switch k {
+		case "id":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return bad("id must be a non-negative number")
+			}
+			a.ID = n
+		case "key":
+			n, err := strconv.ParseUint(v, 0, 32)
+			if err != nil || n == 0 {
+				return bad("key must be a non-zero 32-bit number such as 0x4d2")
+			}
+			a.Key = sysipc.Key(int32(uint32(n)))
+		case "wait":
+			if _, err := shmchan.ParseStrategy(v); err != nil {
+				return bad(err.Error())
+			}
+			a.Strategy = v
+		default:
+			return bad("unknown parameter " + k)
+		}
+	}
+	if seen["id"] == seen["key"] {
+		return bad("give exactly one of id and key")
+	}
+	return a, nil
+}
+
+var (
+	_ ipclab.Conn             = (*Conn)(nil)
+	_ ipclab.ZeroCopySender   = (*Conn)(nil)
+	_ ipclab.ZeroCopyReceiver = (*Conn)(nil)
+)
+
+// Conn is one side of a shared-memory channel.
+type Conn struct {
+	ch   *shmchan.Chan
+	addr Addr
+}
+
+// Create makes a channel; cfg.Key 0 makes an IPC_PRIVATE segment.
+func Create(cfg shmchan.Config) (*Conn, error) {
+	a := Addr{Key: cfg.Key, ID: -1, Strategy: cfg.Strategy.String()}
+	ch, err := shmchan.Create(cfg)
+	if err != nil {
+		return nil, opErr("create", a, err)
+	}
+	if cfg.Key == sysipc.IPCPrivate {
+		a.ID = ch.ID()
+	}
+	return &Conn{ch: ch, addr: a}, nil
+}
+
+// Open attaches to the channel at addr.
+func Open(addr string, opt shmchan.AttachOptions) (*Conn, error) {
+	a, err := ParseAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	id := a.ID
+	if id < 0 {
+		if id, err = unix.SysvShmGet(int(a.Key), 0, 0); err != nil {
+			return nil, opErr("open", a, fmt.Errorf("shmget: %w: no segment has key %s (or its opener already attached)", err, a.Key))
+		}
+	}
+	ch, err := shmchan.Attach(id, opt)
+	if err != nil {
+		return nil, opErr("open", a, err)
+	}
+	if a.Strategy != "" && a.Strategy != ch.Strategy().String() {
+		ch.Close()
+		return nil, opErr("open", a, fmt.Errorf("the address says wait=%s, the channel uses %s", a.Strategy, ch.Strategy()))
+	}
+	return &Conn{ch: ch, addr: a}, nil
+}
+
+// Chan is the underlying channel, for its extra operations (SendBatch).
+func (c *Conn) Chan() *shmchan.Chan { return c.ch }
+
+func (c *Conn) Addr() ipclab.Addr   { return c.addr }
+func (c *Conn) MaxMessageSize() int { return c.ch.MaxMessageSize() }
+func (c *Conn) Close() error        { return c.ch.Close() }
+
+func (c *Conn) Send(p []byte) error { return c.wrap("send", c.ch.Send(p)) }
+
+func (c *Conn) Recv(p []byte) (int, error) {
+	n, err := c.ch.Recv(p)
+	return n, c.wrap("recv", err)
+}
+
+func (c *Conn) Reserve(n int) ([]byte, error) {
+	b, err := c.ch.Reserve(n)
+	return b, c.wrap("reserve", err)
+}
+
+func (c *Conn) Commit() error { return c.wrap("commit", c.ch.Commit()) }
+
+func (c *Conn) RecvInPlace() ([]byte, error) {
+	b, err := c.ch.RecvInPlace()
+	return b, c.wrap("recv", err)
+}
+
+func (c *Conn) Release() error { return c.wrap("release", c.ch.Release()) }
+
+// SendBatch sends several messages with one publication per ringful.
+func (c *Conn) SendBatch(msgs [][]byte) (int, error) {
+	n, err := c.ch.SendBatch(msgs)
+	return n, c.wrap("send", err)
+}
+
+func (c *Conn) SetDeadline(t time.Time) error      { return c.ch.SetDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error  { return c.ch.SetReadDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ch.SetWriteDeadline(t) }
+
+func (c *Conn) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return opErr(op, c.addr, err)
+}
+
+func opErr(op string, a Addr, err error) error {
+	return &ipclab.OpError{Op: op, Transport: Scheme, Addr: a.String(), Err: err}
+}

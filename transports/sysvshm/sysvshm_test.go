@@ -1,0 +1,41 @@
+package sysvshm
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/shmchan"
+	"github.com/ipclab/ipclab/transports/transporttest"
+)
+
+// One conformance run per wait strategy. Small rings keep the
+// fill-until-blocked cases quick; MaxMessage stays 1 MiB on one of them.
+func transport(s shmchan.Strategy, ring int) transporttest.Transport {
+	return transporttest.Transport{
+		Name: Scheme + "-" + s.String(),
+		Create: func() (ipclab.Conn, []*os.File, error) {
+			c, err := Create(shmchan.Config{Strategy: s, RingSize: ring})
+			return c, nil, err
+		},
+		Open:         func(addr string) (ipclab.Conn, error) { return Open(addr, shmchan.AttachOptions{}) },
+		CreateInPeer: true,
+		BadAddrs: []string{"sysvshm:", "sysvshm:id=x", "sysvshm:key=0", "sysvshm:id=1,key=2",
+			"sysvshm:id=1,wait=sleepy", "sysvmsg:key=1", "sysvshm:id=1,id=2"},
+		MissingAddr: func() string { return "sysvshm:id=2147483000" },
+	}
+}
+
+var trs = []transporttest.Transport{
+	transport(shmchan.Futex, 4<<20),
+	transport(shmchan.SysVSem, 256<<10),
+	transport(shmchan.Spin, 256<<10),
+}
+
+func TestMain(m *testing.M) { transporttest.Main(m, trs...) }
+
+func TestConformance(t *testing.T) {
+	for _, tr := range trs {
+		t.Run(tr.Name, func(t *testing.T) { transporttest.Run(t, tr) })
+	}
+}
