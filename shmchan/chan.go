@@ -334,7 +334,7 @@ func (c *Chan) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		c.peer.Stop()
-		c.wakeAll() // still attached: only Close detaches, below
+		c.wakeAll()   // still attached: only Close detaches, below
 		c.life.Lock() // every operation has returned; none will start
 		if c.creator {
 			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
