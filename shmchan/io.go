@@ -73,6 +73,23 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	done, pending := 0, 0
+	if c.hdr.strategy == SysVSem {
+		// The textbook keeps P and V around every message.
+		for _, m := range msgs {
+			if uint64(len(m)) > c.hdr.maxMsg {
+				return done, c.tooLarge(len(m))
+			}
+			buf, err := c.reserve(len(m))
+			if err != nil {
+				return done, err
+			}
+			copy(buf, m)
+			c.tx.commit(len(m))
+			c.signalData()
+			done++
+		}
+		return done, nil
+	}
 	publish := func() {
 		if pending > 0 {
 			atomic.StoreUint64(c.tx.tail, c.tx.pos)
@@ -85,21 +102,16 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 			publish()
 			return done, c.tooLarge(len(m))
 		}
-		buf, ok, err := c.tx.reserve(len(m))
+		buf, ok, err := c.tx.reserve(len(m)) // no side effect unless ok
 		if err != nil {
 			publish()
 			return done, err
 		}
-		if !ok || c.hdr.strategy == SysVSem {
-			publish() // let the consumer drain before waiting, and keep P/V per message
+		if !ok {
+			publish() // let the consumer drain what we have, then wait for room
 			if buf, err = c.reserve(len(m)); err != nil {
 				return done, err
 			}
-			copy(buf, m)
-			c.tx.commit(len(m))
-			c.signalData()
-			done++
-			continue
 		}
 		copy(buf, m)
 		c.tx.pos += c.tx.recordSize(len(m)) // published by publish
