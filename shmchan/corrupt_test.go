@@ -142,7 +142,7 @@ func FuzzConsume(f *testing.F) {
 			if uint64(len(msg)) > h.maxMsg || uint64(cap(msg)) > size {
 				t.Fatalf("peek returned %d bytes (cap %d) from a %d-byte ring", len(msg), cap(msg), size)
 			}
-			r.release(len(msg))
+			r.release(len(msg), true)
 		}
 		t.Fatalf("the consumer did not finish a ring of %d published bytes", tail-head)
 	})

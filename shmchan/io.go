@@ -129,7 +129,7 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 	}
 	if c.hdr.strategy == SysVSem {
 		units := c.tx.need(c.tx.recordSize(n)) / c.unit
-		if err := c.semWait(&c.sw, &c.wdl, c.sendCheck, c.txSem+1, int16(units)); err != nil {
+		if err := c.semWait(&c.sw, &c.wdl, c.sendCheck, c.txSem+1, int16(units), true); err != nil {
 			return nil, err
 		}
 	}
@@ -214,14 +214,20 @@ func (c *Chan) Release() error {
 	if c.inPlace < 0 {
 		return fmt.Errorf("shmchan: Release without RecvInPlace")
 	}
-	freed := c.rx.release(c.inPlace)
-	c.inPlace = -1
 	switch c.hdr.strategy {
-	case SysVSem:
+	case SysVSem: // the textbook: V(empty) for every message
+		freed := c.rx.release(c.inPlace, true)
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
-	case Futex:
-		wake(c.rx.spaceWait)
+	default:
+		// Publish lazily unless the producer said it sleeps for room;
+		// peek flushes before this side waits, so nothing is held back
+		// from a producer that waits on us while we wait on it.
+		sleeping := atomic.LoadUint32(c.rx.spaceWait) != 0
+		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping {
+			wake(c.rx.spaceWait)
+		}
 	}
+	c.inPlace = -1
 	c.recvMu.Unlock()
 	c.exit()
 	return nil
@@ -244,7 +250,11 @@ func (c *Chan) peek() ([]byte, error) {
 		return nil, ipclab.ErrClosed
 	}
 	if c.hdr.strategy == SysVSem {
-		if err := c.semWait(&c.rw, &c.rdl, c.recvCheck, c.rxSem, 1); err != nil {
+		ready, err := c.rx.available()
+		if err != nil {
+			return nil, err
+		}
+		if err := c.semWait(&c.rw, &c.rdl, c.recvCheck, c.rxSem, 1, ready); err != nil {
 			return nil, err
 		}
 	}
@@ -255,6 +265,10 @@ func (c *Chan) peek() ([]byte, error) {
 		}
 		if c.hdr.strategy == SysVSem {
 			return nil, corrupt("the semaphore announced a message the ring does not have")
+		}
+		// About to wait: hand the producer every byte we consumed.
+		if c.rx.flush() != 0 {
+			wake(c.rx.spaceWait)
 		}
 		if err := c.await(c.rx.dataWait, &c.rdl, c.recvCheck, c.rx.available); err != nil {
 			return nil, err
@@ -348,20 +362,39 @@ func (c *Chan) await(word *uint32, dl *deadline.Deadline, check func() error, re
 	}
 }
 
-// semWait is P(sem, n) for SysVSem, woken for Close, peer death and
-// deadlines like the message-queue transport (internal/intr).
-func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() error, sem int, n int16) error {
-	op := []sysipc.Sembuf{{Num: uint16(sem), Op: -n}}
+// semWait is P(sem, n) for SysVSem. When likely says the count is there
+// (the ring shows the message, or room), it first tries without blocking,
+// which spares the set-up of an interruptible wait; otherwise it goes
+// straight to a blocking P, as the C textbook does, so a ping-pong makes
+// no system call C would not. A blocking P carries the deadline to the
+// kernel (semtimedop's timeout) and is woken for Close, peer death and
+// moved deadlines like the message-queue transport (internal/intr).
+func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() error, sem int, n int16, likely bool) error {
+	op := []sysipc.Sembuf{{Num: uint16(sem), Op: -n, Flg: unix.IPC_NOWAIT}}
+	if likely && check() == nil {
+		if sysipc.Semtimedop(int(c.hdr.semID), op, nil) == nil {
+			return nil
+		}
+	}
+	op[0].Flg = 0
+	noDeadline := func() time.Time { return time.Time{} } // the kernel times out, not a Go timer
 	for {
-		err := ws.Block(dl.Get, func() error {
+		err := ws.Block(noDeadline, func() error {
 			if c.creator {
 				c.maybeWatchOpener()
 			}
 			return check()
 		}, func() error {
+			limit := time.Duration(-1)
+			if t := dl.Get(); !t.IsZero() {
+				limit = max(time.Until(t), 0)
+			}
+			if !c.watching.Load() && (limit < 0 || limit > 100*time.Millisecond) {
+				limit = 100 * time.Millisecond // no opener seen yet: look for one now and then
+			}
 			var ts *unix.Timespec
-			if !c.watching.Load() {
-				t := unix.NsecToTimespec(int64(100 * time.Millisecond))
+			if limit >= 0 {
+				t := unix.NsecToTimespec(int64(limit))
 				ts = &t
 			}
 			return sysipc.Semtimedop(int(c.hdr.semID), op, ts)
@@ -376,7 +409,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 			op[0].Flg = unix.IPC_NOWAIT
 			sysipc.Semop(int(c.hdr.semID), op)
 			return nil
-		case unix.EAGAIN: // our own 100 ms look-out for the opener
+		case unix.EAGAIN: // the timeout: check says why (deadline, look-out)
 			continue
 		case unix.EIDRM, unix.EINVAL:
 			if c.closed.Load() {

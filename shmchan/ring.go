@@ -173,13 +173,26 @@ func (r *ring) peek() (payload []byte, ok bool, err error) {
 	}
 }
 
-// release consumes the message peek returned, which was n bytes long, and
-// returns the bytes freed, padding skipped before it included.
-func (r *ring) release(n int) uint64 {
+// release consumes the message peek returned, which was n bytes long. The
+// new head is published (an atomic store, which moves a cache line to the
+// producer) only if publish is set or an eighth of the ring has been
+// consumed since the last publication; flush publishes the rest. It
+// returns the bytes published now, padding skipped before included.
+func (r *ring) release(n int, publish bool) uint64 {
 	r.pos += r.recordSize(n)
+	if !publish && r.pos-r.published < r.size/8 {
+		return 0
+	}
+	return r.flush()
+}
+
+// flush publishes the consumer's head if it moved, and returns by how much.
+func (r *ring) flush() uint64 {
 	freed := r.pos - r.published
-	r.published = r.pos
-	atomic.StoreUint64(r.head, r.pos)
+	if freed != 0 {
+		r.published = r.pos
+		atomic.StoreUint64(r.head, r.pos)
+	}
 	return freed
 }
 

@@ -19,6 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// waiterPool recycles Waiters: a blocking call should not allocate.
+var waiterPool = sync.Pool{New: func() any { return new(Waiter) }}
+
 // Waiters is the set of threads currently blocked on one object.
 type Waiters struct {
 	mu  sync.Mutex
@@ -29,7 +32,13 @@ type Waiters struct {
 type Waiter struct {
 	ws    *Waiters
 	tid   int
+	gen   uint64 // which use of a recycled Waiter a wake-up is for
 	timer *time.Timer
+}
+
+type waiterUse struct {
+	w   *Waiter
+	gen uint64
 }
 
 // Enter locks the calling goroutine to its thread and registers it. If
@@ -38,28 +47,33 @@ type Waiter struct {
 // blocking call returns.
 func (ws *Waiters) Enter(deadline time.Time) *Waiter {
 	runtime.LockOSThread()
-	w := &Waiter{ws: ws, tid: unix.Gettid()}
+	w := waiterPool.Get().(*Waiter)
+	w.ws, w.tid, w.timer = ws, unix.Gettid(), nil
 	ws.mu.Lock()
 	if ws.set == nil {
 		ws.set = make(map[*Waiter]struct{})
 	}
+	w.gen++
 	ws.set[w] = struct{}{}
+	use := waiterUse{w, w.gen}
 	ws.mu.Unlock()
 	if !deadline.IsZero() {
-		w.timer = time.AfterFunc(time.Until(deadline), func() { ws.kick([]*Waiter{w}) })
+		w.timer = time.AfterFunc(time.Until(deadline), func() { ws.kick([]waiterUse{use}) })
 	}
 	return w
 }
 
-// Exit unregisters the waiter and unlocks its thread.
+// Exit unregisters the waiter and unlocks its thread. A waiter whose
+// deadline timer may still run is not recycled.
 func (w *Waiter) Exit() {
-	if w.timer != nil {
-		w.timer.Stop()
-	}
+	recycle := w.timer == nil || w.timer.Stop()
 	w.ws.mu.Lock()
 	delete(w.ws.set, w)
 	w.ws.mu.Unlock()
 	runtime.UnlockOSThread()
+	if recycle {
+		waiterPool.Put(w)
+	}
 }
 
 // WakeAll interrupts every waiter registered now, re-sending until each has
@@ -70,26 +84,26 @@ func (ws *Waiters) WakeAll() {
 		ws.mu.Unlock()
 		return
 	}
-	snap := make([]*Waiter, 0, len(ws.set))
+	snap := make([]waiterUse, 0, len(ws.set))
 	for w := range ws.set {
-		snap = append(snap, w)
+		snap = append(snap, waiterUse{w, w.gen})
 	}
 	ws.mu.Unlock()
 	go ws.kick(snap)
 }
 
-// kick signals each waiter in snap that is still registered until none is.
-func (ws *Waiters) kick(snap []*Waiter) {
+// kick signals each use in snap that is still registered until none is.
+func (ws *Waiters) kick(snap []waiterUse) {
 	pid := unix.Getpid()
 	backoff := 50 * time.Microsecond
 	for {
 		alive := 0
 		ws.mu.Lock()
-		for _, w := range snap {
-			if _, ok := ws.set[w]; ok {
+		for _, u := range snap {
+			if _, ok := ws.set[u.w]; ok && u.w.gen == u.gen {
 				alive++
 				// ESRCH would mean the thread is gone, and with it the waiter.
-				_ = unix.Tgkill(pid, w.tid, unix.SIGURG)
+				_ = unix.Tgkill(pid, u.w.tid, unix.SIGURG)
 			}
 		}
 		ws.mu.Unlock()

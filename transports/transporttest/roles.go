@@ -2,6 +2,7 @@ package transporttest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,45 @@ func init() {
 	peerproc.Register("tt-idle", roleIdle)
 	peerproc.Register("tt-flood", roleFlood)
 	peerproc.Register("tt-create-source", roleCreateSource)
+	peerproc.Register("tt-drain", roleDrain)
+}
+
+// roleDrain receives n messages, touching every byte, and replies with
+// "count bytes sum" so the sender can check that all of them arrived
+// whole. Streaming benchmarks use it.
+func roleDrain(args []string) error {
+	c, rest, err := openPeer(args, 1)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	n := atoi(rest[0])
+	buf := make([]byte, c.MaxMessageSize())
+	var total, sum uint64
+	for i := 0; i < n; i++ {
+		m, err := c.Recv(buf)
+		if err != nil {
+			return fmt.Errorf("recv %d of %d: %w", i, n, err)
+		}
+		total += uint64(m)
+		sum += Checksum(buf[:m])
+	}
+	return c.Send(fmt.Appendf(nil, "%d %d %d", n, total, sum))
+}
+
+// Checksum sums a message as little-endian 64-bit words (and its last
+// bytes one by one): every byte counts, and it runs at memory speed rather
+// than a byte per cycle, so it does not cap what a benchmark can show.
+func Checksum(b []byte) uint64 {
+	var s uint64
+	for len(b) >= 8 {
+		s += binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, x := range b {
+		s += uint64(x)
+	}
+	return s
 }
 
 func openPeer(args []string, want int) (ipclab.Conn, []string, error) {

@@ -1,0 +1,137 @@
+package sysvshm
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/shmchan"
+	"github.com/ipclab/ipclab/transports/transporttest"
+)
+
+var benchSizes = []int{8, 64, 4 << 10, 64 << 10, 1 << 20}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.Itoa(n>>20) + "MiB"
+	case n >= 1<<10:
+		return strconv.Itoa(n>>10) + "KiB"
+	}
+	return strconv.Itoa(n) + "B"
+}
+
+// benchPair creates a channel here and starts role in a peer process.
+func benchPair(b *testing.B, s shmchan.Strategy, role string, args ...string) (*Conn, *peerproc.Proc) {
+	c, err := Create(shmchan.Config{Strategy: s})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	// Any registered sysvshm transport opens any sysvshm address.
+	p, err := peerproc.Start(role, append([]string{trs[0].Name, c.Addr().String()}, args...), peerproc.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if !p.Exited() {
+			p.Kill()
+		}
+	})
+	c.SetDeadline(time.Now().Add(5 * time.Minute))
+	return c, p
+}
+
+// BenchmarkPingPong: round trips between two processes, per strategy and
+// size, with p50 and p99 of the round trip as metrics.
+//
+//	go test -run '^$' -bench PingPong ./transports/sysvshm
+func BenchmarkPingPong(b *testing.B) {
+	for _, s := range []shmchan.Strategy{shmchan.Futex, shmchan.SysVSem, shmchan.Spin} {
+		for _, size := range benchSizes {
+			b.Run(fmt.Sprintf("%s/%s", s, sizeName(size)), func(b *testing.B) {
+				const warm = 1000
+				c, p := benchPair(b, s, "tt-echo", strconv.Itoa(warm+b.N))
+				msg := make([]byte, size)
+				buf := make([]byte, size)
+				rtt := make([]time.Duration, b.N)
+				for i := 0; i < warm; i++ {
+					pingPong(b, c, msg, buf)
+				}
+				b.SetBytes(int64(2 * size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					t0 := time.Now()
+					pingPong(b, c, msg, buf)
+					rtt[i] = time.Since(t0)
+				}
+				b.StopTimer()
+				slices.Sort(rtt)
+				b.ReportMetric(float64(rtt[b.N/2].Nanoseconds()), "p50-ns")
+				b.ReportMetric(float64(rtt[b.N*99/100].Nanoseconds()), "p99-ns")
+				if err := p.Wait(time.Minute); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+func pingPong(b *testing.B, c *Conn, msg, buf []byte) {
+	if err := c.Send(msg); err != nil {
+		b.Fatal(err)
+	}
+	if n, err := c.Recv(buf); err != nil || n != len(msg) {
+		b.Fatalf("reply: %d bytes, %v", n, err)
+	}
+}
+
+// BenchmarkStream: one-way streaming to a peer that reads and sums every
+// byte; MB/s from SetBytes, messages/s as a metric. Messages of 64 bytes
+// or less go in batches of 64 (SendBatch).
+//
+//	go test -run '^$' -bench Stream ./transports/sysvshm
+func BenchmarkStream(b *testing.B) {
+	for _, s := range []shmchan.Strategy{shmchan.Futex, shmchan.SysVSem, shmchan.Spin} {
+		for _, size := range benchSizes {
+			b.Run(fmt.Sprintf("%s/%s", s, sizeName(size)), func(b *testing.B) {
+				c, p := benchPair(b, s, "tt-drain", strconv.Itoa(b.N))
+				msg := make([]byte, size)
+				for i := range msg {
+					msg[i] = byte(i)
+				}
+				batch := [][]byte{msg}
+				if size <= 64 {
+					batch = slices.Repeat(batch, 64)
+				}
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				start := time.Now()
+				for sent := 0; sent < b.N; {
+					k := min(len(batch), b.N-sent)
+					if _, err := c.SendBatch(batch[:k]); err != nil {
+						b.Fatal(err)
+					}
+					sent += k
+				}
+				buf := make([]byte, 64)
+				n, err := c.Recv(buf) // the drain's reply: all received
+				el := time.Since(start)
+				b.StopTimer()
+				if err != nil {
+					b.Fatalf("drain's reply: %v (peer: %s)", err, p.Stderr())
+				}
+				want := fmt.Sprintf("%d %d %d", b.N, b.N*size, uint64(b.N)*transporttest.Checksum(msg))
+				if string(buf[:n]) != want {
+					b.Fatalf("drain counted %q, want %q", buf[:n], want)
+				}
+				b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
+			})
+		}
+	}
+}
