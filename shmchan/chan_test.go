@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/leakcheck"
+	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -275,5 +276,42 @@ func TestSecondOpenerIsRefused(t *testing.T) {
 	if o2, err := Attach(c.ID(), AttachOptions{}); err == nil {
 		o2.Close()
 		t.Fatal("a second opener was let in")
+	}
+}
+
+func cpuTime(t *testing.T) time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestIdleWaitStopsSpinning: a futex-strategy receiver on an idle channel
+// spins for its budget and then sleeps, so 300 ms of waiting costs about
+// the budget in CPU time, not 300 ms; a Spin receiver burns the whole wait.
+// CPU time, unlike wall time, is not inflated by a busy machine.
+func TestIdleWaitStopsSpinning(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	for _, tc := range []struct {
+		s      Strategy
+		budget time.Duration
+		lo, hi time.Duration
+	}{
+		{Futex, 5 * time.Millisecond, 0, 100 * time.Millisecond},
+		{Futex, -1, 0, 50 * time.Millisecond},
+		{Spin, 0, 150 * time.Millisecond, time.Hour},
+	} {
+		_, o := pair(t, Config{Strategy: tc.s, RingSize: 4096, SpinBudget: tc.budget})
+		before := cpuTime(t)
+		o.SetReadDeadline(time.Now().Add(wait))
+		if _, err := o.Recv(make([]byte, 8)); !errors.Is(err, ipclab.ErrTimeout) {
+			t.Fatalf("%s: %v", tc.s, err)
+		}
+		used := cpuTime(t) - before
+		t.Logf("%s (budget %v): %v of CPU for a %v idle wait", tc.s, tc.budget, used, wait)
+		if used < tc.lo || used > tc.hi {
+			t.Errorf("%s: an idle %v wait used %v of CPU, want between %v and %v", tc.s, wait, used, tc.lo, tc.hi)
+		}
 	}
 }

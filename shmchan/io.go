@@ -322,7 +322,7 @@ func (c *Chan) await(word *uint32, dl *deadline.Deadline, check func() error, re
 	case Spin:
 		budget = -1
 	case Futex:
-		budget = c.spin
+		budget = max(c.spin, 0) // negative: sleep at once
 	}
 	if budget != 0 {
 		start := time.Now()

@@ -13,11 +13,17 @@ import (
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"github.com/ipclab/ipclab/transports/pipe"
 	"github.com/ipclab/ipclab/transports/posixmq"
+	"github.com/ipclab/ipclab/shmchan"
 	"github.com/ipclab/ipclab/transports/sysvmsg"
+	"github.com/ipclab/ipclab/transports/sysvshm"
 )
 
 // Names are the transports, in the order tools list them.
-var Names = []string{pipe.SchemePipe, pipe.SchemeFIFO, sysvmsg.Scheme, posixmq.Scheme}
+var Names = []string{pipe.SchemePipe, pipe.SchemeFIFO, sysvmsg.Scheme, posixmq.Scheme, sysvshm.Scheme}
+
+// Variants are bare names Create also takes: the shared-memory channel
+// with each wait strategy ("sysvshm" alone is its default, futex).
+var Variants = []string{"sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
 
 func scheme(addr string) string {
 	s, _, _ := strings.Cut(addr, ":")
@@ -37,6 +43,8 @@ func Open(addr string) (ipclab.Conn, error) {
 		return sysvmsg.Open(addr, sysvmsg.Options{})
 	case posixmq.Scheme:
 		return posixmq.Open(addr)
+	case sysvshm.Scheme:
+		return sysvshm.Open(addr, shmchan.AttachOptions{})
 	}
 	return nil, unknown(addr)
 }
@@ -58,6 +66,17 @@ func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 		return c, nil, err
 	case posixmq.Scheme:
 		c, err := posixmq.Create(posixmq.NewName(), posixmq.Options{})
+		return c, nil, err
+	case sysvshm.Scheme:
+		c, err := sysvshm.Create(shmchan.Config{})
+		return c, nil, err
+	}
+	if s, ok := strings.CutPrefix(addr, sysvshm.Scheme+"-"); ok {
+		st, err := shmchan.ParseStrategy(s)
+		if err != nil {
+			return nil, nil, &ipclab.AddrError{Addr: addr, Reason: err.Error()}
+		}
+		c, err := sysvshm.Create(shmchan.Config{Strategy: st})
 		return c, nil, err
 	}
 	switch scheme(addr) {
@@ -88,6 +107,20 @@ func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 			return nil, nil, err
 		}
 		c, err := posixmq.Create(a.Name, posixmq.Options{})
+		return c, nil, err
+	case sysvshm.Scheme:
+		a, err := sysvshm.ParseAddr(addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		if a.ID >= 0 {
+			return nil, nil, &ipclab.AddrError{Addr: addr, Reason: "a new segment is named by key=; the kernel chooses ids"}
+		}
+		st := shmchan.Futex
+		if a.Strategy != "" {
+			st, _ = shmchan.ParseStrategy(a.Strategy)
+		}
+		c, err := sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin})
 		return c, nil, err
 	case pipe.SchemePipe:
 		return nil, nil, &ipclab.AddrError{Addr: addr, Reason: "anonymous pipes are created bare (\"pipe\") and inherited by a child"}

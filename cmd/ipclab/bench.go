@@ -50,7 +50,8 @@ func benchEcho(args []string) error {
 // (sweeps, statistics, records, plots) replaces it.
 func runBench(args []string) error {
 	fs := newFlags("bench", "[flags]", "Round trips over each transport, the echo side in a second process.")
-	list := fs.String("transports", strings.Join(transports.Names, ","), "comma-separated transports")
+	all := append(append([]string{}, transports.Names[:len(transports.Names)-1]...), transports.Variants...)
+	list := fs.String("transports", strings.Join(all, ","), "comma-separated transports")
 	size := fs.Int("size", 64, "message size in bytes")
 	n := fs.Int("n", 5000, "measured round trips per transport")
 	warm := fs.Int("warmup", 500, "round trips before measuring")

@@ -26,7 +26,8 @@ commands:
   limits        print the kernel IPC limits in force
 
 addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=N,
-           sysvmsg:id=ID (open only), posixmq:/NAME
+           sysvmsg:id=ID (open only), posixmq:/NAME,
+           sysvshm:key=0xKEY[,wait=futex|sysvsem|spin][,spin=off|DURATION], sysvshm:id=ID (open only)
 
 Run 'ipclab COMMAND -h' for a command's flags.
 `

@@ -46,7 +46,7 @@ func TestBenchRunsEveryTransport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench exit %d: %s", code, errOut)
 	}
-	for _, name := range []string{"pipe", "fifo", "sysvmsg", "posixmq"} {
+	for _, name := range []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"} {
 		found := false
 		for _, line := range strings.Split(out, "\n") {
 			f := strings.Fields(line)

@@ -25,8 +25,8 @@ func sizeName(n int) string {
 }
 
 // benchPair creates a channel here and starts role in a peer process.
-func benchPair(b *testing.B, s shmchan.Strategy, role string, args ...string) (*Conn, *peerproc.Proc) {
-	c, err := Create(shmchan.Config{Strategy: s})
+func benchPair(b *testing.B, cfg shmchan.Config, role string, args ...string) (*Conn, *peerproc.Proc) {
+	c, err := Create(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,16 +45,29 @@ func benchPair(b *testing.B, s shmchan.Strategy, role string, args ...string) (*
 	return c, p
 }
 
+// benchConfigs are the strategies measured; futex-nospin is the futex
+// strategy with no spin budget, which shows what the wake-up costs.
+var benchConfigs = []struct {
+	name string
+	cfg  shmchan.Config
+}{
+	{"futex", shmchan.Config{Strategy: shmchan.Futex}},
+	{"futex-nospin", shmchan.Config{Strategy: shmchan.Futex, SpinBudget: -1}},
+	{"sysvsem", shmchan.Config{Strategy: shmchan.SysVSem}},
+	{"spin", shmchan.Config{Strategy: shmchan.Spin}},
+}
+
 // BenchmarkPingPong: round trips between two processes, per strategy and
-// size, with p50 and p99 of the round trip as metrics.
+// size, with p50 and p99 of the round trip as metrics. The peer uses the
+// default spin budget; futex-nospin's creator does not spin.
 //
 //	go test -run '^$' -bench PingPong ./transports/sysvshm
 func BenchmarkPingPong(b *testing.B) {
-	for _, s := range []shmchan.Strategy{shmchan.Futex, shmchan.SysVSem, shmchan.Spin} {
+	for _, bc := range benchConfigs {
 		for _, size := range benchSizes {
-			b.Run(fmt.Sprintf("%s/%s", s, sizeName(size)), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/%s", bc.name, sizeName(size)), func(b *testing.B) {
 				const warm = 1000
-				c, p := benchPair(b, s, "tt-echo", strconv.Itoa(warm+b.N))
+				c, p := benchPair(b, bc.cfg, "tt-echo", strconv.Itoa(warm+b.N))
 				msg := make([]byte, size)
 				buf := make([]byte, size)
 				rtt := make([]time.Duration, b.N)
@@ -96,10 +109,10 @@ func pingPong(b *testing.B, c *Conn, msg, buf []byte) {
 //
 //	go test -run '^$' -bench Stream ./transports/sysvshm
 func BenchmarkStream(b *testing.B) {
-	for _, s := range []shmchan.Strategy{shmchan.Futex, shmchan.SysVSem, shmchan.Spin} {
+	for _, bc := range benchConfigs {
 		for _, size := range benchSizes {
-			b.Run(fmt.Sprintf("%s/%s", s, sizeName(size)), func(b *testing.B) {
-				c, p := benchPair(b, s, "tt-drain", strconv.Itoa(b.N))
+			b.Run(fmt.Sprintf("%s/%s", bc.name, sizeName(size)), func(b *testing.B) {
+				c, p := benchPair(b, bc.cfg, "tt-drain", strconv.Itoa(b.N))
 				msg := make([]byte, size)
 				for i := range msg {
 					msg[i] = byte(i)

@@ -6,7 +6,8 @@
 //
 // Addresses: sysvshm:id=N (IPC_PRIVATE segments) or sysvshm:key=0xKEY,
 // optionally with ,wait=STRATEGY, which Open then checks against the
-// segment's header. The segment is marked for removal as soon as the
+// segment's header, and ,spin=off|DURATION, the opener's spin budget
+// unless AttachOptions set one (the creator's address carries its own). The segment is marked for removal as soon as the
 // opener attaches, so an address can be opened once.
 package sysvshm
 
@@ -29,7 +30,8 @@ const Scheme = "sysvshm"
 type Addr struct {
 	Key      sysipc.Key // used when ID < 0
 	ID       int
-	Strategy string // "" when not given
+	Strategy string        // "" when not given
+	Spin     time.Duration // the opener's spin budget: 0 default, < 0 none
 }
 
 func (a Addr) Transport() string { return Scheme }
@@ -41,6 +43,12 @@ func (a Addr) String() string {
 	}
 	if a.Strategy != "" {
 		s += ",wait=" + a.Strategy
+	}
+	switch {
+	case a.Spin < 0:
+		s += ",spin=off"
+	case a.Spin > 0:
+		s += ",spin=" + a.Spin.String()
 	}
 	return s
 }
@@ -78,6 +86,16 @@ func ParseAddr(s string) (Addr, error) {
 				return bad(err.Error())
 			}
 			a.Strategy = v
+		case "spin":
+			if v == "off" {
+				a.Spin = -1
+				break
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return bad("spin is off or a positive duration such as 50us")
+			}
+			a.Spin = d
 		default:
 			return bad("unknown parameter " + k)
 		}
@@ -102,7 +120,7 @@ type Conn struct {
 
 // Create makes a channel; cfg.Key 0 makes an IPC_PRIVATE segment.
 func Create(cfg shmchan.Config) (*Conn, error) {
-	a := Addr{Key: cfg.Key, ID: -1, Strategy: cfg.Strategy.String()}
+	a := Addr{Key: cfg.Key, ID: -1, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
 	ch, err := shmchan.Create(cfg)
 	if err != nil {
 		return nil, opErr("create", a, err)
@@ -124,6 +142,9 @@ func Open(addr string, opt shmchan.AttachOptions) (*Conn, error) {
 		if id, err = unix.SysvShmGet(int(a.Key), 0, 0); err != nil {
 			return nil, opErr("open", a, fmt.Errorf("shmget: %w: no segment has key %s (or its opener already attached)", err, a.Key))
 		}
+	}
+	if opt.SpinBudget == 0 {
+		opt.SpinBudget = a.Spin
 	}
 	ch, err := shmchan.Attach(id, opt)
 	if err != nil {

@@ -21,7 +21,7 @@ func transport(s shmchan.Strategy, ring int) transporttest.Transport {
 		Open:         func(addr string) (ipclab.Conn, error) { return Open(addr, shmchan.AttachOptions{}) },
 		CreateInPeer: true,
 		BadAddrs: []string{"sysvshm:", "sysvshm:id=x", "sysvshm:key=0", "sysvshm:id=1,key=2",
-			"sysvshm:id=1,wait=sleepy", "sysvmsg:key=1", "sysvshm:id=1,id=2"},
+			"sysvshm:id=1,wait=sleepy", "sysvmsg:key=1", "sysvshm:id=1,id=2", "sysvshm:id=1,spin=fast", "sysvshm:id=1,spin=-5us"},
 		MissingAddr: func() string { return "sysvshm:id=2147483000" },
 	}
 }
@@ -37,5 +37,14 @@ func TestMain(m *testing.M) { transporttest.Main(m, trs...) }
 func TestConformance(t *testing.T) {
 	for _, tr := range trs {
 		t.Run(tr.Name, func(t *testing.T) { transporttest.Run(t, tr) })
+	}
+}
+
+func TestAddrRoundTrip(t *testing.T) {
+	for _, s := range []string{"sysvshm:id=7", "sysvshm:key=0x4d2,wait=sysvsem", "sysvshm:id=3,wait=futex,spin=off", "sysvshm:id=3,spin=20µs"} {
+		a, err := ParseAddr(s)
+		if err != nil || a.String() != s {
+			t.Errorf("ParseAddr(%q) = %v (%v), printed back as %q", s, a, err, a.String())
+		}
 	}
 }
