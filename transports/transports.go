@@ -11,9 +11,9 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/shmchan"
 	"github.com/ipclab/ipclab/transports/pipe"
 	"github.com/ipclab/ipclab/transports/posixmq"
-	"github.com/ipclab/ipclab/shmchan"
 	"github.com/ipclab/ipclab/transports/sysvmsg"
 	"github.com/ipclab/ipclab/transports/sysvshm"
 )
