@@ -1,6 +1,7 @@
 // Command ipclab measures and exercises Linux IPC mechanisms.
 //
-//	ipclab bench            round trips over every transport between two processes
+//	ipclab bench            latency and throughput of every transport, two processes
+//	ipclab plot DIR         redraw the plots of a results directory
 //	ipclab recv ADDR        create the channel at ADDR and print what arrives
 //	ipclab send ADDR        open the channel at ADDR and send stdin, line by line
 //	ipclab limits           print the kernel IPC limits in force
@@ -20,7 +21,9 @@ const usage = `ipclab: a message-passing layer and measurement lab for Linux IPC
 usage: ipclab COMMAND [flags]
 
 commands:
-  bench         ping-pong over every transport between two processes
+  bench         measure latency and throughput of every transport between two
+                processes; records, plots and a summary table
+  plot DIR      redraw the plots of a results directory
   recv ADDR     create the channel at ADDR and print each message received
   send ADDR     open the channel at ADDR and send each line of stdin
   limits        print the kernel IPC limits in force
@@ -40,6 +43,7 @@ func main() {
 	}
 	cmds := map[string]func([]string) error{
 		"bench":  runBench,
+		"plot":   runPlot,
 		"recv":   runRecv,
 		"send":   runSend,
 		"limits": runLimits,

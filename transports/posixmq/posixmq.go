@@ -270,7 +270,7 @@ func (c *Conn) Send(p []byte) error { return c.SendPriority(p, 0) }
 func (c *Conn) SendPriority(p []byte, prio uint) error {
 	if len(p) > c.txMax {
 		return opErr("send", c.addr, &ipclab.TooLargeError{Size: len(p), Limit: c.txMax,
-			Name: "mq_msgsize of " + c.addr.Name,
+			Name: "mq_msgsize of the queue",
 			Raise: "create the channel with a larger Options.MsgSize, up to fs.mqueue.msgsize_max; " +
 				kernlimits.Raise("fs.mqueue.msgsize_max")})
 	}

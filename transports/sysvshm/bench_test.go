@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/internal/peerproc"
 	"github.com/ipclab/ipclab/shmchan"
-	"github.com/ipclab/ipclab/transports/transporttest"
 )
 
 var benchSizes = []int{8, 64, 4 << 10, 64 << 10, 1 << 20}
@@ -139,7 +139,7 @@ func BenchmarkStream(b *testing.B) {
 				if err != nil {
 					b.Fatalf("drain's reply: %v (peer: %s)", err, p.Stderr())
 				}
-				want := fmt.Sprintf("%d %d %d", b.N, b.N*size, uint64(b.N)*transporttest.Checksum(msg))
+				want := fmt.Sprintf("%d %d %d", b.N, b.N*size, uint64(b.N)*checksum.Sum(msg))
 				if string(buf[:n]) != want {
 					b.Fatalf("drain counted %q, want %q", buf[:n], want)
 				}

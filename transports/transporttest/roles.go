@@ -2,7 +2,6 @@ package transporttest
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/internal/peerproc"
 )
 
@@ -46,24 +46,9 @@ func roleDrain(args []string) error {
 			return fmt.Errorf("recv %d of %d: %w", i, n, err)
 		}
 		total += uint64(m)
-		sum += Checksum(buf[:m])
+		sum += checksum.Sum(buf[:m])
 	}
 	return c.Send(fmt.Appendf(nil, "%d %d %d", n, total, sum))
-}
-
-// Checksum sums a message as little-endian 64-bit words (and its last
-// bytes one by one): every byte counts, and it runs at memory speed rather
-// than a byte per cycle, so it does not cap what a benchmark can show.
-func Checksum(b []byte) uint64 {
-	var s uint64
-	for len(b) >= 8 {
-		s += binary.LittleEndian.Uint64(b)
-		b = b[8:]
-	}
-	for _, x := range b {
-		s += uint64(x)
-	}
-	return s
 }
 
 func openPeer(args []string, want int) (ipclab.Conn, []string, error) {

@@ -1,0 +1,99 @@
+package bench
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/ipclab/ipclab/internal/kernlimits"
+	"golang.org/x/sys/unix"
+)
+
+// Env is the environment a run was measured in; every record carries it.
+type Env struct {
+	Kernel      string            `json:"kernel"`
+	CPUModel    string            `json:"cpu_model"`
+	NumCPU      int               `json:"num_cpu"`
+	GoVersion   string            `json:"go_version"`
+	Commit      string            `json:"commit"`
+	GOMAXPROCS  int               `json:"gomaxprocs"`
+	ClockSource string            `json:"clocksource"`
+	Limits      map[string]string `json:"limits"`
+	// TimerNs is what one reading of the monotonic clock costs here, and
+	// SampleOverheadNs what the harness adds to each latency sample (two
+	// readings and a store), measured at start-up.
+	TimerNs          float64 `json:"timer_ns"`
+	SampleOverheadNs float64 `json:"sample_overhead_ns"`
+	// ClockPairErrorNs bounds the error of this process's absolute
+	// monotonic clock (see Clock), on which one-way latency relies.
+	ClockPairErrorNs float64 `json:"clock_pair_error_ns"`
+}
+
+// CollectEnv reads the environment.
+func CollectEnv(clock *Clock) Env {
+	e := Env{NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Limits: kernlimits.All(), Commit: commit(), ClockPairErrorNs: float64(clock.ErrorBound)}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		e.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Machine[:])
+	}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				e.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/sys/devices/system/clocksource/clocksource0/current_clocksource"); err == nil {
+		e.ClockSource = strings.TrimSpace(string(b))
+	}
+	e.TimerNs, e.SampleOverheadNs = timerCost()
+	return e
+}
+
+// timerCost measures a clock reading and the per-sample harness overhead
+// (two readings and a store, as the latency loop does around Send+Recv).
+func timerCost() (timer, sample float64) {
+	const n = 200000
+	start := time.Now()
+	var t time.Time
+	for i := 0; i < n; i++ {
+		t = time.Now()
+	}
+	_ = t
+	timer = float64(time.Since(start).Nanoseconds()) / n
+	buf := make([]time.Duration, n)
+	start = time.Now()
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		buf[i] = time.Since(t0)
+	}
+	sample = float64(time.Since(start).Nanoseconds()) / n
+	return timer, sample
+}
+
+// commit is the git commit of the ipclab source, if it can be told.
+func commit() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				return s.Value
+			}
+		}
+	}
+	if out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output(); err == nil {
+		c := strings.TrimSpace(string(out))
+		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+			c += "-dirty"
+		}
+		return c
+	}
+	return "unknown"
+}

@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/checksum"
+	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/transports"
+	"golang.org/x/sys/unix"
+)
+
+const peerRole = "bench-peer"
+
+func init() { peerproc.Register(peerRole, peerMain) }
+
+// peerReport is what the receiving process prints on stdout at the end.
+type peerReport struct {
+	Cost      Cost     `json:"cost"`
+	OneWay    *Summary `json:"one_way,omitempty"`
+	FirstNs   int64    `json:"first_ns"` // CLOCK_MONOTONIC at the first measured message
+	LastNs    int64    `json:"last_ns"`  // ... and when the last one was read
+	Bytes     uint64   `json:"bytes"`
+	Sum       uint64   `json:"sum"`
+	ClockErrN int64    `json:"clock_error_ns"`
+}
+
+// peerArgs: address mode count warmup size cpu
+func peerMain(args []string) error {
+	if len(args) != 6 {
+		return fmt.Errorf("want address mode count warmup size cpu, got %q", args)
+	}
+	addr, mode := args[0], args[1]
+	count, _ := strconv.Atoi(args[2])
+	warm, _ := strconv.Atoi(args[3])
+	size, _ := strconv.Atoi(args[4])
+	cpu, _ := strconv.Atoi(args[5])
+	if cpu >= 0 {
+		var set unix.CPUSet
+		set.Set(cpu)
+		if err := pinProcess(&set); err != nil {
+			return err
+		}
+	}
+	clock := NewClock()
+	c, err := transports.Open(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if w, ok := c.(ipclab.PeerWatcher); ok {
+		if err := w.WatchPeer(os.Getppid()); err != nil {
+			return err
+		}
+	}
+	buf := make([]byte, max(size, 64))
+	rep := peerReport{ClockErrN: int64(clock.ErrorBound)}
+	var u0 usage
+	var oneway []float64
+	if mode == "latency" && size >= 8 {
+		oneway = make([]float64, 0, count)
+	}
+	for i := 0; i < warm+count; i++ {
+		if i == warm {
+			u0 = readUsage()
+		}
+		n, err := c.Recv(buf)
+		if err != nil {
+			return fmt.Errorf("recv %d of %d: %w", i, warm+count, err)
+		}
+		if n != size {
+			return fmt.Errorf("message %d: %d bytes, want %d", i, n, size)
+		}
+		now := clock.Now()
+		if i == warm {
+			rep.FirstNs = now
+		}
+		switch mode {
+		case "latency":
+			if i >= warm && size >= 8 {
+				oneway = append(oneway, float64(now-int64(binary.LittleEndian.Uint64(buf))))
+			}
+			if err := c.Send(buf[:n]); err != nil {
+				return fmt.Errorf("reply %d: %w", i, err)
+			}
+		case "throughput":
+			if i >= warm {
+				rep.Bytes += uint64(n)
+				rep.Sum += checksum.Sum(buf[:n])
+			}
+		default:
+			return fmt.Errorf("unknown mode %q", mode)
+		}
+		rep.LastNs = now
+	}
+	rep.Cost = costSince(u0, count)
+	if len(oneway) > 0 {
+		s, err := Summarize(oneway)
+		if err != nil {
+			return err
+		}
+		rep.OneWay = &s
+	}
+	if mode == "throughput" {
+		// Tell the sender everything arrived, through the channel itself.
+		if err := c.Send(fmt.Appendf(nil, "%d %d", rep.Bytes, rep.Sum)); err != nil && !errors.Is(err, ipclab.ErrPeerGone) {
+			return err
+		}
+	}
+	return json.NewEncoder(os.Stdout).Encode(&rep)
+}

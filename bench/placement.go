@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Placement is where the two processes run.
+type Placement string
+
+const (
+	PinNone  Placement = "none"  // wherever the scheduler puts them
+	PinSplit Placement = "split" // sender on the first CPU, receiver on the second
+	PinSame  Placement = "same"  // both on the first CPU
+)
+
+// ParsePlacement parses --pin.
+func ParsePlacement(s string) (Placement, error) {
+	switch p := Placement(s); p {
+	case PinNone, PinSplit, PinSame:
+		return p, nil
+	}
+	return "", fmt.Errorf("unknown placement %q (want none, split or same)", s)
+}
+
+// cpusFor returns the CPU the sender (0) or receiver (1) is pinned to,
+// or -1 for none.
+func (p Placement) cpuFor(side int) (int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return -1, err
+	}
+	var allowed []int
+	for c := 0; c < 1024; c++ {
+		if set.IsSet(c) {
+			allowed = append(allowed, c)
+		}
+	}
+	switch p {
+	case PinNone:
+		return -1, nil
+	case PinSame:
+		return allowed[0], nil
+	}
+	if len(allowed) < 2 {
+		return -1, fmt.Errorf("placement split needs two CPUs; this process may use %v", allowed)
+	}
+	return allowed[side], nil
+}
+
+// pinProcess pins every thread of this process to cpu (or to all CPUs it
+// had, given in restore). Threads the Go runtime starts later inherit the
+// mask of the thread that starts them, so the whole process stays put.
+func pinProcess(set *unix.CPUSet) error {
+	tids, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tids {
+		tid, _ := strconv.Atoi(t.Name())
+		if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("sched_setaffinity(%d): %w", tid, err)
+		}
+	}
+	return nil
+}
+
+// cpusUsed returns the CPUs this process's threads last ran on
+// (/proc/self/task/*/stat, field 39).
+func cpusUsed() (cpus []int, threads int) {
+	stats, _ := filepath.Glob("/proc/self/task/*/stat")
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which is in parentheses.
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i >= 0 {
+			f := strings.Fields(s[i+1:])
+			if len(f) > 36 {
+				if c, err := strconv.Atoi(f[36]); err == nil && !slices.Contains(cpus, c) {
+					cpus = append(cpus, c)
+				}
+			}
+		}
+		threads++
+	}
+	slices.Sort(cpus)
+	return cpus, threads
+}
+
+// stealTicks reads the host's steal time for all CPUs from /proc/stat, in
+// USER_HZ ticks (100 per second on Linux).
+func stealTicks() int64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	if len(f) > 8 && f[0] == "cpu" {
+		v, _ := strconv.ParseInt(f[8], 10, 64)
+		return v
+	}
+	return 0
+}
+
+// usage is a getrusage snapshot of this process.
+type usage struct{ user, sys, vol, invol, maxrss int64 }
+
+func readUsage() usage {
+	var ru unix.Rusage
+	unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return usage{ru.Utime.Nano(), ru.Stime.Nano(), ru.Nvcsw, ru.Nivcsw, ru.Maxrss}
+}
+
+// costSince is the cost between snapshot u0 and now, per message.
+func costSince(u0 usage, msgs int) Cost {
+	u := readUsage()
+	c := Cost{UserNs: u.user - u0.user, SysNs: u.sys - u0.sys, VolCtxSw: u.vol - u0.vol, InvolCtxSw: u.invol - u0.invol,
+		PID: os.Getpid(), MaxRSSKiB: u.maxrss}
+	if msgs > 0 {
+		c.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)
+		c.CtxSwPerMsg = float64(c.VolCtxSw+c.InvolCtxSw) / float64(msgs)
+	}
+	c.CPUs, c.ThreadsAtEnd = cpusUsed()
+	return c
+}

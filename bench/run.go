@@ -1,0 +1,283 @@
+package bench
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/checksum"
+	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/transports"
+	"golang.org/x/sys/unix"
+)
+
+// Modes of measurement.
+const (
+	Latency    = "latency"    // ping-pong: round trips, and one-way from timestamps
+	Throughput = "throughput" // one-way streaming, every byte checksummed by the receiver
+)
+
+// Spec is what to measure.
+type Spec struct {
+	Transports []string // names transports.Create takes
+	Sizes      []int
+	Modes      []string
+	Runs       int
+	Placement  Placement
+	// Count is the measured round trips (latency); 0 picks 2,000.
+	Count int
+	// Bytes is the volume streamed per throughput case; 0 picks 16 MiB,
+	// within 500..20,000 messages.
+	Bytes int
+	// CaseTimeout bounds one case; 0 means one minute.
+	CaseTimeout time.Duration
+	// Progress, if set, is told before each case.
+	Progress func(done, total int, c Case)
+}
+
+// Case is one measurement.
+type Case struct {
+	Run       int
+	Transport string
+	Size      int
+	Mode      string
+}
+
+func (c Case) String() string {
+	return fmt.Sprintf("run %d %s %s %s", c.Run, c.Transport, sizeLabel(c.Size), c.Mode)
+}
+
+// Cases lists the cases in the order they run: run, then transport, then
+// size, then mode, so drift on a noisy machine hits every case alike.
+func (s Spec) Cases() []Case {
+	var cs []Case
+	for r := 1; r <= max(s.Runs, 1); r++ {
+		for _, t := range s.Transports {
+			for _, z := range s.Sizes {
+				for _, m := range s.Modes {
+					cs = append(cs, Case{r, t, z, m})
+				}
+			}
+		}
+	}
+	return cs
+}
+
+func (s Spec) counts(c Case) (count, warm int) {
+	if c.Mode == Latency {
+		count = s.Count
+		if count == 0 {
+			count = 2000
+		}
+		return count, max(count/10, 1)
+	}
+	bytes := s.Bytes
+	if bytes == 0 {
+		bytes = 16 << 20
+	}
+	count = min(max(bytes/max(c.Size, 1), 500), 20000)
+	return count, max(count/10, 1)
+}
+
+// Run measures every case and returns one record per case; a cancelled
+// ctx stops it between or inside cases, every object removed.
+func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
+	for _, m := range s.Modes {
+		if m != Latency && m != Throughput {
+			return nil, fmt.Errorf("unknown mode %q (want %s or %s)", m, Latency, Throughput)
+		}
+	}
+	cases := s.Cases()
+	var recs []Record
+	for i, c := range cases {
+		if err := ctx.Err(); err != nil {
+			return recs, err
+		}
+		if s.Progress != nil {
+			s.Progress(i, len(cases), c)
+		}
+		r, err := s.runCase(ctx, c)
+		if err != nil {
+			if ctx.Err() != nil {
+				return recs, ctx.Err()
+			}
+			return recs, fmt.Errorf("%s: %w", c, err)
+		}
+		r.Env = env
+		recs = append(recs, r)
+	}
+	if s.Progress != nil {
+		s.Progress(len(cases), len(cases), Case{})
+	}
+	return recs, nil
+}
+
+func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
+	count, warm := s.counts(cs)
+	r := Record{Schema: SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: "go",
+		Mode: cs.Mode, Link: "raw", Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement)}
+	if s.Placement == "" {
+		r.Placement = string(PinNone)
+	}
+	c, files, err := transports.Create(cs.Transport)
+	if err != nil {
+		return r, err
+	}
+	defer c.Close()
+	if cs.Size > c.MaxMessageSize() {
+		// Send says which limit and how to raise it, and sends nothing.
+		var tl *ipclab.TooLargeError
+		if err := c.Send(make([]byte, cs.Size)); errors.As(err, &tl) {
+			r.Skipped = tl.Error()
+		} else {
+			r.Skipped = fmt.Sprintf("message of %d bytes exceeds the transport's maximum %d", cs.Size, c.MaxMessageSize())
+		}
+		for _, f := range files {
+			f.Close()
+		}
+		return r, nil
+	}
+	senderCPU, err := s.Placement.cpuFor(0)
+	if err != nil {
+		return r, err
+	}
+	receiverCPU, err := s.Placement.cpuFor(1)
+	if err != nil {
+		return r, err
+	}
+	if s.Placement == PinSame {
+		receiverCPU = senderCPU
+	}
+	if senderCPU >= 0 {
+		var all, one unix.CPUSet
+		unix.SchedGetaffinity(0, &all)
+		one.Set(senderCPU)
+		if err := pinProcess(&one); err != nil {
+			return r, err
+		}
+		defer pinProcess(&all)
+	}
+	args := []string{c.Addr().String(), cs.Mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(cs.Size), strconv.Itoa(receiverCPU)}
+	p, err := peerproc.Start(peerRole, args, peerproc.Options{ExtraFiles: files})
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		return r, err
+	}
+	defer func() {
+		if !p.Exited() {
+			p.Kill()
+		}
+	}()
+	if w, ok := c.(ipclab.PeerWatcher); ok {
+		if err := w.WatchPeer(p.Pid()); err != nil {
+			return r, err
+		}
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() }) // Ctrl-C: unblock and remove now
+	defer stop()
+	timeout := s.CaseTimeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	c.SetDeadline(time.Now().Add(timeout))
+
+	clock := NewClock()
+	steal0 := stealTicks()
+	msg := make([]byte, cs.Size)
+	for i := range msg {
+		msg[i] = byte(i*7 + 1)
+	}
+	var u0 usage
+	var firstNs int64
+	switch cs.Mode {
+	case Latency:
+		buf := make([]byte, cs.Size)
+		rtt := make([]float64, count)
+		for i := 0; i < warm+count; i++ {
+			if i == warm {
+				u0 = readUsage()
+			}
+			t0 := time.Now()
+			if cs.Size >= 8 {
+				binary.LittleEndian.PutUint64(msg, uint64(clock.Now()))
+			}
+			if err := c.Send(msg); err != nil {
+				return r, fmt.Errorf("send %d: %w (peer: %s)", i, err, p.Stderr())
+			}
+			n, err := c.Recv(buf)
+			d := time.Since(t0)
+			if err != nil || n != cs.Size {
+				return r, fmt.Errorf("reply %d: %d bytes, %v (peer: %s)", i, n, err, p.Stderr())
+			}
+			if i >= warm {
+				rtt[i-warm] = float64(d.Nanoseconds())
+			}
+		}
+		sum, err := Summarize(rtt)
+		if err != nil {
+			return r, err
+		}
+		r.RTT = &sum
+	case Throughput:
+		for i := 0; i < warm+count; i++ {
+			if i == warm {
+				u0 = readUsage()
+				firstNs = clock.Now()
+			}
+			if err := c.Send(msg); err != nil {
+				return r, fmt.Errorf("send %d: %w (peer: %s)", i, err, p.Stderr())
+			}
+		}
+		buf := make([]byte, 64)
+		n, err := c.Recv(buf)
+		if err != nil {
+			return r, fmt.Errorf("receiver's confirmation: %w (peer: %s)", err, p.Stderr())
+		}
+		want := fmt.Sprintf("%d %d", count*cs.Size, uint64(count)*checksum.Sum(msg))
+		if string(buf[:n]) != want {
+			return r, fmt.Errorf("the receiver read %q (bytes, checksum), want %q", buf[:n], want)
+		}
+	}
+	r.Sender = costSince(u0, count)
+	r.StealMs = (stealTicks() - steal0) * 10
+	line, err := p.ReadLine(timeout)
+	if err != nil {
+		return r, err
+	}
+	var rep peerReport
+	if err := json.Unmarshal([]byte(line), &rep); err != nil {
+		return r, fmt.Errorf("peer report %q: %w", line, err)
+	}
+	if err := p.Wait(timeout); err != nil {
+		return r, err
+	}
+	r.Receiver = rep.Cost
+	r.OneWay = rep.OneWay
+	if cs.Mode == Throughput {
+		r.ElapsedNs = rep.LastNs - firstNs
+		if r.ElapsedNs <= 0 {
+			return r, fmt.Errorf("throughput clock went backwards: first send %d, last receive %d", firstNs, rep.LastNs)
+		}
+		sec := float64(r.ElapsedNs) / 1e9
+		r.MsgsPerSec = float64(count) / sec
+		r.MBPerSec = float64(count*cs.Size) / sec / 1e6
+	}
+	return r, nil
+}
+
+func sizeLabel(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + " KiB"
+	}
+	return strconv.Itoa(n) + " B"
+}

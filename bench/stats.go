@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/montanaflynn/stats"
+)
+
+// Summary describes a set of latency samples, in nanoseconds. Percentiles
+// interpolate linearly between closest ranks (Hyndman & Fan type 7, as
+// NumPy and R do by default), via github.com/montanaflynn/stats.
+type Summary struct {
+	N      int     `json:"n"`
+	Min    float64 `json:"min_ns"`
+	P50    float64 `json:"p50_ns"`
+	P90    float64 `json:"p90_ns"`
+	P99    float64 `json:"p99_ns"`
+	P999   float64 `json:"p999_ns"`
+	Max    float64 `json:"max_ns"`
+	Mean   float64 `json:"mean_ns"`
+	Stddev float64 `json:"stddev_ns"`
+	// Quantiles are the 1st to 99th percentiles and the 99.9th, in order:
+	// enough to draw the distribution (CDF) without the raw samples.
+	Quantiles []float64 `json:"quantiles_ns,omitempty"`
+}
+
+// QuantilePoints are the percentiles Summary.Quantiles holds.
+var QuantilePoints = func() []float64 {
+	p := make([]float64, 0, 100)
+	for i := 1; i <= 99; i++ {
+		p = append(p, float64(i))
+	}
+	return append(p, 99.9)
+}()
+
+// Summarize computes the summary of samples (nanoseconds).
+func Summarize(samples []float64) (Summary, error) {
+	if len(samples) == 0 {
+		return Summary{}, errors.New("bench: no samples")
+	}
+	data := stats.Float64Data(slices.Clone(samples))
+	slices.Sort(data) // stats sorts a copy on every call; sorted input makes that cheap
+	s := Summary{N: len(data), Min: data[0], Max: data[len(data)-1]}
+	var err error
+	pct := func(p float64) float64 {
+		v, e := stats.Percentile(data, p)
+		if e != nil && err == nil {
+			err = e
+		}
+		return v
+	}
+	s.P50, s.P90, s.P99, s.P999 = pct(50), pct(90), pct(99), pct(99.9)
+	s.Quantiles = make([]float64, len(QuantilePoints))
+	for i, p := range QuantilePoints {
+		s.Quantiles[i] = pct(p)
+	}
+	if s.Mean, err = stats.Mean(data); err != nil {
+		return s, err
+	}
+	if len(data) > 1 {
+		s.Stddev, err = stats.StandardDeviationSample(data)
+	}
+	return s, err
+}
+
+// Spread is the median and range of one measure over repeated runs.
+type Spread struct {
+	Median, Min, Max float64
+	Runs             int
+}
+
+// SpreadOf summarises values from repeated runs of one case.
+func SpreadOf(values []float64) Spread {
+	if len(values) == 0 {
+		return Spread{}
+	}
+	med, _ := stats.Median(values)
+	lo, _ := stats.Min(values)
+	hi, _ := stats.Max(values)
+	return Spread{Median: med, Min: lo, Max: hi, Runs: len(values)}
+}

@@ -1,0 +1,54 @@
+package bench
+
+import (
+	"math"
+	"testing"
+)
+
+func TestSummarizeKnownInputs(t *testing.T) {
+	// 1..100: type-7 percentile p is 1 + p/100*99.
+	var s []float64
+	for i := 100; i >= 1; i-- { // unsorted on purpose
+		s = append(s, float64(i))
+	}
+	got, err := Summarize(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Summary{N: 100, Min: 1, P50: 50.5, P90: 90.1, P99: 99.01, P999: 99.901, Max: 100, Mean: 50.5}
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if got.N != want.N || !near(got.Min, want.Min) || !near(got.P50, want.P50) || !near(got.P90, want.P90) ||
+		!near(got.P99, want.P99) || !near(got.P999, want.P999) || !near(got.Max, want.Max) || !near(got.Mean, want.Mean) {
+		t.Fatalf("Summarize(1..100) = %+v, want %+v", got, want)
+	}
+	if sd := math.Sqrt(841.6666666666666); !near(got.Stddev, sd) { // sample stddev of 1..100
+		t.Fatalf("stddev %v, want %v", got.Stddev, sd)
+	}
+	if len(got.Quantiles) != 100 || !near(got.Quantiles[0], 1.99) || !near(got.Quantiles[99], 99.901) {
+		t.Fatalf("quantiles: %d points, first %v, last %v", len(got.Quantiles), got.Quantiles[0], got.Quantiles[99])
+	}
+	if s[0] != 100 {
+		t.Fatal("Summarize reordered its input")
+	}
+}
+
+func TestSummarizeEdges(t *testing.T) {
+	if _, err := Summarize(nil); err == nil {
+		t.Fatal("no samples accepted")
+	}
+	one, err := Summarize([]float64{7})
+	if err != nil || one.P50 != 7 || one.P999 != 7 || one.Stddev != 0 {
+		t.Fatalf("one sample: %+v, %v", one, err)
+	}
+	two, _ := Summarize([]float64{10, 20})
+	if two.P50 != 15 || two.P90 != 19 {
+		t.Fatalf("two samples: p50 %v p90 %v, want 15 and 19", two.P50, two.P90)
+	}
+}
+
+func TestSpreadOf(t *testing.T) {
+	s := SpreadOf([]float64{3, 1, 2, 10})
+	if s.Median != 2.5 || s.Min != 1 || s.Max != 10 || s.Runs != 4 {
+		t.Fatalf("SpreadOf = %+v", s)
+	}
+}

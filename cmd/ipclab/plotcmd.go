@@ -1,0 +1,42 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/plot"
+)
+
+// runPlot redraws the plots of a results directory from its records.
+func runPlot(args []string) error {
+	fs := newFlags("plot", "DIR", "Redraw the plots in DIR from DIR/results.jsonl.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("want one results directory")
+	}
+	dir := fs.Arg(0)
+	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s has no results.jsonl; is it a results directory of ipclab bench?", dir)
+		}
+		return err
+	}
+	files, err := plot.All(recs, dir)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("%s: no measured case to plot", dir)
+	}
+	for _, f := range files {
+		fmt.Println(f)
+	}
+	return nil
+}
