@@ -2,6 +2,10 @@ package main
 
 import (
 	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ipclab/ipclab/bench"
 	"os/exec"
 	"strings"
 	"testing"
@@ -41,29 +45,80 @@ func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, 
 	return o.String(), e.String(), code
 }
 
-func TestBenchRunsEveryTransport(t *testing.T) {
-	out, errOut, code := runCLI(t, "", "bench", "-n", "300", "-warmup", "20")
+func TestBenchWritesRecordsAndPlots(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCLI(t, "", "bench", "-count", "200", "-bytes", "256K", "-runs", "1", "-sizes", "64,16K", "-out", dir)
 	if code != 0 {
 		t.Fatalf("bench exit %d: %s", code, errOut)
 	}
-	for _, name := range []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"} {
-		found := false
-		for _, line := range strings.Split(out, "\n") {
-			f := strings.Fields(line)
-			if len(f) >= 4 && f[0] == name && f[2] == "300" {
-				found = true
+	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
+	if len(recs) != len(names)*2*2 {
+		t.Fatalf("%d records, want %d (transports x sizes x modes)", len(recs), len(names)*2*2)
+	}
+	for _, r := range recs {
+		switch {
+		case r.Env == nil || r.Env.Kernel == "" || r.Env.Limits["kernel.msgmax"] == "":
+			t.Fatalf("record without its environment: %+v", r)
+		case r.Size == 16<<10 && (r.Transport == "sysvmsg" || r.Transport == "posixmq"):
+			if !strings.Contains(r.Skipped, "sysctl -w") {
+				t.Errorf("%s 16K: skipped %q, want the limit and how to raise it", r.Transport, r.Skipped)
 			}
+		case r.Skipped != "":
+			t.Errorf("%s %d %s skipped: %s", r.Transport, r.Size, r.Mode, r.Skipped)
+		case r.Mode == bench.Latency && (r.RTT == nil || r.RTT.N != 200 || r.RTT.P50 <= 0 || r.OneWay == nil):
+			t.Errorf("%s %d latency: %+v", r.Transport, r.Size, r.RTT)
+		case r.Mode == bench.Throughput && (r.MBPerSec <= 0 || r.Receiver.PID == 0 || r.Receiver.PID == r.Sender.PID):
+			t.Errorf("%s %d throughput: %.1f MB/s, sender pid %d, receiver pid %d", r.Transport, r.Size, r.MBPerSec, r.Sender.PID, r.Receiver.PID)
 		}
-		if !found {
-			t.Errorf("no 300-round-trip row for %s in:\n%s", name, out)
+	}
+	for _, f := range []string{"results.csv", "latency_vs_size.png", "latency_vs_size.svg", "throughput_vs_size.png", "latency_cdf_64B.svg"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
 		}
+	}
+	for _, n := range names {
+		if !strings.Contains(out, n) {
+			t.Errorf("summary has no row for %s:\n%s", n, out)
+		}
+	}
+	// ipclab plot redraws from the records alone.
+	os.Remove(filepath.Join(dir, "latency_vs_size.png"))
+	if _, errOut, code := runCLI(t, "", "plot", dir); code != 0 {
+		t.Fatalf("plot: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "latency_vs_size.png")); err != nil {
+		t.Fatalf("plot did not redraw: %v", err)
 	}
 }
 
-func TestBenchReportsSizeBeyondLimit(t *testing.T) {
-	out, _, code := runCLI(t, "", "bench", "-transports", "sysvmsg", "-size", "100000", "-n", "10")
-	if code != 0 || !strings.Contains(out, "skipped") || !strings.Contains(out, "100000") {
-		t.Fatalf("a size beyond kernel.msgmax: exit %d\n%s; want a skipped row naming the size", code, out)
+// TestBenchInterrupted: Ctrl-C in the middle of a run stops it with a
+// clear message; TestMain's leak check fails the package if any object of
+// the interrupted case survives.
+func TestBenchInterrupted(t *testing.T) {
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, "bench", "-runs", "50", "-count", "2000", "-out", t.TempDir())
+	cmd.Env = append(os.Environ(), envMain+"=1")
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errOut.String(), "interrupted") {
+			t.Fatalf("after SIGINT: %v, stderr %q; want exit 1 saying it was interrupted", err, errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("bench still running 30s after SIGINT")
 	}
 }
 
@@ -79,13 +134,24 @@ func TestErrors(t *testing.T) {
 		{[]string{"send", "sysvmsg:key=zz"}, 1, "key must be"},
 		{[]string{"send", "posixmq:/ipclab-nothing-here"}, 1, "no POSIX message queue"},
 		{[]string{"send"}, 1, "want one address"},
-		{[]string{"bench", "-n", "0"}, 1, "-n >= 1"},
+		{[]string{"bench", "-count", "0"}, 1, "must be >= 1"},
 		{[]string{"bench", "-nope"}, 1, "flag provided but not defined"},
+		{[]string{"bench", "-transports", "carrier-pigeon"}, 1, "unknown transport"},
+		{[]string{"bench", "-sizes", "12Q"}, 1, "is not a size"},
+		{[]string{"bench", "-pin", "left"}, 1, "unknown placement"},
+		{[]string{"bench", "-modes", "vibes"}, 1, "unknown mode"},
+		{[]string{"plot"}, 1, "want one results directory"},
+		{[]string{"plot", "/nonexistent"}, 1, "no results.jsonl"},
 	}
 	for _, c := range cases {
 		_, errOut, code := runCLI(t, "", c.args...)
 		if code != c.code || !strings.Contains(errOut, c.want) {
 			t.Errorf("ipclab %q: exit %d, stderr %q; want exit %d and %q", c.args, code, errOut, c.code, c.want)
+		}
+	}
+	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits"} {
+		if _, errOut, code := runCLI(t, "", cmd, "-h"); code != 0 || !strings.Contains(errOut, "usage: ipclab "+cmd) {
+			t.Errorf("ipclab %s -h: exit %d, %q", cmd, code, errOut)
 		}
 	}
 }

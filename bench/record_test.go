@@ -1,0 +1,81 @@
+package bench
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func sampleRecords() []Record {
+	env := &Env{Kernel: "Linux 6.x", NumCPU: 2, GoVersion: "go1.x", Limits: map[string]string{"kernel.msgmax": "8192"}}
+	rtt, _ := Summarize([]float64{1000, 2000, 3000, 4000})
+	return []Record{
+		{Schema: SchemaVersion, Time: time.Unix(1700000000, 0).UTC(), Run: 1, Transport: "pipe", Impl: "go", Mode: Latency,
+			Link: "raw", Size: 64, Count: 4, Warmup: 1, Placement: "none", RTT: &rtt, OneWay: &rtt,
+			Sender: Cost{UserNs: 5, CPUs: []int{0}}, Receiver: Cost{SysNs: 7, CPUs: []int{1}}, Env: env},
+		{Schema: SchemaVersion, Time: time.Unix(1700000001, 0).UTC(), Run: 1, Transport: "sysvmsg", Impl: "go", Mode: Throughput,
+			Link: "raw", Size: 65536, Placement: "none", Skipped: "exceeds kernel.msgmax=8192", Env: env},
+		{Schema: SchemaVersion, Time: time.Unix(1700000002, 0).UTC(), Run: 1, Transport: "pipe", Impl: "go", Mode: Throughput,
+			Link: "raw", Size: 4096, Count: 100, ElapsedNs: 1e6, MsgsPerSec: 1e5, MBPerSec: 409.6, Placement: "none", Env: env},
+	}
+}
+
+func TestRecordsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	recs := sampleRecords()
+	if err := WriteJSONL(filepath.Join(dir, "r.jsonl"), recs); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSONL(filepath.Join(dir, "r.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, recs) {
+		t.Fatalf("read back differs:\n%+v\nwant\n%+v", back, recs)
+	}
+	if err := WriteCSV(filepath.Join(dir, "r.csv"), recs); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(filepath.Join(dir, "r.csv"))
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 4 || len(rows[1]) != len(CSVHeader) {
+		t.Fatalf("csv: %d rows, %v", len(rows), err)
+	}
+	if rows[1][9] != "2500" { // rtt_p50_ns of 1000..4000
+		t.Fatalf("csv p50 %q, want 2500", rows[1][9])
+	}
+}
+
+func TestReadJSONLRejectsOtherSchemas(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.jsonl")
+	os.WriteFile(p, []byte(`{"schema": 99}`+"\n"), 0o600)
+	if _, err := ReadJSONL(p); err == nil {
+		t.Fatal("a record of schema 99 was read")
+	}
+}
+
+func TestCasesInterleave(t *testing.T) {
+	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
+	cs := s.Cases()
+	want := []Case{{1, "a", 8, Latency}, {1, "a", 64, Latency}, {1, "b", 8, Latency}, {1, "b", 64, Latency},
+		{2, "a", 8, Latency}, {2, "a", 64, Latency}, {2, "b", 8, Latency}, {2, "b", 64, Latency}}
+	if !reflect.DeepEqual(cs, want) {
+		t.Fatalf("cases %v", cs)
+	}
+}
+
+func TestClockAgreesAcrossReadings(t *testing.T) {
+	c := NewClock()
+	if c.ErrorBound > 100*time.Microsecond {
+		t.Fatalf("clock pairing error %v; a vDSO clock and one system call should bracket far tighter", c.ErrorBound)
+	}
+	a := c.Now()
+	time.Sleep(time.Millisecond)
+	if d := c.Now() - a; d < int64(time.Millisecond) {
+		t.Fatalf("clock advanced %d ns over a 1 ms sleep", d)
+	}
+}
