@@ -29,8 +29,10 @@ import (
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/deadline"
 	"github.com/ipclab/ipclab/internal/intr"
+	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
 	"github.com/ipclab/ipclab/internal/peerwatch"
+	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
@@ -175,6 +177,10 @@ func Create(cfg Config) (*Chan, error) {
 	c, err := newChan(seg, id, h, true, cfg.SpinBudget)
 	if err != nil {
 		return fail(err)
+	}
+	registry.Add(registry.Entry{Kind: ipcobj.SysVShm, ID: id, Key: int32(cfg.Key)})
+	if h.semID >= 0 {
+		registry.Add(registry.Entry{Kind: ipcobj.SysVSem, ID: int(h.semID)})
 	}
 	return c, nil
 }
@@ -338,9 +344,11 @@ func (c *Chan) Close() error {
 		c.life.Lock() // every operation has returned; none will start
 		if c.creator {
 			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
+			registry.Forget(registry.Entry{Kind: ipcobj.SysVShm, ID: c.shmID})
 		}
 		if c.hdr.strategy == SysVSem && (c.creator || c.peerGone.Load()) {
 			sysipc.SemctlRemove(int(c.hdr.semID))
+			registry.Forget(registry.Entry{Kind: ipcobj.SysVSem, ID: int(c.hdr.semID)})
 		}
 		unix.SysvShmDetach(c.seg)
 		c.life.Unlock()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // The segment, as both processes see it:
@@ -144,3 +146,18 @@ func alignUp(n, a uint64) uint64 { return (n + a - 1) &^ (a - 1) }
 // u64 and u32 point into the segment at 8- and 4-byte aligned offsets.
 func u64(seg []byte, off int) *uint64 { return (*uint64)(unsafe.Pointer(&seg[off])) }
 func u32(seg []byte, off int) *uint32 { return (*uint32)(unsafe.Pointer(&seg[off])) }
+
+// Identify reports whether System V segment id is an ipclab channel, by
+// attaching it read-only and reading its header, and if so which process
+// created it. `ipclab ls` uses it to find segments no registry entry names.
+func Identify(id int) (creatorPID int, ok bool) {
+	seg, err := unix.SysvShmAttach(id, 0, unix.SHM_RDONLY)
+	if err != nil {
+		return 0, false
+	}
+	defer unix.SysvShmDetach(seg)
+	if len(seg) < dataStart || atomic.LoadUint64(u64(seg, offMagic)) != magic {
+		return 0, false
+	}
+	return int(int32(binary.LittleEndian.Uint32(seg[offCreatorPID:]))), true
+}

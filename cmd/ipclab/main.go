@@ -2,6 +2,7 @@
 //
 //	ipclab bench            latency and throughput of every transport, two processes
 //	ipclab plot DIR         redraw the plots of a results directory
+//	ipclab ls, ipclab clean list and remove the IPC objects ipclab created
 //	ipclab recv ADDR        create the channel at ADDR and print what arrives
 //	ipclab send ADDR        open the channel at ADDR and send stdin, line by line
 //	ipclab limits           print the kernel IPC limits in force
@@ -24,6 +25,8 @@ commands:
   bench         measure latency and throughput of every transport between two
                 processes; records, plots and a summary table
   plot DIR      redraw the plots of a results directory
+  ls            list the IPC objects ipclab created, and whether their creator runs
+  clean         remove those whose creator is gone
   recv ADDR     create the channel at ADDR and print each message received
   send ADDR     open the channel at ADDR and send each line of stdin
   limits        print the kernel IPC limits in force
@@ -44,6 +47,8 @@ func main() {
 	cmds := map[string]func([]string) error{
 		"bench":  runBench,
 		"plot":   runPlot,
+		"ls":     runLs,
+		"clean":  runClean,
 		"recv":   runRecv,
 		"send":   runSend,
 		"limits": runLimits,

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/internal/leakcheck"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"golang.org/x/sys/unix"
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/ipclab/ipclab/internal/leakcheck"
 )
 
 const envMain = "IPCLAB_TEST_RUN_MAIN"
@@ -181,5 +184,59 @@ func TestSendRecvTwoProcesses(t *testing.T) {
 	}
 	if out.String() != "uno\ndos\n" {
 		t.Fatalf("recv printed %q", out.String())
+	}
+}
+
+// TestLsAndCleanRemoveOnlyOrphans: receivers killed with SIGKILL leave
+// their channels behind; ls lists them as orphans, clean removes them and
+// nothing else (a queue ipclab did not create survives).
+func TestLsAndCleanRemoveOnlyOrphans(t *testing.T) {
+	foreign, err := sysipc.Msgget(sysipc.IPCPrivate, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sysipc.MsgctlRemove(foreign)
+	fifo := filepath.Join(os.TempDir(), "orphan")
+	addrs := []string{"sysvmsg:key=0x7e570001", "posixmq:/ipclab-orphan-test", "sysvshm:key=0x7e570002,wait=sysvsem", "fifo:" + fifo}
+	exe, _ := os.Executable()
+	for _, a := range addrs {
+		cmd := exec.Command(exe, "recv", a)
+		cmd.Env = append(os.Environ(), envMain+"=1")
+		errPipe, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 256)
+		if n, _ := errPipe.Read(buf); !strings.Contains(string(buf[:n]), "waiting on") {
+			t.Fatalf("recv %s said %q", a, buf[:n])
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	out, errOut, code := runCLI(t, "", "ls")
+	if code != 0 {
+		t.Fatalf("ls: %s", errOut)
+	}
+	for _, want := range []string{"sysvmsg id=", "key=0x7e570001", "posixmq /ipclab-orphan-test.1", "posixmq /ipclab-orphan-test.2",
+		"sysvshm id=", "key=0x7e570002", "sysvsem id=", "fifo " + fifo + ".1", "fifo " + fifo + ".2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ls does not show %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, " orphan ") != 7 || strings.Contains(out, fmt.Sprintf("sysvmsg id=%d ", foreign)) {
+		t.Errorf("ls should show 7 orphans and not the foreign queue %d:\n%s", foreign, out)
+	}
+	out, errOut, code = runCLI(t, "", "clean")
+	if code != 0 || !strings.Contains(out, "7 object(s) removed") {
+		t.Fatalf("clean: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, _, _ := runCLI(t, "", "ls"); !strings.Contains(out, "no IPC objects created by ipclab") {
+		t.Fatalf("ls after clean:\n%s", out)
+	}
+	if _, err := sysipc.MsgctlStat(foreign); err != nil {
+		t.Fatalf("clean removed a queue ipclab did not create: %v", err)
+	}
+	if _, err := os.Lstat(fifo + ".1"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("FIFO still there after clean: %v", err)
 	}
 }

@@ -24,13 +24,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
+	"github.com/ipclab/ipclab/internal/registry"
 	"golang.org/x/sys/unix"
 )
 
@@ -165,7 +168,7 @@ func CreateFIFO(path string, opt Options) (*Conn, error) {
 	for i, p := range []string{a.toOpener(), a.toCreator()} {
 		if err := unix.Mkfifo(p, mode&0o777); err != nil {
 			if i == 1 {
-				os.Remove(a.toOpener())
+				removeFIFO(a.toOpener())
 			}
 			if errors.Is(err, unix.EEXIST) {
 				err = fmt.Errorf("%w: %s exists (remove it, or pick another path)", err, p)
@@ -173,7 +176,10 @@ func CreateFIFO(path string, opt Options) (*Conn, error) {
 			return nil, opErr("create", a, &os.PathError{Op: "mkfifo", Path: p, Err: err})
 		}
 	}
-	unlink := func() { os.Remove(a.toOpener()); os.Remove(a.toCreator()) }
+	unlink := func() { removeFIFO(a.toOpener()); removeFIFO(a.toCreator()) }
+	for _, p := range []string{a.toOpener(), a.toCreator()} {
+		registry.Add(registry.Entry{Kind: ipcobj.FIFO, Name: absPath(p)})
+	}
 	r, err := openFIFO(a.toCreator(), unix.O_RDONLY)
 	if err != nil {
 		unlink()
@@ -264,13 +270,26 @@ func (c *Conn) openerHello() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range c.paths {
-		os.Remove(p)
+		removeFIFO(p)
 	}
 	c.paths = nil
 	if c.w == nil && !c.openerGone && !c.closed.Load() {
 		c.openerGone = true
 		close(c.connected)
 	}
+}
+
+// removeFIFO unlinks a FIFO and drops its registry entry.
+func removeFIFO(p string) {
+	os.Remove(p)
+	registry.Forget(registry.Entry{Kind: ipcobj.FIFO, Name: absPath(p)})
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // openFIFO opens path without blocking, checks that it is a FIFO, and
@@ -567,14 +586,14 @@ func (c *Conn) Close() error {
 			c.dummy.Close()
 		}
 		for _, p := range c.paths {
-			os.Remove(p)
+			removeFIFO(p)
 		}
 		c.paths = nil
 		if !c.fifoOwner && c.addr.Path != "" && c.peerGone.Load() {
 			// The creator died, maybe before it could unlink the paths;
 			// nobody else will.
-			os.Remove(c.addr.toOpener())
-			os.Remove(c.addr.toCreator())
+			removeFIFO(c.addr.toOpener())
+			removeFIFO(c.addr.toCreator())
 		}
 		c.mu.Unlock()
 		c.r.Close()

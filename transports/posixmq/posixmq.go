@@ -28,8 +28,10 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
 	"github.com/ipclab/ipclab/internal/peerwatch"
+	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
@@ -149,8 +151,12 @@ func Create(name string, opt Options) (*Conn, error) {
 	if err != nil {
 		sysipc.MqUnlink(a.toOpener())
 		sysipc.MqUnlink(a.toCreator())
+		return nil, err
 	}
-	return c, err
+	for _, n := range []string{a.toOpener(), a.toCreator()} {
+		registry.Add(registry.Entry{Kind: ipcobj.PosixMQ, Name: n})
+	}
+	return c, nil
 }
 
 // Open opens the other end of a channel from its address.
@@ -387,6 +393,7 @@ func (c *Conn) Close() error {
 				if e := sysipc.MqUnlink(n); e != nil && !errors.Is(e, unix.ENOENT) && err == nil {
 					err = opErr("close", c.addr, e)
 				}
+				registry.Forget(registry.Entry{Kind: ipcobj.PosixMQ, Name: n})
 			}
 		}
 	})

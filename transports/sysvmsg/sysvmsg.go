@@ -30,6 +30,7 @@ import (
 	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
 	"github.com/ipclab/ipclab/internal/peerwatch"
+	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
@@ -129,9 +130,11 @@ func create(a Addr, opt Options) (*Conn, error) {
 	if key == sysipc.IPCPrivate {
 		a = Addr{ID: id}
 	}
+	registry.Add(registry.Entry{Kind: ipcobj.SysVMsg, ID: id, Key: int32(key)})
 	c, err := newConn(id, a, true)
 	if err != nil {
 		sysipc.MsgctlRemove(id)
+		registry.Forget(registry.Entry{Kind: ipcobj.SysVMsg, ID: id})
 		return nil, err
 	}
 	return c, nil
@@ -372,6 +375,7 @@ func (c *Conn) Close() error {
 			if e := sysipc.MsgctlRemove(c.id); e != nil && !errors.Is(e, unix.EINVAL) && !errors.Is(e, unix.EIDRM) {
 				err = opErr("close", c.addr, e)
 			}
+			registry.Forget(registry.Entry{Kind: ipcobj.SysVMsg, ID: c.id})
 		}
 	})
 	return err
