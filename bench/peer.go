@@ -15,9 +15,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const peerRole = "bench-peer"
+// PeerRole is the peerproc role of the receiving process; PeerArgs are its
+// arguments. The harness and the root package's Go benchmarks start it.
+const PeerRole = "bench-peer"
 
-func init() { peerproc.Register(peerRole, peerMain) }
+func init() { peerproc.Register(PeerRole, peerMain) }
+
+// PeerArgs are the arguments of PeerRole: the address to open, the mode,
+// the measured and warm-up message counts, the message size, and the CPU to
+// pin to (-1 for none).
+func PeerArgs(addr, mode string, count, warm, size, cpu int) []string {
+	return []string{addr, mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(size), strconv.Itoa(cpu)}
+}
 
 // peerReport is what the receiving process prints on stdout at the end.
 type peerReport struct {

@@ -162,8 +162,8 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 		}
 		defer pinProcess(&all)
 	}
-	args := []string{c.Addr().String(), cs.Mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(cs.Size), strconv.Itoa(receiverCPU)}
-	p, err := peerproc.Start(peerRole, args, peerproc.Options{ExtraFiles: files})
+	args := PeerArgs(c.Addr().String(), cs.Mode, count, warm, cs.Size, receiverCPU)
+	p, err := peerproc.Start(PeerRole, args, peerproc.Options{ExtraFiles: files})
 	for _, f := range files {
 		f.Close()
 	}
