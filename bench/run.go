@@ -49,7 +49,7 @@ type Case struct {
 }
 
 func (c Case) String() string {
-	return fmt.Sprintf("run %d %s %s %s", c.Run, c.Transport, sizeLabel(c.Size), c.Mode)
+	return fmt.Sprintf("run %d %s %s %s", c.Run, c.Transport, SizeLabel(c.Size), c.Mode)
 }
 
 // Cases lists the cases in the order they run: run, then transport, then
@@ -272,7 +272,8 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 	return r, nil
 }
 
-func sizeLabel(n int) string {
+// SizeLabel prints a message size as 64 B, 4 KiB, 1 MiB.
+func SizeLabel(n int) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return strconv.Itoa(n>>20) + " MiB"

@@ -225,11 +225,11 @@ func printSummary(w io.Writer, recs []bench.Record) {
 			}
 		}
 		if g[0].Skipped != "" {
-			note := fmt.Sprintf("%s %s: %s", k.transport, sizeText(k.size), g[0].Skipped)
+			note := fmt.Sprintf("%s %s: %s", k.transport, bench.SizeLabel(k.size), g[0].Skipped)
 			if !contains(skipped, note) {
 				skipped = append(skipped, note)
 			}
-			fmt.Fprintf(tw, "\t%s\t%s\tskipped*\t\t\t\t\t\n", k.transport, sizeText(k.size))
+			fmt.Fprintf(tw, "\t%s\t%s\tskipped*\t\t\t\t\t\n", k.transport, bench.SizeLabel(k.size))
 			continue
 		}
 		vals := func(f func(r bench.Record) float64) bench.Spread {
@@ -248,11 +248,11 @@ func printSummary(w io.Writer, recs []bench.Record) {
 			if g[0].OneWay != nil {
 				ow = ns(vals(func(r bench.Record) float64 { return r.OneWay.P50 }).Median)
 			}
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", k.transport, sizeText(k.size), spread(p50, ns), ns(p99.Median), ow, ns(cpu.Median), ctx.Median)
+			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", k.transport, bench.SizeLabel(k.size), spread(p50, ns), ns(p99.Median), ow, ns(cpu.Median), ctx.Median)
 		} else {
 			mb := vals(func(r bench.Record) float64 { return r.MBPerSec })
 			msgs := vals(func(r bench.Record) float64 { return r.MsgsPerSec })
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%.0f\t%s\t%.3f\t\t\n", k.transport, sizeText(k.size), spread(mb, func(v float64) string { return fmt.Sprintf("%.0f", v) }), msgs.Median, ns(cpu.Median), ctx.Median)
+			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%.0f\t%s\t%.3f\t\t\n", k.transport, bench.SizeLabel(k.size), spread(mb, func(v float64) string { return fmt.Sprintf("%.0f", v) }), msgs.Median, ns(cpu.Median), ctx.Median)
 		}
 	}
 	tw.Flush()
@@ -272,13 +272,3 @@ func spread(s bench.Spread, f func(float64) string) string {
 }
 
 func ns(v float64) string { return time.Duration(v).Round(10 * time.Nanosecond).String() }
-
-func sizeText(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.Itoa(n>>20) + "M"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.Itoa(n>>10) + "K"
-	}
-	return strconv.Itoa(n)
-}
