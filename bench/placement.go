@@ -71,29 +71,55 @@ func pinProcess(set *unix.CPUSet) error {
 	return nil
 }
 
-// cpusUsed returns the CPUs this process's threads last ran on
-// (/proc/self/task/*/stat, field 39).
-func cpusUsed() (cpus []int, threads int) {
+// threadTimes maps each thread of this process to its time on a CPU so
+// far, in ns (/proc/self/task/*/schedstat: stat's tick-granular utime
+// misses a short case), and the CPU it last ran on (stat field 39).
+func threadTimes() map[int][2]int64 {
+	out := map[int][2]int64{}
 	stats, _ := filepath.Glob("/proc/self/task/*/stat")
 	for _, p := range stats {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		// Fields after the command name, which is in parentheses.
 		s := string(b)
-		if i := strings.LastIndexByte(s, ')'); i >= 0 {
-			f := strings.Fields(s[i+1:])
-			if len(f) > 36 {
-				if c, err := strconv.Atoi(f[36]); err == nil && !slices.Contains(cpus, c) {
-					cpus = append(cpus, c)
-				}
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:]) // f[0] is field 3 (state)
+		if len(f) <= 36 {
+			continue
+		}
+		dir := filepath.Dir(p)
+		tid, _ := strconv.Atoi(filepath.Base(dir))
+		var run int64
+		if ss, err := os.ReadFile(filepath.Join(dir, "schedstat")); err == nil {
+			if fs := strings.Fields(string(ss)); len(fs) > 0 {
+				run, _ = strconv.ParseInt(fs[0], 10, 64)
 			}
 		}
-		threads++
+		cpu, _ := strconv.ParseInt(f[36], 10, 64)
+		out[tid] = [2]int64{run, cpu}
+	}
+	return out
+}
+
+// cpusUsed returns the CPUs that the threads which ran since before (a
+// threadTimes snapshot) last ran on: idle threads, whose last CPU may
+// predate the measurement or the pinning, do not count.
+func cpusUsed(before map[int][2]int64) (cpus []int, threads int) {
+	now := threadTimes()
+	for tid, t := range now {
+		if b, ok := before[tid]; ok && t[0] == b[0] {
+			continue
+		}
+		if c := int(t[1]); !slices.Contains(cpus, c) {
+			cpus = append(cpus, c)
+		}
 	}
 	slices.Sort(cpus)
-	return cpus, threads
+	return cpus, len(now)
 }
 
 // stealTicks reads the host's steal time for all CPUs from /proc/stat, in
@@ -112,13 +138,16 @@ func stealTicks() int64 {
 	return 0
 }
 
-// usage is a getrusage snapshot of this process.
-type usage struct{ user, sys, vol, invol, maxrss int64 }
+// usage is a getrusage snapshot of this process, with its threads' times.
+type usage struct {
+	user, sys, vol, invol, maxrss int64
+	threads                       map[int][2]int64
+}
 
 func readUsage() usage {
 	var ru unix.Rusage
 	unix.Getrusage(unix.RUSAGE_SELF, &ru)
-	return usage{ru.Utime.Nano(), ru.Stime.Nano(), ru.Nvcsw, ru.Nivcsw, ru.Maxrss}
+	return usage{ru.Utime.Nano(), ru.Stime.Nano(), ru.Nvcsw, ru.Nivcsw, ru.Maxrss, threadTimes()}
 }
 
 // costSince is the cost between snapshot u0 and now, per message.
@@ -130,6 +159,6 @@ func costSince(u0 usage, msgs int) Cost {
 		c.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)
 		c.CtxSwPerMsg = float64(c.VolCtxSw+c.InvolCtxSw) / float64(msgs)
 	}
-	c.CPUs, c.ThreadsAtEnd = cpusUsed()
+	c.CPUs, c.ThreadsAtEnd = cpusUsed(u0.threads)
 	return c
 }

@@ -54,7 +54,7 @@ type Cost struct {
 	InvolCtxSw   int64   `json:"invol_ctxsw"`
 	CPUNsPerMsg  float64 `json:"cpu_ns_per_msg"`
 	CtxSwPerMsg  float64 `json:"ctxsw_per_msg"`
-	CPUs         []int   `json:"cpus"` // CPUs its threads last ran on
+	CPUs         []int   `json:"cpus"` // last CPU of each thread that ran during the case
 	PID          int     `json:"pid"`
 	MaxRSSKiB    int64   `json:"max_rss_kib"`
 	ThreadsAtEnd int     `json:"threads"`
