@@ -1,0 +1,51 @@
+package link
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Every message on the underlying Conn starts with this header:
+//
+//	0  type   u8   data or ack
+//	1  flags  u8   ackNow: the sender waits for this message's ack
+//	2  -      u16
+//	4  pid    u32  the producer (order is checked per producer)
+//	8  seq    u64  data: 1, 2, 3... per producer; ack: messages taken so far
+//	16 time   i64  CLOCK_MONOTONIC at Send, ns (data)
+const (
+	HeaderLen = 24
+
+	typeData = 1
+	typeAck  = 2
+
+	flagAckNow = 1
+)
+
+type header struct {
+	typ   uint8
+	flags uint8
+	pid   uint32
+	seq   uint64
+	time  int64
+}
+
+func (h header) put(b []byte) {
+	b[0], b[1], b[2], b[3] = h.typ, h.flags, 0, 0
+	binary.LittleEndian.PutUint32(b[4:], h.pid)
+	binary.LittleEndian.PutUint64(b[8:], h.seq)
+	binary.LittleEndian.PutUint64(b[16:], uint64(h.time))
+}
+
+// parseHeader reads a header from a message the peer sent: untrusted.
+func parseHeader(b []byte) (header, error) {
+	if len(b) < HeaderLen {
+		return header{}, &ProtocolError{Reason: fmt.Sprintf("a %d-byte message is shorter than the %d-byte link header", len(b), HeaderLen)}
+	}
+	h := header{typ: b[0], flags: b[1], pid: binary.LittleEndian.Uint32(b[4:]),
+		seq: binary.LittleEndian.Uint64(b[8:]), time: int64(binary.LittleEndian.Uint64(b[16:]))}
+	if h.typ != typeData && h.typ != typeAck {
+		return h, &ProtocolError{Reason: fmt.Sprintf("unknown message type %d", h.typ)}
+	}
+	return h, nil
+}

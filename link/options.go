@@ -1,0 +1,117 @@
+package link
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Full is what Send does on a full link (Capacity messages in flight).
+type Full int
+
+const (
+	// Block waits for room (the default).
+	Block Full = iota
+	// Drop loses the message, counts it (Stats.Dropped) and returns nil.
+	Drop
+	// Fail returns ErrFull at once.
+	Fail
+)
+
+func (f Full) String() string {
+	switch f {
+	case Block:
+		return "block"
+	case Drop:
+		return "drop"
+	case Fail:
+		return "fail"
+	}
+	return fmt.Sprintf("Full(%d)", int(f))
+}
+
+// ParseFull parses block, drop or fail.
+func ParseFull(s string) (Full, error) {
+	for _, f := range []Full{Block, Drop, Fail} {
+		if f.String() == s {
+			return f, nil
+		}
+	}
+	return 0, fmt.Errorf("link: unknown full-link policy %q (want block, drop or fail)", s)
+}
+
+// Options configure a link; both ends of one link use the same Options.
+type Options struct {
+	// Capacity is how many messages may be sent but not yet taken by the
+	// receiver's Recv. 0 is a rendezvous: Send returns once the receiver
+	// has taken the message, whoever arrives first waits. n > 0 is a
+	// bounded asynchronous link.
+	Capacity int
+	// Full is what Send does when Capacity messages are in flight.
+	Full Full
+	// WaitAck makes every Send wait for the receiver's acknowledgement of
+	// that message, turning an asynchronous link synchronous.
+	WaitAck bool
+	// CreditBatch is how many messages the receiver takes before it sends
+	// the credits (a cumulative acknowledgement) back; 0 means half the
+	// capacity, at least 1. Acknowledgements the sender waits for go back
+	// at once.
+	CreditBatch int
+	// NoCredits turns flow control off: no reverse traffic, the
+	// transport's own buffer is the only bound, and several producers may
+	// share one receiver (a SysV queue, a FIFO). Sequence numbers and
+	// timestamps still detect loss, duplication and reordering, per
+	// producer.
+	NoCredits bool
+}
+
+// window is the effective number of messages that may be in flight.
+func (o Options) window() int {
+	if o.Capacity == 0 {
+		return 1
+	}
+	return o.Capacity
+}
+
+func (o Options) batch() int {
+	switch {
+	case o.CreditBatch > 0:
+		return o.CreditBatch
+	case o.Capacity <= 1:
+		return 1
+	}
+	return o.Capacity / 2
+}
+
+// Validate reports a configuration that cannot work.
+func (o Options) Validate() error {
+	switch {
+	case o.Capacity < 0:
+		return fmt.Errorf("link: capacity %d: must be 0 (rendezvous) or a positive number of messages", o.Capacity)
+	case o.Full < Block || o.Full > Fail:
+		return fmt.Errorf("link: unknown full-link policy %d (want Block, Drop or Fail)", int(o.Full))
+	case o.CreditBatch < 0:
+		return fmt.Errorf("link: credit batch %d is negative", o.CreditBatch)
+	case o.CreditBatch > o.window():
+		return fmt.Errorf("link: credit batch %d exceeds the window of %d messages: the sender would wait for ever", o.CreditBatch, o.window())
+	case o.NoCredits && o.Capacity == 0:
+		return errors.New("link: a rendezvous needs the receiver's acknowledgement: NoCredits and Capacity 0 exclude each other")
+	case o.NoCredits && o.WaitAck:
+		return errors.New("link: WaitAck needs acknowledgements: it excludes NoCredits")
+	case o.NoCredits && o.Full != Block:
+		return errors.New("link: without credits a sender cannot know the link is full: Drop and Fail need flow control")
+	}
+	return nil
+}
+
+// String describes the mode, as the harness labels it.
+func (o Options) String() string {
+	switch {
+	case o.NoCredits:
+		return "seq"
+	case o.Capacity == 0:
+		return "rendezvous"
+	case o.WaitAck:
+		return fmt.Sprintf("ack-%d", o.Capacity)
+	}
+	return fmt.Sprintf("cap-%d-%s", o.Capacity, o.Full)
+}
