@@ -59,7 +59,7 @@ func startPeer(b *testing.B, tr, mode string, n, size int) (ipclab.Conn, *peerpr
 		}
 		b.Skipf("%d bytes exceed the maximum %d", size, c.MaxMessageSize())
 	}
-	p, err := peerproc.Start(bench.PeerRole, bench.PeerArgs(c.Addr().String(), mode, n, 0, size, -1),
+	p, err := peerproc.Start(bench.PeerRole, bench.PeerArgs(c.Addr().String(), mode, n, 0, size, -1, "raw"),
 		peerproc.Options{ExtraFiles: files})
 	for _, f := range files {
 		f.Close()

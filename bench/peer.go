@@ -11,6 +11,7 @@ import (
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -22,10 +23,10 @@ const PeerRole = "bench-peer"
 func init() { peerproc.Register(PeerRole, peerMain) }
 
 // PeerArgs are the arguments of PeerRole: the address to open, the mode,
-// the measured and warm-up message counts, the message size, and the CPU to
-// pin to (-1 for none).
-func PeerArgs(addr, mode string, count, warm, size, cpu int) []string {
-	return []string{addr, mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(size), strconv.Itoa(cpu)}
+// the measured and warm-up message counts, the message size, the CPU to
+// pin to (-1 for none) and the link mode ("raw" for none).
+func PeerArgs(addr, mode string, count, warm, size, cpu int, linkMode string) []string {
+	return []string{addr, mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(size), strconv.Itoa(cpu), linkMode}
 }
 
 // peerReport is what the receiving process prints on stdout at the end.
@@ -39,10 +40,14 @@ type peerReport struct {
 	ClockErrN int64    `json:"clock_error_ns"`
 }
 
-// peerArgs: address mode count warmup size cpu
+// peerMain: see PeerArgs.
 func peerMain(args []string) error {
-	if len(args) != 6 {
-		return fmt.Errorf("want address mode count warmup size cpu, got %q", args)
+	if len(args) != 7 {
+		return fmt.Errorf("want address mode count warmup size cpu link, got %q", args)
+	}
+	lopt, raw, err := link.ParseMode(args[6])
+	if err != nil {
+		return err
 	}
 	addr, mode := args[0], args[1]
 	count, _ := strconv.Atoi(args[2])
@@ -57,8 +62,8 @@ func peerMain(args []string) error {
 		}
 	}
 	clock := NewClock()
-	c, err := transports.Open(addr)
-	if err != nil {
+	var c ipclab.Conn
+	if c, err = transports.Open(addr); err != nil {
 		return err
 	}
 	defer c.Close()
@@ -66,6 +71,14 @@ func peerMain(args []string) error {
 		if err := w.WatchPeer(os.Getppid()); err != nil {
 			return err
 		}
+	}
+	if !raw {
+		l, err := link.New(c, lopt)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		c = l
 	}
 	buf := make([]byte, max(size, 64))
 	rep := peerReport{ClockErrN: int64(clock.ErrorBound)}

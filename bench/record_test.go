@@ -61,8 +61,8 @@ func TestReadJSONLRejectsOtherSchemas(t *testing.T) {
 func TestCasesInterleave(t *testing.T) {
 	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
 	cs := s.Cases()
-	want := []Case{{1, "a", 8, Latency}, {1, "a", 64, Latency}, {1, "b", 8, Latency}, {1, "b", 64, Latency},
-		{2, "a", 8, Latency}, {2, "a", 64, Latency}, {2, "b", 8, Latency}, {2, "b", 64, Latency}}
+	want := []Case{{1, "a", "raw", 8, Latency}, {1, "a", "raw", 64, Latency}, {1, "b", "raw", 8, Latency}, {1, "b", "raw", 64, Latency},
+		{2, "a", "raw", 8, Latency}, {2, "a", "raw", 64, Latency}, {2, "b", "raw", 8, Latency}, {2, "b", "raw", 64, Latency}}
 	if !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -25,10 +26,15 @@ const (
 // Spec is what to measure.
 type Spec struct {
 	Transports []string // names transports.Create takes
-	Sizes      []int
-	Modes      []string
-	Runs       int
-	Placement  Placement
+	// Links are the link modes (package link; "raw" is none); empty means
+	// raw only. Drop and fail policies are left to go test -bench Link:
+	// streaming through them needs loss accounting this harness keeps out
+	// of its throughput numbers.
+	Links     []string
+	Sizes     []int
+	Modes     []string
+	Runs      int
+	Placement Placement
 	// Count is the measured round trips (latency); 0 picks 2,000.
 	Count int
 	// Bytes is the volume streamed per throughput case; 0 picks 16 MiB,
@@ -44,23 +50,48 @@ type Spec struct {
 type Case struct {
 	Run       int
 	Transport string
+	Link      string
 	Size      int
 	Mode      string
 }
 
 func (c Case) String() string {
-	return fmt.Sprintf("run %d %s %s %s", c.Run, c.Transport, SizeLabel(c.Size), c.Mode)
+	return fmt.Sprintf("run %d %s %s %s %s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Mode)
+}
+
+func (s Spec) links() []string {
+	if len(s.Links) == 0 {
+		return []string{"raw"}
+	}
+	return s.Links
+}
+
+// CheckLinks reports a link mode the harness cannot measure.
+func CheckLinks(modes []string) error {
+	for _, m := range modes {
+		opt, _, err := link.ParseMode(m)
+		if err != nil {
+			return err
+		}
+		if opt.Full != link.Block {
+			return fmt.Errorf("link mode %s: the harness measures blocking links; go test -run '^$' -bench Link measures drop and fail", m)
+		}
+	}
+	return nil
 }
 
 // Cases lists the cases in the order they run: run, then transport, then
-// size, then mode, so drift on a noisy machine hits every case alike.
+// link mode, then size, then mode, so drift on a noisy machine hits every
+// case alike.
 func (s Spec) Cases() []Case {
 	var cs []Case
 	for r := 1; r <= max(s.Runs, 1); r++ {
 		for _, t := range s.Transports {
-			for _, z := range s.Sizes {
-				for _, m := range s.Modes {
-					cs = append(cs, Case{r, t, z, m})
+			for _, l := range s.links() {
+				for _, z := range s.Sizes {
+					for _, m := range s.Modes {
+						cs = append(cs, Case{r, t, l, z, m})
+					}
 				}
 			}
 		}
@@ -92,6 +123,9 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 			return nil, fmt.Errorf("unknown mode %q (want %s or %s)", m, Latency, Throughput)
 		}
 	}
+	if err := CheckLinks(s.links()); err != nil {
+		return nil, err
+	}
 	cases := s.Cases()
 	var recs []Record
 	for i, c := range cases {
@@ -120,21 +154,36 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 	count, warm := s.counts(cs)
 	r := Record{Schema: SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: "go",
-		Mode: cs.Mode, Link: "raw", Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement)}
+		Mode: cs.Mode, Link: cs.Link, Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement)}
 	if s.Placement == "" {
 		r.Placement = string(PinNone)
+	}
+	if r.Link == "" {
+		r.Link = "raw"
+	}
+	lopt, raw, err := link.ParseMode(r.Link)
+	if err != nil {
+		return r, err
 	}
 	c, files, err := transports.Create(cs.Transport)
 	if err != nil {
 		return r, err
 	}
 	defer c.Close()
-	if cs.Size > c.MaxMessageSize() {
+	limit := c.MaxMessageSize()
+	if !raw {
+		limit -= link.HeaderLen
+	}
+	if cs.Size > limit {
 		// Send says which limit and how to raise it, and sends nothing.
 		var tl *ipclab.TooLargeError
-		if err := c.Send(make([]byte, cs.Size)); errors.As(err, &tl) {
+		switch {
+		case !raw:
+			r.Skipped = fmt.Sprintf("message of %d bytes exceeds the transport's maximum %d less the %d-byte link header",
+				cs.Size, c.MaxMessageSize(), link.HeaderLen)
+		case errors.As(c.Send(make([]byte, cs.Size)), &tl):
 			r.Skipped = tl.Error()
-		} else {
+		default:
 			r.Skipped = fmt.Sprintf("message of %d bytes exceeds the transport's maximum %d", cs.Size, c.MaxMessageSize())
 		}
 		for _, f := range files {
@@ -162,7 +211,7 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 		}
 		defer pinProcess(&all)
 	}
-	args := PeerArgs(c.Addr().String(), cs.Mode, count, warm, cs.Size, receiverCPU)
+	args := PeerArgs(c.Addr().String(), cs.Mode, count, warm, cs.Size, receiverCPU, r.Link)
 	p, err := peerproc.Start(PeerRole, args, peerproc.Options{ExtraFiles: files})
 	for _, f := range files {
 		f.Close()
@@ -179,6 +228,14 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 		if err := w.WatchPeer(p.Pid()); err != nil {
 			return r, err
 		}
+	}
+	if !raw {
+		l, err := link.New(c, lopt)
+		if err != nil {
+			return r, err
+		}
+		defer l.Close()
+		c = l
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() }) // Ctrl-C: unblock and remove now
 	defer stop()

@@ -13,8 +13,10 @@ import (
 //	4  pid    u32  the producer (order is checked per producer)
 //	8  seq    u64  data: 1, 2, 3... per producer; ack: messages taken so far
 //	16 time   i64  CLOCK_MONOTONIC at Send, ns (data)
+//	24 acked  u64  data: acknowledgements the sender had received, so the
+//	               receiver can tell a peer past its window whatever the timing
 const (
-	HeaderLen = 24
+	HeaderLen = 32
 
 	typeData = 1
 	typeAck  = 2
@@ -28,6 +30,7 @@ type header struct {
 	pid   uint32
 	seq   uint64
 	time  int64
+	acked uint64
 }
 
 func (h header) put(b []byte) {
@@ -35,6 +38,7 @@ func (h header) put(b []byte) {
 	binary.LittleEndian.PutUint32(b[4:], h.pid)
 	binary.LittleEndian.PutUint64(b[8:], h.seq)
 	binary.LittleEndian.PutUint64(b[16:], uint64(h.time))
+	binary.LittleEndian.PutUint64(b[24:], h.acked)
 }
 
 // parseHeader reads a header from a message the peer sent: untrusted.
@@ -43,7 +47,8 @@ func parseHeader(b []byte) (header, error) {
 		return header{}, &ProtocolError{Reason: fmt.Sprintf("a %d-byte message is shorter than the %d-byte link header", len(b), HeaderLen)}
 	}
 	h := header{typ: b[0], flags: b[1], pid: binary.LittleEndian.Uint32(b[4:]),
-		seq: binary.LittleEndian.Uint64(b[8:]), time: int64(binary.LittleEndian.Uint64(b[16:]))}
+		seq: binary.LittleEndian.Uint64(b[8:]), time: int64(binary.LittleEndian.Uint64(b[16:])),
+		acked: binary.LittleEndian.Uint64(b[24:])}
 	if h.typ != typeData && h.typ != typeAck {
 		return h, &ProtocolError{Reason: fmt.Sprintf("unknown message type %d", h.typ)}
 	}

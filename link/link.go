@@ -21,9 +21,13 @@
 //     duplicates and reordering per producer (Stats). Nothing is silent.
 //
 // The raw transport stays available: a Link is only added on request.
-// A Link reads the underlying Conn from one goroutine, since
-// acknowledgements and the peer's data share the path; the messages it has
-// read but the user has not taken are bounded by the peer's window.
+// Acknowledgements and the peer's data share the underlying Conn, and
+// whichever call needs the next message reads it (one at a time; the
+// others wait for it): a Recv reads its own message, a Send waiting for
+// credit reads until the acknowledgement comes and queues any data it
+// meets. No goroutine stands between the caller and the transport, so a
+// link costs its protocol, not scheduler hand-offs. Data read ahead is
+// bounded by the peer's window.
 package link
 
 import (
@@ -86,24 +90,27 @@ type Link struct {
 	ackMu  sync.Mutex // owns abuf
 	abuf   [HeaderLen]byte
 	recvMu sync.Mutex // serialises Recvs
+	readMu sync.Mutex // held by the one call reading c; owns rbuf and readDL
+	rbuf   []byte
+	readDL time.Time // the read deadline last set on c
 
 	mu      sync.Mutex // everything below
 	changed chan struct{}
 	nextSeq uint64 // last sequence number we sent
 	acked   uint64 // messages of ours the peer took
 	queue   []message
-	taken   uint64 // messages our Recv took
+	free    [][]byte // payload buffers of taken messages, for reuse
+	taken   uint64   // messages our Recv took
 	ackSent uint64 // the last cumulative acknowledgement we sent
 	order   map[uint32]*order
-	rerr    error // the reader's terminal error
+	rerr    error // the underlying Conn's terminal error
 	perr    error // a protocol error to report from Recv
 	closed  bool
 	rdl     time.Time
 	wdl     time.Time
 	stats   Stats
 
-	readerDone chan struct{}
-	closeOnce  sync.Once
+	closeOnce sync.Once
 }
 
 var _ ipclab.Conn = (*Link)(nil)
@@ -117,9 +124,8 @@ func New(c ipclab.Conn, opt Options) (*Link, error) {
 		return nil, fmt.Errorf("link: the transport's largest message, %d bytes, cannot carry the %d-byte link header", c.MaxMessageSize(), HeaderLen)
 	}
 	l := &Link{c: c, opt: opt, pid: uint32(os.Getpid()), clock: monoclock.New(), changed: make(chan struct{}),
-		order: map[uint32]*order{}, readerDone: make(chan struct{})}
+		order: map[uint32]*order{}, rbuf: make([]byte, c.MaxMessageSize())}
 	l.stats.HeaderBytes = HeaderLen
-	go l.reader()
 	return l, nil
 }
 
@@ -149,41 +155,68 @@ func (l *Link) wait(deadline time.Time) bool {
 	}
 }
 
-func (l *Link) reader() {
-	defer close(l.readerDone)
-	buf := make([]byte, l.c.MaxMessageSize())
-	for {
-		n, err := l.c.Recv(buf)
-		if err != nil {
-			l.mu.Lock()
-			l.rerr = err
-			l.broadcast()
-			l.mu.Unlock()
-			return
-		}
-		h, err := parseHeader(buf[:n])
-		l.mu.Lock()
-		switch {
-		case err != nil:
-			l.protocolError(err)
-		case h.typ == typeAck:
-			switch {
-			case h.seq > l.nextSeq:
-				l.protocolError(&ProtocolError{Reason: fmt.Sprintf("acknowledgement of %d messages; only %d were sent", h.seq, l.nextSeq)})
-			case h.seq > l.acked:
-				l.acked = h.seq
-				l.stats.Acked = h.seq
-			}
-		case !l.opt.NoCredits && h.seq > l.ackSent+uint64(l.opt.window()):
-			l.protocolError(&ProtocolError{Reason: fmt.Sprintf("message %d arrived with %d acknowledged and a window of %d: the peer overran its credit",
-				h.seq, l.ackSent, l.opt.window())})
-		default:
-			l.arrived(h)
-			l.queue = append(l.queue, message{h: h, payload: append([]byte(nil), buf[HeaderLen:n]...)})
-		}
-		l.broadcast()
-		l.mu.Unlock()
+// await makes progress towards ready, which is checked with l.mu held:
+// if no other call is reading c, it reads one message itself; otherwise it
+// waits for that call to finish one. It returns false on the deadline.
+// l.mu is held on entry and on return.
+func (l *Link) await(deadline time.Time) bool {
+	if !l.readMu.TryLock() {
+		return l.wait(deadline)
 	}
+	l.mu.Unlock()
+	err := l.readOne(deadline)
+	l.readMu.Unlock()
+	l.mu.Lock()
+	l.broadcast() // another waiter may read next
+	if errors.Is(err, ipclab.ErrTimeout) && !deadline.IsZero() && !time.Now().Before(deadline) {
+		return false
+	}
+	return true
+}
+
+// readOne reads one message from c and files it: an acknowledgement
+// updates the credits, data joins the queue. The caller holds readMu.
+func (l *Link) readOne(deadline time.Time) error {
+	if !deadline.Equal(l.readDL) {
+		l.c.SetReadDeadline(deadline)
+		l.readDL = deadline
+	}
+	n, err := l.c.Recv(l.rbuf)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		if !errors.Is(err, ipclab.ErrTimeout) && l.rerr == nil {
+			l.rerr = err
+		}
+		return err
+	}
+	buf := l.rbuf[:n]
+	h, err := parseHeader(buf)
+	switch {
+	case err != nil:
+		l.protocolError(err)
+	case h.typ == typeAck:
+		switch {
+		case h.seq > l.nextSeq:
+			l.protocolError(&ProtocolError{Reason: fmt.Sprintf("acknowledgement of %d messages; only %d were sent", h.seq, l.nextSeq)})
+		case h.seq > l.acked:
+			l.acked = h.seq
+			l.stats.Acked = h.seq
+		}
+	case !l.opt.NoCredits && h.acked > l.ackSent:
+		l.protocolError(&ProtocolError{Reason: fmt.Sprintf("message %d claims %d acknowledgements; %d were sent", h.seq, h.acked, l.ackSent)})
+	case !l.opt.NoCredits && h.seq > h.acked+uint64(l.opt.window()):
+		l.protocolError(&ProtocolError{Reason: fmt.Sprintf("message %d sent with %d acknowledged and a window of %d: the peer overran its credit",
+			h.seq, h.acked, l.opt.window())})
+	default:
+		l.arrived(h)
+		var p []byte
+		if k := len(l.free); k > 0 && cap(l.free[k-1]) >= n-HeaderLen {
+			p, l.free = l.free[k-1][:0], l.free[:k-1]
+		}
+		l.queue = append(l.queue, message{h: h, payload: append(p, buf[HeaderLen:]...)})
+	}
+	return nil
 }
 
 func (l *Link) protocolError(err error) {
@@ -215,7 +248,7 @@ func (l *Link) Stats() Stats {
 // Send sends p with the link's semantics (see the package comment).
 func (l *Link) Send(p []byte) error {
 	if len(p) > l.MaxMessageSize() {
-		return &ipclab.TooLargeError{Size: len(p), Limit: l.MaxMessageSize(), Name: "the transport's maximum less the 24-byte link header",
+		return &ipclab.TooLargeError{Size: len(p), Limit: l.MaxMessageSize(), Name: "the transport's maximum less the 32-byte link header",
 			Raise: "raise the transport's limit (see its error for the sysctl or option)"}
 	}
 	l.sendMu.Lock()
@@ -240,7 +273,7 @@ func (l *Link) Send(p []byte) error {
 		l.stats.CreditWaits++
 		for l.nextSeq-l.acked >= uint64(l.opt.window()) {
 			err := l.sendState()
-			if err == nil && !l.wait(l.wdl) {
+			if err == nil && !l.await(l.wdl) {
 				err = ipclab.ErrTimeout
 			}
 			if err != nil {
@@ -252,7 +285,7 @@ func (l *Link) Send(p []byte) error {
 		l.stats.CreditWaited += time.Since(start)
 	}
 	l.nextSeq++
-	seq := l.nextSeq
+	seq, acked := l.nextSeq, l.acked
 	if f := seq - l.acked; f > l.stats.MaxInFlight {
 		l.stats.MaxInFlight = f
 	}
@@ -260,7 +293,7 @@ func (l *Link) Send(p []byte) error {
 	l.mu.Unlock()
 
 	syncAck := l.opt.WaitAck || l.opt.Capacity == 0
-	h := header{typ: typeData, pid: l.pid, seq: seq, time: l.clock.Now()}
+	h := header{typ: typeData, pid: l.pid, seq: seq, time: l.clock.Now(), acked: acked}
 	if syncAck {
 		h.flags = flagAckNow
 	}
@@ -285,7 +318,7 @@ func (l *Link) Send(p []byte) error {
 		if err := l.sendState(); err != nil {
 			return err
 		}
-		if !l.wait(l.wdl) {
+		if !l.await(l.wdl) {
 			return fmt.Errorf("%w waiting for the receiver to take message %d", ipclab.ErrTimeout, seq)
 		}
 	}
@@ -322,7 +355,7 @@ func (l *Link) Recv(p []byte) (int, error) {
 		case !l.rdl.IsZero() && !time.Now().Before(l.rdl):
 			err = ipclab.ErrTimeout
 		}
-		if err == nil && !l.wait(l.rdl) {
+		if err == nil && !l.await(l.rdl) {
 			err = ipclab.ErrTimeout
 		}
 		if err != nil {
@@ -338,6 +371,9 @@ func (l *Link) Recv(p []byte) (int, error) {
 	l.queue[0] = message{}
 	l.queue = l.queue[1:]
 	n := copy(p, m.payload)
+	if len(l.free) < l.opt.window() {
+		l.free = append(l.free, m.payload)
+	}
 	l.taken++
 	l.stats.Received++
 	if d := l.clock.Now() - m.h.time; d > 0 {
@@ -365,7 +401,7 @@ func (l *Link) sendAck(taken uint64) error {
 	return l.c.Send(l.abuf[:])
 }
 
-// Close closes the link and the underlying Conn, and waits for the reader.
+// Close closes the link and the underlying Conn; blocked calls return.
 func (l *Link) Close() error {
 	var err error
 	l.closeOnce.Do(func() {
@@ -374,7 +410,6 @@ func (l *Link) Close() error {
 		l.broadcast()
 		l.mu.Unlock()
 		err = l.c.Close()
-		<-l.readerDone
 	})
 	return err
 }

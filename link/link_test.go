@@ -286,15 +286,9 @@ func TestWindowOverrunIsAProtocolError(t *testing.T) {
 		if line, err := p.ReadLine(time.Minute); err != nil || line != "sent" {
 			t.Fatalf("peer: %q, %v", line, err)
 		}
-		// Take nothing until the overrun shows: every Recv acknowledges,
-		// and an acknowledgement sent before message 5 arrives would make
-		// it look legitimate (the peer cannot have seen it, but we cannot
-		// know that).
-		for start := time.Now(); l.Stats().ProtocolErrors == 0; time.Sleep(time.Millisecond) {
-			if time.Since(start) > 10*time.Second {
-				t.Fatal("no protocol error within 10 s of the peer sending past its window")
-			}
-		}
+		// Each header says how many acknowledgements its sender had seen
+		// (none, here), so the overrun shows however the reads and the
+		// acknowledgements interleave.
 		buf := make([]byte, 64)
 		var err error
 		for i := 0; i < window+3 && err == nil; i++ {
@@ -371,5 +365,25 @@ func TestBadOptions(t *testing.T) {
 	}
 	if err := (Options{Capacity: 8, Full: Drop, CreditBatch: 8}).Validate(); err != nil {
 		t.Errorf("a valid configuration refused: %v", err)
+	}
+}
+
+func TestModesRoundTrip(t *testing.T) {
+	for _, m := range []string{"rendezvous", "seq", "ack-16", "cap-1-block", "cap-256-drop", "cap-16-fail"} {
+		o, raw, err := ParseMode(m)
+		if err != nil || raw || o.String() != m {
+			t.Errorf("ParseMode(%q) = %+v, %v, %v; prints %q", m, o, raw, err, o.String())
+		}
+	}
+	if o, _, err := ParseMode("cap-16"); err != nil || o.Full != Block {
+		t.Errorf("cap-16: %+v, %v", o, err)
+	}
+	if _, raw, err := ParseMode("raw"); !raw || err != nil {
+		t.Error("raw")
+	}
+	for _, bad := range []string{"cap", "cap-0", "cap-x", "ack-4-drop", "cap-4-often", "bogus-4", ""} {
+		if _, _, err := ParseMode(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

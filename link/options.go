@@ -3,6 +3,8 @@ package link
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Full is what Send does on a full link (Capacity messages in flight).
@@ -57,8 +59,8 @@ type Options struct {
 	// at once.
 	CreditBatch int
 	// NoCredits turns flow control off: no reverse traffic, the
-	// transport's own buffer is the only bound, and several producers may
-	// share one receiver (a SysV queue, a FIFO). Sequence numbers and
+	// transport's own buffer is the bound, and several producers may share
+	// one receiver (a SysV or POSIX queue). Sequence numbers and
 	// timestamps still detect loss, duplication and reordering, per
 	// producer.
 	NoCredits bool
@@ -114,4 +116,46 @@ func (o Options) String() string {
 		return fmt.Sprintf("ack-%d", o.Capacity)
 	}
 	return fmt.Sprintf("cap-%d-%s", o.Capacity, o.Full)
+}
+
+// ParseMode reads a mode as Options.String prints it: rendezvous, seq,
+// ack-N, cap-N or cap-N-POLICY; raw (no link) is reported by raw.
+func ParseMode(s string) (opt Options, raw bool, err error) {
+	bad := func() (Options, bool, error) {
+		return Options{}, false, fmt.Errorf("link: unknown mode %q (want raw, seq, rendezvous, ack-N, cap-N or cap-N-block|drop|fail)", s)
+	}
+	switch s {
+	case "raw":
+		return Options{}, true, nil
+	case "rendezvous":
+		return Options{Capacity: 0}, false, nil
+	case "seq":
+		return Options{Capacity: 64, NoCredits: true}, false, nil
+	}
+	kind, rest, ok := strings.Cut(s, "-")
+	if !ok {
+		return bad()
+	}
+	num, policy, _ := strings.Cut(rest, "-")
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1 {
+		return bad()
+	}
+	switch kind {
+	case "ack":
+		if policy != "" {
+			return bad()
+		}
+		opt = Options{Capacity: n, WaitAck: true}
+	case "cap":
+		opt = Options{Capacity: n}
+		if policy != "" {
+			if opt.Full, err = ParseFull(policy); err != nil {
+				return bad()
+			}
+		}
+	default:
+		return bad()
+	}
+	return opt, false, opt.Validate()
 }

@@ -32,6 +32,7 @@ to a results directory, and print a summary table.`)
 	list := fs.String("transports", strings.Join(all, ","), "comma-separated transports")
 	sizes := fs.String("sizes", defaultSizes, "comma-separated message sizes in bytes (K and M suffixes allowed)")
 	modes := fs.String("modes", "latency,throughput", "comma-separated modes: latency, throughput")
+	links := fs.String("links", "raw", "comma-separated link modes: raw (none), seq, rendezvous, ack-N, cap-N (see package link)")
 	runs := fs.Int("runs", 3, "repeat every case this many times, interleaved (run, transport, size)")
 	pin := fs.String("pin", "none", "placement: none, split (one CPU each), same (both on one CPU)")
 	count := fs.Int("count", 5000, "round trips per latency case")
@@ -44,7 +45,10 @@ to a results directory, and print a summary table.`)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Runs: *runs, Count: *count}
+	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Links: splitList(*links), Runs: *runs, Count: *count}
+	if err := bench.CheckLinks(spec.Links); err != nil {
+		return err
+	}
 	var err error
 	if spec.Sizes, err = parseSizes(*sizes); err != nil {
 		return err
@@ -196,10 +200,16 @@ func printSummary(w io.Writer, recs []bench.Record) {
 		size      int
 		mode      string
 	}
+	label := func(r bench.Record) string {
+		if r.Link == "" || r.Link == "raw" {
+			return r.Transport
+		}
+		return r.Transport + " " + r.Link
+	}
 	groups := map[key][]bench.Record{}
 	var order []key
 	for _, r := range recs {
-		k := key{r.Transport, r.Size, r.Mode}
+		k := key{label(r), r.Size, r.Mode}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
