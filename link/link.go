@@ -101,7 +101,7 @@ type Link struct {
 	queue   []message
 	free    [][]byte // payload buffers of taken messages, for reuse
 	taken   uint64   // messages our Recv took
-	ackSent uint64 // the last cumulative acknowledgement we sent
+	ackSent uint64   // the last cumulative acknowledgement we sent
 	order   map[uint32]*order
 	rerr    error // the underlying Conn's terminal error
 	perr    error // a protocol error to report from Recv
