@@ -1,7 +1,8 @@
 // Package plot draws the harness's figures from result records with
 // gonum.org/v1/plot, each as PNG and SVG: latency against message size,
-// throughput against message size, and the latency distribution (CDF) of
-// every transport at one size.
+// throughput against message size, the latency distribution (CDF) of
+// every transport at one size, and, when link modes were measured, their
+// cost relative to the raw transport.
 package plot
 
 import (
@@ -26,7 +27,7 @@ const CDFSize = 64
 // All draws every figure the records allow into dir and returns the files.
 func All(recs []bench.Record, dir string) ([]string, error) {
 	var files []string
-	for _, f := range []func([]bench.Record, string) ([]string, error){LatencyVsSize, ThroughputVsSize, LatencyCDF} {
+	for _, f := range []func([]bench.Record, string) ([]string, error){LatencyVsSize, ThroughputVsSize, LatencyCDF, LinkCost} {
 		out, err := f(recs, dir)
 		if err != nil {
 			return files, err

@@ -43,3 +43,27 @@ func TestAllFromRecords(t *testing.T) {
 		t.Fatalf("no records: %v, %v", files, err)
 	}
 }
+
+func TestLinkCostBars(t *testing.T) {
+	var recs []bench.Record
+	for _, tr := range []string{"pipe", "sysvmsg"} {
+		for i, l := range []string{"raw", "rendezvous", "cap-16"} {
+			s, _ := bench.Summarize([]float64{float64(1000 * (i + 1))})
+			recs = append(recs,
+				bench.Record{Schema: 1, Transport: tr, Impl: "go", Mode: bench.Latency, Link: l, Size: 64, RTT: &s},
+				bench.Record{Schema: 1, Transport: tr, Impl: "go", Mode: bench.Throughput, Link: l, Size: 64, MsgsPerSec: 1e6 / float64(i+1)})
+		}
+	}
+	dir := t.TempDir()
+	files, err := LinkCost(recs, dir)
+	if err != nil || len(files) != 4 {
+		t.Fatalf("LinkCost: %v, %v", files, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "link_cost_latency.svg"))
+	if !strings.Contains(string(b), "rendezvous") || !strings.Contains(string(b), "cap-16") {
+		t.Fatal("the bar chart's legend lacks the link modes")
+	}
+	if files, _ := LinkCost(recs[:2], dir); len(files) != 0 {
+		t.Fatalf("raw only: %v, want no bar chart", files)
+	}
+}
