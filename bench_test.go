@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/internal/leakcheck"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/transports"
 )
 
@@ -147,5 +149,211 @@ func BenchmarkStream(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// linkModes are the link semantics benchmarked over every transport; raw
+// is the transport alone, the reference of the others.
+var linkModes = []string{"raw", "seq", "rendezvous", "ack-16", "cap-1", "cap-16", "cap-256", "cap-16-drop", "cap-16-fail"}
+
+func init() { peerproc.Register("link-drain-end", linkDrainEnd) }
+
+// linkDrainEnd takes messages until an empty one and reports how many.
+func linkDrainEnd(args []string) error {
+	opt, _, err := link.ParseMode(args[1])
+	if err != nil {
+		return err
+	}
+	c, err := transports.Open(args[0])
+	if err != nil {
+		return err
+	}
+	if w, ok := c.(ipclab.PeerWatcher); ok {
+		w.WatchPeer(os.Getppid())
+	}
+	l, err := link.New(c, opt)
+	if err != nil {
+		c.Close()
+		return err
+	}
+	defer l.Close()
+	buf := make([]byte, 64)
+	n := 0
+	for {
+		m, err := l.Recv(buf)
+		if err != nil {
+			return err
+		}
+		if m == 0 {
+			break
+		}
+		n++
+	}
+	fmt.Println(n)
+	return nil
+}
+
+// BenchmarkLink: the link semantics of package link over every transport,
+// 64-byte messages, the other end in a second process. PingPong reports
+// p50-ns and p99-ns round trips; Stream reports msgs/s, and for the drop
+// and fail policies dropped/op and full/op (how often a full link refused).
+func BenchmarkLink(b *testing.B) {
+	const size = 64
+	for _, tr := range allTransports() {
+		for _, mode := range linkModes {
+			opt, raw, _ := link.ParseMode(mode)
+			policy := !raw && opt.Full != link.Block
+			if !policy {
+				b.Run(fmt.Sprintf("%s/%s/pingpong", tr, mode), func(b *testing.B) {
+					benchLinkPingPong(b, tr, mode, size)
+				})
+			}
+			b.Run(fmt.Sprintf("%s/%s/stream", tr, mode), func(b *testing.B) {
+				if policy {
+					benchLinkPolicy(b, tr, mode, opt, size)
+				} else {
+					benchLinkStream(b, tr, mode, size)
+				}
+			})
+		}
+	}
+}
+
+// linkPair starts role on a new channel of tr and wraps this end in the link mode.
+func linkPair(b *testing.B, tr, mode, role string, args []string) (ipclab.Conn, *peerproc.Proc) {
+	c, files, err := transports.Create(tr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := peerproc.Start(role, append([]string{c.Addr().String()}, args...), peerproc.Options{ExtraFiles: files})
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		c.Close()
+		b.Fatal(err)
+	}
+	if w, ok := c.(ipclab.PeerWatcher); ok {
+		w.WatchPeer(p.Pid())
+	}
+	conn := ipclab.Conn(c)
+	if opt, raw, _ := link.ParseMode(mode); !raw {
+		l, err := link.New(c, opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn = l
+	}
+	b.Cleanup(func() {
+		conn.Close()
+		if !p.Exited() {
+			p.Kill()
+		}
+	})
+	conn.SetDeadline(time.Now().Add(5 * time.Minute))
+	return conn, p
+}
+
+func benchLinkPingPong(b *testing.B, tr, mode string, size int) {
+	c, p := linkPair(b, tr, mode, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, -1, mode)[1:])
+	msg, buf := make([]byte, size), make([]byte, size)
+	rtt := make([]time.Duration, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if err := c.Send(msg); err != nil {
+			b.Fatal(err)
+		}
+		if n, err := c.Recv(buf); err != nil || n != size {
+			b.Fatalf("reply %d: %d bytes, %v (peer: %s)", i, n, err, p.Stderr())
+		}
+		rtt[i] = time.Since(t0)
+	}
+	b.StopTimer()
+	slices.Sort(rtt)
+	b.ReportMetric(float64(rtt[b.N/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(rtt[b.N*99/100].Nanoseconds()), "p99-ns")
+	p.ReadLine(time.Minute)
+	if err := p.Wait(time.Minute); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchLinkStream(b *testing.B, tr, mode string, size int) {
+	c, p := linkPair(b, tr, mode, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, -1, mode)[1:])
+	msg := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if err := c.Send(msg); err != nil {
+			b.Fatalf("send %d: %v (peer: %s)", i, err, p.Stderr())
+		}
+	}
+	buf := make([]byte, 64)
+	n, err := c.Recv(buf)
+	el := time.Since(start)
+	b.StopTimer()
+	if want := fmt.Sprintf("%d %d", b.N*size, uint64(b.N)*checksum.Sum(msg)); err != nil || string(buf[:n]) != want {
+		b.Fatalf("receiver's confirmation %q, %v; want %q", buf[:n], err, want)
+	}
+	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
+	p.ReadLine(time.Minute)
+	if err := p.Wait(time.Minute); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchLinkPolicy streams b.N messages into a link whose full policy is
+// drop or fail, then an empty message that ends the stream (retried until
+// the link takes it), and reports what the policy refused.
+func benchLinkPolicy(b *testing.B, tr, mode string, opt link.Options, size int) {
+	c, p := linkPair(b, tr, mode, "link-drain-end", []string{mode})
+	l := c.(*link.Link)
+	msg := make([]byte, size)
+	full := 0
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if err := l.Send(msg); errors.Is(err, link.ErrFull) {
+			full++
+		} else if err != nil {
+			b.Fatal(err)
+		}
+	}
+	droppedData := l.Stats().Dropped
+	for {
+		dropped := l.Stats().Dropped
+		err := l.Send(nil)
+		if err == nil && l.Stats().Dropped == dropped {
+			break
+		}
+		if err != nil && !errors.Is(err, link.ErrFull) {
+			b.Fatal(err)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	line, err := p.ReadLine(time.Minute)
+	el := time.Since(start)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	got, _ := strconv.Atoi(line)
+	s := l.Stats()
+	if want := b.N - full - int(droppedData); got != want {
+		b.Fatalf("receiver took %d, want %d offered - %d refused - %d dropped", got, b.N, full, droppedData)
+	}
+	if s.Sent != uint64(got)+1+s.Dropped { // every accepted Send was delivered (the end marker too) or dropped
+		b.Fatalf("sent %d != received %d + dropped %d", s.Sent, got+1, s.Dropped)
+	}
+	b.ReportMetric(float64(got)/el.Seconds(), "msgs/s")
+	b.ReportMetric(float64(droppedData)/float64(b.N), "dropped/op")
+	b.ReportMetric(float64(full)/float64(b.N), "full/op")
+	if err := p.Wait(time.Minute); err != nil {
+		b.Fatal(err)
 	}
 }

@@ -174,6 +174,24 @@ func (l *Link) await(deadline time.Time) bool {
 	return true
 }
 
+// collectAcks reads what has already arrived, without waiting for more,
+// so a sender that never waits (policies Drop and Fail) still sees the
+// credits it was granted. A read deadline in the past would refuse even
+// data that is there, so each read may wait a microsecond. l.mu held.
+func (l *Link) collectAcks() {
+	for l.nextSeq-l.acked >= uint64(l.opt.window()) && l.readMu.TryLock() {
+		acked := l.acked
+		l.mu.Unlock()
+		err := l.readOne(time.Now().Add(time.Microsecond))
+		l.readMu.Unlock()
+		l.mu.Lock()
+		l.broadcast()
+		if err != nil || l.acked == acked && len(l.queue) == 0 {
+			return // nothing more to read, or the read brought data, not credit
+		}
+	}
+}
+
 // readOne reads one message from c and files it: an acknowledgement
 // updates the credits, data joins the queue. The caller holds readMu.
 func (l *Link) readOne(deadline time.Time) error {
@@ -257,6 +275,9 @@ func (l *Link) Send(p []byte) error {
 	if err := l.sendState(); err != nil {
 		l.mu.Unlock()
 		return err
+	}
+	if !l.opt.NoCredits && l.nextSeq-l.acked >= uint64(l.opt.window()) && l.opt.Full != Block {
+		l.collectAcks()
 	}
 	if !l.opt.NoCredits && l.nextSeq-l.acked >= uint64(l.opt.window()) {
 		switch l.opt.Full {
@@ -387,8 +408,16 @@ func (l *Link) Recv(p []byte) (int, error) {
 	taken := l.taken
 	l.mu.Unlock()
 	if ack {
-		if err := l.sendAck(taken); err != nil {
-			return n, err
+		// The message is taken whatever happens to its acknowledgement: to
+		// a peer that is gone it is moot; any other failure ends the link
+		// for the calls that follow.
+		if err := l.sendAck(taken); err != nil && !errors.Is(err, ipclab.ErrPeerGone) {
+			l.mu.Lock()
+			if l.rerr == nil {
+				l.rerr = err
+			}
+			l.broadcast()
+			l.mu.Unlock()
 		}
 	}
 	return n, nil
