@@ -1,7 +1,6 @@
 package ipclab_test
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -45,76 +44,10 @@ func sizeName(n int) string {
 	return strconv.Itoa(n) + "B"
 }
 
-// startPeer creates a channel of transport tr and starts the receiving
-// process on it for n messages of size bytes; it skips sizes beyond the
-// transport's limit, saying which.
-func startPeer(b *testing.B, tr, mode string, n, size int) (ipclab.Conn, *peerproc.Proc) {
-	c, files, err := transports.Create(tr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
-	if size > c.MaxMessageSize() {
-		var tl *ipclab.TooLargeError
-		if err := c.Send(make([]byte, size)); errors.As(err, &tl) {
-			b.Skip(tl.Error())
-		}
-		b.Skipf("%d bytes exceed the maximum %d", size, c.MaxMessageSize())
-	}
-	p, err := peerproc.Start(bench.PeerRole, bench.PeerArgs(c.Addr().String(), mode, n, 0, size, -1, "raw"),
-		peerproc.Options{ExtraFiles: files})
-	for _, f := range files {
-		f.Close()
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if !p.Exited() {
-			p.Kill()
-		}
-	})
-	if w, ok := c.(ipclab.PeerWatcher); ok {
-		w.WatchPeer(p.Pid())
-	}
-	c.SetDeadline(time.Now().Add(5 * time.Minute))
-	return c, p
-}
-
 func BenchmarkPingPong(b *testing.B) {
 	for _, tr := range allTransports() {
 		for _, size := range benchSizes {
-			b.Run(fmt.Sprintf("%s/%s", tr, sizeName(size)), func(b *testing.B) {
-				c, p := startPeer(b, tr, bench.Latency, b.N, size)
-				msg, buf := make([]byte, size), make([]byte, size)
-				rtt := make([]time.Duration, b.N)
-				b.SetBytes(int64(2 * size))
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if size >= 8 {
-						binary.LittleEndian.PutUint64(msg, 0) // the peer reads a timestamp here
-					}
-					t0 := time.Now()
-					if err := c.Send(msg); err != nil {
-						b.Fatal(err)
-					}
-					if n, err := c.Recv(buf); err != nil || n != size {
-						b.Fatalf("reply %d: %d bytes, %v (peer: %s)", i, n, err, p.Stderr())
-					}
-					rtt[i] = time.Since(t0)
-				}
-				b.StopTimer()
-				slices.Sort(rtt)
-				b.ReportMetric(float64(rtt[b.N/2].Nanoseconds()), "p50-ns")
-				b.ReportMetric(float64(rtt[b.N*99/100].Nanoseconds()), "p99-ns")
-				if _, err := p.ReadLine(time.Minute); err != nil {
-					b.Fatal(err)
-				}
-				if err := p.Wait(time.Minute); err != nil {
-					b.Fatal(err)
-				}
-			})
+			b.Run(fmt.Sprintf("%s/%s", tr, sizeName(size)), func(b *testing.B) { benchPingPong(b, tr, "raw", size) })
 		}
 	}
 }
@@ -122,32 +55,7 @@ func BenchmarkPingPong(b *testing.B) {
 func BenchmarkStream(b *testing.B) {
 	for _, tr := range allTransports() {
 		for _, size := range benchSizes {
-			b.Run(fmt.Sprintf("%s/%s", tr, sizeName(size)), func(b *testing.B) {
-				c, p := startPeer(b, tr, bench.Throughput, b.N, size)
-				msg := make([]byte, size)
-				for i := range msg {
-					msg[i] = byte(i)
-				}
-				b.SetBytes(int64(size))
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if err := c.Send(msg); err != nil {
-						b.Fatalf("send %d: %v (peer: %s)", i, err, p.Stderr())
-					}
-				}
-				buf := make([]byte, 64)
-				n, err := c.Recv(buf) // the receiver read every byte
-				b.StopTimer()
-				want := fmt.Sprintf("%d %d", b.N*size, uint64(b.N)*checksum.Sum(msg))
-				if err != nil || string(buf[:n]) != want {
-					b.Fatalf("receiver's confirmation %q, %v; want %q", buf[:n], err, want)
-				}
-				p.ReadLine(time.Minute)
-				if err := p.Wait(time.Minute); err != nil {
-					b.Fatal(err)
-				}
-			})
+			b.Run(fmt.Sprintf("%s/%s", tr, sizeName(size)), func(b *testing.B) { benchStream(b, tr, "raw", size) })
 		}
 	}
 }
@@ -205,25 +113,40 @@ func BenchmarkLink(b *testing.B) {
 			policy := !raw && opt.Full != link.Block
 			if !policy {
 				b.Run(fmt.Sprintf("%s/%s/pingpong", tr, mode), func(b *testing.B) {
-					benchLinkPingPong(b, tr, mode, size)
+					benchPingPong(b, tr, mode, size)
 				})
 			}
 			b.Run(fmt.Sprintf("%s/%s/stream", tr, mode), func(b *testing.B) {
 				if policy {
 					benchLinkPolicy(b, tr, mode, opt, size)
 				} else {
-					benchLinkStream(b, tr, mode, size)
+					benchStream(b, tr, mode, size)
 				}
 			})
 		}
 	}
 }
 
-// linkPair starts role on a new channel of tr and wraps this end in the link mode.
-func linkPair(b *testing.B, tr, mode, role string, args []string) (ipclab.Conn, *peerproc.Proc) {
+// linkPair starts role on a new channel of tr and wraps this end in the
+// link mode ("raw": none). It skips a size beyond the channel's limit,
+// saying which.
+func linkPair(b *testing.B, tr, mode string, size int, role string, args []string) (ipclab.Conn, *peerproc.Proc) {
 	c, files, err := transports.Create(tr)
 	if err != nil {
 		b.Fatal(err)
+	}
+	opt, raw, _ := link.ParseMode(mode)
+	if limit := c.MaxMessageSize() - link.HeaderLen; size > c.MaxMessageSize() || !raw && size > limit {
+		var tl *ipclab.TooLargeError
+		err := c.Send(make([]byte, size))
+		c.Close()
+		for _, f := range files {
+			f.Close()
+		}
+		if errors.As(err, &tl) {
+			b.Skip(tl.Error())
+		}
+		b.Skipf("%d bytes exceed the maximum %d (less the %d-byte link header)", size, c.MaxMessageSize(), link.HeaderLen)
 	}
 	p, err := peerproc.Start(role, append([]string{c.Addr().String()}, args...), peerproc.Options{ExtraFiles: files})
 	for _, f := range files {
@@ -237,7 +160,7 @@ func linkPair(b *testing.B, tr, mode, role string, args []string) (ipclab.Conn, 
 		w.WatchPeer(p.Pid())
 	}
 	conn := ipclab.Conn(c)
-	if opt, raw, _ := link.ParseMode(mode); !raw {
+	if !raw {
 		l, err := link.New(c, opt)
 		if err != nil {
 			b.Fatal(err)
@@ -254,10 +177,12 @@ func linkPair(b *testing.B, tr, mode, role string, args []string) (ipclab.Conn, 
 	return conn, p
 }
 
-func benchLinkPingPong(b *testing.B, tr, mode string, size int) {
-	c, p := linkPair(b, tr, mode, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, -1, mode)[1:])
+// benchPingPong times round trips; the peer is the harness's receiver.
+func benchPingPong(b *testing.B, tr, mode string, size int) {
+	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, -1, mode)[1:])
 	msg, buf := make([]byte, size), make([]byte, size)
 	rtt := make([]time.Duration, b.N)
+	b.SetBytes(int64(2 * size))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -280,8 +205,9 @@ func benchLinkPingPong(b *testing.B, tr, mode string, size int) {
 	}
 }
 
-func benchLinkStream(b *testing.B, tr, mode string, size int) {
-	c, p := linkPair(b, tr, mode, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, -1, mode)[1:])
+// benchStream streams to the harness's receiver, which checksums every byte.
+func benchStream(b *testing.B, tr, mode string, size int) {
+	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, -1, mode)[1:])
 	msg := make([]byte, size)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
@@ -310,7 +236,7 @@ func benchLinkStream(b *testing.B, tr, mode string, size int) {
 // drop or fail, then an empty message that ends the stream (retried until
 // the link takes it), and reports what the policy refused.
 func benchLinkPolicy(b *testing.B, tr, mode string, opt link.Options, size int) {
-	c, p := linkPair(b, tr, mode, "link-drain-end", []string{mode})
+	c, p := linkPair(b, tr, mode, size, "link-drain-end", []string{mode})
 	l := c.(*link.Link)
 	msg := make([]byte, size)
 	full := 0
