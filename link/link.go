@@ -96,6 +96,7 @@ type Link struct {
 
 	mu      sync.Mutex // everything below
 	changed chan struct{}
+	waiters int // calls in wait: a broadcast with none costs nothing
 	nextSeq uint64 // last sequence number we sent
 	acked   uint64 // messages of ours the peer took
 	queue   []message
@@ -131,6 +132,9 @@ func New(c ipclab.Conn, opt Options) (*Link, error) {
 
 // broadcast wakes every waiter; l.mu must be held.
 func (l *Link) broadcast() {
+	if l.waiters == 0 {
+		return
+	}
 	close(l.changed)
 	l.changed = make(chan struct{})
 }
@@ -139,8 +143,12 @@ func (l *Link) broadcast() {
 // returns false on the deadline. l.mu must be held.
 func (l *Link) wait(deadline time.Time) bool {
 	ch := l.changed
+	l.waiters++
 	l.mu.Unlock()
-	defer l.mu.Lock()
+	defer func() {
+		l.mu.Lock()
+		l.waiters--
+	}()
 	if deadline.IsZero() {
 		<-ch
 		return true
