@@ -96,7 +96,7 @@ type Link struct {
 
 	mu      sync.Mutex // everything below
 	changed chan struct{}
-	waiters int // calls in wait: a broadcast with none costs nothing
+	waiters int    // calls in wait: a broadcast with none costs nothing
 	nextSeq uint64 // last sequence number we sent
 	acked   uint64 // messages of ours the peer took
 	queue   []message
