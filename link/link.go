@@ -96,10 +96,11 @@ type Link struct {
 
 	mu      sync.Mutex // everything below
 	changed chan struct{}
-	waiters int    // calls in wait: a broadcast with none costs nothing
-	nextSeq uint64 // last sequence number we sent
-	acked   uint64 // messages of ours the peer took
-	queue   []message
+	waiters int       // calls in wait: a broadcast with none costs nothing
+	nextSeq uint64    // last sequence number we sent
+	acked   uint64    // messages of ours the peer took
+	queue   []message // queue[qhead:] are waiting to be taken
+	qhead   int
 	free    [][]byte // payload buffers of taken messages, for reuse
 	taken   uint64   // messages our Recv took
 	ackSent uint64   // the last cumulative acknowledgement we sent
@@ -194,7 +195,7 @@ func (l *Link) collectAcks() {
 		l.readMu.Unlock()
 		l.mu.Lock()
 		l.broadcast()
-		if err != nil || l.acked == acked && len(l.queue) == 0 {
+		if err != nil || l.acked == acked && l.queued() == 0 {
 			return // nothing more to read, or the read brought data, not credit
 		}
 	}
@@ -244,6 +245,9 @@ func (l *Link) readOne(deadline time.Time) error {
 	}
 	return nil
 }
+
+// queued is how many messages wait to be taken; l.mu held.
+func (l *Link) queued() int { return len(l.queue) - l.qhead }
 
 func (l *Link) protocolError(err error) {
 	l.stats.ProtocolErrors++
@@ -372,7 +376,7 @@ func (l *Link) Recv(p []byte) (int, error) {
 	l.recvMu.Lock()
 	defer l.recvMu.Unlock()
 	l.mu.Lock()
-	for len(l.queue) == 0 {
+	for l.queued() == 0 {
 		var err error
 		switch {
 		case l.closed:
@@ -392,13 +396,15 @@ func (l *Link) Recv(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	m := l.queue[0]
+	m := l.queue[l.qhead]
 	if len(m.payload) > len(p) {
 		l.mu.Unlock()
 		return 0, &ipclab.ShortBufferError{Size: len(m.payload), Buffer: len(p), Kept: true}
 	}
-	l.queue[0] = message{}
-	l.queue = l.queue[1:]
+	l.queue[l.qhead] = message{}
+	if l.qhead++; l.qhead == len(l.queue) {
+		l.queue, l.qhead = l.queue[:0], 0 // empty: reuse the array from its start
+	}
 	n := copy(p, m.payload)
 	if len(l.free) < l.opt.window() {
 		l.free = append(l.free, m.payload)
