@@ -108,6 +108,16 @@ type Conn struct {
 	txMax   int // mq_msgsize of the queue we send to
 	rxSize  int // mq_msgsize of the queue we receive from
 
+	// The poller takes the system call as a func; these are bound once, in
+	// newConn, with their arguments in sop and rop, so that a message
+	// allocates nothing.
+	sendMu  sync.Mutex
+	sop     mqOp
+	sendFn  func(fd uintptr) bool
+	rop     mqOp
+	recvFn  func(fd uintptr) bool
+	drainFn func(fd uintptr)
+
 	recvMu      sync.Mutex
 	rbuf        []byte
 	pendingLen  int // >= 0: a message kept in rbuf
@@ -231,6 +241,8 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 			if c.txc, err = c.tx.SyscallConn(); err == nil {
 				if c.rxc, err = c.rx.SyscallConn(); err == nil {
 					c.rbuf = make([]byte, c.rxSize)
+					c.sendFn, c.recvFn = c.trySend, c.tryRecv
+					c.drainFn = func(fd uintptr) { c.tryRecv(fd) }
 					return c, nil
 				}
 			}
@@ -242,6 +254,25 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 	unix.Close(tx)
 	unix.Close(rx)
 	return nil, opErr("open", a, err)
+}
+
+// mqOp is one mq_timedsend or mq_timedreceive: its buffer and priority,
+// and what it returned.
+type mqOp struct {
+	buf  []byte
+	prio uint
+	n    int
+	err  error
+}
+
+func (c *Conn) trySend(fd uintptr) bool {
+	c.sop.err = sysipc.MqTimedsend(int(fd), c.sop.buf, c.sop.prio, nil)
+	return c.sop.err != unix.EAGAIN
+}
+
+func (c *Conn) tryRecv(fd uintptr) bool {
+	c.rop.n, c.rop.prio, c.rop.err = sysipc.MqTimedreceive(int(fd), c.rop.buf, nil)
+	return c.rop.err != unix.EAGAIN
 }
 
 // WatchPeer makes the death of process pid end this channel (see
@@ -286,14 +317,14 @@ func (c *Conn) SendPriority(p []byte, prio uint) error {
 	if c.peerGone.Load() {
 		return opErr("send", c.addr, ipclab.ErrPeerGone)
 	}
-	var serr error
-	err := c.txc.Write(func(fd uintptr) bool {
-		serr = sysipc.MqTimedsend(int(fd), p, prio, nil)
-		return serr != unix.EAGAIN
-	})
+	c.sendMu.Lock()
+	c.sop.buf, c.sop.prio = p, prio
+	err := c.txc.Write(c.sendFn)
 	if err == nil {
-		err = serr
+		err = c.sop.err
 	}
+	c.sop.buf = nil // not retained
+	c.sendMu.Unlock()
 	if err != nil {
 		return opErr("send", c.addr, c.mapErr(err))
 	}
@@ -322,32 +353,28 @@ func (c *Conn) RecvPriority(p []byte) (int, uint, error) {
 	if len(p) >= c.rxSize {
 		dst = p
 	}
-	var n int
-	var prio uint
-	var rerr error
-	recv := func(fd uintptr) bool {
-		n, prio, rerr = sysipc.MqTimedreceive(int(fd), dst, nil)
-		return rerr != unix.EAGAIN
-	}
+	c.rop.buf = dst
+	defer func() { c.rop.buf = nil }() // not retained
 	// drain delivers what a dead peer sent before it went, without the
 	// poller, whose deadline peerDied moved to the past.
 	drain := func() error {
-		if err := c.rxc.Control(func(fd uintptr) { recv(fd) }); err != nil {
+		if err := c.rxc.Control(c.drainFn); err != nil {
 			return err
 		}
-		if rerr == unix.EAGAIN {
+		if c.rop.err == unix.EAGAIN {
 			return ipclab.ErrPeerGone
 		}
-		return rerr
+		return c.rop.err
 	}
 	var err error
 	if c.peerGone.Load() {
 		err = drain()
-	} else if err = c.rxc.Read(recv); err == nil {
-		err = rerr
+	} else if err = c.rxc.Read(c.recvFn); err == nil {
+		err = c.rop.err
 	} else if c.peerGone.Load() && !c.closed.Load() {
 		err = drain()
 	}
+	n, prio := c.rop.n, c.rop.prio
 	if err != nil {
 		return 0, 0, opErr("recv", c.addr, c.mapErr(err))
 	}
