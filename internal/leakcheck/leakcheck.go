@@ -27,7 +27,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const envPrivate = "IPCLAB_TEST_PRIVATE_IPC"
+const (
+	envPrivate = "IPCLAB_TEST_PRIVATE_IPC"
+	envTmp     = "IPCLAB_TEST_TMPDIR" // made and removed by the outer process
+	envMqDir   = "IPCLAB_TEST_MQUEUE" // ditto: where the inner one mounts mqueue
+)
 
 // Main runs the tests and exits, with status 1 if they leaked an object.
 func Main(m *testing.M) {
@@ -41,10 +45,13 @@ func Main(m *testing.M) {
 	// FIFOs live in the file system, which no namespace here separates:
 	// give this binary and its peers their own temporary directory, so the
 	// check sees only their FIFOs and never another package's.
-	tmp, err := os.MkdirTemp("", "ipclab-test-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "leakcheck: %v\n", err)
-		os.Exit(1)
+	tmp := os.Getenv(envTmp)
+	if tmp == "" {
+		var err error
+		if tmp, err = os.MkdirTemp("", "ipclab-test-"); err != nil {
+			fmt.Fprintf(os.Stderr, "leakcheck: %v\n", err)
+			os.Exit(1)
+		}
 	}
 	os.Setenv("TMPDIR", tmp)
 	before, err := snapshot(mq)
@@ -82,8 +89,20 @@ func runInPrivateNamespace() (code int, ok bool) {
 	if err != nil {
 		return 0, false
 	}
+	// The temporary directories are made here and removed here, after the
+	// inner run, so they go even if a test or the inner process is killed.
+	tmp, err := os.MkdirTemp("", "ipclab-test-")
+	if err != nil {
+		return 0, false
+	}
+	defer os.RemoveAll(tmp)
+	mq, err := os.MkdirTemp("", "ipclab-mqueue-")
+	if err != nil {
+		return 0, false
+	}
+	defer os.Remove(mq)
 	cmd := exec.Command(exe, os.Args[1:]...)
-	cmd.Env = append(os.Environ(), envPrivate+"=1")
+	cmd.Env = append(os.Environ(), envPrivate+"=1", envTmp+"="+tmp, envMqDir+"="+mq)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	// A private mount namespace too (Go makes / rprivate in it), so the
 	// mqueue mount that lists our queues dies with us, even on SIGKILL.
@@ -133,16 +152,25 @@ func mqueueDir(private bool) (string, func()) {
 			return d, func() {}
 		}
 	}
-	d, err := os.MkdirTemp("", "ipclab-mqueue-")
-	if err != nil {
-		return "", func() {}
+	d, made := os.Getenv(envMqDir), false
+	if d == "" {
+		var err error
+		if d, err = os.MkdirTemp("", "ipclab-mqueue-"); err != nil {
+			return "", func() {}
+		}
+		made = true
+	}
+	remove := func() {
+		if made {
+			os.Remove(d)
+		}
 	}
 	if err := unix.Mount("none", d, "mqueue", 0, ""); err != nil {
 		fmt.Fprintf(os.Stderr, "leakcheck: cannot mount mqueue to list POSIX queues (%v); they are not checked\n", err)
-		os.Remove(d)
+		remove()
 		return "", func() {}
 	}
-	return d, func() { unix.Unmount(d, unix.MNT_DETACH); os.Remove(d) }
+	return d, func() { unix.Unmount(d, unix.MNT_DETACH); remove() }
 }
 
 func remove(o ipcobj.Object) {
