@@ -346,19 +346,7 @@ func (c *Chan) await(word *uint32, dl *deadline.Deadline, check func() error, re
 			atomic.StoreUint32(word, 0)
 			return err
 		}
-		var ts *unix.Timespec
-		limit := time.Duration(-1)
-		if t := dl.Get(); !t.IsZero() {
-			limit = max(time.Until(t), 0)
-		}
-		if !c.watching.Load() && (limit < 0 || limit > 100*time.Millisecond) {
-			limit = 100 * time.Millisecond // no opener seen yet: look for one now and then
-		}
-		if limit >= 0 {
-			t := unix.NsecToTimespec(int64(limit))
-			ts = &t
-		}
-		sysipc.FutexWait(word, 1, ts) // woken, timed out, EAGAIN or EINTR: look again
+		sysipc.FutexWait(word, 1, c.waitTimeout(dl)) // woken, timed out, EAGAIN or EINTR: look again
 	}
 }
 
@@ -385,19 +373,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 			}
 			return check()
 		}, func() error {
-			limit := time.Duration(-1)
-			if t := dl.Get(); !t.IsZero() {
-				limit = max(time.Until(t), 0)
-			}
-			if !c.watching.Load() && (limit < 0 || limit > 100*time.Millisecond) {
-				limit = 100 * time.Millisecond // no opener seen yet: look for one now and then
-			}
-			var ts *unix.Timespec
-			if limit >= 0 {
-				t := unix.NsecToTimespec(int64(limit))
-				ts = &t
-			}
-			return sysipc.Semtimedop(int(c.hdr.semID), op, ts)
+			return sysipc.Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl))
 		})
 		switch err {
 		case nil:
@@ -419,6 +395,24 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 		}
 		return err
 	}
+}
+
+// waitTimeout is how long one kernel wait may last: until the deadline,
+// and while no opener has been seen, at most 100 ms, so the creator looks
+// for it now and then. nil means no limit.
+func (c *Chan) waitTimeout(dl *deadline.Deadline) *unix.Timespec {
+	limit := time.Duration(-1)
+	if t := dl.Get(); !t.IsZero() {
+		limit = max(time.Until(t), 0)
+	}
+	if !c.watching.Load() && (limit < 0 || limit > 100*time.Millisecond) {
+		limit = 100 * time.Millisecond
+	}
+	if limit < 0 {
+		return nil
+	}
+	ts := unix.NsecToTimespec(int64(limit))
+	return &ts
 }
 
 // wake clears an announcement and makes the wake system call only if
