@@ -31,6 +31,8 @@ type Env struct {
 	// ClockPairErrorNs bounds the error of this process's absolute
 	// monotonic clock (see Clock), on which one-way latency relies.
 	ClockPairErrorNs float64 `json:"clock_pair_error_ns"`
+	// CCompiler is gcc's version line when the C baseline was measured.
+	CCompiler string `json:"c_compiler,omitempty"`
 }
 
 // CollectEnv reads the environment.

@@ -54,6 +54,18 @@ func (p Placement) cpuFor(side int) (int, error) {
 	return allowed[side], nil
 }
 
+// cpus returns the CPUs of the sender and the receiver (-1: not pinned).
+func (p Placement) cpus() (sender, receiver int, err error) {
+	if sender, err = p.cpuFor(0); err != nil {
+		return -1, -1, err
+	}
+	if p == PinSame {
+		return sender, sender, nil
+	}
+	receiver, err = p.cpuFor(1)
+	return sender, receiver, err
+}
+
 // pinProcess pins every thread of this process to cpu (or to all CPUs it
 // had, given in restore). Threads the Go runtime starts later inherit the
 // mask of the thread that starts them, so the whole process stays put.

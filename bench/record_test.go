@@ -61,9 +61,20 @@ func TestReadJSONLRejectsOtherSchemas(t *testing.T) {
 func TestCasesInterleave(t *testing.T) {
 	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
 	cs := s.Cases()
-	want := []Case{{1, "a", "raw", 8, Latency}, {1, "a", "raw", 64, Latency}, {1, "b", "raw", 8, Latency}, {1, "b", "raw", 64, Latency},
-		{2, "a", "raw", 8, Latency}, {2, "a", "raw", 64, Latency}, {2, "b", "raw", 8, Latency}, {2, "b", "raw", 64, Latency}}
+	want := []Case{{1, "a", "raw", 8, Latency, "go"}, {1, "a", "raw", 64, Latency, "go"}, {1, "b", "raw", 8, Latency, "go"}, {1, "b", "raw", 64, Latency, "go"},
+		{2, "a", "raw", 8, Latency, "go"}, {2, "a", "raw", 64, Latency, "go"}, {2, "b", "raw", 8, Latency, "go"}, {2, "b", "raw", 64, Latency, "go"}}
 	if !reflect.DeepEqual(cs, want) {
+		t.Fatalf("cases %v", cs)
+	}
+}
+
+// With a C program, each raw case of a transport with a C counterpart is
+// followed by its C case; link modes and C-less transports are Go only.
+func TestCasesPairGoWithC(t *testing.T) {
+	s := Spec{Transports: []string{"pipe", "other"}, Links: []string{"raw", "seq"}, Sizes: []int{8}, Modes: []string{Latency}, CProgram: "ipcbench"}
+	want := []Case{{1, "pipe", "raw", 8, Latency, "go"}, {1, "pipe", "raw", 8, Latency, "c"}, {1, "pipe", "seq", 8, Latency, "go"},
+		{1, "other", "raw", 8, Latency, "go"}, {1, "other", "seq", 8, Latency, "go"}}
+	if cs := s.Cases(); !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/internal/peerproc"
 	"github.com/ipclab/ipclab/link"
+	"github.com/ipclab/ipclab/scripts/cbaseline"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -42,6 +43,10 @@ type Spec struct {
 	Bytes int
 	// CaseTimeout bounds one case; 0 means one minute.
 	CaseTimeout time.Duration
+	// CProgram is the built C baseline (package cbaseline); when set,
+	// every raw case whose transport has a C counterpart is measured
+	// twice, Go then C, and recorded as impl "go" and "c".
+	CProgram string
 	// Progress, if set, is told before each case.
 	Progress func(done, total int, c Case)
 }
@@ -53,10 +58,11 @@ type Case struct {
 	Link      string
 	Size      int
 	Mode      string
+	Impl      string // "go", or "c" for the C baseline
 }
 
 func (c Case) String() string {
-	return fmt.Sprintf("run %d %s %s %s %s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Mode)
+	return fmt.Sprintf("run %d %s %s %s %s %s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Mode, c.Impl)
 }
 
 func (s Spec) links() []string {
@@ -81,7 +87,7 @@ func CheckLinks(modes []string) error {
 }
 
 // Cases lists the cases in the order they run: run, then transport, then
-// link mode, then size, then mode, so drift on a noisy machine hits every
+// link mode, then size, then mode, then Go before C, so drift on a noisy machine hits every
 // case alike.
 func (s Spec) Cases() []Case {
 	var cs []Case
@@ -90,7 +96,10 @@ func (s Spec) Cases() []Case {
 			for _, l := range s.links() {
 				for _, z := range s.Sizes {
 					for _, m := range s.Modes {
-						cs = append(cs, Case{r, t, l, z, m})
+						cs = append(cs, Case{r, t, l, z, m, "go"})
+						if _, ok := cbaseline.Mechanism(t); ok && s.CProgram != "" && l == "raw" {
+							cs = append(cs, Case{r, t, l, z, m, "c"})
+						}
 					}
 				}
 			}
@@ -128,6 +137,7 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 	}
 	cases := s.Cases()
 	var recs []Record
+	skipped := map[Case]string{} // Go's reason, which the C case shares
 	for i, c := range cases {
 		if err := ctx.Err(); err != nil {
 			return recs, err
@@ -135,7 +145,18 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 		if s.Progress != nil {
 			s.Progress(i, len(cases), c)
 		}
-		r, err := s.runCase(ctx, c)
+		var r Record
+		var err error
+		goCase := c
+		goCase.Impl = "go"
+		if c.Impl == "c" {
+			r, err = s.runCCase(ctx, c, skipped[goCase])
+		} else {
+			r, err = s.runCase(ctx, c)
+			if r.Skipped != "" {
+				skipped[goCase] = r.Skipped
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return recs, ctx.Err()
@@ -151,9 +172,10 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 	return recs, nil
 }
 
-func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
+// newRecord is the record of a case before it is measured.
+func (s Spec) newRecord(cs Case) Record {
 	count, warm := s.counts(cs)
-	r := Record{Schema: SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: "go",
+	r := Record{Schema: SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: cs.Impl,
 		Mode: cs.Mode, Link: cs.Link, Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement)}
 	if s.Placement == "" {
 		r.Placement = string(PinNone)
@@ -161,6 +183,15 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 	if r.Link == "" {
 		r.Link = "raw"
 	}
+	if r.Impl == "" {
+		r.Impl = "go"
+	}
+	return r
+}
+
+func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
+	r := s.newRecord(cs)
+	count, warm := r.Count, r.Warmup
 	lopt, raw, err := link.ParseMode(r.Link)
 	if err != nil {
 		return r, err
@@ -191,16 +222,9 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 		}
 		return r, nil
 	}
-	senderCPU, err := s.Placement.cpuFor(0)
+	senderCPU, receiverCPU, err := s.Placement.cpus()
 	if err != nil {
 		return r, err
-	}
-	receiverCPU, err := s.Placement.cpuFor(1)
-	if err != nil {
-		return r, err
-	}
-	if s.Placement == PinSame {
-		receiverCPU = senderCPU
 	}
 	if senderCPU >= 0 {
 		var all, one unix.CPUSet

@@ -9,15 +9,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/plot"
+	"github.com/ipclab/ipclab/scripts/cbaseline"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -39,6 +38,7 @@ to a results directory, and print a summary table.`)
 	volume := fs.String("bytes", "16M", "bytes streamed per throughput case (500 to 20,000 messages)")
 	out := fs.String("out", "", "results directory (default results/<timestamp>)")
 	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
+	baseline := fs.String("baseline", "c", "c: measure the C baseline (scripts/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,6 +75,22 @@ to a results directory, and print a summary table.`)
 			return fmt.Errorf("unknown mode %q (want latency, throughput)", m)
 		}
 	}
+	var compiler string
+	switch *baseline {
+	case "c":
+		prog, cc, err := cbaseline.Build("")
+		switch {
+		case errors.Is(err, cbaseline.ErrNoCompiler) && !flagSet(fs, "baseline"):
+			fmt.Fprintf(os.Stderr, "ipclab: %v; measuring Go only\n", err)
+		case err != nil:
+			return fmt.Errorf("-baseline c: %w", err)
+		default:
+			spec.CProgram, compiler = prog, cc
+		}
+	case "none":
+	default:
+		return fmt.Errorf("-baseline %q: want c or none", *baseline)
+	}
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("results", time.Now().Format("20060102-150405"))
@@ -90,6 +106,7 @@ to a results directory, and print a summary table.`)
 	}
 	clock := bench.NewClock()
 	env := bench.CollectEnv(clock)
+	env.CCompiler = compiler
 	start := time.Now()
 	recs, err := bench.Run(ctx, spec, &env)
 	if ctx.Err() != nil {
@@ -188,88 +205,6 @@ func progressBar(w io.Writer) func(done, total int, c bench.Case) {
 		fmt.Fprintf(w, "\r\033[K[%s%s] %d/%d %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), done, total, label)
 		if done == total {
 			fmt.Fprintln(w)
-		}
-	}
-}
-
-// printSummary prints one row per transport, size and mode: the median
-// over runs, with the range when there were several.
-func printSummary(w io.Writer, recs []bench.Record) {
-	type key struct {
-		transport string
-		size      int
-		mode      string
-	}
-	label := func(r bench.Record) string {
-		if r.Link == "" || r.Link == "raw" {
-			return r.Transport
-		}
-		return r.Transport + " " + r.Link
-	}
-	groups := map[key][]bench.Record{}
-	var order []key
-	for _, r := range recs {
-		k := key{label(r), r.Size, r.Mode}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], r)
-	}
-	sort.SliceStable(order, func(i, j int) bool {
-		if order[i].mode != order[j].mode {
-			return order[i].mode < order[j].mode
-		}
-		return false
-	})
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	var skipped []string // reasons, listed once under the table
-	mode := ""
-	for _, k := range order {
-		g := groups[k]
-		if k.mode != mode {
-			mode = k.mode
-			if mode == bench.Latency {
-				fmt.Fprintf(tw, "\nLATENCY (round trip)\ttransport\tsize\tp50\tp99\tone-way p50\tCPU/msg\tctx sw/msg\t\n")
-			} else {
-				fmt.Fprintf(tw, "\nTHROUGHPUT (one way)\ttransport\tsize\tMB/s\tmsgs/s\tCPU/msg\tctx sw/msg\t\t\n")
-			}
-		}
-		if g[0].Skipped != "" {
-			note := fmt.Sprintf("%s %s: %s", k.transport, bench.SizeLabel(k.size), g[0].Skipped)
-			if !contains(skipped, note) {
-				skipped = append(skipped, note)
-			}
-			fmt.Fprintf(tw, "\t%s\t%s\tskipped*\t\t\t\t\t\n", k.transport, bench.SizeLabel(k.size))
-			continue
-		}
-		vals := func(f func(r bench.Record) float64) bench.Spread {
-			var v []float64
-			for _, r := range g {
-				v = append(v, f(r))
-			}
-			return bench.SpreadOf(v)
-		}
-		cpu := vals(func(r bench.Record) float64 { return r.Sender.CPUNsPerMsg + r.Receiver.CPUNsPerMsg })
-		ctx := vals(func(r bench.Record) float64 { return r.Sender.CtxSwPerMsg + r.Receiver.CtxSwPerMsg })
-		if k.mode == bench.Latency {
-			p50 := vals(func(r bench.Record) float64 { return r.RTT.P50 })
-			p99 := vals(func(r bench.Record) float64 { return r.RTT.P99 })
-			ow := "-"
-			if g[0].OneWay != nil {
-				ow = ns(vals(func(r bench.Record) float64 { return r.OneWay.P50 }).Median)
-			}
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", k.transport, bench.SizeLabel(k.size), spread(p50, ns), ns(p99.Median), ow, ns(cpu.Median), ctx.Median)
-		} else {
-			mb := vals(func(r bench.Record) float64 { return r.MBPerSec })
-			msgs := vals(func(r bench.Record) float64 { return r.MsgsPerSec })
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%.0f\t%s\t%.3f\t\t\n", k.transport, bench.SizeLabel(k.size), spread(mb, func(v float64) string { return fmt.Sprintf("%.0f", v) }), msgs.Median, ns(cpu.Median), ctx.Median)
-		}
-	}
-	tw.Flush()
-	if len(skipped) > 0 {
-		fmt.Fprintln(w, "\n* skipped, at this machine's limits:")
-		for _, s := range skipped {
-			fmt.Fprintln(w, "  "+s)
 		}
 	}
 }

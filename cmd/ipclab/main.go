@@ -81,3 +81,11 @@ func newFlags(name, args, help string) *flag.FlagSet {
 	}
 	return fs
 }
+
+// flagSet reports whether the command line set the flag, as opposed to
+// its default applying.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

@@ -1,0 +1,86 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ipclab/ipclab/internal/checksum"
+	"github.com/ipclab/ipclab/scripts/cbaseline"
+)
+
+// runCCase measures a case with the C baseline: the same counts, sizes,
+// message contents and placement as the Go case, in two C processes.
+// goSkipped is why the Go case was skipped, if it was: the C case meets
+// the same kernel limit.
+func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (Record, error) {
+	r := s.newRecord(cs)
+	mech, ok := cbaseline.Mechanism(cs.Transport)
+	if !ok {
+		return r, fmt.Errorf("transport %s has no C baseline", cs.Transport)
+	}
+	if goSkipped != "" {
+		r.Skipped = goSkipped
+		return r, nil
+	}
+	sender, receiver, err := s.Placement.cpus()
+	if err != nil {
+		return r, err
+	}
+	steal0 := stealTicks()
+	res, err := cbaseline.Run(ctx, s.CProgram, cbaseline.Args{Mechanism: mech, Mode: cs.Mode, Size: cs.Size,
+		Count: r.Count, Warmup: r.Warmup, SenderCPU: sender, ReceiverCPU: receiver})
+	var limit *cbaseline.LimitError
+	if errors.As(err, &limit) {
+		r.Skipped = limit.Reason
+		return r, nil
+	}
+	if err != nil {
+		return r, err
+	}
+	r.StealMs = (stealTicks() - steal0) * 10
+	r.Sender, r.Receiver = cCost(res.Sender, r.Count), cCost(res.Receiver, r.Count)
+	switch cs.Mode {
+	case Latency:
+		sum, err := Summarize(res.RTTNs)
+		if err != nil {
+			return r, err
+		}
+		r.RTT = &sum
+		if len(res.OneWayNs) > 0 {
+			ow, err := Summarize(res.OneWayNs)
+			if err != nil {
+				return r, err
+			}
+			r.OneWay = &ow
+		}
+	case Throughput:
+		// The C receiver must have read what the Go sender would have sent.
+		msg := make([]byte, cs.Size)
+		for i := range msg {
+			msg[i] = byte(i*7 + 1)
+		}
+		want := fmt.Sprintf("%d %d", r.Count*cs.Size, uint64(r.Count)*checksum.Sum(msg))
+		if got := fmt.Sprintf("%d %d", res.Bytes, res.Sum); got != want || res.Confirmation != want {
+			return r, fmt.Errorf("the C receiver summed %q and confirmed %q, want %q", got, res.Confirmation, want)
+		}
+		r.ElapsedNs = res.LastNs - res.FirstSendNs
+		if r.ElapsedNs <= 0 {
+			return r, fmt.Errorf("C throughput clock went backwards: first send %d, last receive %d", res.FirstSendNs, res.LastNs)
+		}
+		sec := float64(r.ElapsedNs) / 1e9
+		r.MsgsPerSec = float64(r.Count) / sec
+		r.MBPerSec = float64(r.Count*cs.Size) / sec / 1e6
+	}
+	return r, nil
+}
+
+func cCost(c cbaseline.Cost, msgs int) Cost {
+	out := Cost{UserNs: c.UserNs, SysNs: c.SysNs, VolCtxSw: c.VolCtxSw, InvolCtxSw: c.InvolCtxSw,
+		CPUs: []int{c.CPU}, PID: c.PID, MaxRSSKiB: c.MaxRSSKiB, ThreadsAtEnd: 1}
+	if msgs > 0 {
+		out.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)
+		out.CtxSwPerMsg = float64(c.VolCtxSw+c.InvolCtxSw) / float64(msgs)
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package bench
+
+// Key identifies a case across runs.
+type Key struct {
+	Transport string
+	Link      string
+	Size      int
+	Mode      string
+	Impl      string
+}
+
+// KeyOf is the key of a record.
+func KeyOf(r Record) Key {
+	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl}
+	if k.Link == "" {
+		k.Link = "raw"
+	}
+	if k.Impl == "" {
+		k.Impl = "go"
+	}
+	return k
+}
+
+// Group is the records of one case over runs.
+type Group struct {
+	Key
+	Records []Record
+}
+
+// Skipped is why the case was skipped ("" if it was measured).
+func (g *Group) Skipped() string { return g.Records[0].Skipped }
+
+// Spread is the median and range of f over the group's runs.
+func (g *Group) Spread(f func(Record) float64) Spread {
+	v := make([]float64, len(g.Records))
+	for i, r := range g.Records {
+		v[i] = f(r)
+	}
+	return SpreadOf(v)
+}
+
+// GroupRecords groups records by case, in the order cases first appear.
+func GroupRecords(recs []Record) []*Group {
+	var out []*Group
+	by := map[Key]*Group{}
+	for _, r := range recs {
+		k := KeyOf(r)
+		g := by[k]
+		if g == nil {
+			g = &Group{Key: k}
+			by[k] = g
+			out = append(out, g)
+		}
+		g.Records = append(g.Records, r)
+	}
+	return out
+}
+
+// Overhead is Go's figure over C's for one mechanism, size and mode,
+// from the medians over runs: above 1 Go's latency is longer (P50, P99),
+// below 1 its throughput lower (Throughput).
+type Overhead struct {
+	Key                          // the Go case
+	P50, P99, Throughput float64 // 0 where the mode does not have it
+}
+
+// Overheads pairs each measured Go case with its C case.
+func Overheads(recs []Record) []Overhead {
+	groups := GroupRecords(recs)
+	by := map[Key]*Group{}
+	for _, g := range groups {
+		by[g.Key] = g
+	}
+	var out []Overhead
+	for _, g := range groups {
+		ck := g.Key
+		ck.Impl = "c"
+		c := by[ck]
+		if g.Impl != "go" || c == nil || g.Skipped() != "" || c.Skipped() != "" {
+			continue
+		}
+		o := Overhead{Key: g.Key}
+		med := func(g *Group, f func(Record) float64) float64 { return g.Spread(f).Median }
+		switch g.Mode {
+		case Latency:
+			p50 := func(r Record) float64 { return r.RTT.P50 }
+			p99 := func(r Record) float64 { return r.RTT.P99 }
+			o.P50 = med(g, p50) / med(c, p50)
+			o.P99 = med(g, p99) / med(c, p99)
+		case Throughput:
+			mbs := func(r Record) float64 { return r.MsgsPerSec }
+			o.Throughput = med(g, mbs) / med(c, mbs)
+		}
+		out = append(out, o)
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/ipclab/ipclab/bench"
+)
+
+// printSummary prints one row per transport, link mode, size and mode:
+// the median over runs, with the range when there were several, and the
+// C baseline's figures and Go's ratio to them where C was measured.
+func printSummary(w io.Writer, recs []bench.Record) {
+	groups := bench.GroupRecords(recs)
+	cOf := map[bench.Key]*bench.Group{}
+	var rows []*bench.Group
+	for _, g := range groups {
+		if g.Impl == "c" {
+			k := g.Key
+			k.Impl = "go"
+			cOf[k] = g
+		} else {
+			rows = append(rows, g)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Mode < rows[j].Mode })
+	label := func(k bench.Key) string {
+		if k.Link == "raw" {
+			return k.Transport
+		}
+		return k.Transport + " " + k.Link
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	var skipped []string // reasons, listed once under the table
+	mode := ""
+	for _, g := range rows {
+		if g.Mode != mode {
+			mode = g.Mode
+			if mode == bench.Latency {
+				fmt.Fprintf(tw, "\nLATENCY (round trip)\ttransport\tsize\tp50\tp99\tone-way p50\tCPU/msg\tctx sw/msg\tC p50\tC p99\tGo/C p50\tGo/C p99\t\n")
+			} else {
+				fmt.Fprintf(tw, "\nTHROUGHPUT (one way)\ttransport\tsize\tMB/s\tmsgs/s\tCPU/msg\tctx sw/msg\tC MB/s\tGo/C\t\t\t\n")
+			}
+		}
+		name := label(g.Key)
+		if g.Skipped() != "" {
+			note := fmt.Sprintf("%s %s: %s", name, bench.SizeLabel(g.Size), g.Skipped())
+			if !contains(skipped, note) {
+				skipped = append(skipped, note)
+			}
+			fmt.Fprintf(tw, "\t%s\t%s\tskipped*\t\t\t\t\t\t\t\t\t\n", name, bench.SizeLabel(g.Size))
+			continue
+		}
+		c := cOf[g.Key]
+		if c != nil && c.Skipped() != "" {
+			c = nil
+		}
+		cpu := g.Spread(func(r bench.Record) float64 { return r.Sender.CPUNsPerMsg + r.Receiver.CPUNsPerMsg })
+		ctx := g.Spread(func(r bench.Record) float64 { return r.Sender.CtxSwPerMsg + r.Receiver.CtxSwPerMsg })
+		if g.Mode == bench.Latency {
+			p50f := func(r bench.Record) float64 { return r.RTT.P50 }
+			p99f := func(r bench.Record) float64 { return r.RTT.P99 }
+			p50, p99 := g.Spread(p50f), g.Spread(p99f)
+			ow := "-"
+			if g.Records[0].OneWay != nil {
+				ow = ns(g.Spread(func(r bench.Record) float64 { return r.OneWay.P50 }).Median)
+			}
+			cols := "-\t-\t-\t-"
+			if c != nil {
+				c50, c99 := c.Spread(p50f).Median, c.Spread(p99f).Median
+				cols = fmt.Sprintf("%s\t%s\t%.2f\t%.2f", ns(c50), ns(c99), p50.Median/c50, p99.Median/c99)
+			}
+			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t\n", name, bench.SizeLabel(g.Size), spread(p50, ns), ns(p99.Median), ow, ns(cpu.Median), ctx.Median, cols)
+		} else {
+			mbf := func(r bench.Record) float64 { return r.MBPerSec }
+			mb := g.Spread(mbf)
+			msgs := g.Spread(func(r bench.Record) float64 { return r.MsgsPerSec })
+			cols := "-\t-"
+			if c != nil {
+				cmb := c.Spread(mbf).Median
+				cols = fmt.Sprintf("%.0f\t%.2f", cmb, mb.Median/cmb)
+			}
+			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%.0f\t%s\t%.3f\t%s\t\t\t\n", name, bench.SizeLabel(g.Size), spread(mb, func(v float64) string { return fmt.Sprintf("%.0f", v) }), msgs.Median, ns(cpu.Median), ctx.Median, cols)
+		}
+	}
+	tw.Flush()
+	if len(skipped) > 0 {
+		fmt.Fprintln(w, "\n* skipped, at this machine's limits:")
+		for _, s := range skipped {
+			fmt.Fprintln(w, "  "+s)
+		}
+	}
+	if len(cOf) > 0 {
+		fmt.Fprintln(w, "\nGo/C: Go's figure over the C baseline's for the same mechanism (latency: above 1 is slower; MB/s: below 1 is slower)")
+	}
+}

@@ -1,0 +1,512 @@
+/* ipcbench: the harness's ping-pong and streaming, in plain C, so each Go
+ * figure has a reference for the same mechanism. Two processes (fork), the
+ * same protocol as ipclab's bench peer:
+ *
+ *   latency:    WARM + COUNT round trips of SIZE bytes; the sender stamps
+ *               CLOCK_MONOTONIC in the first 8 bytes, the receiver takes
+ *               the one-way time and echoes the message.
+ *   throughput: WARM + COUNT messages one way; the receiver sums every
+ *               byte of the measured ones (little-endian 64-bit words, the
+ *               tail byte by byte) and sends "BYTES SUM" back.
+ *
+ * Mechanisms mirror ipclab's transports: pipe and fifo (4-byte length
+ * frames, a 64 KiB read-ahead), sysvmsg (one queue, mtype 1 and 2),
+ * posixmq (two queues, the kernel's default depth and size), and two rings
+ * in one SysV segment waiting with SysV semaphores (shm-sysvsem), a futex
+ * after a 50 us spin (shm-futex) or a pure spin (shm-spin).
+ *
+ *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU
+ *
+ * CPUs are -1 for no pinning. Prints one JSON line on stdout; exits 2 on
+ * bad input, 3 when SIZE is beyond a kernel limit (stderr names it), 1 on
+ * failure. Objects are created 0600 and exclusive, and removed on every
+ * exit, SIGINT and SIGTERM included.
+ *
+ * Build: gcc -O2 -Wall -o ipcbench ipcbench.c -lrt */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <mqueue.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { PIPE_BUF_SIZE = 64 << 10, RING_BYTES = 4 << 20, MAX_MSG = 1 << 20, SEM_MAX = 32767 };
+static const long SPIN_NS = 50000; /* shmchan's default spin budget */
+
+static void die(const char *what) { perror(what); exit(1); }
+static uint64_t now_ns(void) {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+static long read_limit(const char *path) {
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	if (f) { if (fscanf(f, "%ld", &v) != 1) v = -1; fclose(f); }
+	return v;
+}
+
+/* ---- objects, removed by whoever created them on any exit ---- */
+static int msqid = -1, semid = -1, is_parent = 1;
+static char mq_names[2][64], fifo_dir[256];
+static void cleanup(void) {
+	if (!is_parent) return;
+	if (msqid >= 0) msgctl(msqid, IPC_RMID, NULL), msqid = -1;
+	if (semid >= 0) semctl(semid, 0, IPC_RMID), semid = -1;
+	for (int i = 0; i < 2; i++) if (mq_names[i][0]) mq_unlink(mq_names[i]), mq_names[i][0] = 0;
+	if (fifo_dir[0]) {
+		char p[300];
+		for (int i = 1; i <= 2; i++) { snprintf(p, sizeof p, "%s/%d", fifo_dir, i); unlink(p); }
+		rmdir(fifo_dir);
+		fifo_dir[0] = 0;
+	}
+}
+static volatile pid_t child = -1;
+static volatile int child_status = -1;
+/* A receiver that dies leaves the sender blocked for ever in most
+ * mechanisms: fail at once instead, removing the objects. */
+static void on_child(int sig) {
+	(void)sig;
+	int st;
+	if (child > 0 && waitpid(child, &st, WNOHANG) == child) {
+		child_status = st;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			static const char m[] = "ipcbench: the receiver failed\n";
+			if (write(2, m, sizeof m - 1) < 0) {}
+			cleanup();
+			_exit(1);
+		}
+	}
+}
+static void on_signal(int sig) {
+	if (child > 0) kill(child, SIGKILL);
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* ---- one direction of a channel ---- */
+struct shm_ring {
+	_Alignas(128) uint64_t tail;      /* slots written (producer) */
+	_Alignas(128) uint64_t head;      /* slots read, as published (consumer) */
+	_Alignas(128) uint32_t data_wait; /* futex: the consumer sleeps for data */
+	_Alignas(128) uint32_t room_wait; /* futex: the producer sleeps for room */
+	_Alignas(128) char slots[RING_BYTES];
+};
+struct end {
+	int rfd, wfd;            /* pipe, fifo */
+	char *rbuf; int rpos, rlen;
+	long rtype, wtype;       /* sysvmsg */
+	struct { long mtype; char data[]; } *mbuf;
+	mqd_t rq, wq; long mqsize; char *mqbuf;
+	struct shm_ring *rx, *tx; /* shm */
+	int rx_full, tx_full;     /* sysvsem: semaphore numbers; full + 1 is empty */
+	uint64_t rx_head;         /* consumed, possibly not yet published */
+};
+
+static const char *mech;
+static int size, bufsize, slot_size; /* bufsize: SIZE, at least 64 for the confirmation */
+static uint64_t nslots;
+enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN } kind;
+
+static void write_all(int fd, const char *p, size_t n) {
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) { if (errno == EINTR) continue; die("write"); }
+		p += w, n -= (size_t)w;
+	}
+}
+/* read_exact serves from the read-ahead first, then reads large rests
+ * straight into the destination, as the Go transport does. */
+static void read_exact(struct end *e, char *dst, size_t n) {
+	while (n > 0) {
+		if (e->rpos < e->rlen) {
+			size_t k = (size_t)(e->rlen - e->rpos) < n ? (size_t)(e->rlen - e->rpos) : n;
+			memcpy(dst, e->rbuf + e->rpos, k);
+			e->rpos += (int)k, dst += k, n -= k;
+			continue;
+		}
+		ssize_t r;
+		if (n >= PIPE_BUF_SIZE) {
+			if ((r = read(e->rfd, dst, n)) > 0) { dst += r, n -= (size_t)r; continue; }
+		} else if ((r = read(e->rfd, e->rbuf, PIPE_BUF_SIZE)) > 0) {
+			e->rpos = 0, e->rlen = (int)r;
+			continue;
+		}
+		if (r == 0) { fprintf(stderr, "ipcbench: peer closed the pipe\n"); exit(1); }
+		if (errno != EINTR) die("read");
+	}
+}
+
+static long futex(uint32_t *w, int op, uint32_t v) { return syscall(SYS_futex, w, op, v, NULL, NULL, 0); }
+static void sem_add(int num, int delta) {
+	struct sembuf op = {(unsigned short)num, (short)delta, 0};
+	while (semop(semid, &op, 1) < 0) if (errno != EINTR) die("semop");
+}
+/* wait_until spins until *word differs from old, for SPIN_NS (futex) or
+ * for ever (spin); returns 0 if the futex caller should sleep. */
+static int spin_until_changed(uint64_t *word, uint64_t old, int forever) {
+	uint64_t t0 = 0;
+	for (unsigned i = 0;; i++) {
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != old) return 1;
+		if (forever) continue;
+		if ((i & 63) == 0) {
+			uint64_t t = now_ns();
+			if (t0 == 0) t0 = t;
+			else if (t - t0 > (uint64_t)SPIN_NS) return 0;
+		}
+	}
+}
+/* Sleep on flag until *word moves from old: announce, recheck, sleep. The
+ * other side clears the flag and wakes it after moving the word. */
+static void futex_wait_change(uint64_t *word, uint64_t old, uint32_t *flag) {
+	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == old) {
+		__atomic_store_n(flag, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != old) break;
+		futex(flag, FUTEX_WAIT, 1);
+	}
+	__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
+}
+static void futex_wake_if(uint32_t *flag) {
+	if (__atomic_load_n(flag, __ATOMIC_SEQ_CST) && __atomic_exchange_n(flag, 0, __ATOMIC_SEQ_CST))
+		futex(flag, FUTEX_WAKE, 1);
+}
+
+static void send_msg(struct end *e, const char *p, int n) {
+	switch (kind) {
+	case M_PIPE:
+		if (4 + n <= PIPE_BUF_SIZE) { /* one write per frame */
+			static char frame[PIPE_BUF_SIZE];
+			memcpy(frame, &n, 4), memcpy(frame + 4, p, (size_t)n);
+			write_all(e->wfd, frame, 4 + (size_t)n);
+		} else {
+			write_all(e->wfd, (const char *)&n, 4), write_all(e->wfd, p, (size_t)n);
+		}
+		return;
+	case M_SYSVMSG:
+		e->mbuf->mtype = e->wtype;
+		memcpy(e->mbuf->data, p, (size_t)n);
+		while (msgsnd(msqid, e->mbuf, (size_t)n, 0) < 0) if (errno != EINTR) die("msgsnd");
+		return;
+	case M_POSIXMQ:
+		while (mq_send(e->wq, p, (size_t)n, 0) < 0) if (errno != EINTR) die("mq_send");
+		return;
+	default: break;
+	}
+	struct shm_ring *r = e->tx;
+	uint64_t t = r->tail;
+	if (kind == M_SHM_SEM) {
+		sem_add(e->tx_full + 1, -1);
+	} else if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == nslots) {
+		uint64_t h = t - nslots;
+		if (!spin_until_changed(&r->head, h, kind == M_SHM_SPIN)) futex_wait_change(&r->head, h, &r->room_wait);
+	}
+	char *slot = r->slots + (t % nslots) * (uint64_t)slot_size;
+	memcpy(slot, &n, 4), memcpy(slot + 8, p, (size_t)n);
+	__atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST);
+	if (kind == M_SHM_SEM) sem_add(e->tx_full, 1);
+	else if (kind == M_SHM_FUTEX) futex_wake_if(&r->data_wait);
+}
+
+static int recv_msg(struct end *e, char *p) {
+	int n;
+	switch (kind) {
+	case M_PIPE:
+		read_exact(e, (char *)&n, 4);
+		if (n < 0 || n > MAX_MSG) { fprintf(stderr, "ipcbench: bad frame length %d\n", n); exit(1); }
+		read_exact(e, p, (size_t)n);
+		return n;
+	case M_SYSVMSG: {
+		ssize_t r;
+		while ((r = msgrcv(msqid, e->mbuf, (size_t)bufsize, e->rtype, 0)) < 0) if (errno != EINTR) die("msgrcv");
+		memcpy(p, e->mbuf->data, (size_t)r);
+		return (int)r;
+	}
+	case M_POSIXMQ: {
+		ssize_t r;
+		while ((r = mq_receive(e->rq, e->mqbuf, (size_t)e->mqsize, NULL)) < 0) if (errno != EINTR) die("mq_receive");
+		memcpy(p, e->mqbuf, (size_t)r);
+		return (int)r;
+	}
+	default: break;
+	}
+	struct shm_ring *r = e->rx;
+	uint64_t h = e->rx_head;
+	if (kind == M_SHM_SEM) {
+		sem_add(e->rx_full, -1);
+	} else if (__atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) == h) {
+		/* About to wait: publish what was consumed, so the producer is not
+		 * held up by a lazy head. */
+		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
+		futex_wake_if(&r->room_wait);
+		if (!spin_until_changed(&r->tail, h, kind == M_SHM_SPIN)) futex_wait_change(&r->tail, h, &r->data_wait);
+	}
+	char *slot = r->slots + (h % nslots) * (uint64_t)slot_size;
+	memcpy(&n, slot, 4);
+	if (n < 0 || n > bufsize) { fprintf(stderr, "ipcbench: corrupt record length %d\n", n); exit(1); }
+	memcpy(p, slot + 8, (size_t)n);
+	e->rx_head = ++h;
+	if (kind == M_SHM_SEM) {
+		__atomic_store_n(&r->head, h, __ATOMIC_RELEASE);
+		sem_add(e->rx_full + 1, 1);
+	} else if (h - __atomic_load_n(&r->head, __ATOMIC_RELAXED) >= nslots / 8 ||
+	           __atomic_load_n(&r->room_wait, __ATOMIC_SEQ_CST)) {
+		/* Publish the head every eighth of the ring or when the producer waits
+		 * for room (shmchan's lazy head): fewer cache-line transfers. */
+		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
+		futex_wake_if(&r->room_wait);
+	}
+	return n;
+}
+
+static uint64_t checksum(const char *b, int n) {
+	uint64_t s = 0, w;
+	for (; n >= 8; b += 8, n -= 8) memcpy(&w, b, 8), s += w; /* little-endian host */
+	for (; n > 0; b++, n--) s += (uint8_t)*b;
+	return s;
+}
+
+struct cost { int64_t user_ns, sys_ns, vol, invol, maxrss; int cpu; };
+static struct rusage usage0;
+static void cost_start(void) { getrusage(RUSAGE_SELF, &usage0); }
+static struct cost cost_end(void) {
+	struct rusage u;
+	getrusage(RUSAGE_SELF, &u);
+	struct cost c = {
+		(u.ru_utime.tv_sec - usage0.ru_utime.tv_sec) * 1000000000ll + (u.ru_utime.tv_usec - usage0.ru_utime.tv_usec) * 1000ll,
+		(u.ru_stime.tv_sec - usage0.ru_stime.tv_sec) * 1000000000ll + (u.ru_stime.tv_usec - usage0.ru_stime.tv_usec) * 1000ll,
+		u.ru_nvcsw - usage0.ru_nvcsw, u.ru_nivcsw - usage0.ru_nivcsw, u.ru_maxrss, sched_getcpu()};
+	return c;
+}
+static void print_cost(const char *name, struct cost c, int pid) {
+	printf("\"%s\":{\"user_ns\":%lld,\"sys_ns\":%lld,\"vol_ctxsw\":%lld,\"invol_ctxsw\":%lld,\"max_rss_kib\":%lld,\"cpu\":%d,\"pid\":%d}",
+	       name, (long long)c.user_ns, (long long)c.sys_ns, (long long)c.vol, (long long)c.invol, (long long)c.maxrss, c.cpu, pid);
+}
+
+/* What the receiver hands the sender, through a pipe, at the end. */
+struct report { struct cost cost; uint64_t first_ns, last_ns, bytes, sum; int n_oneway; };
+
+static void pin(int cpu) {
+	if (cpu < 0) return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set) < 0) die("sched_setaffinity");
+}
+
+static int too_large(const char *limit, long value, const char *raise) {
+	fprintf(stderr, "message of %d bytes exceeds %s = %ld; raise it with %s\n", size, limit, value, raise);
+	return 3;
+}
+
+int main(int argc, char **argv) {
+	if (argc != 8) {
+		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU\n");
+		return 2;
+	}
+	mech = argv[1];
+	const char *mode = argv[2];
+	int latency = strcmp(mode, "latency") == 0;
+	size = atoi(argv[3]);
+	int count = atoi(argv[4]), warm = atoi(argv[5]), cpu_tx = atoi(argv[6]), cpu_rx = atoi(argv[7]);
+	if (!latency && strcmp(mode, "throughput") != 0) { fprintf(stderr, "unknown mode %s\n", mode); return 2; }
+	if (size < 0 || size > MAX_MSG || count < 1 || warm < 0) {
+		fprintf(stderr, "want 0 <= SIZE <= %d, COUNT >= 1, WARM >= 0\n", MAX_MSG);
+		return 2;
+	}
+	int fifo = strcmp(mech, "fifo") == 0;
+	if (!strcmp(mech, "pipe") || fifo) kind = M_PIPE;
+	else if (!strcmp(mech, "sysvmsg")) kind = M_SYSVMSG;
+	else if (!strcmp(mech, "posixmq")) kind = M_POSIXMQ;
+	else if (!strcmp(mech, "shm-sysvsem")) kind = M_SHM_SEM;
+	else if (!strcmp(mech, "shm-futex")) kind = M_SHM_FUTEX;
+	else if (!strcmp(mech, "shm-spin")) kind = M_SHM_SPIN;
+	else { fprintf(stderr, "unknown mechanism %s\n", mech); return 2; }
+
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	bufsize = size > 64 ? size : 64;
+	struct end tx = {0}, rx = {0};    /* the sender's and the receiver's ends */
+	switch (kind) {
+	case M_PIPE: {
+		int a[2], b[2];
+		if (fifo) {
+			char p1[300], p2[300];
+			const char *tmp = getenv("TMPDIR");
+			snprintf(fifo_dir, sizeof fifo_dir, "%s/ipcbench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+			if (!mkdtemp(fifo_dir)) { fifo_dir[0] = 0; die("mkdtemp"); }
+			snprintf(p1, sizeof p1, "%s/1", fifo_dir), snprintf(p2, sizeof p2, "%s/2", fifo_dir);
+			if (mkfifo(p1, 0600) < 0 || mkfifo(p2, 0600) < 0) die("mkfifo");
+			/* Open the read end without blocking, then the write end. */
+			if ((a[0] = open(p1, O_RDONLY | O_NONBLOCK)) < 0 || (a[1] = open(p1, O_WRONLY)) < 0 ||
+			    (b[0] = open(p2, O_RDONLY | O_NONBLOCK)) < 0 || (b[1] = open(p2, O_WRONLY)) < 0) die("open fifo");
+			fcntl(a[0], F_SETFL, 0), fcntl(b[0], F_SETFL, 0);
+			cleanup(); /* the names go; the open pipes stay */
+		} else if (pipe(a) < 0 || pipe(b) < 0) die("pipe");
+		tx.wfd = a[1], rx.rfd = a[0], rx.wfd = b[1], tx.rfd = b[0];
+		tx.rbuf = malloc(PIPE_BUF_SIZE), rx.rbuf = malloc(PIPE_BUF_SIZE);
+		break;
+	}
+	case M_SYSVMSG: {
+		long msgmax = read_limit("/proc/sys/kernel/msgmax"), msgmnb = read_limit("/proc/sys/kernel/msgmnb");
+		if (size > msgmax) return too_large("kernel.msgmax", msgmax, "sysctl -w kernel.msgmax=N");
+		if (size > msgmnb) return too_large("kernel.msgmnb", msgmnb, "sysctl -w kernel.msgmnb=N");
+		if ((msqid = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600)) < 0) die("msgget");
+		tx.wtype = 1, rx.rtype = 1, rx.wtype = 2, tx.rtype = 2;
+		tx.mbuf = malloc(sizeof(long) + (size_t)bufsize), rx.mbuf = malloc(sizeof(long) + (size_t)bufsize);
+		break;
+	}
+	case M_POSIXMQ: {
+		long depth = read_limit("/proc/sys/fs/mqueue/msg_default"), msgsize = read_limit("/proc/sys/fs/mqueue/msgsize_default");
+		if (size > msgsize) return too_large("fs.mqueue.msgsize_default", msgsize, "sysctl -w fs.mqueue.msgsize_default=N (up to fs.mqueue.msgsize_max)");
+		struct mq_attr attr = {.mq_maxmsg = depth, .mq_msgsize = msgsize};
+		mqd_t q[2];
+		for (int i = 0; i < 2; i++) {
+			snprintf(mq_names[i], sizeof mq_names[i], "/ipcbench-%d.%d", getpid(), i + 1);
+			if ((q[i] = mq_open(mq_names[i], O_RDWR | O_CREAT | O_EXCL, 0600, &attr)) == (mqd_t)-1) {
+				mq_names[i][0] = 0;
+				die("mq_open");
+			}
+		}
+		cleanup(); /* the names go; the open queues stay */
+		tx.wq = q[0], rx.rq = q[0], rx.wq = q[1], tx.rq = q[1];
+		tx.mqsize = rx.mqsize = msgsize;
+		tx.mqbuf = malloc((size_t)msgsize), rx.mqbuf = malloc((size_t)msgsize);
+		break;
+	}
+	default: {
+		slot_size = (8 + bufsize + 7) & ~7;
+		nslots = RING_BYTES / (uint64_t)slot_size;
+		if (kind == M_SHM_SEM && nslots > SEM_MAX) nslots = SEM_MAX; /* SEMVMX */
+		int shmid = shmget(IPC_PRIVATE, 2 * sizeof(struct shm_ring), IPC_CREAT | IPC_EXCL | 0600);
+		if (shmid < 0) die("shmget");
+		struct shm_ring *rings = shmat(shmid, NULL, 0);
+		shmctl(shmid, IPC_RMID, NULL); /* gone once both processes detach */
+		if (rings == (void *)-1) die("shmat");
+		tx.tx = rx.rx = &rings[0], rx.tx = tx.rx = &rings[1];
+		if (kind == M_SHM_SEM) {
+			/* 0: ping full, 1: ping empty, 2: pong full, 3: pong empty. */
+			if ((semid = semget(IPC_PRIVATE, 4, IPC_CREAT | IPC_EXCL | 0600)) < 0) die("semget");
+			semctl(semid, 1, SETVAL, (int)nslots), semctl(semid, 3, SETVAL, (int)nslots);
+			tx.tx_full = rx.rx_full = 0, rx.tx_full = tx.rx_full = 2;
+		}
+	}
+	}
+
+	int rep_pipe[2];
+	if (pipe(rep_pipe) < 0) die("pipe");
+	char *msg = calloc(1, (size_t)bufsize), *buf = calloc(1, (size_t)bufsize);
+	for (int i = 0; i < size; i++) msg[i] = (char)(i * 7 + 1);
+	fflush(stdout);
+	signal(SIGCHLD, on_child);
+	pid_t receiver = fork();
+	if (receiver < 0) die("fork");
+	child = receiver;
+	if (receiver == 0) { /* the receiver */
+		is_parent = 0;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pin(cpu_rx);
+		struct report rep = {0};
+		double *oneway = latency && size >= 8 ? malloc(sizeof(double) * (size_t)count) : NULL;
+		for (int i = 0; i < warm + count; i++) {
+			if (i == warm) cost_start();
+			int n = recv_msg(&rx, buf);
+			uint64_t t = now_ns();
+			if (n != size) { fprintf(stderr, "ipcbench: message %d has %d bytes, want %d\n", i, n, size); _exit(1); }
+			if (i == warm) rep.first_ns = t;
+			if (latency) {
+				if (oneway && i >= warm) {
+					uint64_t sent;
+					memcpy(&sent, buf, 8);
+					oneway[rep.n_oneway++] = (double)(int64_t)(t - sent);
+				}
+				send_msg(&rx, buf, n);
+			} else if (i >= warm) {
+				rep.bytes += (uint64_t)n, rep.sum += checksum(buf, n);
+			}
+			rep.last_ns = t;
+		}
+		rep.cost = cost_end();
+		if (!latency) {
+			char conf[64];
+			int n = snprintf(conf, sizeof conf, "%llu %llu", (unsigned long long)rep.bytes, (unsigned long long)rep.sum);
+			if (n > bufsize) n = bufsize;
+			memcpy(buf, conf, (size_t)n);
+			send_msg(&rx, buf, n);
+		}
+		write_all(rep_pipe[1], (char *)&rep, sizeof rep);
+		if (oneway) write_all(rep_pipe[1], (char *)oneway, sizeof(double) * (size_t)rep.n_oneway);
+		_exit(0);
+	}
+	close(rep_pipe[1]);
+	pin(cpu_tx);
+	uint64_t *rtt = latency ? malloc(sizeof(uint64_t) * (size_t)count) : NULL, first_send = 0;
+	for (int i = 0; i < warm + count; i++) {
+		if (i == warm) cost_start(), first_send = now_ns();
+		if (latency) {
+			uint64_t t0 = now_ns();
+			if (size >= 8) memcpy(msg, &t0, 8);
+			send_msg(&tx, msg, size);
+			int n = recv_msg(&tx, buf);
+			uint64_t t1 = now_ns();
+			if (n != size) { fprintf(stderr, "ipcbench: reply %d has %d bytes, want %d\n", i, n, size); return 1; }
+			if (i >= warm) rtt[i - warm] = t1 - t0;
+		} else {
+			send_msg(&tx, msg, size);
+		}
+	}
+	struct cost sender = cost_end();
+	char conf[65] = {0};
+	if (!latency) {
+		int n = recv_msg(&tx, buf);
+		memcpy(conf, buf, (size_t)(n < 64 ? n : 64));
+	}
+	struct report rep;
+	FILE *rf = fdopen(rep_pipe[0], "r");
+	if (fread(&rep, sizeof rep, 1, rf) != 1) { fprintf(stderr, "ipcbench: the receiver did not report\n"); return 1; }
+	double *oneway = malloc(sizeof(double) * (size_t)(rep.n_oneway + 1));
+	if (rep.n_oneway < 0 || rep.n_oneway > count || fread(oneway, sizeof(double), (size_t)rep.n_oneway, rf) != (size_t)rep.n_oneway) {
+		fprintf(stderr, "ipcbench: short one-way report\n");
+		return 1;
+	}
+	int status;
+	signal(SIGCHLD, SIG_DFL);
+	if (waitpid(receiver, &status, 0) < 0) status = child_status; /* reaped by on_child */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "ipcbench: the receiver failed\n");
+		return 1;
+	}
+	child = -1;
+
+	printf("{\"mechanism\":\"%s\",\"mode\":\"%s\",\"size\":%d,\"count\":%d,\"warmup\":%d,", mech, mode, size, count, warm);
+	print_cost("sender", sender, getpid());
+	printf(",");
+	print_cost("receiver", rep.cost, receiver);
+	printf(",\"first_send_ns\":%llu,\"first_ns\":%llu,\"last_ns\":%llu,\"bytes\":%llu,\"sum\":%llu,\"confirmation\":\"%s\"",
+	       (unsigned long long)first_send, (unsigned long long)rep.first_ns, (unsigned long long)rep.last_ns,
+	       (unsigned long long)rep.bytes, (unsigned long long)rep.sum, latency ? "" : conf);
+	printf(",\"rtt_ns\":[");
+	for (int i = 0; latency && i < count; i++) printf(i ? ",%llu" : "%llu", (unsigned long long)rtt[i]);
+	printf("],\"one_way_ns\":[");
+	for (int i = 0; i < rep.n_oneway; i++) printf(i ? ",%.0f" : "%.0f", oneway[i]);
+	printf("]}\n");
+	return 0;
+}

@@ -1,0 +1,167 @@
+package cbaseline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+func build(t *testing.T) string {
+	t.Helper()
+	prog, _, err := Build(t.TempDir())
+	if errors.Is(err, ErrNoCompiler) {
+		t.Skip(err) // .ci/run installs gcc, so CI never skips
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+// Every mechanism carries both modes end to end; the receiver's checksum
+// and the sender's confirmation must agree with the message contents.
+func TestEveryMechanism(t *testing.T) {
+	prog := build(t)
+	seen := map[string]bool{}
+	for _, mech := range mechanisms {
+		if seen[mech] {
+			continue
+		}
+		seen[mech] = true
+		for _, size := range []int{0, 8, 100, 8192} {
+			for _, mode := range []string{"latency", "throughput"} {
+				t.Run(fmt.Sprintf("%s/%d/%s", mech, size, mode), func(t *testing.T) {
+					a := Args{Mechanism: mech, Mode: mode, Size: size, Count: 300, Warmup: 30, SenderCPU: -1, ReceiverCPU: -1}
+					r, err := Run(context.Background(), prog, a)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if mode == "latency" {
+						for _, v := range r.RTTNs {
+							if v <= 0 {
+								t.Fatalf("round trip of %v ns", v)
+							}
+						}
+						if want := map[bool]int{true: 300, false: 0}[size >= 8]; len(r.OneWayNs) != want {
+							t.Fatalf("%d one-way samples, want %d", len(r.OneWayNs), want)
+						}
+						return
+					}
+					var sum uint64
+					for i := range size {
+						b := byte(i*7 + 1)
+						// The word-wise sum of little-endian words equals the
+						// sum of each byte shifted to its place.
+						if i < size/8*8 {
+							sum += uint64(b) << (8 * (i % 8))
+						} else {
+							sum += uint64(b)
+						}
+					}
+					want := fmt.Sprintf("%d %d", 300*size, 300*sum)
+					if got := fmt.Sprintf("%d %d", r.Bytes, r.Sum); got != want || r.Confirmation != want {
+						t.Fatalf("receiver summed %q, confirmed %q; want %q", got, r.Confirmation, want)
+					}
+					if r.LastNs <= r.FirstSendNs {
+						t.Fatalf("last receive %d not after first send %d", r.LastNs, r.FirstSendNs)
+					}
+				})
+			}
+		}
+	}
+}
+
+// A size beyond a kernel limit is a LimitError naming the sysctl.
+func TestLimit(t *testing.T) {
+	prog := build(t)
+	b, err := os.ReadFile("/proc/sys/kernel/msgmax")
+	if err != nil {
+		t.Skip(err)
+	}
+	msgmax, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	_, err = Run(context.Background(), prog, Args{Mechanism: "sysvmsg", Mode: "latency", Size: msgmax + 1, Count: 1, SenderCPU: -1, ReceiverCPU: -1})
+	var le *LimitError
+	if !errors.As(err, &le) || !strings.Contains(le.Reason, "kernel.msgmax") {
+		t.Fatalf("err = %v, want a LimitError naming kernel.msgmax", err)
+	}
+	_, err = Run(context.Background(), prog, Args{Mechanism: "carrier-pigeon", Mode: "latency", Size: 8, Count: 1, SenderCPU: -1, ReceiverCPU: -1})
+	if err == nil || !strings.Contains(err.Error(), "unknown mechanism") {
+		t.Fatalf("err = %v, want unknown mechanism", err)
+	}
+}
+
+// Cancelling a run (SIGTERM) and killing its receiver both end it
+// promptly, and TestMain finds nothing left behind.
+func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
+	prog := build(t)
+	for _, mech := range []string{"sysvmsg", "posixmq", "shm-sysvsem", "shm-futex", "fifo"} {
+		t.Run(mech+"/sigterm", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(300*time.Millisecond, cancel)
+			start := time.Now()
+			_, err := Run(ctx, prog, Args{Mechanism: mech, Mode: "latency", Size: 64, Count: 1 << 24, SenderCPU: -1, ReceiverCPU: -1})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("took %v to stop", d)
+			}
+		})
+		t.Run(mech+"/receiver-killed", func(t *testing.T) {
+			errc := make(chan error, 1)
+			var parent int
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				_, err := Run(ctx, prog, Args{Mechanism: mech, Mode: "throughput", Size: 64, Count: 1 << 24, SenderCPU: -1, ReceiverCPU: -1})
+				errc <- err
+			}()
+			deadline := time.Now().Add(5 * time.Second)
+			child := 0
+			for child == 0 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+				parent, child = findChild(prog)
+			}
+			if child == 0 {
+				t.Fatal("found no ipcbench receiver")
+			}
+			syscall.Kill(child, syscall.SIGKILL)
+			select {
+			case err := <-errc:
+				if err == nil || !strings.Contains(err.Error(), "receiver") {
+					t.Fatalf("err = %v, want the receiver's failure", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("ipcbench %d did not notice its receiver %d was killed", parent, child)
+			}
+		})
+	}
+}
+
+// findChild finds a running prog and its forked child.
+func findChild(prog string) (parent, child int) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, p := range procs {
+		if exe, _ := os.Readlink(p); exe != prog {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			c, _ := strconv.Atoi(f[0])
+			return pid, c
+		}
+	}
+	return 0, 0
+}
