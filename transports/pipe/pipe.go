@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/deadline"
 	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
 	"github.com/ipclab/ipclab/internal/registry"
@@ -94,7 +95,10 @@ type Conn struct {
 	fifoOwner  bool     // FIFO creator
 	opt        Options
 
-	r *os.File
+	r      *os.File
+	rc     syscall.RawConn // r's descriptor, read without Go's poller (read.go)
+	wakeFD int             // eventfd that wakes a blocked read (read.go)
+	rdl    deadline.Deadline
 
 	sendMu  sync.Mutex
 	wbuf    []byte
@@ -118,6 +122,12 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 	}
 	c := &Conn{addr: a, max: max, r: r, w: w, opt: opt, connected: make(chan struct{}), closing: make(chan struct{}),
 		rbuf: make([]byte, bufSize), wbuf: make([]byte, bufSize)}
+	if c.rc, err = r.SyscallConn(); err != nil {
+		return nil, err
+	}
+	if c.wakeFD, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		return nil, os.NewSyscallError("eventfd", err)
+	}
 	if w != nil {
 		close(c.connected)
 		if opt.PipeSize > 0 {
@@ -514,7 +524,7 @@ func (c *Conn) recv(p []byte) (int, error) {
 		k := copy(p[:n], c.rbuf[c.rs:c.re])
 		c.rs += k
 		if k < n {
-			if _, err := io.ReadFull(c.r, p[k:n]); err != nil {
+			if _, err := io.ReadFull(rawReader{c}, p[k:n]); err != nil {
 				c.rbroken = fmt.Errorf("pipe: the stream is broken: a read stopped inside a %d-byte message (%v)", n, err)
 				return 0, err
 			}
@@ -530,7 +540,7 @@ func (c *Conn) fill(n int) error {
 			c.re = copy(c.rbuf, c.rbuf[c.rs:c.re])
 			c.rs = 0
 		}
-		m, err := c.r.Read(c.rbuf[c.re:])
+		m, err := c.read(c.rbuf[c.re:])
 		c.re += m
 		if err == io.EOF && c.re-c.rs > 0 {
 			return io.ErrUnexpectedEOF
@@ -546,7 +556,7 @@ func (c *Conn) fill(n int) error {
 func (c *Conn) discard(n int) error {
 	k := min(n, c.re-c.rs)
 	c.rs += k
-	if _, err := io.CopyN(io.Discard, c.r, int64(n-k)); err != nil {
+	if _, err := io.CopyN(io.Discard, rawReader{c}, int64(n-k)); err != nil {
 		c.rbroken = fmt.Errorf("pipe: the stream is broken while discarding a %d-byte frame (%v)", n, err)
 		return err
 	}
@@ -596,7 +606,9 @@ func (c *Conn) Close() error {
 			removeFIFO(c.addr.toCreator())
 		}
 		c.mu.Unlock()
-		c.r.Close()
+		c.wake()    // before r.Close, which waits for a blocked read
+		c.r.Close() // no read is left, nor can one start: the eventfd can go
+		unix.Close(c.wakeFD)
 	})
 	return nil
 }
@@ -605,8 +617,6 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	c.SetReadDeadline(t)
 	return c.SetWriteDeadline(t)
 }
-
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.r.SetReadDeadline(t) }
 
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
