@@ -27,7 +27,7 @@ const CDFSize = 64
 // All draws every figure the records allow into dir and returns the files.
 func All(recs []bench.Record, dir string) ([]string, error) {
 	var files []string
-	for _, f := range []func([]bench.Record, string) ([]string, error){LatencyVsSize, ThroughputVsSize, LatencyCDF, LinkCost} {
+	for _, f := range []func([]bench.Record, string) ([]string, error){LatencyVsSize, ThroughputVsSize, LatencyCDF, LinkCost, GoVsC} {
 		out, err := f(recs, dir)
 		if err != nil {
 			return files, err
@@ -37,10 +37,14 @@ func All(recs []bench.Record, dir string) ([]string, error) {
 	return files, nil
 }
 
-// series groups measured records by transport, in first-seen order, and
-// within one by size; values over runs are reduced to their median.
+// series groups measured records by transport and implementation, in
+// first-seen order, and within one by size; values over runs are reduced
+// to their median. A C baseline series shares its Go series' colour and
+// is drawn dashed.
 type series struct {
 	name   string
+	color  int // index of the Go series it belongs to
+	c      bool
 	sizes  []int
 	values map[int][]bench.Record
 }
@@ -48,17 +52,25 @@ type series struct {
 func group(recs []bench.Record, mode string) []*series {
 	var out []*series
 	byName := map[string]*series{}
+	colors := map[string]int{}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Impl != "go" && r.Impl != "" {
+		if r.Mode != mode || r.Skipped != "" {
 			continue
 		}
-		name := r.Transport
+		base := r.Transport
 		if r.Link != "" && r.Link != "raw" {
-			name += " (" + r.Link + ")"
+			base += " (" + r.Link + ")"
+		}
+		if _, ok := colors[base]; !ok {
+			colors[base] = len(colors)
+		}
+		name, isC := base, r.Impl == "c"
+		if isC {
+			name += " [C]"
 		}
 		s := byName[name]
 		if s == nil {
-			s = &series{name: name, values: map[int][]bench.Record{}}
+			s = &series{name: name, color: colors[base], c: isC, values: map[int][]bench.Record{}}
 			byName[name] = s
 			out = append(out, s)
 		}
@@ -130,6 +142,21 @@ func save(p *gplot.Plot, dir, base string) ([]string, error) {
 	return files, nil
 }
 
+// style colours a line by its series, dashed and without points for C.
+func (s *series) style(l *plotter.Line, pts *plotter.Scatter) {
+	col := plotutil.Color(s.color)
+	l.Color = col
+	if s.c {
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+	}
+	if pts != nil {
+		pts.Color, pts.Shape = col, plotutil.Shape(s.color)
+		if s.c {
+			pts.Radius = 0
+		}
+	}
+}
+
 func faded(c color.Color) color.Color {
 	r, g, b, _ := c.RGBA()
 	return color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 50}
@@ -142,19 +169,19 @@ func LatencyVsSize(recs []bench.Record, dir string) ([]string, error) {
 	if len(ss) == 0 {
 		return nil, nil
 	}
-	p := newPlot("Round-trip latency by message size (line: p50, band: p50 to p99)", "message size", "round trip (µs, log scale)")
+	p := newPlot("Round-trip latency by message size (line: p50, band: p50 to p99; dashed: C baseline p50)", "message size", "round trip (µs, log scale)")
 	p.X.Scale, p.Y.Scale = gplot.LogScale{}, gplot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = sizeTicks{}, gplot.LogTicks{Prec: -1}
-	for i, s := range ss {
+	for _, s := range ss {
 		var line, band plotter.XYs
 		for _, z := range s.sizes {
 			x := float64(max(z, 1))
 			line = append(line, plotter.XY{X: x, Y: median(s.values[z], func(r bench.Record) float64 { return r.RTT.P50 }) / 1e3})
 			band = append(band, plotter.XY{X: x, Y: median(s.values[z], func(r bench.Record) float64 { return r.RTT.P99 }) / 1e3})
 		}
-		col := plotutil.Color(i)
+		col := plotutil.Color(s.color)
 		poly := append(slices.Clone(line), reversed(band)...)
-		if len(line) > 1 {
+		if len(line) > 1 && !s.c { // C: the p50 line only, dashed
 			pg, err := plotter.NewPolygon(poly)
 			if err != nil {
 				return nil, err
@@ -167,7 +194,7 @@ func LatencyVsSize(recs []bench.Record, dir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.Color, pts.Color, pts.Shape = col, col, plotutil.Shape(i)
+		s.style(l, pts)
 		p.Add(l, pts)
 		p.Legend.Add(s.name, l, pts)
 	}
@@ -186,10 +213,10 @@ func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
 	if len(ss) == 0 {
 		return nil, nil
 	}
-	p := newPlot("One-way streaming throughput by message size (median of runs)", "message size", "throughput (MB/s = 10⁶ bytes/s, log scale)")
+	p := newPlot("One-way streaming throughput by message size (median of runs; dashed: C baseline)", "message size", "throughput (MB/s = 10⁶ bytes/s, log scale)")
 	p.X.Scale, p.Y.Scale = gplot.LogScale{}, gplot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = sizeTicks{}, gplot.LogTicks{Prec: -1}
-	for i, s := range ss {
+	for _, s := range ss {
 		var xy plotter.XYs
 		for _, z := range s.sizes {
 			if z == 0 {
@@ -204,7 +231,7 @@ func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.Color, pts.Color, pts.Shape = plotutil.Color(i), plotutil.Color(i), plotutil.Shape(i)
+		s.style(l, pts)
 		p.Add(l, pts)
 		p.Legend.Add(s.name, l, pts)
 	}
@@ -232,7 +259,7 @@ func LatencyCDF(recs []bench.Record, dir string) ([]string, error) {
 	p.X.Scale = gplot.LogScale{}
 	p.X.Tick.Marker = gplot.LogTicks{Prec: -1}
 	p.Legend.Left, p.Legend.Top = false, false
-	for i, s := range ss {
+	for _, s := range ss {
 		rs := s.values[size]
 		if len(rs) == 0 || rs[0].RTT == nil || len(rs[0].RTT.Quantiles) != len(bench.QuantilePoints) {
 			continue
@@ -250,7 +277,7 @@ func LatencyCDF(recs []bench.Record, dir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.Color = plotutil.Color(i)
+		s.style(l, nil)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
 		p.Legend.Add(s.name, l)
