@@ -59,11 +59,23 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
-	if len(recs) != len(names)*2*2 {
-		t.Fatalf("%d records, want %d (transports x sizes x modes)", len(recs), len(names)*2*2)
+	// Every transport has a C baseline, measured when gcc is there.
+	impls := 2
+	if _, err := exec.LookPath("gcc"); err != nil {
+		impls = 1
+		if !strings.Contains(errOut, "gcc not found") {
+			t.Errorf("without gcc, bench should say it measures Go only: %s", errOut)
+		}
 	}
+	if len(recs) != len(names)*2*2*impls {
+		t.Fatalf("%d records, want %d (transports x sizes x modes x implementations)", len(recs), len(names)*2*2*impls)
+	}
+	perImpl := map[string]int{}
 	for _, r := range recs {
+		perImpl[r.Impl]++
 		switch {
+		case r.Impl != "go" && r.Impl != "c":
+			t.Fatalf("record of impl %q", r.Impl)
 		case r.Env == nil || r.Env.Kernel == "" || r.Env.Limits["kernel.msgmax"] == "":
 			t.Fatalf("record without its environment: %+v", r)
 		case r.Size == 16<<10 && (r.Transport == "sysvmsg" || r.Transport == "posixmq"):
@@ -76,6 +88,14 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 			t.Errorf("%s %d latency: %+v", r.Transport, r.Size, r.RTT)
 		case r.Mode == bench.Throughput && (r.MBPerSec <= 0 || r.Receiver.PID == 0 || r.Receiver.PID == r.Sender.PID):
 			t.Errorf("%s %d throughput: %.1f MB/s, sender pid %d, receiver pid %d", r.Transport, r.Size, r.MBPerSec, r.Sender.PID, r.Receiver.PID)
+		}
+	}
+	if impls == 2 {
+		if perImpl["go"] != perImpl["c"] || !strings.Contains(out, "Go/C") {
+			t.Errorf("records per impl %v; summary:\n%s", perImpl, out)
+		}
+		if st, err := os.Stat(filepath.Join(dir, "go_vs_c.png")); err != nil || st.Size() == 0 {
+			t.Errorf("go_vs_c.png: %v", err)
 		}
 	}
 	for _, f := range []string{"results.csv", "latency_vs_size.png", "latency_vs_size.svg", "throughput_vs_size.png", "latency_cdf_64B.svg"} {
