@@ -39,6 +39,10 @@ type Record struct {
 	MsgsPerSec float64 `json:"msgs_per_sec,omitempty"`
 	MBPerSec   float64 `json:"mb_per_sec,omitempty"` // 10^6 bytes per second
 
+	// InjectedDelayNs is a delay added before every send on purpose, to
+	// test the analysis (bench -testing-delay); 0 in any real measurement.
+	InjectedDelayNs int64 `json:"injected_delay_ns,omitempty"`
+
 	Sender   Cost  `json:"sender"` // the process that drives the case
 	Receiver Cost  `json:"receiver"`
 	StealMs  int64 `json:"steal_ms"` // host steal time during the case, all CPUs (/proc/stat)

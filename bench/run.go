@@ -47,6 +47,11 @@ type Spec struct {
 	// every raw case whose transport has a C counterpart is measured
 	// twice, Go then C, and recorded as impl "go" and "c".
 	CProgram string
+	// Delay, for testing the analysis only, adds a busy wait of the given
+	// length before every measured Go send of a transport; records say so
+	// (injected_delay_ns). It is how a deliberately slowed case is made
+	// to check that ipclab compare finds it.
+	Delay map[string]time.Duration
 	// Progress, if set, is told before each case.
 	Progress func(done, total int, c Case)
 }
@@ -270,6 +275,8 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 	c.SetDeadline(time.Now().Add(timeout))
 
 	clock := NewClock()
+	delay := s.Delay[cs.Transport]
+	r.InjectedDelayNs = int64(delay)
 	steal0 := stealTicks()
 	msg := make([]byte, cs.Size)
 	for i := range msg {
@@ -286,6 +293,9 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 				u0 = readUsage()
 			}
 			t0 := time.Now()
+			if delay > 0 {
+				spinFor(delay)
+			}
 			if cs.Size >= 8 {
 				binary.LittleEndian.PutUint64(msg, uint64(clock.Now()))
 			}
@@ -311,6 +321,9 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 			if i == warm {
 				u0 = readUsage()
 				firstNs = clock.Now()
+			}
+			if delay > 0 {
+				spinFor(delay)
 			}
 			if err := c.Send(msg); err != nil {
 				return r, fmt.Errorf("send %d: %w (peer: %s)", i, err, p.Stderr())
@@ -351,6 +364,12 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 		r.MBPerSec = float64(count*cs.Size) / sec / 1e6
 	}
 	return r, nil
+}
+
+// spinFor busy-waits: a sleep would be rounded up by the timer slack.
+func spinFor(d time.Duration) {
+	for t0 := time.Now(); time.Since(t0) < d; {
+	}
 }
 
 // SizeLabel prints a message size as 64 B, 4 KiB, 1 MiB.

@@ -32,13 +32,14 @@ to a results directory, and print a summary table.`)
 	sizes := fs.String("sizes", defaultSizes, "comma-separated message sizes in bytes (K and M suffixes allowed)")
 	modes := fs.String("modes", "latency,throughput", "comma-separated modes: latency, throughput")
 	links := fs.String("links", "raw", "comma-separated link modes: raw (none), seq, rendezvous, ack-N, cap-N (see package link)")
-	runs := fs.Int("runs", 3, "repeat every case this many times, interleaved (run, transport, size)")
+	runs := fs.Int("runs", 5, "repeat every case this many times, interleaved (run, transport, size); 5 lets compare call a change significant")
 	pin := fs.String("pin", "none", "placement: none, split (one CPU each), same (both on one CPU)")
 	count := fs.Int("count", 5000, "round trips per latency case")
 	volume := fs.String("bytes", "16M", "bytes streamed per throughput case (500 to 20,000 messages)")
 	out := fs.String("out", "", "results directory (default results/<timestamp>)")
 	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
 	baseline := fs.String("baseline", "c", "c: measure the C baseline (scripts/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
+	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,6 +92,9 @@ to a results directory, and print a summary table.`)
 	default:
 		return fmt.Errorf("-baseline %q: want c or none", *baseline)
 	}
+	if spec.Delay, err = parseDelays(*delays); err != nil {
+		return err
+	}
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("results", time.Now().Format("20060102-150405"))
@@ -136,6 +140,20 @@ to a results directory, and print a summary table.`)
 		fmt.Printf("clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
 	}
 	return nil
+}
+
+// parseDelays reads -testing-delay: pipe=20us,sysvmsg=1ms.
+func parseDelays(s string) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for _, f := range splitList(s) {
+		name, dur, ok := strings.Cut(f, "=")
+		d, err := time.ParseDuration(dur)
+		if !ok || err != nil || d <= 0 {
+			return nil, fmt.Errorf("-testing-delay %q: want TRANSPORT=DURATION, e.g. pipe=20us", f)
+		}
+		out[name] = d
+	}
+	return out, nil
 }
 
 func splitList(s string) []string {

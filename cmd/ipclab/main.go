@@ -25,6 +25,7 @@ commands:
   bench         measure latency and throughput of every transport between two
                 processes; records, plots and a summary table
   plot DIR      redraw the plots of a results directory
+  compare A B   compare two results directories, with a significance test per case
   ls            list the IPC objects ipclab created, and whether their creator runs
   clean         remove those whose creator is gone
   recv ADDR     create the channel at ADDR and print each message received
@@ -45,13 +46,14 @@ func main() {
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
-		"bench":  runBench,
-		"plot":   runPlot,
-		"ls":     runLs,
-		"clean":  runClean,
-		"recv":   runRecv,
-		"send":   runSend,
-		"limits": runLimits,
+		"bench":   runBench,
+		"plot":    runPlot,
+		"compare": runCompare,
+		"ls":      runLs,
+		"clean":   runClean,
+		"recv":    runRecv,
+		"send":    runSend,
+		"limits":  runLimits,
 	}
 	name := os.Args[1]
 	if name == "-h" || name == "--help" || name == "help" {

@@ -260,3 +260,42 @@ func TestLsAndCleanRemoveOnlyOrphans(t *testing.T) {
 		t.Fatalf("FIFO still there after clean: %v", err)
 	}
 }
+
+// compare finds a deliberately slowed case and says why it cannot judge
+// when it cannot.
+func TestCompareFindsTheSlowedCase(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	common := []string{"bench", "-runs", "4", "-count", "200", "-bytes", "64K", "-sizes", "64", "-transports", "pipe,sysvshm-spin", "-baseline", "none"}
+	for _, dir := range []string{a, b} {
+		args := append(append([]string{}, common...), "-out", dir)
+		if dir == b {
+			args = append(args, "-testing-delay", "pipe=1ms")
+		}
+		if _, errOut, code := runCLI(t, "", args...); code != 0 {
+			t.Fatalf("bench: exit %d: %s", code, errOut)
+		}
+	}
+	out, errOut, code := runCLI(t, "", "compare", a, b)
+	if code != 0 {
+		t.Fatalf("compare: exit %d: %s", code, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[0] != "pipe" || f[3] != "p50" {
+			continue
+		}
+		if !strings.HasPrefix(f[6], "+") {
+			t.Fatalf("a 1 ms delay per message was not found significant:\n%s", out)
+		}
+		return
+	}
+	t.Fatalf("no pipe p50 row:\n%s", out)
+}
+
+func TestCompareErrors(t *testing.T) {
+	for _, args := range [][]string{{"compare"}, {"compare", t.TempDir()}, {"compare", "-alpha", "2", "a", "b"}, {"compare", t.TempDir(), t.TempDir()}} {
+		if _, errOut, code := runCLI(t, "", args...); code == 0 || errOut == "" {
+			t.Errorf("%q: exit %d, stderr %q; want an error", args, code, errOut)
+		}
+	}
+}
