@@ -7,11 +7,12 @@ type Key struct {
 	Size      int
 	Mode      string
 	Impl      string
+	Rate      float64 // load: offered messages/s
 }
 
 // KeyOf is the key of a record.
 func KeyOf(r Record) Key {
-	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl}
+	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl, r.OfferedRate}
 	if k.Link == "" {
 		k.Link = "raw"
 	}

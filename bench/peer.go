@@ -84,7 +84,7 @@ func peerMain(args []string) error {
 	rep := peerReport{ClockErrN: int64(clock.ErrorBound)}
 	var u0 usage
 	var oneway []float64
-	if mode == "latency" && size >= 8 {
+	if (mode == Latency || mode == Load) && size >= 8 {
 		oneway = make([]float64, 0, count)
 	}
 	for i := 0; i < warm+count; i++ {
@@ -109,6 +109,10 @@ func peerMain(args []string) error {
 			}
 			if err := c.Send(buf[:n]); err != nil {
 				return fmt.Errorf("reply %d: %w", i, err)
+			}
+		case Load: // the sender stamped the intended send time
+			if i >= warm {
+				oneway = append(oneway, float64(now-int64(binary.LittleEndian.Uint64(buf))))
 			}
 		case "throughput":
 			if i >= warm {

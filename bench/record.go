@@ -27,6 +27,13 @@ type Record struct {
 	Count     int       `json:"count"`  // measured messages (round trips for latency)
 	Warmup    int       `json:"warmup"` // messages before measuring
 	Placement string    `json:"placement"`
+	// OfferedRate is the load mode's send rate in messages per second;
+	// MsgsPerSec is then the rate achieved, and OneWay the latency of
+	// each message from its intended send time.
+	OfferedRate float64 `json:"offered_rate,omitempty"`
+	// SendLateness (load) is how late the sender got to each intended
+	// send time: the part of OneWay the sender, not the channel, caused.
+	SendLateness *Summary `json:"send_lateness,omitempty"`
 
 	// Skipped says why the case was not measured (a limit, with how to
 	// raise it); nothing else but the parameters is set then.

@@ -22,6 +22,7 @@ import (
 const (
 	Latency    = "latency"    // ping-pong: round trips, and one-way from timestamps
 	Throughput = "throughput" // one-way streaming, every byte checksummed by the receiver
+	Load       = "load"       // open loop: one way at fixed rates, latency from each intended send time
 )
 
 // Spec is what to measure.
@@ -36,6 +37,9 @@ type Spec struct {
 	Modes     []string
 	Runs      int
 	Placement Placement
+	// Rates are the offered loads of the load mode (messages/s), run in
+	// order until one is not achieved; empty means DefaultRates.
+	Rates []float64
 	// Count is the measured round trips (latency); 0 picks 2,000.
 	Count int
 	// Bytes is the volume streamed per throughput case; 0 picks 16 MiB,
@@ -63,10 +67,14 @@ type Case struct {
 	Link      string
 	Size      int
 	Mode      string
-	Impl      string // "go", or "c" for the C baseline
+	Impl      string  // "go", or "c" for the C baseline
+	Rate      float64 // load: offered messages per second
 }
 
 func (c Case) String() string {
+	if c.Mode == Load {
+		return fmt.Sprintf("run %d %s %s %s load %.0f/s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Rate)
+	}
 	return fmt.Sprintf("run %d %s %s %s %s %s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Mode, c.Impl)
 }
 
@@ -101,9 +109,15 @@ func (s Spec) Cases() []Case {
 			for _, l := range s.links() {
 				for _, z := range s.Sizes {
 					for _, m := range s.Modes {
-						cs = append(cs, Case{r, t, l, z, m, "go"})
+						if m == Load {
+							for _, rate := range s.rates() {
+								cs = append(cs, Case{Run: r, Transport: t, Link: l, Size: z, Mode: m, Impl: "go", Rate: rate})
+							}
+							continue
+						}
+						cs = append(cs, Case{r, t, l, z, m, "go", 0})
 						if _, ok := cbaseline.Mechanism(t); ok && s.CProgram != "" && l == "raw" {
-							cs = append(cs, Case{r, t, l, z, m, "c"})
+							cs = append(cs, Case{r, t, l, z, m, "c", 0})
 						}
 					}
 				}
@@ -114,6 +128,9 @@ func (s Spec) Cases() []Case {
 }
 
 func (s Spec) counts(c Case) (count, warm int) {
+	if c.Mode == Load {
+		return loadCounts(c.Rate)
+	}
 	if c.Mode == Latency {
 		count = s.Count
 		if count == 0 {
@@ -133,8 +150,8 @@ func (s Spec) counts(c Case) (count, warm int) {
 // ctx stops it between or inside cases, every object removed.
 func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 	for _, m := range s.Modes {
-		if m != Latency && m != Throughput {
-			return nil, fmt.Errorf("unknown mode %q (want %s or %s)", m, Latency, Throughput)
+		if m != Latency && m != Throughput && m != Load {
+			return nil, fmt.Errorf("unknown mode %q (want %s, %s or %s)", m, Latency, Throughput, Load)
 		}
 	}
 	if err := CheckLinks(s.links()); err != nil {
@@ -142,7 +159,8 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 	}
 	cases := s.Cases()
 	var recs []Record
-	skipped := map[Case]string{} // Go's reason, which the C case shares
+	skipped := map[Case]string{}     // Go's reason, which the C case shares
+	saturated := map[Case]float64{} // load: the achieved rate once one fell short of the offered
 	for i, c := range cases {
 		if err := ctx.Err(); err != nil {
 			return recs, err
@@ -154,12 +172,19 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 		var err error
 		goCase := c
 		goCase.Impl = "go"
-		if c.Impl == "c" {
+		satKey := Case{Run: c.Run, Transport: c.Transport, Link: c.Link, Size: c.Size, Mode: c.Mode}
+		if c.Mode == Load && saturated[satKey] > 0 {
+			r = s.newRecord(c)
+			r.Skipped = fmt.Sprintf("beyond saturation: %.0f msgs/s offered achieved %.0f", saturated[satKey], c.Rate)
+		} else if c.Impl == "c" {
 			r, err = s.runCCase(ctx, c, skipped[goCase])
 		} else {
 			r, err = s.runCase(ctx, c)
 			if r.Skipped != "" {
 				skipped[goCase] = r.Skipped
+			}
+			if err == nil && c.Mode == Load && r.Skipped == "" && r.MsgsPerSec < saturationShare*c.Rate {
+				saturated[satKey] = r.MsgsPerSec
 			}
 		}
 		if err != nil {
@@ -181,7 +206,7 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 func (s Spec) newRecord(cs Case) Record {
 	count, warm := s.counts(cs)
 	r := Record{Schema: SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: cs.Impl,
-		Mode: cs.Mode, Link: cs.Link, Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement)}
+		Mode: cs.Mode, Link: cs.Link, Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement), OfferedRate: cs.Rate}
 	if s.Placement == "" {
 		r.Placement = string(PinNone)
 	}
@@ -316,6 +341,16 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 			return r, err
 		}
 		r.RTT = &sum
+	case Load:
+		var late []float64
+		if firstNs, u0, late, err = sendOpenLoop(c, msg, count, warm, cs.Rate, clock, p); err != nil {
+			return r, err
+		}
+		sum, err := Summarize(late)
+		if err != nil {
+			return r, err
+		}
+		r.SendLateness = &sum
 	case Throughput:
 		for i := 0; i < warm+count; i++ {
 			if i == warm {
@@ -354,7 +389,7 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 	}
 	r.Receiver = rep.Cost
 	r.OneWay = rep.OneWay
-	if cs.Mode == Throughput {
+	if cs.Mode == Throughput || cs.Mode == Load {
 		r.ElapsedNs = rep.LastNs - firstNs
 		if r.ElapsedNs <= 0 {
 			return r, fmt.Errorf("throughput clock went backwards: first send %d, last receive %d", firstNs, rep.LastNs)

@@ -79,6 +79,11 @@ func GoVsC(recs []bench.Record, dir string) ([]string, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
+	return saveTiles(rows, dir, "go_vs_c")
+}
+
+// saveTiles draws plots stacked in one column, aligned, as PNG and SVG.
+func saveTiles(rows [][]*gplot.Plot, dir, base string) ([]string, error) {
 	w, h := 20*vg.Centimeter, vg.Length(len(rows))*10*vg.Centimeter
 	var files []string
 	for _, ext := range []string{".png", ".svg"} {
@@ -97,7 +102,7 @@ func GoVsC(recs []bench.Record, dir string) ([]string, error) {
 		for i := range rows {
 			rows[i][0].Draw(canvases[i][0])
 		}
-		path := filepath.Join(dir, "go_vs_c"+ext)
+		path := filepath.Join(dir, base+ext)
 		f, err := os.Create(path)
 		if err != nil {
 			return files, err

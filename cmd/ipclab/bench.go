@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,7 +31,8 @@ to a results directory, and print a summary table.`)
 	all := append(append([]string{}, transports.Names[:len(transports.Names)-1]...), transports.Variants...)
 	list := fs.String("transports", strings.Join(all, ","), "comma-separated transports")
 	sizes := fs.String("sizes", defaultSizes, "comma-separated message sizes in bytes (K and M suffixes allowed)")
-	modes := fs.String("modes", "latency,throughput", "comma-separated modes: latency, throughput")
+	modes := fs.String("modes", "latency,throughput", "comma-separated modes: latency, throughput, load (open loop at -rates)")
+	rates := fs.String("rates", "1k,10k,50k,100k,200k,500k,1M,2M", "load mode: offered rates in messages/s, run in order until one is not achieved")
 	links := fs.String("links", "raw", "comma-separated link modes: raw (none), seq, rendezvous, ack-N, cap-N (see package link)")
 	runs := fs.Int("runs", 5, "repeat every case this many times, interleaved (run, transport, size); 5 lets compare call a change significant")
 	pin := fs.String("pin", "none", "placement: none, split (one CPU each), same (both on one CPU)")
@@ -72,9 +74,19 @@ to a results directory, and print a summary table.`)
 		}
 	}
 	for _, m := range spec.Modes {
-		if m != bench.Latency && m != bench.Throughput {
-			return fmt.Errorf("unknown mode %q (want latency, throughput)", m)
+		if m != bench.Latency && m != bench.Throughput && m != bench.Load {
+			return fmt.Errorf("unknown mode %q (want latency, throughput, load)", m)
 		}
+		if m == bench.Load && slices.ContainsFunc(spec.Sizes, func(z int) bool { return z < 8 }) {
+			return errors.New("the load mode stamps each message: -sizes must all be 8 bytes or more")
+		}
+	}
+	for _, f := range splitList(*rates) {
+		n, err := parseSize(strings.NewReplacer("k", "000", "M", "000000").Replace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-rates: %q is not a rate in messages/s (e.g. 50k)", f)
+		}
+		spec.Rates = append(spec.Rates, float64(n))
 	}
 	var compiler string
 	switch *baseline {
@@ -234,4 +246,18 @@ func spread(s bench.Spread, f func(float64) string) string {
 	return f(s.Median)
 }
 
-func ns(v float64) string { return time.Duration(v).Round(10 * time.Nanosecond).String() }
+// ns prints nanoseconds with about three significant digits.
+func ns(v float64) string {
+	d := time.Duration(v)
+	switch {
+	case d >= 100*time.Millisecond:
+		d = d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		d = d.Round(10 * time.Microsecond)
+	case d >= 100*time.Microsecond:
+		d = d.Round(time.Microsecond)
+	default:
+		d = d.Round(10 * time.Nanosecond)
+	}
+	return d.String()
+}

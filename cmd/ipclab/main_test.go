@@ -299,3 +299,38 @@ func TestCompareErrors(t *testing.T) {
 		}
 	}
 }
+
+// The load mode paces at the offered rate, measures from the intended
+// send times, and stops raising the rate once a transport saturates.
+func TestBenchLoad(t *testing.T) {
+	dir := t.TempDir()
+	_, errOut, code := runCLI(t, "", "bench", "-modes", "load", "-rates", "2k,50M,100M", "-sizes", "64", "-transports", "sysvmsg", "-runs", "1", "-out", dir)
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, errOut)
+	}
+	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want one per rate", len(recs))
+	}
+	slow, fast, beyond := recs[0], recs[1], recs[2]
+	if slow.OneWay == nil || slow.SendLateness == nil || slow.MsgsPerSec < 1800 || slow.MsgsPerSec > 2200 {
+		t.Errorf("2k/s: achieved %.0f/s, one-way %+v", slow.MsgsPerSec, slow.OneWay)
+	}
+	// No kernel queue carries 50 M messages a second: the shortfall shows,
+	// and the latency of the late messages counts their wait.
+	if fast.Skipped != "" || fast.MsgsPerSec > 0.9*50e6 || fast.OneWay.P99 < slow.OneWay.P50 {
+		t.Errorf("50M/s: achieved %.0f/s, one-way %+v, skipped %q", fast.MsgsPerSec, fast.OneWay, fast.Skipped)
+	}
+	if !strings.Contains(beyond.Skipped, "saturation") {
+		t.Errorf("100M/s after saturation: skipped %q", beyond.Skipped)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "load_latency.png")); err != nil || st.Size() == 0 {
+		t.Errorf("load_latency.png: %v", err)
+	}
+	if _, errOut, code := runCLI(t, "", "bench", "-modes", "load", "-sizes", "4", "-out", t.TempDir()); code == 0 || !strings.Contains(errOut, "8 bytes") {
+		t.Errorf("load with 4-byte messages: exit %d, %s", code, errOut)
+	}
+}

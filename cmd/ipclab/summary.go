@@ -38,13 +38,30 @@ func printSummary(w io.Writer, recs []bench.Record) {
 	for _, g := range rows {
 		if g.Mode != mode {
 			mode = g.Mode
-			if mode == bench.Latency {
+			if mode == bench.Load {
+				fmt.Fprintf(tw, "\nLOAD (open loop, one way)\ttransport\tsize\toffered/s\tachieved/s\tp50\tp99\tp99.9\tsender late p99\t\t\t\t\n")
+			} else if mode == bench.Latency {
 				fmt.Fprintf(tw, "\nLATENCY (round trip)\ttransport\tsize\tp50\tp99\tone-way p50\tCPU/msg\tctx sw/msg\tC p50\tC p99\tGo/C p50\tGo/C p99\t\n")
 			} else {
 				fmt.Fprintf(tw, "\nTHROUGHPUT (one way)\ttransport\tsize\tMB/s\tmsgs/s\tCPU/msg\tctx sw/msg\tC MB/s\tGo/C\t\t\t\n")
 			}
 		}
 		name := label(g.Key)
+		if g.Mode == bench.Load {
+			if g.Skipped() != "" {
+				fmt.Fprintf(tw, "\t%s\t%s\t%.0f\tsaturated\t\t\t\t\t\t\t\t\n", name, bench.SizeLabel(g.Size), g.Rate)
+				continue
+			}
+			q := func(f func(*bench.Summary) float64) string {
+				return ns(g.Spread(func(r bench.Record) float64 { return f(r.OneWay) }).Median)
+			}
+			late := ns(g.Spread(func(r bench.Record) float64 { return r.SendLateness.P99 }).Median)
+			fmt.Fprintf(tw, "\t%s\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\t\t\t\n", name, bench.SizeLabel(g.Size), g.Rate,
+				g.Spread(func(r bench.Record) float64 { return r.MsgsPerSec }).Median,
+				q(func(s *bench.Summary) float64 { return s.P50 }), q(func(s *bench.Summary) float64 { return s.P99 }),
+				q(func(s *bench.Summary) float64 { return s.P999 }), late)
+			continue
+		}
 		if g.Skipped() != "" {
 			note := fmt.Sprintf("%s %s: %s", name, bench.SizeLabel(g.Size), g.Skipped())
 			if !contains(skipped, note) {
