@@ -159,7 +159,7 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 	}
 	cases := s.Cases()
 	var recs []Record
-	skipped := map[Case]string{}     // Go's reason, which the C case shares
+	skipped := map[Case]string{}    // Go's reason, which the C case shares
 	saturated := map[Case]float64{} // load: the achieved rate once one fell short of the offered
 	for i, c := range cases {
 		if err := ctx.Err(); err != nil {
