@@ -50,9 +50,11 @@ func Compare(old, new []Record, alpha float64) []Delta {
 }
 
 func values(rs []Record, f func(Record) float64) []float64 {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = f(r)
+	v := make([]float64, 0, len(rs))
+	for _, r := range rs {
+		if r.Skipped == "" {
+			v = append(v, f(r))
+		}
 	}
 	return v
 }

@@ -8,11 +8,12 @@ type Key struct {
 	Mode      string
 	Impl      string
 	Rate      float64 // load: offered messages/s
+	Producers int     // fanin
 }
 
 // KeyOf is the key of a record.
 func KeyOf(r Record) Key {
-	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl, r.OfferedRate}
+	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl, r.OfferedRate, r.Producers}
 	if k.Link == "" {
 		k.Link = "raw"
 	}
@@ -28,14 +29,24 @@ type Group struct {
 	Records []Record
 }
 
-// Skipped is why the case was skipped ("" if it was measured).
-func (g *Group) Skipped() string { return g.Records[0].Skipped }
+// Skipped is why the case was skipped in every run ("" if it was
+// measured in any: a load rate can saturate in one run and not another).
+func (g *Group) Skipped() string {
+	for _, r := range g.Records {
+		if r.Skipped == "" {
+			return ""
+		}
+	}
+	return g.Records[0].Skipped
+}
 
-// Spread is the median and range of f over the group's runs.
+// Spread is the median and range of f over the runs that measured it.
 func (g *Group) Spread(f func(Record) float64) Spread {
-	v := make([]float64, len(g.Records))
-	for i, r := range g.Records {
-		v[i] = f(r)
+	v := make([]float64, 0, len(g.Records))
+	for _, r := range g.Records {
+		if r.Skipped == "" {
+			v = append(v, f(r))
+		}
 	}
 	return SpreadOf(v)
 }

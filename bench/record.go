@@ -31,6 +31,12 @@ type Record struct {
 	// MsgsPerSec is then the rate achieved, and OneWay the latency of
 	// each message from its intended send time.
 	OfferedRate float64 `json:"offered_rate,omitempty"`
+	// Producers (fan-in) is how many processes sent; MsgsPerSec is then
+	// what the one consumer received from all, and OrderErrors the
+	// messages that arrived out of their producer's order (0 for every
+	// mechanism here: each keeps a producer's messages in order).
+	Producers   int `json:"producers,omitempty"`
+	OrderErrors int `json:"order_errors,omitempty"`
 	// SendLateness (load) is how late the sender got to each intended
 	// send time: the part of OneWay the sender, not the channel, caused.
 	SendLateness *Summary `json:"send_lateness,omitempty"`

@@ -61,8 +61,8 @@ func TestReadJSONLRejectsOtherSchemas(t *testing.T) {
 func TestCasesInterleave(t *testing.T) {
 	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
 	cs := s.Cases()
-	want := []Case{{1, "a", "raw", 8, Latency, "go", 0}, {1, "a", "raw", 64, Latency, "go", 0}, {1, "b", "raw", 8, Latency, "go", 0}, {1, "b", "raw", 64, Latency, "go", 0},
-		{2, "a", "raw", 8, Latency, "go", 0}, {2, "a", "raw", 64, Latency, "go", 0}, {2, "b", "raw", 8, Latency, "go", 0}, {2, "b", "raw", 64, Latency, "go", 0}}
+	want := []Case{{1, "a", "raw", 8, Latency, "go", 0, 0}, {1, "a", "raw", 64, Latency, "go", 0, 0}, {1, "b", "raw", 8, Latency, "go", 0, 0}, {1, "b", "raw", 64, Latency, "go", 0, 0},
+		{2, "a", "raw", 8, Latency, "go", 0, 0}, {2, "a", "raw", 64, Latency, "go", 0, 0}, {2, "b", "raw", 8, Latency, "go", 0, 0}, {2, "b", "raw", 64, Latency, "go", 0, 0}}
 	if !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}
@@ -72,8 +72,8 @@ func TestCasesInterleave(t *testing.T) {
 // followed by its C case; link modes and C-less transports are Go only.
 func TestCasesPairGoWithC(t *testing.T) {
 	s := Spec{Transports: []string{"pipe", "other"}, Links: []string{"raw", "seq"}, Sizes: []int{8}, Modes: []string{Latency}, CProgram: "ipcbench"}
-	want := []Case{{1, "pipe", "raw", 8, Latency, "go", 0}, {1, "pipe", "raw", 8, Latency, "c", 0}, {1, "pipe", "seq", 8, Latency, "go", 0},
-		{1, "other", "raw", 8, Latency, "go", 0}, {1, "other", "seq", 8, Latency, "go", 0}}
+	want := []Case{{1, "pipe", "raw", 8, Latency, "go", 0, 0}, {1, "pipe", "raw", 8, Latency, "c", 0, 0}, {1, "pipe", "seq", 8, Latency, "go", 0, 0},
+		{1, "other", "raw", 8, Latency, "go", 0, 0}, {1, "other", "seq", 8, Latency, "go", 0, 0}}
 	if cs := s.Cases(); !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}

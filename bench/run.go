@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -40,6 +41,9 @@ type Spec struct {
 	// Rates are the offered loads of the load mode (messages/s), run in
 	// order until one is not achieved; empty means DefaultRates.
 	Rates []float64
+	// Producers are the fan-in mode's producer counts; empty means
+	// DefaultProducers.
+	Producers []int
 	// Count is the measured round trips (latency); 0 picks 2,000.
 	Count int
 	// Bytes is the volume streamed per throughput case; 0 picks 16 MiB,
@@ -69,6 +73,7 @@ type Case struct {
 	Mode      string
 	Impl      string  // "go", or "c" for the C baseline
 	Rate      float64 // load: offered messages per second
+	Producers int     // fanin: producer processes
 }
 
 func (c Case) String() string {
@@ -109,15 +114,23 @@ func (s Spec) Cases() []Case {
 			for _, l := range s.links() {
 				for _, z := range s.Sizes {
 					for _, m := range s.Modes {
+						if m == FanIn {
+							if slices.Contains(FanInTransports, t) && l == "raw" {
+								for _, n := range s.producers() {
+									cs = append(cs, Case{Run: r, Transport: t, Link: l, Size: z, Mode: m, Impl: "go", Producers: n})
+								}
+							}
+							continue
+						}
 						if m == Load {
 							for _, rate := range s.rates() {
 								cs = append(cs, Case{Run: r, Transport: t, Link: l, Size: z, Mode: m, Impl: "go", Rate: rate})
 							}
 							continue
 						}
-						cs = append(cs, Case{r, t, l, z, m, "go", 0})
+						cs = append(cs, Case{r, t, l, z, m, "go", 0, 0})
 						if _, ok := cbaseline.Mechanism(t); ok && s.CProgram != "" && l == "raw" {
-							cs = append(cs, Case{r, t, l, z, m, "c", 0})
+							cs = append(cs, Case{r, t, l, z, m, "c", 0, 0})
 						}
 					}
 				}
@@ -130,6 +143,9 @@ func (s Spec) Cases() []Case {
 func (s Spec) counts(c Case) (count, warm int) {
 	if c.Mode == Load {
 		return loadCounts(c.Rate)
+	}
+	if c.Mode == FanIn {
+		return 40000, 0
 	}
 	if c.Mode == Latency {
 		count = s.Count
@@ -150,8 +166,8 @@ func (s Spec) counts(c Case) (count, warm int) {
 // ctx stops it between or inside cases, every object removed.
 func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 	for _, m := range s.Modes {
-		if m != Latency && m != Throughput && m != Load {
-			return nil, fmt.Errorf("unknown mode %q (want %s, %s or %s)", m, Latency, Throughput, Load)
+		if m != Latency && m != Throughput && m != Load && m != FanIn {
+			return nil, fmt.Errorf("unknown mode %q (want %s, %s, %s or %s)", m, Latency, Throughput, Load, FanIn)
 		}
 	}
 	if err := CheckLinks(s.links()); err != nil {
@@ -176,6 +192,8 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 		if c.Mode == Load && saturated[satKey] > 0 {
 			r = s.newRecord(c)
 			r.Skipped = fmt.Sprintf("beyond saturation: %.0f msgs/s offered achieved %.0f", saturated[satKey], c.Rate)
+		} else if c.Mode == FanIn {
+			r, err = s.runFanIn(ctx, c)
 		} else if c.Impl == "c" {
 			r, err = s.runCCase(ctx, c, skipped[goCase])
 		} else {

@@ -27,7 +27,7 @@ const CDFSize = 64
 // All draws every figure the records allow into dir and returns the files.
 func All(recs []bench.Record, dir string) ([]string, error) {
 	var files []string
-	for _, f := range []func([]bench.Record, string) ([]string, error){LatencyVsSize, ThroughputVsSize, LatencyCDF, LinkCost, GoVsC, LoadLatency} {
+	for _, f := range []func([]bench.Record, string) ([]string, error){LatencyVsSize, ThroughputVsSize, LatencyCDF, LinkCost, GoVsC, LoadLatency, FanInThroughput} {
 		out, err := f(recs, dir)
 		if err != nil {
 			return files, err

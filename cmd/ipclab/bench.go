@@ -74,8 +74,8 @@ to a results directory, and print a summary table.`)
 		}
 	}
 	for _, m := range spec.Modes {
-		if m != bench.Latency && m != bench.Throughput && m != bench.Load {
-			return fmt.Errorf("unknown mode %q (want latency, throughput, load)", m)
+		if m != bench.Latency && m != bench.Throughput && m != bench.Load && m != bench.FanIn {
+			return fmt.Errorf("unknown mode %q (want latency, throughput, load, fanin)", m)
 		}
 		if m == bench.Load && slices.ContainsFunc(spec.Sizes, func(z int) bool { return z < 8 }) {
 			return errors.New("the load mode stamps each message: -sizes must all be 8 bytes or more")

@@ -12,7 +12,8 @@ import (
 
 // runPlot redraws the plots of a results directory from its records.
 func runPlot(args []string) error {
-	fs := newFlags("plot", "DIR", "Redraw the plots in DIR from DIR/results.jsonl.")
+	fs := newFlags("plot", "[-summary] DIR", "Redraw the plots in DIR from DIR/results.jsonl.")
+	summary := fs.Bool("summary", false, "print the summary table bench printed, instead of the plot files")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -34,6 +35,10 @@ func runPlot(args []string) error {
 	}
 	if len(files) == 0 {
 		return fmt.Errorf("%s: no measured case to plot", dir)
+	}
+	if *summary {
+		printSummary(os.Stdout, recs)
+		return nil
 	}
 	for _, f := range files {
 		fmt.Println(f)

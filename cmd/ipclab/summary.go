@@ -38,7 +38,9 @@ func printSummary(w io.Writer, recs []bench.Record) {
 	for _, g := range rows {
 		if g.Mode != mode {
 			mode = g.Mode
-			if mode == bench.Load {
+			if mode == bench.FanIn {
+				fmt.Fprintf(tw, "\nFAN-IN (N producers, one consumer)\ttransport\tsize\tproducers\tmsgs/s\tMB/s\tconsumer CPU/msg\tout of order\t\t\t\t\t\n")
+			} else if mode == bench.Load {
 				fmt.Fprintf(tw, "\nLOAD (open loop, one way)\ttransport\tsize\toffered/s\tachieved/s\tp50\tp99\tp99.9\tsender late p99\t\t\t\t\n")
 			} else if mode == bench.Latency {
 				fmt.Fprintf(tw, "\nLATENCY (round trip)\ttransport\tsize\tp50\tp99\tone-way p50\tCPU/msg\tctx sw/msg\tC p50\tC p99\tGo/C p50\tGo/C p99\t\n")
@@ -47,6 +49,19 @@ func printSummary(w io.Writer, recs []bench.Record) {
 			}
 		}
 		name := label(g.Key)
+		if g.Mode == bench.FanIn {
+			if g.Skipped() != "" {
+				fmt.Fprintf(tw, "\t%s\t%s\t%d\tskipped: %s\t\t\t\t\t\t\t\t\n", name, bench.SizeLabel(g.Size), g.Producers, g.Skipped())
+				continue
+			}
+			msgs := g.Spread(func(r bench.Record) float64 { return r.MsgsPerSec })
+			fmt.Fprintf(tw, "\t%s\t%s\t%d\t%s\t%.0f\t%s\t%.0f\t\t\t\t\t\n", name, bench.SizeLabel(g.Size), g.Producers,
+				spread(msgs, func(v float64) string { return fmt.Sprintf("%.0f", v) }),
+				g.Spread(func(r bench.Record) float64 { return r.MBPerSec }).Median,
+				ns(g.Spread(func(r bench.Record) float64 { return r.Receiver.CPUNsPerMsg }).Median),
+				g.Spread(func(r bench.Record) float64 { return float64(r.OrderErrors) }).Max)
+			continue
+		}
 		if g.Mode == bench.Load {
 			if g.Skipped() != "" {
 				fmt.Fprintf(tw, "\t%s\t%s\t%.0f\tsaturated\t\t\t\t\t\t\t\t\n", name, bench.SizeLabel(g.Size), g.Rate)

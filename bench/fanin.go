@@ -1,0 +1,298 @@
+package bench
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/transports"
+	"golang.org/x/sys/unix"
+)
+
+// Fan-in: N producer processes send into one consumer (this process).
+// The SysV and POSIX queues are one kernel object every producer opens; a
+// FIFO is one named pipe every producer writes fixed-size records into
+// (a write of at most PIPE_BUF bytes is atomic, so records never mix);
+// the shared-memory fan-in is one ring per producer, which is how shared
+// memory scales (an SPSC ring needs no lock), drained by one goroutine
+// per ring into the consumer. Each message carries its producer and a
+// sequence number, and the consumer checks every producer's order.
+
+// FanIn is the mode; Spec.Producers are the producer counts.
+const FanIn = "fanin"
+
+// DefaultProducers are the fan-in's producer counts.
+var DefaultProducers = []int{1, 2, 4, 8}
+
+// FanInTransports can fan in; sysvshm means one ring per producer.
+var FanInTransports = []string{"fifo", "sysvmsg", "posixmq", "sysvshm", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
+
+const faninRole = "bench-fanin-producer"
+
+// pipeBuf is PIPE_BUF on Linux: the largest write a pipe keeps whole.
+const pipeBuf = 4096
+
+func init() { peerproc.Register(faninRole, faninProducer) }
+
+func (s Spec) producers() []int {
+	if len(s.Producers) == 0 {
+		return DefaultProducers
+	}
+	return s.Producers
+}
+
+// runFanIn measures one fan-in case: the aggregate rate at which the
+// consumer receives count messages from cs.Producers processes.
+func (s Spec) runFanIn(ctx context.Context, cs Case) (Record, error) {
+	r := s.newRecord(cs)
+	r.Producers = cs.Producers
+	if cs.Size < 16 || cs.Size > pipeBuf && cs.Transport == "fifo" {
+		r.Skipped = fmt.Sprintf("fan-in needs 16 bytes for producer and sequence, and a FIFO at most PIPE_BUF (%d) for atomic writes", pipeBuf)
+		return r, nil
+	}
+	per := max(r.Count/cs.Producers, 1)
+	r.Count = per * cs.Producers
+	var addrs []string
+	var conns []ipclab.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	var fifo *os.File
+	switch {
+	case cs.Transport == "fifo":
+		dir, err := os.MkdirTemp("", "ipclab-fanin-")
+		if err != nil {
+			return r, err
+		}
+		defer os.RemoveAll(dir)
+		path := filepath.Join(dir, "fifo")
+		if err := unix.Mkfifo(path, 0o600); err != nil {
+			return r, err
+		}
+		// Read-write: opening does not wait for a writer, and the consumer
+		// never sees EOF between producers.
+		if fifo, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+			return r, err
+		}
+		defer fifo.Close()
+		for range cs.Producers {
+			addrs = append(addrs, "rawfifo:"+path)
+		}
+	case strings.HasPrefix(cs.Transport, "sysvshm"):
+		for range cs.Producers {
+			c, _, err := transports.Create(cs.Transport)
+			if err != nil {
+				return r, err
+			}
+			conns = append(conns, c)
+			addrs = append(addrs, c.Addr().String())
+		}
+	default:
+		c, _, err := transports.Create(cs.Transport)
+		if err != nil {
+			return r, err
+		}
+		if cs.Size > c.MaxMessageSize() {
+			r.Skipped = fmt.Sprintf("message of %d bytes exceeds the transport's maximum %d", cs.Size, c.MaxMessageSize())
+			c.Close()
+			return r, nil
+		}
+		conns = append(conns, c)
+		for range cs.Producers {
+			addrs = append(addrs, c.Addr().String())
+		}
+	}
+	deadline := time.Now().Add(cmp(s.CaseTimeout, time.Minute))
+	for _, c := range conns {
+		c.SetDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		if fifo != nil {
+			fifo.Close()
+		}
+	})
+	defer stop()
+
+	// Each producer starts sending when its stdin closes, all at once, so
+	// start-up is not measured.
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		return r, err
+	}
+	defer goW.Close()
+	var procs []*peerproc.Proc
+	defer func() {
+		for _, p := range procs {
+			if !p.Exited() {
+				p.Kill()
+			}
+		}
+	}()
+	for i, a := range addrs {
+		p, err := peerproc.Start(faninRole, []string{a, strconv.Itoa(i), strconv.Itoa(per), strconv.Itoa(cs.Size)}, peerproc.Options{Stdin: goR})
+		if err != nil {
+			goR.Close()
+			return r, err
+		}
+		procs = append(procs, p)
+		if len(conns) == len(addrs) { // a ring per producer: watch its producer
+			if w, ok := conns[i].(ipclab.PeerWatcher); ok {
+				if err := w.WatchPeer(p.Pid()); err != nil {
+					return r, err
+				}
+			}
+		}
+	}
+	goR.Close()
+	for _, p := range procs {
+		if line, err := p.ReadLine(time.Until(deadline)); err != nil || line != "ready" {
+			return r, fmt.Errorf("producer not ready: %q %v (%s)", line, err, p.Stderr())
+		}
+	}
+	// One goroutine per source delivers into msgs; for the queues and the
+	// FIFO that is one source.
+	msgs := make(chan [2]uint64, 1024)
+	errc := make(chan error, len(conns)+1)
+	var wg sync.WaitGroup
+	receive := func(recv func([]byte) (int, error), n int) {
+		defer wg.Done()
+		buf := make([]byte, cs.Size)
+		for range n {
+			k, err := recv(buf)
+			if err == nil && k != cs.Size {
+				err = fmt.Errorf("a %d-byte message, want %d", k, cs.Size)
+			}
+			if err != nil {
+				errc <- err
+				return
+			}
+			msgs <- [2]uint64{binary.LittleEndian.Uint64(buf), binary.LittleEndian.Uint64(buf[8:])}
+		}
+	}
+	switch {
+	case fifo != nil:
+		wg.Add(1)
+		fifo.SetReadDeadline(deadline)
+		go receive(func(b []byte) (int, error) { return ioReadFull(fifo, b) }, r.Count)
+	case len(conns) == len(addrs):
+		for _, c := range conns {
+			wg.Add(1)
+			go receive(c.Recv, per)
+		}
+	default:
+		wg.Add(1)
+		go receive(conns[0].Recv, r.Count)
+	}
+	u0 := readUsage()
+	clock := NewClock()
+	start := clock.Now()
+	goW.Close()
+	next := make([]uint64, cs.Producers)
+	for got := 0; got < r.Count; got++ {
+		select {
+		case m := <-msgs:
+			id, seq := m[0], m[1]
+			if id >= uint64(cs.Producers) {
+				return r, fmt.Errorf("a message from producer %d of %d", id, cs.Producers)
+			}
+			if seq != next[id] {
+				r.OrderErrors++
+			}
+			next[id] = seq + 1
+		case err := <-errc:
+			return r, fmt.Errorf("receive: %w (producer: %s)", err, procs[0].Stderr())
+		}
+	}
+	end := clock.Now()
+	wg.Wait()
+	r.Receiver = costSince(u0, r.Count)
+	for _, p := range procs {
+		if err := p.Wait(time.Until(deadline)); err != nil {
+			return r, err
+		}
+	}
+	r.ElapsedNs = end - start
+	sec := float64(r.ElapsedNs) / 1e9
+	r.MsgsPerSec = float64(r.Count) / sec
+	r.MBPerSec = float64(r.Count*cs.Size) / sec / 1e6
+	if r.OrderErrors > 0 {
+		return r, fmt.Errorf("%d messages arrived out of their producer's order", r.OrderErrors)
+	}
+	return r, nil
+}
+
+func cmp(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func ioReadFull(f *os.File, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := f.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// faninProducer: ADDR ID COUNT SIZE. Sends COUNT messages of SIZE bytes
+// stamped with ID and a sequence number, once told "go" on stdin.
+func faninProducer(args []string) error {
+	if len(args) != 4 {
+		return fmt.Errorf("want address id count size, got %q", args)
+	}
+	id, _ := strconv.Atoi(args[1])
+	count, _ := strconv.Atoi(args[2])
+	size, _ := strconv.Atoi(args[3])
+	var send func([]byte) error
+	if path, ok := strings.CutPrefix(args[0], "rawfifo:"); ok {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		send = func(b []byte) error { _, err := f.Write(b); return err }
+	} else {
+		c, err := transports.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if w, ok := c.(ipclab.PeerWatcher); ok {
+			w.WatchPeer(os.Getppid())
+		}
+		send = c.Send
+	}
+	fmt.Println("ready")
+	if _, err := io.ReadAll(os.Stdin); err != nil { // EOF is the start signal
+		return err
+	}
+	msg := make([]byte, size)
+	binary.LittleEndian.PutUint64(msg, uint64(id))
+	for seq := range count {
+		binary.LittleEndian.PutUint64(msg[8:], uint64(seq))
+		if err := send(msg); err != nil {
+			return fmt.Errorf("send %d: %w", seq, err)
+		}
+	}
+	return nil
+}
