@@ -98,7 +98,12 @@ type Conn struct {
 	r      *os.File
 	rc     syscall.RawConn // r's descriptor, read without Go's poller (read.go)
 	wakeFD int             // eventfd that wakes a blocked read (read.go)
-	rdl    deadline.Deadline
+	// read's arguments and results, for readFunc (read.go); under recvMu.
+	readFunc func(fd uintptr)
+	readBuf  []byte
+	readN    int
+	readErr  error
+	rdl      deadline.Deadline
 
 	sendMu  sync.Mutex
 	wbuf    []byte
@@ -128,6 +133,7 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 	if c.wakeFD, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
+	c.readFunc = func(fd uintptr) { c.readN, c.readErr = c.readFD(int(fd), c.readBuf) }
 	if w != nil {
 		close(c.connected)
 		if opt.PipeSize > 0 {

@@ -26,15 +26,20 @@ func (r rawReader) Read(p []byte) (int, error) { return r.c.read(p) }
 
 // read reads what the pipe holds, up to len(p), waiting for something if
 // it is empty. It returns io.EOF when the writer is gone, ErrClosed,
-// ErrTimeout, or the system call's error.
-func (c *Conn) read(p []byte) (n int, err error) {
+// ErrTimeout, or the system call's error. Callers hold recvMu.
+func (c *Conn) read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	// Control holds a reference on the descriptor, so Close cannot release
 	// (and the kernel cannot reuse) it while this read uses it: Close wakes
-	// this thread first, then waits for the reference.
-	cerr := c.rc.Control(func(fd uintptr) { n, err = c.readFD(int(fd), p) })
+	// this thread first, then waits for the reference. Its func is bound
+	// once (newConn) and passes p and the result through the Conn, so a
+	// read allocates nothing.
+	c.readBuf = p
+	cerr := c.rc.Control(c.readFunc)
+	n, err := c.readN, c.readErr
+	c.readBuf, c.readErr = nil, nil
 	if cerr != nil {
 		return 0, cerr
 	}
