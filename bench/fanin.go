@@ -113,7 +113,7 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (Record, error) {
 			addrs = append(addrs, c.Addr().String())
 		}
 	}
-	deadline := time.Now().Add(cmp(s.CaseTimeout, time.Minute))
+	deadline := time.Now().Add(s.caseTimeout())
 	for _, c := range conns {
 		c.SetDeadline(deadline)
 	}
@@ -187,7 +187,7 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (Record, error) {
 	case fifo != nil:
 		wg.Add(1)
 		fifo.SetReadDeadline(deadline)
-		go receive(func(b []byte) (int, error) { return ioReadFull(fifo, b) }, r.Count)
+		go receive(func(b []byte) (int, error) { return io.ReadFull(fifo, b) }, r.Count)
 	case len(conns) == len(addrs):
 		for _, c := range conns {
 			wg.Add(1)
@@ -233,25 +233,6 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (Record, error) {
 		return r, fmt.Errorf("%d messages arrived out of their producer's order", r.OrderErrors)
 	}
 	return r, nil
-}
-
-func cmp(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
-func ioReadFull(f *os.File, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		k, err := f.Read(b[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // faninProducer: ADDR ID COUNT SIZE. Sends COUNT messages of SIZE bytes

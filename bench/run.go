@@ -311,20 +311,14 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() }) // Ctrl-C: unblock and remove now
 	defer stop()
-	timeout := s.CaseTimeout
-	if timeout == 0 {
-		timeout = time.Minute
-	}
+	timeout := s.caseTimeout()
 	c.SetDeadline(time.Now().Add(timeout))
 
 	clock := NewClock()
 	delay := s.Delay[cs.Transport]
 	r.InjectedDelayNs = int64(delay)
 	steal0 := stealTicks()
-	msg := make([]byte, cs.Size)
-	for i := range msg {
-		msg[i] = byte(i*7 + 1)
-	}
+	msg := message(cs.Size)
 	var u0 usage
 	var firstNs int64
 	switch cs.Mode {
@@ -417,6 +411,23 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 		r.MBPerSec = float64(count*cs.Size) / sec / 1e6
 	}
 	return r, nil
+}
+
+// message is the contents every case sends (the C baseline too): bytes
+// that differ, so the receiver's checksum sees a misplaced one.
+func message(size int) []byte {
+	msg := make([]byte, size)
+	for i := range msg {
+		msg[i] = byte(i*7 + 1)
+	}
+	return msg
+}
+
+func (s Spec) caseTimeout() time.Duration {
+	if s.CaseTimeout == 0 {
+		return time.Minute
+	}
+	return s.CaseTimeout
 }
 
 // spinFor busy-waits: a sleep would be rounded up by the timer slack.

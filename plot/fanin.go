@@ -33,13 +33,9 @@ func FanInThroughput(recs []bench.Record, dir string) ([]string, error) {
 		for _, n := range ns {
 			xy = append(xy, plotter.XY{X: float64(n), Y: median(byN[n], func(r bench.Record) float64 { return r.MsgsPerSec })})
 		}
-		l, pts, err := plotter.NewLinePoints(xy)
-		if err != nil {
+		if err := s.draw(p, s.name, xy); err != nil {
 			return nil, err
 		}
-		s.style(l, pts)
-		p.Add(l, pts)
-		p.Legend.Add(s.name, l, pts)
 	}
 	return save(p, dir, "fanin_throughput")
 }

@@ -66,13 +66,9 @@ func GoVsC(recs []bench.Record, dir string) ([]string, error) {
 		p.Add(parity)
 		for i, name := range names {
 			s := &series{color: i}
-			l, pts, err := plotter.NewLinePoints(lines[name])
-			if err != nil {
+			if err := s.draw(p, name, lines[name]); err != nil {
 				return nil, err
 			}
-			s.style(l, pts)
-			p.Add(l, pts)
-			p.Legend.Add(name, l, pts)
 		}
 		rows = append(rows, []*gplot.Plot{p})
 	}

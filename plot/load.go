@@ -47,13 +47,9 @@ func LoadLatency(recs []bench.Record, dir string) ([]string, error) {
 			if len(xy) == 0 {
 				continue
 			}
-			l, pts, err := plotter.NewLinePoints(xy)
-			if err != nil {
+			if err := s.draw(p, s.name, xy); err != nil {
 				return nil, err
 			}
-			s.style(l, pts)
-			p.Add(l, pts)
-			p.Legend.Add(s.name, l, pts)
 		}
 		rows = append(rows, []*gplot.Plot{p})
 	}

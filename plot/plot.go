@@ -142,6 +142,18 @@ func save(p *gplot.Plot, dir, base string) ([]string, error) {
 	return files, nil
 }
 
+// draw adds xy to p as s's line with points, and to the legend as name.
+func (s *series) draw(p *gplot.Plot, name string, xy plotter.XYs) error {
+	l, pts, err := plotter.NewLinePoints(xy)
+	if err != nil {
+		return err
+	}
+	s.style(l, pts)
+	p.Add(l, pts)
+	p.Legend.Add(name, l, pts)
+	return nil
+}
+
 // style colours a line by its series, dashed and without points for C.
 func (s *series) style(l *plotter.Line, pts *plotter.Scatter) {
 	col := plotutil.Color(s.color)
@@ -190,13 +202,9 @@ func LatencyVsSize(recs []bench.Record, dir string) ([]string, error) {
 			pg.LineStyle.Width = 0
 			p.Add(pg)
 		}
-		l, pts, err := plotter.NewLinePoints(line)
-		if err != nil {
+		if err := s.draw(p, s.name, line); err != nil {
 			return nil, err
 		}
-		s.style(l, pts)
-		p.Add(l, pts)
-		p.Legend.Add(s.name, l, pts)
 	}
 	return save(p, dir, "latency_vs_size")
 }
@@ -227,13 +235,9 @@ func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
 		if len(xy) == 0 {
 			continue
 		}
-		l, pts, err := plotter.NewLinePoints(xy)
-		if err != nil {
+		if err := s.draw(p, s.name, xy); err != nil {
 			return nil, err
 		}
-		s.style(l, pts)
-		p.Add(l, pts)
-		p.Legend.Add(s.name, l, pts)
 	}
 	return save(p, dir, "throughput_vs_size")
 }

@@ -25,6 +25,10 @@ func printSummary(w io.Writer, recs []bench.Record) {
 			rows = append(rows, g)
 		}
 	}
+	ratio := map[bench.Key]bench.Overhead{} // Go/C, defined in one place
+	for _, o := range bench.Overheads(recs) {
+		ratio[o.Key] = o
+	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Mode < rows[j].Mode })
 	label := func(k bench.Key) string {
 		if k.Link == "raw" {
@@ -101,8 +105,8 @@ func printSummary(w io.Writer, recs []bench.Record) {
 			}
 			cols := "-\t-\t-\t-"
 			if c != nil {
-				c50, c99 := c.Spread(p50f).Median, c.Spread(p99f).Median
-				cols = fmt.Sprintf("%s\t%s\t%.2f\t%.2f", ns(c50), ns(c99), p50.Median/c50, p99.Median/c99)
+				o := ratio[g.Key]
+				cols = fmt.Sprintf("%s\t%s\t%.2f\t%.2f", ns(c.Spread(p50f).Median), ns(c.Spread(p99f).Median), o.P50, o.P99)
 			}
 			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t\n", name, bench.SizeLabel(g.Size), spread(p50, ns), ns(p99.Median), ow, ns(cpu.Median), ctx.Median, cols)
 		} else {
@@ -111,8 +115,7 @@ func printSummary(w io.Writer, recs []bench.Record) {
 			msgs := g.Spread(func(r bench.Record) float64 { return r.MsgsPerSec })
 			cols := "-\t-"
 			if c != nil {
-				cmb := c.Spread(mbf).Median
-				cols = fmt.Sprintf("%.0f\t%.2f", cmb, mb.Median/cmb)
+				cols = fmt.Sprintf("%.0f\t%.2f", c.Spread(mbf).Median, ratio[g.Key].Throughput)
 			}
 			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%.0f\t%s\t%.3f\t%s\t\t\t\n", name, bench.SizeLabel(g.Size), spread(mb, func(v float64) string { return fmt.Sprintf("%.0f", v) }), msgs.Median, ns(cpu.Median), ctx.Median, cols)
 		}
