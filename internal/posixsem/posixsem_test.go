@@ -1,0 +1,219 @@
+package posixsem
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/internal/ctest"
+	"github.com/ipclab/ipclab/internal/leakcheck"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	leakcheck.PrivateDevShm()
+	leakcheck.Main(m)
+}
+
+// name gives each test its own semaphore name and checks, when the test
+// ends, that no sem.* file of its own is left in /dev/shm.
+func name(t *testing.T) string {
+	n := fmt.Sprintf("/ipclab-posixsem-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))
+	t.Cleanup(func() {
+		left, _ := filepath.Glob(filepath.Join(Dir, "sem.ipclab-*"))
+		for _, f := range left {
+			if strings.Contains(f, fmt.Sprint(os.Getpid())) {
+				os.Remove(f)
+				t.Errorf("leaked %s", f)
+			}
+		}
+	})
+	return n
+}
+
+// watchdog fails the test with every goroutine's stack if it runs past d.
+func watchdog(t *testing.T, d time.Duration) {
+	timer := time.AfterFunc(d, func() {
+		buf := make([]byte, 1<<16)
+		panic(fmt.Sprintf("%s hung for %v:\n%s", t.Name(), d, buf[:runtime.Stack(buf, true)]))
+	})
+	t.Cleanup(func() { timer.Stop() })
+}
+
+func semc(t *testing.T, prog string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(prog, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("semc %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// waitForWaiters polls until n waiters are registered in the semaphore's
+// high half, which is what makes a post issue the futex wake.
+func waitForWaiters(t *testing.T, s *Sem, n uint64) {
+	t.Helper()
+	for atomic.LoadUint64(s.word)>>32 != n {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestValueSharedWithGlibc(t *testing.T) {
+	watchdog(t, 30*time.Second)
+	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
+	n := name(t)
+	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer Unlink(n)
+	if got := semc(t, prog, "value", n); got != "2" {
+		t.Fatalf("C sees value %s of a Go semaphore created with 2", got)
+	}
+	semc(t, prog, "post", n)
+	if s.Value() != 3 {
+		t.Fatalf("Go sees %d after a C post on 2", s.Value())
+	}
+	if err := s.TryWait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := semc(t, prog, "value", n); got != "2" {
+		t.Fatalf("C sees %s after a Go trywait on 3", got)
+	}
+	st, err := os.Stat(filepath.Join(Dir, "sem."+n[1:]))
+	if err != nil || st.Mode().Perm() != 0o600 || st.Size() != Size {
+		t.Fatalf("semaphore file: %v, %v", st, err)
+	}
+}
+
+// TestCPostWakesGoWaiter: a Go waiter registered in the high half is woken by
+// glibc's sem_post on a semaphore glibc created.
+func TestCPostWakesGoWaiter(t *testing.T) {
+	watchdog(t, 30*time.Second)
+	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
+	n := name(t)
+	semc(t, prog, "create", n, "0")
+	defer Unlink(n)
+	s, err := Open(n, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.Wait() }()
+	waitForWaiters(t, s, 1)
+	semc(t, prog, "post", n)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := atomic.LoadUint64(s.word); d != 0 {
+		t.Fatalf("after the wake-up the word is %#x, want value 0 and no waiter", d)
+	}
+}
+
+// TestGoPostWakesCWaiter: a C sem_wait blocked in the kernel is woken by Post.
+func TestGoPostWakesCWaiter(t *testing.T) {
+	watchdog(t, 30*time.Second)
+	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
+	n := name(t)
+	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer Unlink(n)
+	cmd := exec.Command(prog, "wait", n)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitForWaiters(t, s, 1)
+	if err := s.Post(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil || strings.TrimSpace(out.String()) != "took one" {
+		t.Fatalf("C waiter: %v, %q", err, out.String())
+	}
+	if s.Value() != 0 {
+		t.Fatalf("value %d after the C waiter took the post", s.Value())
+	}
+}
+
+func TestTimeoutsAndLimits(t *testing.T) {
+	watchdog(t, 30*time.Second)
+	n := name(t)
+	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer Unlink(n)
+	if err := s.TryWait(); !errors.Is(err, unix.EAGAIN) {
+		t.Fatalf("trywait on 0: %v, want EAGAIN", err)
+	}
+	if err := s.WaitUntil(time.Now().Add(20 * time.Millisecond)); !errors.Is(err, unix.ETIMEDOUT) {
+		t.Fatalf("wait past its deadline: %v, want ETIMEDOUT", err)
+	}
+	if d := atomic.LoadUint64(s.word); d != 0 {
+		t.Fatalf("a timed-out waiter left the word at %#x; it must unregister", d)
+	}
+	if _, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("exclusive create of an existing name: %v, want EEXIST", err)
+	}
+	again, err := Open(n, unix.O_CREAT, 0o600, 7) // exists: value ignored
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Post()
+	again.Close()
+	if s.Value() != 1 {
+		t.Fatalf("a second opening's post gave %d, want 1", s.Value())
+	}
+	atomic.StoreUint64(s.word, ValueMax)
+	if err := s.Post(); !errors.Is(err, unix.EOVERFLOW) || s.Value() != ValueMax {
+		t.Fatalf("post at SEM_VALUE_MAX: %v (value %d), want EOVERFLOW", err, s.Value())
+	}
+	if _, err := Open(n, 0, 0, ValueMax+1); err == nil {
+		t.Fatal("initial value above SEM_VALUE_MAX accepted")
+	}
+}
+
+func TestBadNamesAndFiles(t *testing.T) {
+	for _, bad := range []string{"", "/", "noslash", "/a/b", "/" + strings.Repeat("x", 252)} {
+		if _, err := Open(bad, unix.O_CREAT, 0o600, 0); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+	if _, err := Open(name(t)+"-missing", 0, 0, 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("open of a missing semaphore: %v, want not-exist", err)
+	}
+	n := name(t)
+	path, _ := Path(n)
+	defer os.Remove(path)
+	// Another process's file is untrusted: a wrong size, or a semaphore
+	// that is not process-shared, is refused before anything maps it.
+	for _, c := range []struct {
+		content []byte
+		want    string
+	}{
+		{make([]byte, 8), "8 bytes"},
+		{make([]byte, Size), "not a process-shared"},
+	} {
+		if err := os.WriteFile(path, c.content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(n, 0, 0, 0); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("open of a %d-byte file: %v, want an error saying %q", len(c.content), err, c.want)
+		}
+	}
+}
