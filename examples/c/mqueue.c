@@ -43,6 +43,7 @@ static void print_attr(mqd_t q)
 int main(int argc, char *argv[])
 {
 	int i;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* each line at once, even into a pipe */
 	if (argc < 4 || (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
 		fprintf(stderr, "uso: mqueue send NOMBRE PRIO TEXTO [PRIO TEXTO ...]\n"
 				"     mqueue recv NOMBRE CUANTOS [unlink]\n");

@@ -44,6 +44,7 @@ int main(int argc, char *argv[])
 	int i, id, send;
 	key_t key;
 
+	setvbuf(stdout, NULL, _IOLBF, 0); /* each line at once, even into a pipe */
 	if (argc < 6 || (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
 		fprintf(stderr, "uso: msgq send RUTA PROJ TIPO TEXTO [TIPO TEXTO ...]\n"
 				"     msgq recv RUTA PROJ MSGTYP CUANTOS [rm]\n");
