@@ -10,6 +10,7 @@
    "producer" and "consumer" run one side alone, so that a Go side can meet
    a C side (the consumer removes both objects when it is done). The key is
    ftok("ipc1", 0): the file ipc1 must exist in the current directory. */
+#include <errno.h>
 #include <fcntl.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <sys/shm.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SHM_SIZE 1024 /* 1K segmento de memoria compartida */
@@ -26,6 +28,14 @@
 
 static sem_t *sem_1; /* puntero para el identificador de los semaforos */
 static int shmid;    /* manejador de memoria compartida */
+
+/* sleep_ms sleeps ms milliseconds (usleep may refuse a second or more). */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
 
 static void producer(int *data, long unit_ms)
 {
@@ -36,7 +46,7 @@ static void producer(int *data, long unit_ms)
 		sem_wait(sem_1); /* Seccion de entrada */
 		data[i] = i;     /* Seccion critica */
 		sem_post(sem_1); /* Seccion de salida */
-		usleep(2 * unit_ms * 1000);
+		sleep_ms(2 * unit_ms);
 	}
 	sem_close(sem_1);
 	if (shmdt(data) == -1) {
@@ -57,7 +67,7 @@ static void consumer(int *data, long unit_ms, int rounds)
 		printf("\n");
 		fflush(stdout);
 		sem_post(sem_1); /* Seccion de salida */
-		usleep(unit_ms * 1000);
+		sleep_ms(unit_ms);
 	}
 	sem_close(sem_1);
 	if (shmdt(data) == -1) {

@@ -3,13 +3,23 @@
    changes; it ends when the length is 0 or less, and removes the segment.
 
    usage: pline [interval_ms]   (default 4000, the seed's sleep(4)) */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 #include "line.h"
+
+/* sleep_ms sleeps ms milliseconds (usleep may refuse a second or more). */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
 
 int main(int argc, char *argv[])
 {
@@ -43,7 +53,7 @@ int main(int argc, char *argv[])
 			putchar(c);
 		putchar('\n');
 		fflush(stdout); /* a pipe or file is block-buffered */
-		usleep(interval_ms * 1000);
+		sleep_ms(interval_ms);
 	}
 	if (shmdt((void *)ctrl) < 0)
 		perror("pline: shmdt failed");
