@@ -39,6 +39,7 @@ to a results directory, and print a summary table.`)
 	pin := fs.String("pin", "none", "placement: none, split (one CPU each), same (both on one CPU)")
 	count := fs.Int("count", 5000, "round trips per latency case")
 	volume := fs.String("bytes", "16M", "bytes streamed per throughput case (500 to 20,000 messages)")
+	caseTimeout := fs.Duration("case-timeout", time.Minute, "a case still running after this long is stopped and recorded as failed; the run goes on")
 	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
 	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds")
 	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
@@ -111,6 +112,10 @@ to a results directory, and print a summary table.`)
 		return err
 	}
 	spec.FailCases = splitList(*failCases)
+	if *caseTimeout <= 0 {
+		return errors.New("-case-timeout must be positive")
+	}
+	spec.CaseTimeout = *caseTimeout
 	if *force && *out == "" {
 		return errors.New("-force replaces the run in the -out directory; without -out every run gets a new directory")
 	}

@@ -228,6 +228,25 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 	}
 }
 
+// TestBenchCaseTimeout: a load case that cannot finish in -case-timeout
+// (2,000 messages at 1 a second) is stopped, recorded as failed, the
+// higher rate is not run, and the next mode is measured.
+func TestBenchCaseTimeout(t *testing.T) {
+	dir := t.TempDir()
+	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe", "-modes", "load,latency", "-rates", "1,2", "-case-timeout", "1s", "-out", dir)...)
+	if code != 1 || !strings.Contains(errOut, "1 of 3 cases failed") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	fails, err := bench.ReadFailures(dir)
+	if err != nil || len(fails) != 1 || fails[0].OfferedRate != 1 || !strings.Contains(fails[0].Error, "deadline exceeded") {
+		t.Fatalf("failures %+v, %v; want the load case at 1/s, timed out", fails, err)
+	}
+	recs, err := bench.ReadJSONL(filepath.Join(dir, bench.RecordsFile))
+	if err != nil || len(recs) != 2 || !strings.Contains(recs[0].Skipped, "not run") || recs[1].RTT == nil {
+		t.Fatalf("records %+v, %v; want the 2/s rate not run and the latency case measured", recs, err)
+	}
+}
+
 // TestBenchRunDirectories: runs started together get a directory each, and
 // -out refuses a directory holding a run's records unless -force.
 func TestBenchRunDirectories(t *testing.T) {

@@ -179,6 +179,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"bench", "-sizes", "12Q"}, 1, "is not a size"},
 		{[]string{"bench", "-pin", "left"}, 1, "unknown placement"},
 		{[]string{"bench", "-modes", "vibes"}, 1, "unknown mode"},
+		{[]string{"bench", "-case-timeout", "0s"}, 1, "-case-timeout must be positive"},
 		{[]string{"plot"}, 1, "want one results directory"},
 		{[]string{"plot", "/nonexistent"}, 1, "no results.jsonl"},
 	}
