@@ -182,8 +182,12 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 	if err != nil || len(fails) != 1 || fails[0].Transport != "sysvmsg" || fails[0].Mode != bench.Latency || fails[0].Error != bench.ErrInjected.Error() {
 		t.Fatalf("failures %+v, %v", fails, err)
 	}
-	if sum, _ := os.ReadFile(filepath.Join(dir, "summary.txt")); !strings.Contains(string(sum), "FAILED") {
+	sum, _ := os.ReadFile(filepath.Join(dir, "summary.txt"))
+	if !strings.Contains(string(sum), "FAILED") {
 		t.Errorf("summary.txt does not list the failure:\n%s", sum)
+	}
+	if again, _, _ := runCLI(t, "", "plot", "-summary", dir); again != string(sum) {
+		t.Errorf("plot -summary prints\n%s\nbench wrote\n%s", again, sum)
 	}
 
 	// A real limit: no POSIX queue at all.
