@@ -173,8 +173,12 @@ to a results directory, and print a summary table.`)
 	}
 	switch {
 	case interrupted:
-		return fmt.Errorf("interrupted after %d of %d cases; every IPC object this run created was removed; the finished cases' records, summary and plots are in %s",
-			len(recs)+len(fails), total, dir)
+		failed := ""
+		if len(fails) > 0 {
+			failed = fmt.Sprintf(" (%d failed, listed in %s)", len(fails), bench.FailuresFile)
+		}
+		return fmt.Errorf("interrupted after %d of %d cases%s; every IPC object this run created was removed; the finished cases' records, summary and plots are in %s",
+			len(recs)+len(fails), total, failed, dir)
 	case runErr != nil:
 		return fmt.Errorf("%w; the cases before it are recorded in %s", runErr, dir)
 	case len(fails) > 0:
