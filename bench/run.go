@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ipclab/ipclab"
@@ -60,6 +61,11 @@ type Spec struct {
 	// (injected_delay_ns). It is how a deliberately slowed case is made
 	// to check that ipclab compare finds it.
 	Delay map[string]time.Duration
+	// FailCases, for testing the harness only, makes every case whose
+	// name (Case.String) contains one of these strings fail with
+	// ErrInjected: a Go case once its peer runs, so it is torn down as on
+	// any error midway.
+	FailCases []string
 	// Progress, if set, is told before each case.
 	Progress func(done, total int, c Case)
 }
@@ -79,6 +85,9 @@ type Case struct {
 func (c Case) String() string {
 	if c.Mode == Load {
 		return fmt.Sprintf("run %d %s %s %s load %.0f/s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Rate)
+	}
+	if c.Mode == FanIn {
+		return fmt.Sprintf("run %d %s %s %s fanin %d producers", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Producers)
 	}
 	return fmt.Sprintf("run %d %s %s %s %s %s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Mode, c.Impl)
 }
@@ -162,24 +171,30 @@ func (s Spec) counts(c Case) (count, warm int) {
 	return count, max(count/10, 1)
 }
 
-// Run measures every case and returns one record per case; a cancelled
-// ctx stops it between or inside cases, every object removed.
-func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
+// Run measures every case and hands each outcome to out as the case
+// ends: a record, or a failure when the case ended in an error, after
+// which the run goes on with the next case. It returns what it handed
+// out. A cancelled ctx stops it between or inside cases, every object
+// removed, and Run returns ctx's error with the finished cases; so does
+// an out that cannot keep an outcome, with its error.
+func Run(ctx context.Context, s Spec, env *Env, out Output) ([]Record, []Failure, error) {
 	for _, m := range s.Modes {
 		if m != Latency && m != Throughput && m != Load && m != FanIn {
-			return nil, fmt.Errorf("unknown mode %q (want %s, %s, %s or %s)", m, Latency, Throughput, Load, FanIn)
+			return nil, nil, fmt.Errorf("unknown mode %q (want %s, %s, %s or %s)", m, Latency, Throughput, Load, FanIn)
 		}
 	}
 	if err := CheckLinks(s.links()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cases := s.Cases()
 	var recs []Record
+	var fails []Failure
 	skipped := map[Case]string{}    // Go's reason, which the C case shares
 	saturated := map[Case]float64{} // load: the achieved rate once one fell short of the offered
+	failedAt := map[Case]float64{}  // load: the offered rate that failed; higher ones would too
 	for i, c := range cases {
 		if err := ctx.Err(); err != nil {
-			return recs, err
+			return recs, fails, err
 		}
 		if s.Progress != nil {
 			s.Progress(i, len(cases), c)
@@ -189,14 +204,22 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 		goCase := c
 		goCase.Impl = "go"
 		satKey := Case{Run: c.Run, Transport: c.Transport, Link: c.Link, Size: c.Size, Mode: c.Mode}
-		if c.Mode == Load && saturated[satKey] > 0 {
+		switch {
+		case c.Mode == Load && saturated[satKey] > 0:
 			r = s.newRecord(c)
 			r.Skipped = fmt.Sprintf("beyond saturation: %.0f msgs/s offered achieved %.0f", saturated[satKey], c.Rate)
-		} else if c.Mode == FanIn {
-			r, err = s.runFanIn(ctx, c)
-		} else if c.Impl == "c" {
-			r, err = s.runCCase(ctx, c, skipped[goCase])
-		} else {
+		case c.Mode == Load && failedAt[satKey] > 0:
+			r = s.newRecord(c)
+			r.Skipped = fmt.Sprintf("not run: the case at %.0f msgs/s offered failed", failedAt[satKey])
+		case c.Mode == FanIn:
+			if err = s.injectedFailure(c); err == nil {
+				r, err = s.runFanIn(ctx, c)
+			}
+		case c.Impl == "c":
+			if err = s.injectedFailure(c); err == nil {
+				r, err = s.runCCase(ctx, c, skipped[goCase])
+			}
+		default:
 			r, err = s.runCase(ctx, c)
 			if r.Skipped != "" {
 				skipped[goCase] = r.Skipped
@@ -206,18 +229,43 @@ func Run(ctx context.Context, s Spec, env *Env) ([]Record, error) {
 			}
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return recs, ctx.Err()
+			if ctx.Err() != nil { // the case was stopped, not failed
+				return recs, fails, ctx.Err()
 			}
-			return recs, fmt.Errorf("%s: %w", c, err)
+			f := newFailure(c, err)
+			if err := out.Failure(f); err != nil {
+				return recs, fails, err
+			}
+			fails = append(fails, f)
+			if c.Mode == Load {
+				failedAt[satKey] = c.Rate
+			}
+			continue
 		}
 		r.Env = env
+		if err := out.Record(r); err != nil {
+			return recs, fails, err
+		}
 		recs = append(recs, r)
 	}
 	if s.Progress != nil {
 		s.Progress(len(cases), len(cases), Case{})
 	}
-	return recs, nil
+	return recs, fails, nil
+}
+
+// ErrInjected is the failure Spec.FailCases injects.
+var ErrInjected = errors.New("failure injected for testing (bench -testing-fail)")
+
+// injectedFailure is ErrInjected for a case Spec.FailCases names.
+func (s Spec) injectedFailure(c Case) error {
+	name := c.String()
+	for _, f := range s.FailCases {
+		if strings.Contains(name, f) {
+			return ErrInjected
+		}
+	}
+	return nil
 }
 
 // newRecord is the record of a case before it is measured.
@@ -311,6 +359,9 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() }) // Ctrl-C: unblock and remove now
 	defer stop()
+	if err := s.injectedFailure(cs); err != nil {
+		return r, err
+	}
 	timeout := s.caseTimeout()
 	c.SetDeadline(time.Now().Add(timeout))
 

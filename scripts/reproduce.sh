@@ -25,9 +25,9 @@ for p in ${placements//,/ }; do
 		transports=${all%,sysvshm-spin}
 	fi
 	echo "== placement $p: latency and throughput" >&2
-	"$bin/ipclab" bench -pin "$p" -runs 5 -transports "$transports" -out "$out/$p" >/dev/null
+	"$bin/ipclab" bench -pin "$p" -runs 5 -transports "$transports" -out "$out/$p" -force >/dev/null
 	"$bin/ipclab" plot -summary "$out/$p" | tee "$out/$p/summary.txt"
 	echo "== placement $p: open-loop load and fan-in" >&2
-	"$bin/ipclab" bench -pin "$p" -runs 3 -modes load,fanin -sizes 64 -transports "$transports" -out "$out/$p/load-fanin" >/dev/null
+	"$bin/ipclab" bench -pin "$p" -runs 3 -modes load,fanin -sizes 64 -transports "$transports" -out "$out/$p/load-fanin" -force >/dev/null
 	"$bin/ipclab" plot -summary "$out/$p/load-fanin" | tee "$out/$p/load-fanin/summary.txt"
 done

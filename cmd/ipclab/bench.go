@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,10 +39,13 @@ to a results directory, and print a summary table.`)
 	pin := fs.String("pin", "none", "placement: none, split (one CPU each), same (both on one CPU)")
 	count := fs.Int("count", 5000, "round trips per latency case")
 	volume := fs.String("bytes", "16M", "bytes streamed per throughput case (500 to 20,000 messages)")
-	out := fs.String("out", "", "results directory (default results/<timestamp>)")
+	caseTimeout := fs.Duration("case-timeout", time.Minute, "a case still running after this long is stopped and recorded as failed; the run goes on")
+	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
+	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds")
 	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
 	baseline := fs.String("baseline", "c", "c: measure the C baseline (scripts/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
 	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
+	failCases := fs.String("testing-fail", "", "for testing the harness only: TEXT[,...] makes every case whose progress name contains TEXT fail")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -107,39 +111,55 @@ to a results directory, and print a summary table.`)
 	if spec.Delay, err = parseDelays(*delays); err != nil {
 		return err
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("results", time.Now().Format("20060102-150405"))
+	spec.FailCases = splitList(*failCases)
+	if *caseTimeout <= 0 {
+		return errors.New("-case-timeout must be positive")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	spec.CaseTimeout = *caseTimeout
+	if *force && *out == "" {
+		return errors.New("-force replaces the run in the -out directory; without -out every run gets a new directory")
 	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var rd *bench.RunDir
+	if *out != "" {
+		rd, err = bench.OpenRunDir(*out, *force)
+	} else {
+		rd, err = bench.NewRunDir("results", time.Now())
+	}
+	if err != nil {
+		return err
+	}
+	dir := rd.Path
+	progress := io.Discard
 	if isTerminal(os.Stderr) {
 		spec.Progress = progressBar(os.Stderr)
+		progress = os.Stderr
 	}
 	clock := bench.NewClock()
 	env := bench.CollectEnv(clock)
 	env.CCompiler = compiler
 	start := time.Now()
-	recs, err := bench.Run(ctx, spec, &env)
-	if ctx.Err() != nil {
-		return errors.New("interrupted; every IPC object this run created was removed")
+	total := len(spec.Cases())
+	recs, fails, runErr := bench.Run(ctx, spec, &env, &tellingOutput{RunDir: rd, progress: progress})
+	interrupted := ctx.Err() != nil // before stop, which cancels ctx too
+	// Every outcome is on disk now: a second Ctrl-C while the plots are
+	// drawn may end the process at once.
+	stop()
+	if err := rd.Close(); err != nil && runErr == nil {
+		runErr = err
 	}
+	if rd.Empty() {
+		if interrupted {
+			return errors.New("interrupted before any case finished: nothing to record; every IPC object this run created was removed")
+		}
+		if runErr != nil {
+			return runErr
+		}
+	}
+	files, err := writeRunFiles(dir, recs, fails)
 	if err != nil {
-		return err
-	}
-	if err := bench.WriteJSONL(filepath.Join(dir, "results.jsonl"), recs); err != nil {
-		return err
-	}
-	if err := bench.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
-		return err
-	}
-	files, err := plot.All(recs, dir)
-	if err != nil {
-		return fmt.Errorf("plots: %w", err)
+		return errors.Join(runErr, err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
@@ -147,11 +167,87 @@ to a results directory, and print a summary table.`)
 			enc.Encode(&recs[i])
 		}
 	} else {
-		printSummary(os.Stdout, recs)
+		printRunSummary(os.Stdout, recs, fails)
 		fmt.Printf("\n%d cases in %v; records and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), len(files), dir)
 		fmt.Printf("clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
 	}
+	switch {
+	case interrupted:
+		failed := ""
+		if len(fails) > 0 {
+			failed = fmt.Sprintf(" (%d failed, listed in %s)", len(fails), bench.FailuresFile)
+		}
+		return fmt.Errorf("interrupted after %d of %d cases%s; every IPC object this run created was removed; the finished cases' records, summary and plots are in %s",
+			len(recs)+len(fails), total, failed, dir)
+	case runErr != nil:
+		return fmt.Errorf("%w; the cases before it are recorded in %s", runErr, dir)
+	case len(fails) > 0:
+		return fmt.Errorf("%d of %d cases failed (the others are recorded; the failures are in %s):\n%s",
+			len(fails), total, filepath.Join(dir, bench.FailuresFile), failureList(fails))
+	}
 	return nil
+}
+
+// tellingOutput writes each outcome to the run directory and says on
+// stderr when a case failed, as it happens.
+type tellingOutput struct {
+	*bench.RunDir
+	progress io.Writer // the terminal the progress bar is on, or io.Discard
+}
+
+func (o *tellingOutput) Failure(f bench.Failure) error {
+	fmt.Fprint(o.progress, "\r\033[K") // clear the progress line
+	fmt.Fprintf(os.Stderr, "ipclab bench: %s failed, going on: %s\n", f.Case, f.Error)
+	return o.RunDir.Failure(f)
+}
+
+// writeRunFiles writes what is derived from the finished cases' records:
+// the CSV, the summary table and the plots. The records are already on
+// disk, appended case by case.
+func writeRunFiles(dir string, recs []bench.Record, fails []bench.Failure) (plots []string, err error) {
+	if err := bench.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
+		return nil, err
+	}
+	var sum strings.Builder
+	printRunSummary(&sum, recs, fails)
+	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(sum.String()), 0o644); err != nil {
+		return nil, err
+	}
+	plots, err = plot.All(recs, dir)
+	if err != nil {
+		return plots, fmt.Errorf("plots: %w", err)
+	}
+	return plots, nil
+}
+
+// printRunSummary is the summary table, and the failed cases under it.
+func printRunSummary(w io.Writer, recs []bench.Record, fails []bench.Failure) {
+	printSummary(w, recs)
+	if len(fails) > 0 {
+		fmt.Fprintf(w, "\nFAILED, not in the table (%s):\n%s\n", bench.FailuresFile, failureList(fails))
+	}
+}
+
+func failureList(fails []bench.Failure) string {
+	lines := make([]string, len(fails))
+	for i, f := range fails {
+		lines[i] = "  " + f.Case + ": " + f.Error
+	}
+	return strings.Join(lines, "\n")
+}
+
+// printVisibleDefaults is fs.PrintDefaults without the flags meant for
+// the tests alone (-testing-*), which -h does not offer.
+func printVisibleDefaults(fs *flag.FlagSet) {
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	shown.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if !strings.HasPrefix(f.Name, "testing-") {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	shown.PrintDefaults()
 }
 
 // parseDelays reads -testing-delay: pipe=20us,sysvmsg=1ms.

@@ -79,7 +79,7 @@ func newFlags(name, args, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: ipclab %s %s\n\n%s\n", name, args, help)
-		fs.PrintDefaults()
+		printVisibleDefaults(fs)
 	}
 	return fs
 }

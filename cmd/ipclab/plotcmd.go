@@ -37,7 +37,11 @@ func runPlot(args []string) error {
 		return fmt.Errorf("%s: no measured case to plot", dir)
 	}
 	if *summary {
-		printSummary(os.Stdout, recs)
+		fails, err := bench.ReadFailures(dir)
+		if err != nil {
+			return err
+		}
+		printRunSummary(os.Stdout, recs, fails) // as bench printed it, failures included
 		return nil
 	}
 	for _, f := range files {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/ipclab/ipclab/bench"
@@ -68,7 +69,11 @@ func printSummary(w io.Writer, recs []bench.Record) {
 		}
 		if g.Mode == bench.Load {
 			if g.Skipped() != "" {
-				fmt.Fprintf(tw, "\t%s\t%s\t%.0f\tsaturated\t\t\t\t\t\t\t\t\n", name, bench.SizeLabel(g.Size), g.Rate)
+				why := "saturated"
+				if !strings.HasPrefix(g.Skipped(), "beyond saturation") {
+					why = "not run" // a lower rate failed
+				}
+				fmt.Fprintf(tw, "\t%s\t%s\t%.0f\t%s\t\t\t\t\t\t\t\t\n", name, bench.SizeLabel(g.Size), g.Rate, why)
 				continue
 			}
 			q := func(f func(*bench.Summary) float64) string {

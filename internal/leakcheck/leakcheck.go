@@ -12,10 +12,19 @@
 // the tests run in the shared namespace and the check compares before and
 // after, which a parallel run of other packages can confuse; then it
 // reports but removes nothing.
+//
+// Who makes a temporary directory or mount removes it, and no one else:
+// processes the tests start inherit TMPDIR and the namespace, and a fuzz
+// worker (go test -fuzz re-runs the test binary as workers of the process
+// that coordinates them) runs Main too; its exit must not remove the
+// directory in which the coordinator keeps the memory it shares with its
+// workers. A worker's objects are checked by its coordinator, whose final
+// snapshot is taken after every worker has exited.
 package leakcheck
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,6 +44,12 @@ const (
 
 // Main runs the tests and exits, with status 1 if they leaked an object.
 func Main(m *testing.M) {
+	if isFuzzWorker() {
+		// Same namespace, TMPDIR and mount as the coordinator, which
+		// checks them all once its workers are gone; a snapshot here
+		// would see the other workers' objects in flight.
+		os.Exit(m.Run())
+	}
 	private := os.Getenv(envPrivate) == "1"
 	if !private {
 		if code, ok := runInPrivateNamespace(); ok {
@@ -45,20 +60,21 @@ func Main(m *testing.M) {
 	// FIFOs live in the file system, which no namespace here separates:
 	// give this binary and its peers their own temporary directory, so the
 	// check sees only their FIFOs and never another package's.
-	tmp := os.Getenv(envTmp)
+	tmp, removeTmp := os.Getenv(envTmp), func() {} // the outer process removes its own
 	if tmp == "" {
 		var err error
 		if tmp, err = os.MkdirTemp("", "ipclab-test-"); err != nil {
 			fmt.Fprintf(os.Stderr, "leakcheck: %v\n", err)
 			os.Exit(1)
 		}
+		removeTmp = func() { os.RemoveAll(tmp) }
 	}
 	os.Setenv("TMPDIR", tmp)
 	before, err := snapshot(mq)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "leakcheck: cannot list IPC objects, so cannot check for leaks: %v\n", err)
 		unmount()
-		os.RemoveAll(tmp)
+		removeTmp()
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -78,8 +94,18 @@ func Main(m *testing.M) {
 		code = 1
 	}
 	unmount()
-	os.RemoveAll(tmp)
+	removeTmp()
 	os.Exit(code)
+}
+
+// isFuzzWorker reports whether go test -fuzz started this process as one
+// of its workers (the testing package's -test.fuzzworker flag).
+func isFuzzWorker() bool {
+	if !flag.Parsed() {
+		flag.Parse() // m.Run would parse them anyway; testing registered them
+	}
+	f := flag.Lookup("test.fuzzworker")
+	return f != nil && f.Value.String() == "true"
 }
 
 // runInPrivateNamespace re-runs this test binary in a new IPC namespace and

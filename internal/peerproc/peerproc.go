@@ -117,7 +117,11 @@ func Start(role string, args []string, opt Options) (*Proc, error) {
 	}
 	cmd.ExtraFiles = opt.ExtraFiles
 	cmd.Stdin = opt.Stdin
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// A process group of its own: a Ctrl-C at the terminal reaches only
+	// the parent, which stops the peer in order, rather than killing the
+	// peer mid-case in a race with the parent's handler (which would see
+	// a dead peer before it knew of the Ctrl-C).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	p := &Proc{cmd: cmd, done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{w: &p.stderr}
 	// An *os.File as Stdout is handed to the child as is; unlike StdoutPipe,

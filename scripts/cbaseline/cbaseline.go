@@ -141,6 +141,9 @@ func Run(ctx context.Context, prog string, a Args) (*Result, error) {
 	cmd := exec.CommandContext(ctx, prog, a.Mechanism, a.Mode, strconv.Itoa(a.Size), strconv.Itoa(a.Count),
 		strconv.Itoa(a.Warmup), strconv.Itoa(a.SenderCPU), strconv.Itoa(a.ReceiverCPU))
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	// Its own process group, so a Ctrl-C at the terminal reaches only the
+	// harness, which cancels ctx: the case is then stopped, not failed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Runs started in the same second, at once, get a directory each.
+func TestNewRunDirIsUniqueWithinASecond(t *testing.T) {
+	parent := filepath.Join(t.TempDir(), "results")
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const n = 8
+	paths := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			d, err := NewRunDir(parent, now)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := d.Record(Record{Schema: SchemaVersion, Transport: "pipe"}); err != nil {
+				t.Error(err)
+			}
+			d.Close()
+			paths[i] = filepath.Base(d.Path)
+		})
+	}
+	wg.Wait()
+	sort.Strings(paths)
+	want := []string{"20260102-030405", "20260102-030405-2", "20260102-030405-3", "20260102-030405-4",
+		"20260102-030405-5", "20260102-030405-6", "20260102-030405-7", "20260102-030405-8"}
+	for i := range want {
+		if paths[i] != want[i] {
+			t.Fatalf("directories %q, want %q", paths, want)
+		}
+		recs, err := ReadJSONL(filepath.Join(parent, paths[i], RecordsFile))
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("%s: %d records, %v; want its own one", paths[i], len(recs), err)
+		}
+	}
+}
+
+// Records and failures are on disk as each is handed over, before Close.
+func TestRunDirAppendsAsItGoes(t *testing.T) {
+	dir := t.TempDir()
+	d, err := OpenRunDir(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if err := d.Record(Record{Schema: SchemaVersion, Run: i}); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := ReadJSONL(filepath.Join(dir, RecordsFile))
+		if err != nil || len(recs) != i || recs[i-1].Run != i {
+			t.Fatalf("after %d records the file holds %d (%v)", i, len(recs), err)
+		}
+	}
+	if fails, err := ReadFailures(dir); err != nil || fails != nil {
+		t.Fatalf("failures before any: %v, %v", fails, err)
+	}
+	f := newFailure(Case{Run: 1, Transport: "posixmq", Link: "raw", Size: 64, Mode: Latency, Impl: "go"}, errors.New("boom"))
+	if err := d.Failure(f); err != nil {
+		t.Fatal(err)
+	}
+	if fails, err := ReadFailures(dir); err != nil || len(fails) != 1 || fails[0].Error != "boom" || fails[0].Case != "run 1 posixmq raw 64 B latency go" {
+		t.Fatalf("failures %+v, %v", fails, err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// -out: a directory holding a run is refused unless replace; a symlink
+// planted as the records file is not written through; a run that recorded
+// nothing leaves nothing.
+func TestOpenRunDirRefusesAnExistingRun(t *testing.T) {
+	dir := t.TempDir()
+	d, err := OpenRunDir(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Record(Record{Schema: SchemaVersion, Run: 1})
+	d.Failure(Failure{Error: "x"})
+	d.Close()
+	if _, err := OpenRunDir(dir, false); !errors.Is(err, ErrRunExists) {
+		t.Fatalf("a second run into %s: %v, want ErrRunExists", dir, err)
+	}
+	d, err = OpenRunDir(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := ReadJSONL(filepath.Join(dir, RecordsFile)); len(recs) != 0 {
+		t.Errorf("replace kept %d old records", len(recs))
+	}
+	if fails, _ := ReadFailures(dir); len(fails) != 0 {
+		t.Errorf("replace kept %d old failures", len(fails))
+	}
+	d.Close()
+	if _, err := os.Stat(filepath.Join(dir, RecordsFile)); !os.IsNotExist(err) {
+		t.Errorf("a run that recorded nothing left its records file: %v", err)
+	}
+
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("keep"), 0o600)
+	planted := t.TempDir()
+	os.Symlink(victim, filepath.Join(planted, RecordsFile))
+	if d, err := OpenRunDir(planted, true); err == nil {
+		d.Record(Record{Schema: SchemaVersion})
+		d.Close()
+		t.Error("opened a records file that is a symlink")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Errorf("the symlink's target was written: %q", b)
+	}
+
+	parent := t.TempDir()
+	d, err = NewRunDir(parent, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("an empty run left %v", left)
+	}
+}

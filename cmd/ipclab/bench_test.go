@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/bench"
+)
+
+// quick is a bench of small, fast cases.
+var quick = []string{"bench", "-runs", "1", "-sizes", "64", "-count", "200", "-bytes", "64K", "-baseline", "none"}
+
+func quickBench(more ...string) []string { return append(append([]string{}, quick...), more...) }
+
+// waitFor polls until cond holds; after limit it fails the test with every
+// goroutine's stack (a watchdog, not a timing assertion).
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("watchdog: still waiting for %s after %v\n%s", what, limit, buf[:runtime.Stack(buf, true)])
+		}
+	}
+}
+
+// interrupt sends SIGINT to a running bench, or to its process group,
+// and returns its exit code once it ends, failing if it does not end
+// promptly.
+func interrupt(t *testing.T, cmd *exec.Cmd, group bool) int {
+	t.Helper()
+	if group {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	} else {
+		cmd.Process.Signal(os.Interrupt)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		<-done
+		buf := make([]byte, 1<<20)
+		t.Fatalf("bench still running a minute after SIGINT\n%s", buf[:runtime.Stack(buf, true)])
+	}
+	return -1
+}
+
+func lines(t *testing.T, path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Count(b, []byte("\n"))
+}
+
+// TestBenchInterruptedKeepsFinishedCases: Ctrl-C in the middle of a run
+// stops it promptly, and the cases finished by then are on disk with the
+// CSV, the summary and the plots; the stderr says where. TestMain's leak
+// check fails the package if any object of the interrupted case survives.
+func TestBenchInterruptedKeepsFinishedCases(t *testing.T) {
+	dir := t.TempDir()
+	cmd := cliCommand(t, quickBench("-transports", "pipe,sysvmsg,sysvshm-futex", "-runs", "500", "-out", dir)...)
+	// As at a terminal, where Ctrl-C signals the whole foreground group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer watchdog(cmd, 5*time.Minute).Stop()
+	records := filepath.Join(dir, bench.RecordsFile)
+	waitFor(t, 2*time.Minute, "4 records", func() bool {
+		b, _ := os.ReadFile(records)
+		return bytes.Count(b, []byte("\n")) >= 4
+	})
+	code := interrupt(t, cmd, true)
+	if code != 1 || !strings.Contains(errOut.String(), "interrupted after") || !strings.Contains(errOut.String(), dir) {
+		t.Fatalf("after SIGINT: exit %d, stderr %q; want exit 1, saying it was interrupted and where the results are", code, errOut.String())
+	}
+	recs, err := bench.ReadJSONL(records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 500 * 3 * 2
+	if len(recs) < 4 || len(recs) >= total || !strings.Contains(errOut.String(), fmt.Sprintf("interrupted after %d of %d cases", len(recs), total)) {
+		t.Fatalf("%d records on disk; stderr %q", len(recs), errOut.String())
+	}
+	for _, r := range recs {
+		if r.Skipped != "" || r.Env == nil || (r.RTT == nil && r.MBPerSec <= 0) {
+			t.Errorf("an incomplete record: %+v", r)
+		}
+	}
+	if n := lines(t, filepath.Join(dir, "results.csv")); n != len(recs)+1 {
+		t.Errorf("results.csv has %d lines for %d records", n, len(recs))
+	}
+	sum, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
+	if err != nil || !strings.Contains(string(sum), "LATENCY") || !strings.Contains(string(sum), "pipe") {
+		t.Errorf("summary.txt: %v\n%s", err, sum)
+	}
+	if !strings.Contains(out.String(), string(sum)) {
+		t.Errorf("stdout does not show the summary:\n%s", out.String())
+	}
+	for _, f := range []string{"latency_vs_size.png", "throughput_vs_size.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, bench.FailuresFile)); !os.IsNotExist(err) {
+		t.Errorf("the interrupted case was written as a failure: %v", err)
+	}
+}
+
+// TestBenchInterruptedBeforeAnyCase: a run stopped before it measured
+// anything leaves no directory behind, and says so.
+func TestBenchInterruptedBeforeAnyCase(t *testing.T) {
+	cwd := t.TempDir()
+	// One message a second: the first case would take half an hour.
+	cmd := cliCommand(t, "bench", "-transports", "pipe", "-sizes", "64", "-modes", "load", "-rates", "1", "-baseline", "none")
+	cmd.Dir = cwd
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer watchdog(cmd, 5*time.Minute).Stop()
+	// The run directory exists once the signal handler is in place.
+	waitFor(t, 2*time.Minute, "the run directory", func() bool {
+		d, _ := os.ReadDir(filepath.Join(cwd, "results"))
+		return len(d) > 0
+	})
+	if code := interrupt(t, cmd, false); code != 1 || !strings.Contains(errOut.String(), "before any case finished") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	if d, err := os.ReadDir(filepath.Join(cwd, "results")); err != nil || len(d) != 0 {
+		t.Fatalf("an empty run left %v (%v) behind", d, err)
+	}
+}
+
+// TestBenchGoesOnAfterFailures: a case that fails is listed (stderr, the
+// summary, failures.jsonl) and every other case is measured and recorded;
+// the exit status says the run was not complete. One failure is injected
+// (-testing-fail); the others are real: no POSIX queue can be made under
+// RLIMIT_MSGQUEUE 0, and a load rate after a failed one is not run.
+func TestBenchGoesOnAfterFailures(t *testing.T) {
+	dir := t.TempDir()
+	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe,sysvmsg", "-modes", "latency,throughput",
+		"-testing-fail", "sysvmsg raw 64 B latency", "-out", dir)...)
+	if code != 1 || !strings.Contains(errOut, "1 of 4 cases failed") || !strings.Contains(errOut, "run 1 sysvmsg raw 64 B latency go: "+bench.ErrInjected.Error()) {
+		t.Fatalf("exit %d, stderr %q; want exit 1 listing the failed case", code, errOut)
+	}
+	recs, err := bench.ReadJSONL(filepath.Join(dir, bench.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, r := range recs {
+		if r.Skipped != "" || (r.RTT == nil && r.MBPerSec <= 0) {
+			t.Errorf("%s %s not measured: %+v", r.Transport, r.Mode, r)
+		}
+		got[r.Transport+" "+r.Mode] = true
+	}
+	if len(recs) != 3 || !got["pipe latency"] || !got["pipe throughput"] || !got["sysvmsg throughput"] {
+		t.Fatalf("records %v, want the 3 cases that did not fail", got)
+	}
+	fails, err := bench.ReadFailures(dir)
+	if err != nil || len(fails) != 1 || fails[0].Transport != "sysvmsg" || fails[0].Mode != bench.Latency || fails[0].Error != bench.ErrInjected.Error() {
+		t.Fatalf("failures %+v, %v", fails, err)
+	}
+	sum, _ := os.ReadFile(filepath.Join(dir, "summary.txt"))
+	if !strings.Contains(string(sum), "FAILED") {
+		t.Errorf("summary.txt does not list the failure:\n%s", sum)
+	}
+	if again, _, _ := runCLI(t, "", "plot", "-summary", dir); again != string(sum) {
+		t.Errorf("plot -summary prints\n%s\nbench wrote\n%s", again, sum)
+	}
+
+	// A real limit: no POSIX queue at all.
+	dir = t.TempDir()
+	cmd := cliCommand(t, quickBench("-transports", "posixmq,pipe", "-modes", "load,latency", "-rates", "1k,2k", "-out", dir)...)
+	cmd.Env = append(cmd.Env, envNoMqueue+"=1")
+	var e strings.Builder
+	cmd.Stdout, cmd.Stderr = new(strings.Builder), &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer watchdog(cmd, 5*time.Minute).Stop()
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 1 || !strings.Contains(e.String(), "2 of 6 cases failed") {
+		t.Fatalf("under RLIMIT_MSGQUEUE 0: %v, stderr %q", err, e.String())
+	}
+	fails, err = bench.ReadFailures(dir)
+	if err != nil || len(fails) != 2 {
+		t.Fatalf("failures %+v, %v; want posixmq's load at 1k/s and its latency", fails, err)
+	}
+	for _, f := range fails {
+		if f.Transport != "posixmq" || !strings.Contains(f.Error, "RLIMIT_MSGQUEUE") {
+			t.Errorf("failure %+v; want posixmq, naming RLIMIT_MSGQUEUE", f)
+		}
+	}
+	recs, err = bench.ReadJSONL(filepath.Join(dir, bench.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var measured, notRun int
+	for _, r := range recs {
+		switch {
+		case r.Transport == "posixmq" && r.OfferedRate == 2000 && strings.Contains(r.Skipped, "failed"):
+			notRun++
+		case r.Transport == "pipe" && r.Skipped == "":
+			measured++
+		default:
+			t.Errorf("unexpected record %+v", r)
+		}
+	}
+	if measured != 3 || notRun != 1 {
+		t.Errorf("%d pipe cases measured (want 3), %d posixmq rate after the failed one not run (want 1)", measured, notRun)
+	}
+}
+
+// TestBenchCaseTimeout: a load case that cannot finish in -case-timeout
+// (2,000 messages at 1 a second) is stopped, recorded as failed, the
+// higher rate is not run, and the next mode is measured.
+func TestBenchCaseTimeout(t *testing.T) {
+	dir := t.TempDir()
+	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe", "-modes", "load,latency", "-rates", "1,2", "-case-timeout", "1s", "-out", dir)...)
+	if code != 1 || !strings.Contains(errOut, "1 of 3 cases failed") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	fails, err := bench.ReadFailures(dir)
+	if err != nil || len(fails) != 1 || fails[0].OfferedRate != 1 || !strings.Contains(fails[0].Error, "deadline exceeded") {
+		t.Fatalf("failures %+v, %v; want the load case at 1/s, timed out", fails, err)
+	}
+	recs, err := bench.ReadJSONL(filepath.Join(dir, bench.RecordsFile))
+	if err != nil || len(recs) != 2 || !strings.Contains(recs[0].Skipped, "not run") || recs[1].RTT == nil {
+		t.Fatalf("records %+v, %v; want the 2/s rate not run and the latency case measured", recs, err)
+	}
+}
+
+// TestBenchRunDirectories: runs started together get a directory each, and
+// -out refuses a directory holding a run's records unless -force.
+func TestBenchRunDirectories(t *testing.T) {
+	cwd := t.TempDir()
+	args := quickBench("-transports", "pipe", "-modes", "latency", "-count", "50")
+	var cmds []*exec.Cmd
+	for range 3 {
+		cmd := cliCommand(t, args...)
+		cmd.Dir = cwd
+		var e strings.Builder
+		cmd.Stdout, cmd.Stderr = new(strings.Builder), &e
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer watchdog(cmd, 5*time.Minute).Stop()
+		cmds = append(cmds, cmd)
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("bench: %v, %s", err, cmd.Stderr)
+		}
+	}
+	runs, err := os.ReadDir(filepath.Join(cwd, "results"))
+	if err != nil || len(runs) != 3 {
+		t.Fatalf("3 runs made %v (%v); want 3 directories", runs, err)
+	}
+	for _, d := range runs {
+		if n := lines(t, filepath.Join(cwd, "results", d.Name(), bench.RecordsFile)); n != 1 {
+			t.Errorf("%s holds %d records, want its own 1", d.Name(), n)
+		}
+	}
+
+	dir := t.TempDir()
+	out := append(append([]string{}, args...), "-out", dir)
+	if _, errOut, code := runCLI(t, "", out...); code != 0 {
+		t.Fatalf("bench -out: exit %d, %s", code, errOut)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, bench.RecordsFile))
+	if _, errOut, code := runCLI(t, "", out...); code != 1 || !strings.Contains(errOut, "already holds the records of a run") || !strings.Contains(errOut, "-force") {
+		t.Fatalf("a second run into %s: exit %d, %q; want a refusal naming -force", dir, code, errOut)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, bench.RecordsFile)); !bytes.Equal(before, after) {
+		t.Fatal("the refused run changed the records")
+	}
+	forced := append(append([]string{}, out...), "-runs", "2", "-force")
+	if _, errOut, code := runCLI(t, "", forced...); code != 0 {
+		t.Fatalf("bench -force: exit %d, %s", code, errOut)
+	}
+	if n := lines(t, filepath.Join(dir, bench.RecordsFile)); n != 2 {
+		t.Fatalf("after -force the directory holds %d records, want the new run's 2", n)
+	}
+	if _, errOut, code := runCLI(t, "", quickBench("-force")...); code != 1 || !strings.Contains(errOut, "-force replaces") {
+		t.Errorf("-force without -out: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "", "bench", "-h"); code != 0 || strings.Contains(errOut, "testing-") || !strings.Contains(errOut, "-force") {
+		t.Errorf("bench -h shows the test-only flags, or not -force:\n%s", errOut)
+	}
+}
