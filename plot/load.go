@@ -78,3 +78,57 @@ func LoadLatency(recs []bench.Record, dir string) ([]string, error) {
 	}
 	return f.save(dir, "load_latency")
 }
+
+// LoadCPU: what each message costs in CPU under open-loop load, against
+// the offered rate. The receiver's CPU time per message (user + system)
+// is the channel's cost. The sender's is not: it spins for the last 2 ms
+// before every due time to send on schedule, so at 1,000 messages/s it
+// burns a millisecond per message whatever the mechanism. Its system
+// time alone (the send calls and wake-ups, not the user-space pacing
+// spin) is drawn apart, in the second panel.
+func LoadCPU(recs []bench.Record, dir string) ([]string, error) {
+	ss := group(recs, bench.Load)
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	size := loadSize(ss)
+	f := newFigure(fmt.Sprintf("Open loop: CPU per message against offered load, %s messages", bench.SizeLabel(size)),
+		context(recs),
+		"CPU from getrusage over the measured part. The sender's user time is left out: it is the harness's pacing spin before each due time, "+
+			"not the channel; its system time (send calls, wake-ups) is the lower panel. A run whose time is 0 (below getrusage's resolution) is left out. "+barsNote+".")
+	panels := []struct {
+		title, y string
+		get      func(bench.Record) float64
+	}{
+		{"Receiver: CPU time per message (user + system)", "",
+			func(r bench.Record) float64 { return positive(r.Receiver.CPUNsPerMsg) }},
+		{"Sender: system time per message (its pacing spin excluded)", "",
+			func(r bench.Record) float64 {
+				if r.Count <= 0 {
+					return math.NaN()
+				}
+				return positive(float64(r.Sender.SysNs) / float64(r.Count))
+			}},
+	}
+	for _, pn := range panels {
+		p := newPanel(pn.title, "offered load, log scale", pn.y)
+		logLog(p, RateTicks{}, TimeTicks{})
+		for _, s := range ss {
+			if err := plotSeries(f, p, s, loadPoints(s, size, pn.get).floor(1)); err != nil {
+				return nil, err
+			}
+		}
+		finish(p)
+		f.row(p)
+	}
+	return f.save(dir, "load_cpu")
+}
+
+// positive is v, or NaN (left out) when it is not above 0: a CPU time of
+// 0 is below getrusage's resolution and has no place on a log axis.
+func positive(v float64) float64 {
+	if v > 0 {
+		return v
+	}
+	return math.NaN()
+}

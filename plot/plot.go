@@ -1,8 +1,9 @@
 // Package plot draws the harness's figures from result records with
 // gonum.org/v1/plot, each as PNG and SVG: latency and throughput against
-// message size, the latency distribution at one size, and, when
-// measured, the cost of link modes, Go against C, latency under
-// open-loop load, and fan-in throughput.
+// message size, the latency distribution at one size, a decision figure
+// (latency against CPU cost per mechanism), and, when measured, the cost
+// of link modes, Go against C, latency and CPU under open-loop load, and
+// fan-in throughput.
 //
 // Every figure follows the same rules: a transport has one colour and
 // marker everywhere (palette.go); the legend sits beside the panels,
@@ -31,8 +32,8 @@ const CDFSize = 64
 func All(recs []bench.Record, dir string) ([]string, error) {
 	var files []string
 	for _, f := range []func([]bench.Record, string) ([]string, error){
-		LatencyVsSize, ThroughputVsSize, LatencyCDF, LinkCost, GoVsC,
-		LoadLatency, FanInThroughput,
+		LatencyVsSize, ThroughputVsSize, LatencyCDF, Decision, LinkCost, GoVsC,
+		LoadLatency, LoadCPU, FanInThroughput,
 	} {
 		out, err := f(recs, dir)
 		if err != nil {

@@ -120,21 +120,21 @@ func TestEveryFigureForEveryShapeOfRecords(t *testing.T) {
 		want  []string
 	}{
 		{"many sizes, Go only", shape{sizes: many, runs: 3},
-			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B"}},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision"}},
 		{"many sizes, with C", shape{sizes: many, withC: true, runs: 3},
-			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "go_vs_c"}},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision", "go_vs_c"}},
 		{"one size, with C", shape{sizes: []int{64}, withC: true},
-			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "go_vs_c"}},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision", "go_vs_c"}},
 		{"one size, Go only, 1 B", shape{sizes: []int{1}, runs: 2},
-			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_1B"}},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_1B", "decision"}},
 		{"one size, no CPU recorded", shape{sizes: []int{4096}, noCost: true, noSteal: true},
 			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_4096B"}},
 		{"link modes", shape{sizes: []int{64, 4096}, links: []string{"rendezvous", "cap-16-block"}, runs: 2},
-			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "link_cost_latency", "link_cost_throughput"}},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision", "link_cost_latency", "link_cost_throughput"}},
 		{"load, many rates", shape{load: []float64{1e3, 1e4, 1e5, 1e6}, runs: 3},
-			[]string{"load_latency"}},
+			[]string{"load_latency", "load_cpu"}},
 		{"load, one rate", shape{load: []float64{5e4}},
-			[]string{"load_latency"}},
+			[]string{"load_latency", "load_cpu"}},
 		{"fan-in", shape{fanin: []int{1, 2, 4, 8}, runs: 3},
 			[]string{"fanin_throughput"}},
 		{"fan-in, one producer count", shape{fanin: []int{2}},
@@ -244,7 +244,7 @@ func TestTransportColourIsTheSameInEveryFigure(t *testing.T) {
 	if _, err := All(recs, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
-	for _, base := range []string{"latency_vs_size", "load_latency", "fanin_throughput", "go_vs_c", "latency_cdf_64B"} {
+	for _, base := range []string{"latency_vs_size", "decision", "load_latency", "load_cpu", "fanin_throughput", "go_vs_c", "latency_cdf_64B"} {
 		if figs[base] == nil {
 			t.Fatalf("no %s figure", base)
 		}
@@ -376,5 +376,29 @@ func TestLinkCostBarsAreLinkModes(t *testing.T) {
 	}
 	if files, _ := LinkCost(raw, dir); len(files) != 0 {
 		t.Fatalf("raw only: %v, want no bar chart", files)
+	}
+}
+
+func TestDecisionSizes(t *testing.T) {
+	set := func(zs ...int) map[int]bool {
+		m := map[int]bool{}
+		for _, z := range zs {
+			m[z] = true
+		}
+		return m
+	}
+	for _, c := range []struct {
+		present map[int]bool
+		want    []int
+	}{
+		{set(8, 64, 512, 4096, 65536), []int{64, 4096}},
+		{set(64), []int{64}},
+		{set(8, 4096), []int{4096}},
+		{set(8, 512, 32768), []int{8, 32768}},
+		{set(100), []int{100}},
+	} {
+		if got := decisionSizes(c.present); !slices.Equal(got, c.want) {
+			t.Errorf("%v: %v, want %v", c.present, got, c.want)
+		}
 	}
 }
