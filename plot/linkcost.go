@@ -6,7 +6,6 @@ import (
 
 	"github.com/ipclab/ipclab/bench"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -14,6 +13,8 @@ import (
 // raw transport at one message size (CDFSize if measured): round-trip p50
 // over raw's, and raw's throughput over the mode's, as grouped bars (1 =
 // free, 2 = twice the cost). Drawn only when the records have link modes.
+// The bars are greys: here the categories are link modes, and a
+// transport's colour would say the wrong thing.
 func LinkCost(recs []bench.Record, dir string) ([]string, error) {
 	var files []string
 	for _, m := range []struct {
@@ -22,7 +23,7 @@ func LinkCost(recs []bench.Record, dir string) ([]string, error) {
 		higherIsBetter    bool
 	}{
 		{bench.Latency, "link_cost_latency", "round-trip p50 relative to the raw transport", func(r bench.Record) float64 { return r.RTT.P50 }, false},
-		{bench.Throughput, "link_cost_throughput", "throughput of the raw transport relative to the link's", func(r bench.Record) float64 { return r.MsgsPerSec }, true},
+		{bench.Throughput, "link_cost_throughput", "the raw transport's throughput relative to the link's", func(r bench.Record) float64 { return r.MsgsPerSec }, true},
 	} {
 		out, err := linkCost(recs, dir, m.mode, m.base, m.title, m.value, m.higherIsBetter)
 		if err != nil {
@@ -39,7 +40,7 @@ func linkCost(recs []bench.Record, dir, mode, base, title string, value func(ben
 	var transports, links []string
 	vals := map[[2]string][]bench.Record{}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" {
+		if r.Mode != mode || r.Skipped != "" || r.Impl == "c" {
 			continue
 		}
 		if r.Size == CDFSize || size < 0 || size != CDFSize && r.Size < size {
@@ -47,7 +48,7 @@ func linkCost(recs []bench.Record, dir, mode, base, title string, value func(ben
 		}
 	}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Size != size {
+		if r.Mode != mode || r.Skipped != "" || r.Size != size || r.Impl == "c" {
 			continue
 		}
 		l := r.Link
@@ -66,41 +67,50 @@ func linkCost(recs []bench.Record, dir, mode, base, title string, value func(ben
 	if len(links) == 0 {
 		return nil, nil
 	}
-	p := newPlot(fmt.Sprintf("Cost of link semantics at %d-byte messages: %s", size, title), "transport", "cost (raw transport = 1)")
-	p.Legend.Left, p.Legend.Top = true, true
-	w := vg.Points(min(60/float64(len(links)), 12))
+	f := newFigure(fmt.Sprintf("Cost of link semantics at %s messages: %s", bench.SizeLabel(size), title),
+		context(recs), "Ratio of medians over runs; 1 (dashed) = free, 2 = twice the cost; no bar where the raw or the link case is missing.")
+	p := newPanel("Cost relative to the raw transport", "transport", "cost (raw transport = 1)")
+	w := vg.Points(min(90/float64(len(links)), 18))
+	top := 1.0
 	for i, l := range links {
 		var ys plotter.Values
 		for _, t := range transports {
 			raw, lk := vals[[2]string{t, "raw"}], vals[[2]string{t, l}]
-			ratio := 0.0 // no bar where either side is missing
-			if len(raw) > 0 && len(lk) > 0 {
-				rv, lv := median(raw, value), median(lk, value)
+			ratio := 0.0
+			rv, ok1 := spreadOf(raw, value)
+			lv, ok2 := spreadOf(lk, value)
+			if ok1 && ok2 {
+				a, b := lv.med, rv.med
 				if higherIsBetter {
-					rv, lv = lv, rv
+					a, b = b, a
 				}
-				if rv > 0 {
-					ratio = lv / rv
+				if b > 0 {
+					ratio = a / b
 				}
 			}
 			ys = append(ys, ratio)
+			top = max(top, ratio)
 		}
 		bars, err := plotter.NewBarChart(ys, w)
 		if err != nil {
 			return nil, err
 		}
-		bars.Color = plotutil.Color(i)
+		bars.Color = linkGrey(i, len(links)+1)
 		bars.LineStyle.Width = 0
 		bars.Offset = w * vg.Length(float64(i)-float64(len(links)-1)/2)
 		p.Add(bars)
-		p.Legend.Add(l, bars)
+		f.add(l, bars)
 	}
-	one := plotter.NewFunction(func(float64) float64 { return 1 })
+	one, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 1}, {X: float64(len(transports)) - 0.5, Y: 1}})
+	if err != nil {
+		return nil, err
+	}
 	one.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
 	p.Add(one)
 	p.NominalX(transports...)
 	p.X.Min, p.X.Max = -0.6, float64(len(transports))-0.4 // room for the outer bars
-	p.X.Label.Text = "transport (dashed line: no cost)"
-	p.Y.Min = 0
-	return save(p, dir, base)
+	p.Y.Min, p.Y.Max = 0, top*1.08                        // the tallest bar below the frame's top
+	f.mark(p)
+	f.row(p)
+	return f.save(dir, base)
 }

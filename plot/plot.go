@@ -1,22 +1,26 @@
 // Package plot draws the harness's figures from result records with
-// gonum.org/v1/plot, each as PNG and SVG: latency against message size,
-// throughput against message size, the latency distribution (CDF) of
-// every transport at one size, and, when link modes were measured, their
-// cost relative to the raw transport.
+// gonum.org/v1/plot, each as PNG and SVG: latency and throughput against
+// message size, the latency distribution at one size, a decision figure
+// (latency against CPU cost per mechanism), and, when measured, the cost
+// of link modes, Go against C, latency and CPU under open-loop load, and
+// fan-in throughput.
+//
+// Every figure follows the same rules: a transport has one colour and
+// marker everywhere (palette.go); the legend sits beside the panels,
+// never on the data; values are medians over runs with error bars from
+// the lowest to the highest run; axes are labelled with units ("10 µs",
+// "1 M/s", "4 KiB"); and a caption names the placement, the machine and
+// the date.
 package plot
 
 import (
-	"fmt"
-	"image/color"
-	"path/filepath"
+	"math"
 	"slices"
 	"sort"
 
 	"github.com/ipclab/ipclab/bench"
-	"github.com/montanaflynn/stats"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -27,7 +31,10 @@ const CDFSize = 64
 // All draws every figure the records allow into dir and returns the files.
 func All(recs []bench.Record, dir string) ([]string, error) {
 	var files []string
-	for _, f := range []func([]bench.Record, string) ([]string, error){LatencyVsSize, ThroughputVsSize, LatencyCDF, LinkCost, GoVsC, LoadLatency, FanInThroughput} {
+	for _, f := range []func([]bench.Record, string) ([]string, error){
+		LatencyVsSize, ThroughputVsSize, LatencyCDF, Decision, LinkCost, GoVsC,
+		LoadLatency, LoadCPU, FanInThroughput,
+	} {
 		out, err := f(recs, dir)
 		if err != nil {
 			return files, err
@@ -37,41 +44,49 @@ func All(recs []bench.Record, dir string) ([]string, error) {
 	return files, nil
 }
 
-// series groups measured records by transport and implementation, in
-// first-seen order, and within one by size; values over runs are reduced
-// to their median. A C baseline series shares its Go series' colour and
-// is drawn dashed.
+// series groups measured records of one mode by transport, link and
+// implementation, in first-seen order, and within one by size.
 type series struct {
-	name   string
-	color  int // index of the Go series it belongs to
-	c      bool
-	sizes  []int
-	values map[int][]bench.Record
+	transport string
+	link      string // "raw" for none
+	linkIndex int    // order of the link among the non-raw ones seen
+	c         bool   // the C baseline
+	sizes     []int
+	values    map[int][]bench.Record
+}
+
+func (s *series) name() string {
+	n := s.transport
+	if s.link != "raw" {
+		n += " (" + s.link + ")"
+	}
+	if s.c {
+		n += " [C]"
+	}
+	return n
 }
 
 func group(recs []bench.Record, mode string) []*series {
 	var out []*series
-	byName := map[string]*series{}
-	colors := map[string]int{}
+	by := map[string]*series{}
+	var links []string
 	for _, r := range recs {
 		if r.Mode != mode || r.Skipped != "" {
 			continue
 		}
-		base := r.Transport
-		if r.Link != "" && r.Link != "raw" {
-			base += " (" + r.Link + ")"
+		link := r.Link
+		if link == "" {
+			link = "raw"
 		}
-		if _, ok := colors[base]; !ok {
-			colors[base] = len(colors)
+		if link != "raw" && !slices.Contains(links, link) {
+			links = append(links, link)
 		}
-		name, isC := base, r.Impl == "c"
-		if isC {
-			name += " [C]"
-		}
-		s := byName[name]
-		if s == nil {
-			s = &series{name: name, color: colors[base], c: isC, values: map[int][]bench.Record{}}
-			byName[name] = s
+		s := &series{transport: r.Transport, link: link, linkIndex: slices.Index(links, link), c: r.Impl == "c"}
+		if old := by[s.name()]; old != nil {
+			s = old
+		} else {
+			s.values = map[int][]bench.Record{}
+			by[s.name()] = s
 			out = append(out, s)
 		}
 		if _, ok := s.values[r.Size]; !ok {
@@ -85,206 +100,134 @@ func group(recs []bench.Record, mode string) []*series {
 	return out
 }
 
-func median(rs []bench.Record, f func(bench.Record) float64) float64 {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = f(r)
+// spread is a value over runs: median, lowest and highest.
+type spread struct{ med, lo, hi float64 }
+
+// spreadOf reduces f over the records (runs of one case), skipping
+// values that are not finite.
+func spreadOf(rs []bench.Record, f func(bench.Record) float64) (spread, bool) {
+	var v []float64
+	for _, r := range rs {
+		if x := f(r); !math.IsNaN(x) && !math.IsInf(x, 0) {
+			v = append(v, x)
+		}
 	}
-	m, _ := stats.Median(v)
-	return m
+	if len(v) == 0 {
+		return spread{}, false
+	}
+	slices.Sort(v)
+	med := v[len(v)/2]
+	if len(v)%2 == 0 {
+		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return spread{med, v[0], v[len(v)-1]}, true
 }
 
-func newPlot(title, x, y string) *gplot.Plot {
+// point is one x with a value over runs.
+type point struct {
+	x float64
+	y spread
+}
+
+// points are what a series draws; they implement gonum's XYer and
+// YErrorer so the same data give the line, the markers and the bars.
+type points []point
+
+func (ps points) Len() int                    { return len(ps) }
+func (ps points) XY(i int) (float64, float64) { return ps[i].x, ps[i].y.med }
+func (ps points) YError(i int) (float64, float64) {
+	return ps[i].y.med - ps[i].y.lo, ps[i].y.hi - ps[i].y.med
+}
+
+// floor keeps values on a log axis (> 0): a zero median or a bar down to
+// zero is drawn at floorV instead of breaking the scale.
+func (ps points) floor(floorV float64) points {
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].y.med = max(out[i].y.med, floorV)
+		out[i].y.lo = max(out[i].y.lo, floorV)
+		out[i].y.hi = max(out[i].y.hi, out[i].y.med)
+	}
+	return out
+}
+
+// newPanel is a plot with a grid and no legend of its own (the figure
+// has one, beside the panels).
+func newPanel(title, x, y string) *gplot.Plot {
 	p := gplot.New()
 	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(12.5)
+	p.Title.Padding = vg.Points(4)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
-	p.Legend.Left = true
+	p.X.Label.TextStyle.Font.Size = vg.Points(11)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
+	p.X.Tick.Label.Font.Size = vg.Points(10)
+	p.Y.Tick.Label.Font.Size = vg.Points(10)
 	p.Add(plotter.NewGrid())
 	return p
 }
 
-// sizeTicks label message sizes as 8 B, 1 KiB, 1 MiB.
-type sizeTicks struct{}
-
-func (sizeTicks) Ticks(min, max float64) []gplot.Tick {
-	var t []gplot.Tick
-	for v := 1.0; v <= max*1.01; v *= 2 {
-		if v < min*0.99 {
-			continue
-		}
-		label := ""
-		if n := int(v); n&(n-1) == 0 && (n <= 8 || n%8 == 0) {
-			switch {
-			case n >= 1<<20:
-				label = fmt.Sprintf("%d MiB", n>>20)
-			case n >= 1<<10:
-				label = fmt.Sprintf("%d KiB", n>>10)
-			default:
-				label = fmt.Sprintf("%d B", n)
-			}
-		}
-		t = append(t, gplot.Tick{Value: v, Label: label})
-	}
-	return t
+// logLog makes both axes logarithmic with the given tickers.
+func logLog(p *gplot.Plot, x, y gplot.Ticker) {
+	p.X.Scale, p.X.Tick.Marker = gplot.LogScale{}, x
+	logY(p, y)
 }
 
-func save(p *gplot.Plot, dir, base string) ([]string, error) {
-	var files []string
-	for _, ext := range []string{".png", ".svg"} {
-		path := filepath.Join(dir, base+ext)
-		if err := p.Save(20*vg.Centimeter, 13*vg.Centimeter, path); err != nil {
-			return files, err
-		}
-		files = append(files, path)
-	}
-	return files, nil
+// logY makes the vertical axis logarithmic. Its label goes: the panel's
+// title says what is drawn and the ticks carry the unit. gonum (v0.17)
+// reserves room for a vertical label at the arithmetic middle of the
+// range, which on a log axis is near the top, and so pushes the data
+// down, leaving a band of white under the title.
+func logY(p *gplot.Plot, y gplot.Ticker) {
+	p.Y.Scale, p.Y.Tick.Marker = gplot.LogScale{}, y
+	p.Y.Label.Text = ""
 }
 
-// draw adds xy to p as s's line with points, and to the legend as name.
-func (s *series) draw(p *gplot.Plot, name string, xy plotter.XYs) error {
-	l, pts, err := plotter.NewLinePoints(xy)
+// finish pads log axes once all data are in.
+func finish(p *gplot.Plot) {
+	if _, ok := p.X.Scale.(gplot.LogScale); ok {
+		padLog(&p.X)
+	}
+	if _, ok := p.Y.Scale.(gplot.LogScale); ok {
+		padLog(&p.Y)
+	}
+}
+
+// plotSeries draws ps in p as s's line, markers and run-to-run error
+// bars, and names it in f's legend. A single point still gets its marker
+// (and the C baseline its hollow one): nothing depends on a line.
+func plotSeries(f *figure, p *gplot.Plot, s *series, ps points) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	st := styleOf(s.transport)
+	line, err := plotter.NewLine(ps)
 	if err != nil {
 		return err
 	}
-	s.style(l, pts)
-	p.Add(l, pts)
-	p.Legend.Add(name, l, pts)
-	return nil
-}
-
-// style colours a line by its series, dashed and without points for C.
-func (s *series) style(l *plotter.Line, pts *plotter.Scatter) {
-	col := plotutil.Color(s.color)
-	l.Color = col
+	line.Color = st.Color
+	line.Width = vg.Points(1.5)
 	if s.c {
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		line.Dashes = cDashes
+		line.Width = vg.Points(1.2)
+	} else if s.link != "raw" {
+		line.Dashes = linkDashes[s.linkIndex%len(linkDashes)]
 	}
-	if pts != nil {
-		pts.Color, pts.Shape = col, plotutil.Shape(s.color)
-		if s.c {
-			pts.Radius = 0
-		}
+	pts, err := plotter.NewScatter(ps)
+	if err != nil {
+		return err
 	}
-}
-
-func faded(c color.Color) color.Color {
-	r, g, b, _ := c.RGBA()
-	return color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 50}
-}
-
-// LatencyVsSize: round-trip latency against size, log-log, one line (p50)
-// and one shaded band (p50 to p99) per transport.
-func LatencyVsSize(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.Latency)
-	if len(ss) == 0 {
-		return nil, nil
+	styleScatter(pts, s.transport, s.c)
+	bars, err := plotter.NewYErrorBars(ps)
+	if err != nil {
+		return err
 	}
-	p := newPlot("Round-trip latency by message size (line: p50, band: p50 to p99; dashed: C baseline p50)", "message size", "round trip (µs, log scale)")
-	p.X.Scale, p.Y.Scale = gplot.LogScale{}, gplot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = sizeTicks{}, gplot.LogTicks{Prec: -1}
-	for _, s := range ss {
-		var line, band plotter.XYs
-		for _, z := range s.sizes {
-			x := float64(max(z, 1))
-			line = append(line, plotter.XY{X: x, Y: median(s.values[z], func(r bench.Record) float64 { return r.RTT.P50 }) / 1e3})
-			band = append(band, plotter.XY{X: x, Y: median(s.values[z], func(r bench.Record) float64 { return r.RTT.P99 }) / 1e3})
-		}
-		col := plotutil.Color(s.color)
-		poly := append(slices.Clone(line), reversed(band)...)
-		if len(line) > 1 && !s.c { // C: the p50 line only, dashed
-			pg, err := plotter.NewPolygon(poly)
-			if err != nil {
-				return nil, err
-			}
-			pg.Color = faded(col)
-			pg.LineStyle.Width = 0
-			p.Add(pg)
-		}
-		if err := s.draw(p, s.name, line); err != nil {
-			return nil, err
-		}
-	}
-	return save(p, dir, "latency_vs_size")
-}
-
-func reversed(xy plotter.XYs) plotter.XYs {
-	out := slices.Clone(xy)
-	slices.Reverse(out)
-	return out
-}
-
-// ThroughputVsSize: streaming throughput in MB/s against size, log-log.
-func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.Throughput)
-	if len(ss) == 0 {
-		return nil, nil
-	}
-	p := newPlot("One-way streaming throughput by message size (median of runs; dashed: C baseline)", "message size", "throughput (MB/s = 10⁶ bytes/s, log scale)")
-	p.X.Scale, p.Y.Scale = gplot.LogScale{}, gplot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = sizeTicks{}, gplot.LogTicks{Prec: -1}
-	for _, s := range ss {
-		var xy plotter.XYs
-		for _, z := range s.sizes {
-			if z == 0 {
-				continue // no bytes: no MB/s on a log scale
-			}
-			xy = append(xy, plotter.XY{X: float64(z), Y: median(s.values[z], func(r bench.Record) float64 { return r.MBPerSec })})
-		}
-		if len(xy) == 0 {
-			continue
-		}
-		if err := s.draw(p, s.name, xy); err != nil {
-			return nil, err
-		}
-	}
-	return save(p, dir, "throughput_vs_size")
-}
-
-// LatencyCDF: the distribution of round trips at one size, per transport,
-// from the quantiles each record keeps (run 1 of each).
-func LatencyCDF(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.Latency)
-	size := -1
-	for _, s := range ss {
-		for _, z := range s.sizes {
-			if z == CDFSize {
-				size = CDFSize
-			} else if size != CDFSize && (size < 0 || z < size) {
-				size = z
-			}
-		}
-	}
-	if size < 0 {
-		return nil, nil
-	}
-	p := newPlot(fmt.Sprintf("Round-trip latency distribution at %d-byte messages", size), "round trip (µs, log scale)", "fraction of round trips at or below")
-	p.X.Scale = gplot.LogScale{}
-	p.X.Tick.Marker = gplot.LogTicks{Prec: -1}
-	p.Legend.Left, p.Legend.Top = false, false
-	for _, s := range ss {
-		rs := s.values[size]
-		if len(rs) == 0 || rs[0].RTT == nil || len(rs[0].RTT.Quantiles) != len(bench.QuantilePoints) {
-			continue
-		}
-		q := rs[0].RTT
-		xy := plotter.XYs{{X: q.Min / 1e3, Y: 0}}
-		for j, pct := range bench.QuantilePoints {
-			xy = append(xy, plotter.XY{X: q.Quantiles[j] / 1e3, Y: pct / 100})
-		}
-		xy = append(xy, plotter.XY{X: q.Max / 1e3, Y: 1})
-		for j := range xy {
-			xy[j].X = max(xy[j].X, 1e-3) // a log axis needs > 0
-		}
-		l, err := plotter.NewLine(xy)
-		if err != nil {
-			return nil, err
-		}
-		s.style(l, nil)
-		l.Width = vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(s.name, l)
-	}
-	return save(p, dir, fmt.Sprintf("latency_cdf_%dB", size))
+	bars.Color = st.Color
+	bars.Width = vg.Points(1)
+	bars.CapWidth = vg.Points(5)
+	p.Add(line, bars, pts)
+	f.add(s.name(), line, pts)
+	f.mark(p)
+	return nil
 }

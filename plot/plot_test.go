@@ -1,69 +1,404 @@
 package plot
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipclab/ipclab/bench"
+	gplot "gonum.org/v1/plot"
 )
 
-func TestAllFromRecords(t *testing.T) {
-	var recs []bench.Record
-	for _, tr := range []string{"pipe", "sysvshm-futex"} {
-		for i, size := range []int{8, 64, 4096} {
-			s, _ := bench.Summarize([]float64{float64(1000 * (i + 1)), float64(2000 * (i + 1)), float64(9000 * (i + 1))})
-			recs = append(recs,
-				bench.Record{Schema: 1, Transport: tr, Impl: "go", Mode: bench.Latency, Link: "raw", Size: size, RTT: &s},
-				bench.Record{Schema: 1, Transport: tr, Impl: "go", Mode: bench.Throughput, Link: "raw", Size: size, MBPerSec: float64(size)})
-		}
-	}
-	recs = append(recs, bench.Record{Schema: 1, Transport: "sysvmsg", Mode: bench.Latency, Size: 65536, Skipped: "too large"})
-	dir := t.TempDir()
-	files, err := All(recs, dir)
+var testEnv = &bench.Env{Kernel: "Linux 6.1.0-test x86_64", CPUModel: "Test CPU 9000", NumCPU: 4, GoVersion: "go1.26"}
+
+var testDay = time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+
+// summary is a latency summary around base ns, with full percentiles.
+func summary(t *testing.T, base float64) *bench.Summary {
+	t.Helper()
+	s, err := bench.Summarize([]float64{base, base * 1.2, base * 1.5, base * 3, base * 9})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"latency_vs_size.png", "latency_vs_size.svg", "throughput_vs_size.png", "throughput_vs_size.svg",
-		"latency_cdf_64B.png", "latency_cdf_64B.svg"}
-	if len(files) != len(want) {
-		t.Fatalf("files %v, want %v", files, want)
-	}
-	for _, w := range want {
-		b, err := os.ReadFile(filepath.Join(dir, w))
-		if err != nil || len(b) < 1000 {
-			t.Fatalf("%s: %d bytes, %v", w, len(b), err)
+	return &s
+}
+
+// shape says which records a case builds.
+type shape struct {
+	sizes   []int
+	withC   bool
+	load    []float64 // offered rates
+	fanin   []int     // producer counts
+	links   []string  // link modes besides raw
+	runs    int
+	noCost  bool // records without CPU figures
+	noSteal bool
+}
+
+var transportsUnderTest = []string{"pipe", "sysvmsg", "sysvshm-futex", "some-new-transport"}
+
+func records(t *testing.T, sh shape) []bench.Record {
+	var recs []bench.Record
+	runs := max(sh.runs, 1)
+	for run := 1; run <= runs; run++ {
+		jitter := 1 + 0.1*float64(run-1)
+		for ti, tr := range transportsUnderTest {
+			base := 1000 * float64(ti+1) * jitter
+			rec := func(mode, impl, link string, size int) bench.Record {
+				r := bench.Record{Schema: bench.SchemaVersion, Time: testDay, Run: run, Transport: tr, Impl: impl, Mode: mode,
+					Link: link, Size: size, Count: 1000, Placement: "split", Env: testEnv}
+				if !sh.noSteal {
+					r.StealMs = 3
+				}
+				if !sh.noCost {
+					r.Sender = bench.Cost{UserNs: 1e6, SysNs: 2e6, CPUNsPerMsg: 3000 * jitter}
+					r.Receiver = bench.Cost{UserNs: 1e6, SysNs: 1e6, CPUNsPerMsg: 2000 * float64(ti+1)}
+				}
+				return r
+			}
+			impls := []string{"go"}
+			if sh.withC {
+				impls = append(impls, "c")
+			}
+			for _, impl := range impls {
+				f := 1.0
+				if impl == "c" {
+					f = 0.8
+				}
+				for _, size := range sh.sizes {
+					for _, link := range append([]string{"raw"}, sh.links...) {
+						if impl == "c" && link != "raw" {
+							continue
+						}
+						r := rec(bench.Latency, impl, link, size)
+						r.RTT = summary(t, base*f*(1+float64(size)/4096))
+						recs = append(recs, r)
+						r = rec(bench.Throughput, impl, link, size)
+						r.RTT = nil
+						r.MsgsPerSec = 1e6 / (base * f)
+						r.MBPerSec = r.MsgsPerSec * float64(size) / 1e6
+						recs = append(recs, r)
+					}
+				}
+			}
+			for _, rate := range sh.load {
+				r := rec(bench.Load, "go", "raw", 64)
+				r.OfferedRate, r.MsgsPerSec = rate, rate*0.99
+				r.OneWay = summary(t, base/2)
+				r.SendLateness = summary(t, 100)
+				recs = append(recs, r)
+			}
+			for _, n := range sh.fanin {
+				r := rec(bench.FanIn, "go", "raw", 64)
+				r.Producers, r.MsgsPerSec = n, 1e6/float64(n)/jitter
+				recs = append(recs, r)
+			}
 		}
-		if strings.HasSuffix(w, ".svg") && !strings.Contains(string(b), "sysvshm-futex") {
-			t.Fatalf("%s has no legend entry for sysvshm-futex", w)
-		}
 	}
-	if files, err := All(nil, dir); err != nil || len(files) != 0 {
-		t.Fatalf("no records: %v, %v", files, err)
+	recs = append(recs, bench.Record{Schema: bench.SchemaVersion, Transport: "sysvmsg", Mode: bench.Latency, Size: 1 << 20,
+		Placement: "split", Skipped: "larger than kernel.msgmax", Env: testEnv})
+	return recs
+}
+
+// captured figures by file base name.
+func capture(t *testing.T) map[string]*figure {
+	got := map[string]*figure{}
+	onSave = func(f *figure, base string) { got[base] = f }
+	t.Cleanup(func() { onSave = nil })
+	return got
+}
+
+func TestEveryFigureForEveryShapeOfRecords(t *testing.T) {
+	many := []int{8, 64, 512, 4096, 65536}
+	cases := []struct {
+		name  string
+		shape shape
+		want  []string
+	}{
+		{"many sizes, Go only", shape{sizes: many, runs: 3},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision"}},
+		{"many sizes, with C", shape{sizes: many, withC: true, runs: 3},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision", "go_vs_c"}},
+		{"one size, with C", shape{sizes: []int{64}, withC: true},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision", "go_vs_c"}},
+		{"one size, Go only, 1 B", shape{sizes: []int{1}, runs: 2},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_1B", "decision"}},
+		{"one size, no CPU recorded", shape{sizes: []int{4096}, noCost: true, noSteal: true},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_4096B"}},
+		{"link modes", shape{sizes: []int{64, 4096}, links: []string{"rendezvous", "cap-16-block"}, runs: 2},
+			[]string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision", "link_cost_latency", "link_cost_throughput"}},
+		{"load, many rates", shape{load: []float64{1e3, 1e4, 1e5, 1e6}, runs: 3},
+			[]string{"load_latency", "load_cpu"}},
+		{"load, one rate", shape{load: []float64{5e4}},
+			[]string{"load_latency", "load_cpu"}},
+		{"fan-in", shape{fanin: []int{1, 2, 4, 8}, runs: 3},
+			[]string{"fanin_throughput"}},
+		{"fan-in, one producer count", shape{fanin: []int{2}},
+			[]string{"fanin_throughput"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			figs := capture(t)
+			dir := t.TempDir()
+			recs := records(t, c.shape)
+			files, err := All(recs, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, w := range c.want {
+				want = append(want, filepath.Join(dir, w+".png"), filepath.Join(dir, w+".svg"))
+			}
+			slices.Sort(want)
+			slices.Sort(files)
+			if !slices.Equal(files, want) {
+				t.Fatalf("files\n%v\nwant\n%v", files, want)
+			}
+			for _, path := range files {
+				b, err := os.ReadFile(path)
+				if err != nil || len(b) < 2000 {
+					t.Fatalf("%s: %d bytes, %v", path, len(b), err)
+				}
+				if strings.HasSuffix(path, ".svg") && !strings.Contains(string(b), "</svg>") {
+					t.Fatalf("%s is not a whole SVG", path)
+				}
+			}
+			for base, f := range figs {
+				checkFigure(t, base, f, c.shape)
+			}
+		})
 	}
 }
 
-func TestLinkCostBars(t *testing.T) {
-	var recs []bench.Record
-	for _, tr := range []string{"pipe", "sysvmsg"} {
-		for i, l := range []string{"raw", "rendezvous", "cap-16"} {
-			s, _ := bench.Summarize([]float64{float64(1000 * (i + 1))})
-			recs = append(recs,
-				bench.Record{Schema: 1, Transport: tr, Impl: "go", Mode: bench.Latency, Link: l, Size: 64, RTT: &s},
-				bench.Record{Schema: 1, Transport: tr, Impl: "go", Mode: bench.Throughput, Link: l, Size: 64, MsgsPerSec: 1e6 / float64(i+1)})
+// checkFigure asserts what a reader relies on, without pixels: the
+// caption names placement, machine and date; every point and error bar
+// lies inside its panel's ranges (nothing clipped) with finite
+// coordinates; every measured transport has a legend entry.
+func checkFigure(t *testing.T, base string, f *figure, sh shape) {
+	t.Helper()
+	if f.title == "" || len(f.caption) == 0 {
+		t.Fatalf("%s: no title or caption", base)
+	}
+	ctx := f.caption[0]
+	for _, want := range []string{"placement split (one CPU each)", "Test CPU 9000, 4 vCPUs", "Linux 6.1.0-test", "2026-01-02"} {
+		if !strings.Contains(ctx, want) {
+			t.Errorf("%s: caption %q lacks %q", base, ctx, want)
 		}
 	}
+	if virt := strings.Contains(ctx, "virtual machine"); virt == sh.noSteal {
+		t.Errorf("%s: caption %q: virtual machine said %v with steal time %v", base, ctx, virt, !sh.noSteal)
+	}
+	if len(f.panels) == 0 {
+		t.Fatalf("%s: no panels", base)
+	}
+	for i, row := range f.panels {
+		for j, p := range row {
+			checkPanel(t, base, i, j, p)
+		}
+	}
+	if !strings.HasPrefix(base, "link_cost") {
+		for _, tr := range transportsUnderTest {
+			if !slices.Contains(f.names, tr) {
+				t.Errorf("%s: no legend entry for %s (entries %v)", base, tr, f.names)
+			}
+			if sh.withC && (base == "latency_vs_size" || base == "throughput_vs_size") && !slices.Contains(f.names, tr+" [C]") {
+				t.Errorf("%s: the C baseline of %s is missing (entries %v)", base, tr, f.names)
+			}
+		}
+	}
+}
+
+func checkPanel(t *testing.T, base string, i, j int, p *gplot.Plot) {
+	t.Helper()
+	for _, a := range []*gplot.Axis{&p.X, &p.Y} {
+		if !finite(a.Min) || !finite(a.Max) || !(a.Min < a.Max) {
+			t.Fatalf("%s panel %d,%d: axis range %v..%v", base, i, j, a.Min, a.Max)
+		}
+		if _, log := a.Scale.(gplot.LogScale); log && !(a.Min > 0) {
+			t.Fatalf("%s panel %d,%d: log axis from %v", base, i, j, a.Min)
+		}
+	}
+	boxes := p.GlyphBoxes(p)
+	if len(boxes) == 0 {
+		t.Fatalf("%s panel %d,%d: no marks", base, i, j)
+	}
+	for _, g := range boxes {
+		if !finite(g.X) || !finite(g.Y) || g.X < -1e-9 || g.X > 1+1e-9 || g.Y < -1e-9 || g.Y > 1+1e-9 {
+			t.Fatalf("%s panel %d,%d: a mark at normalised (%v, %v), outside the panel", base, i, j, g.X, g.Y)
+		}
+	}
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// A transport has the same colour in every figure, and two transports
+// never share one in a figure.
+func TestTransportColourIsTheSameInEveryFigure(t *testing.T) {
+	figs := capture(t)
+	recs := records(t, shape{sizes: []int{64, 4096}, withC: true, runs: 2})
+	recs = append(recs, records(t, shape{load: []float64{1e3, 1e5}, fanin: []int{1, 4}})...)
+	if _, err := All(recs, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []string{"latency_vs_size", "decision", "load_latency", "load_cpu", "fanin_throughput", "go_vs_c", "latency_cdf_64B"} {
+		if figs[base] == nil {
+			t.Fatalf("no %s figure", base)
+		}
+	}
+	for _, tr := range transportsUnderTest {
+		want := styleOf(tr).Color
+		for base, f := range figs {
+			for _, name := range []string{tr, tr + " [C]"} {
+				if got, ok := f.colors[name]; ok && got != want {
+					t.Errorf("%s: %s drawn in %v, want %v", base, name, got, want)
+				}
+			}
+		}
+	}
+	for base, f := range figs {
+		seen := map[any]string{}
+		for _, tr := range transportsUnderTest {
+			c, ok := f.colors[tr]
+			if !ok {
+				continue
+			}
+			if other, dup := seen[c]; dup {
+				t.Errorf("%s: %s and %s share a colour", base, tr, other)
+			}
+			seen[c] = tr
+		}
+	}
+	if styleOf("some-new-transport") != styleOf("some-new-transport") {
+		t.Fatal("an unknown transport's style is not stable")
+	}
+}
+
+func labels(ticks []gplot.Tick) []string {
+	var out []string
+	for _, t := range ticks {
+		if t.Label != "" {
+			out = append(out, t.Label)
+		}
+	}
+	return out
+}
+
+func TestTickLabelsCarryUnits(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{FormatNs(250), "250 ns"}, {FormatNs(1000), "1 µs"}, {FormatNs(1e4), "10 µs"}, {FormatNs(1e5), "100 µs"},
+		{FormatNs(1.5e6), "1.5 ms"}, {FormatNs(2e9), "2 s"}, {FormatNs(0.5), "0.5 ns"},
+		{FormatRate(500), "500/s"}, {FormatRate(1e5), "100 k/s"}, {FormatRate(1e6), "1 M/s"}, {FormatRate(2.5e6), "2.5 M/s"},
+		{FormatBytesRate(100), "100 MB/s"}, {FormatBytesRate(2000), "2 GB/s"}, {FormatBytesRate(0.5), "500 kB/s"},
+		{FormatSize(8), "8 B"}, {FormatSize(64), "64 B"}, {FormatSize(4096), "4 KiB"}, {FormatSize(1 << 20), "1 MiB"}, {FormatSize(1000), "1000 B"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		got  []string
+		want []string
+	}{
+		{"time, three decades", labels(TimeTicks{}.Ticks(500, 2e5)), []string{"1 µs", "10 µs", "100 µs"}},
+		{"time, one decade", labels(TimeTicks{}.Ticks(15e3, 120e3)), []string{"20 µs", "50 µs", "100 µs"}},
+		{"rate", labels(RateTicks{}.Ticks(900, 2e6)), []string{"1 k/s", "10 k/s", "100 k/s", "1 M/s"}},
+		{"MB/s", labels(BytesRateTicks{}.Ticks(50, 20000)), []string{"100 MB/s", "1 GB/s", "10 GB/s"}},
+		{"measured sizes", labels(SizeTicks{[]float64{64, 4096, 1000}}.Ticks(8, 65536)), []string{"64 B", "1000 B", "4 KiB"}},
+		{"one size", labels(SizeTicks{[]float64{64}}.Ticks(32, 128)), []string{"64 B"}},
+		{"ratios", labels(RatioTicks{}.Ticks(0.3, 3)), []string{"1/2", "1", "2"}},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s: labels %q, want %q", c.name, c.got, c.want)
+		}
+		for _, l := range c.got {
+			if strings.Contains(l, "e+") || strings.Contains(l, "e-") {
+				t.Errorf("%s: label %q in exponent notation", c.name, l)
+			}
+		}
+	}
+}
+
+// A single value on a log axis gets a range around it that gonum can
+// draw (its own ±1 would start at 0 for a 1-byte message).
+func TestPadLogAroundOneValue(t *testing.T) {
+	for _, v := range []float64{1, 64, 3e6} {
+		a := gplot.New().X
+		a.Min, a.Max = v, v
+		padLog(&a)
+		if !(a.Min > 0) || !(a.Min < v) || !(a.Max > v) || a.Max/a.Min < 3.99 {
+			t.Errorf("%v: padded to %v..%v", v, a.Min, a.Max)
+		}
+		if n := len(labels(TimeTicks{}.Ticks(a.Min, a.Max))); n == 0 {
+			t.Errorf("%v: no labelled tick in %v..%v", v, a.Min, a.Max)
+		}
+	}
+}
+
+func TestNoRecordsNoFigures(t *testing.T) {
+	files, err := All(nil, t.TempDir())
+	if err != nil || len(files) != 0 {
+		t.Fatalf("no records: %v, %v", files, err)
+	}
+	onlySkipped := []bench.Record{{Schema: 1, Transport: "pipe", Mode: bench.Latency, Size: 64, Skipped: "limit"}}
+	if files, err := All(onlySkipped, t.TempDir()); err != nil || len(files) != 0 {
+		t.Fatalf("only skipped cases: %v, %v", files, err)
+	}
+}
+
+func TestLinkCostBarsAreLinkModes(t *testing.T) {
+	figs := capture(t)
+	recs := records(t, shape{sizes: []int{64}, links: []string{"rendezvous", "cap-16"}})
 	dir := t.TempDir()
 	files, err := LinkCost(recs, dir)
 	if err != nil || len(files) != 4 {
 		t.Fatalf("LinkCost: %v, %v", files, err)
 	}
+	f := figs["link_cost_latency"]
+	if f == nil || !slices.Equal(f.names, []string{"rendezvous", "cap-16"}) {
+		t.Fatalf("legend of the link-cost bars: %v", f)
+	}
 	b, _ := os.ReadFile(filepath.Join(dir, "link_cost_latency.svg"))
 	if !strings.Contains(string(b), "rendezvous") || !strings.Contains(string(b), "cap-16") {
 		t.Fatal("the bar chart's legend lacks the link modes")
 	}
-	if files, _ := LinkCost(recs[:2], dir); len(files) != 0 {
+	var raw []bench.Record
+	for _, r := range recs {
+		if r.Link == "raw" {
+			raw = append(raw, r)
+		}
+	}
+	if files, _ := LinkCost(raw, dir); len(files) != 0 {
 		t.Fatalf("raw only: %v, want no bar chart", files)
+	}
+}
+
+func TestDecisionSizes(t *testing.T) {
+	set := func(zs ...int) map[int]bool {
+		m := map[int]bool{}
+		for _, z := range zs {
+			m[z] = true
+		}
+		return m
+	}
+	for _, c := range []struct {
+		present map[int]bool
+		want    []int
+	}{
+		{set(8, 64, 512, 4096, 65536), []int{64, 4096}},
+		{set(64), []int{64}},
+		{set(8, 4096), []int{4096}},
+		{set(8, 512, 32768), []int{8, 32768}},
+		{set(100), []int{100}},
+	} {
+		if got := decisionSizes(c.present); !slices.Equal(got, c.want) {
+			t.Errorf("%v: %v, want %v", c.present, got, c.want)
+		}
 	}
 }
