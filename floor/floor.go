@@ -47,6 +47,8 @@ type Pair struct {
 	CacheLine RoundTrip `json:"cacheline"`
 	// Futex is the round trip of a process-shared futex wake-up: each side
 	// sleeps in FUTEX_WAIT until the other stores and calls FUTEX_WAKE.
+	// A side that sees the answer before it is asleep does not sleep, as
+	// in any futex-based wait, so at split the min may be such a trip.
 	Futex RoundTrip `json:"futex"`
 	// Pipe is the round trip of one byte over a pair of pipes, with
 	// blocking read and write.
