@@ -181,7 +181,7 @@ func appendOnce(s []string, v string) []string {
 // siblings, share L3, socket 0".
 func (t Topology) String() string {
 	if t.SameCPU {
-		return fmt.Sprintf("CPU %d (both ends)", t.CPUs[0])
+		return fmt.Sprintf("CPU %d, both ends", t.CPUs[0])
 	}
 	var parts []string
 	if t.SMTSiblings {

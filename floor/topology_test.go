@@ -96,7 +96,7 @@ func TestReadTopologySameCPU(t *testing.T) {
 	if !top.SameCPU || top.SMTSiblings || !top.SharedLLC || !top.SameSocket {
 		t.Errorf("one CPU with itself: %+v", top)
 	}
-	if s := top.String(); s != "CPU 1 (both ends)" {
+	if s := top.String(); s != "CPU 1, both ends" {
 		t.Errorf("String() = %q", s)
 	}
 }

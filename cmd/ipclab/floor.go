@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/floor"
 )
 
@@ -40,4 +44,23 @@ multiple of this floor.`)
 		return enc.Encode(f)
 	}
 	return f.WriteText(os.Stdout)
+}
+
+// printFloorLine says in one line what floor a bench run measured, or why
+// it has none.
+func printFloorLine(w io.Writer, env *bench.Env) {
+	switch {
+	case env.Floor != nil:
+		fmt.Fprintln(w, env.Floor.Line())
+	case env.FloorError != "":
+		fmt.Fprintf(w, "floor: not measured: %s\n", env.FloorError)
+	}
+}
+
+// checkFloorTime checks bench's -floor-time.
+func checkFloorTime(d time.Duration) error {
+	if d != 0 && d < floor.MinBudget {
+		return fmt.Errorf("-floor-time %v: want 0 (skip) or at least %v", d, floor.MinBudget)
+	}
+	return nil
 }

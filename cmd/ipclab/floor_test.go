@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/floor"
 )
 
@@ -59,5 +61,46 @@ func TestFloorBadFlags(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, c.say) {
 			t.Errorf("floor %v: exit %d, stderr %q; want an error saying %q", c.args, code, errOut, c.say)
 		}
+	}
+}
+
+// TestBenchRecordsFloor: a run with a shared-memory transport carries the
+// floor in every record's environment and prints it in one line; a run
+// without one measures no floor.
+func TestBenchRecordsFloor(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCLI(t, "", quickBench("-modes", "latency", "-transports", "pipe,sysvshm-spin", "-pin", "same",
+		"-floor-time", "60ms", "-out", dir)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "floor, p50 round trips: same (CPU ") {
+		t.Errorf("the summary does not give the floor:\n%s", out)
+	}
+	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) == 0 {
+		t.Fatal("no records")
+	}
+	for _, r := range recs {
+		if r.Env == nil || r.Env.Floor == nil || r.Env.FloorError != "" {
+			t.Fatalf("%s: no floor in the environment: %+v", r.Transport, r.Env)
+		}
+		if f := r.Env.Floor; len(f.Pairs) != 1 || f.Pairs[0].Placement != "same" || !(f.Pairs[0].CacheLine.P50Ns > 0) {
+			t.Errorf("%s: floor %+v, want one pair at placement same", r.Transport, f)
+		}
+	}
+
+	out, errOut, code = runCLI(t, "", quickBench("-modes", "latency", "-transports", "pipe", "-json", "-out", t.TempDir())...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out, `"floor"`) || strings.Contains(out, "floor_error") {
+		t.Errorf("a run without shared memory measured a floor:\n%s", out)
+	}
+	if _, errOut, code := runCLI(t, "", quickBench("-floor-time", "1ms")...); code == 0 || !strings.Contains(errOut, "-floor-time") {
+		t.Errorf("-floor-time 1ms: exit %d, %s", code, errOut)
 	}
 }
