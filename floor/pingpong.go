@@ -44,6 +44,9 @@ const (
 	lineBatch  = 16 // spin round trips per sample: see RoundTrip.Batch
 	maxSamples = 1 << 20
 	minSamples = 1000
+	// maxWarmup bounds the warm-up however long the budget, so the
+	// futex's 32-bit counter never reaches its stop value.
+	maxWarmup = 1 << 24
 	// readyTimeout bounds a peer's start-up (exec, pin, map).
 	readyTimeout = 30 * time.Second
 	// waitSlice is how long a futex wait sleeps before checking that the
@@ -222,7 +225,7 @@ func (s *side) waitName() string {
 func (s *side) drive(budget time.Duration, progress *atomic.Int64) (samples []int64, warm int, err error) {
 	batch := s.batch()
 	warmUntil := time.Now().Add(budget / 5)
-	for time.Now().Before(warmUntil) {
+	for time.Now().Before(warmUntil) && warm < maxWarmup {
 		if err := s.roundTrips(batch); err != nil {
 			return nil, 0, err
 		}
