@@ -68,10 +68,13 @@ type RoundTrip struct {
 	Samples int `json:"samples"`
 	Warmup  int `json:"warmup"`
 	Batch   int `json:"batch"`
-	// MinNs, P50Ns and P99Ns are per round trip.
+	// MinNs, P50Ns and P99Ns are per round trip; MaxNs too, to show
+	// when a few samples (a peer descheduled by other load) took much of
+	// the time.
 	MinNs float64 `json:"min_ns"`
 	P50Ns float64 `json:"p50_ns"`
 	P99Ns float64 `json:"p99_ns"`
+	MaxNs float64 `json:"max_ns"`
 	// Note qualifies the figure, e.g. that a same-CPU cache-line round
 	// trip is a pair of context switches, not a cache-line transfer.
 	Note string `json:"note,omitempty"`
@@ -215,7 +218,7 @@ func (rt *RoundTrip) quantiles(samples []int64, batch int) error {
 		return float64(samples[max(i, 0)]) / float64(batch)
 	}
 	rt.Samples, rt.Batch = len(samples), batch
-	rt.MinNs, rt.P50Ns, rt.P99Ns = float64(samples[0])/float64(batch), at(0.50), at(0.99)
+	rt.MinNs, rt.P50Ns, rt.P99Ns, rt.MaxNs = float64(samples[0])/float64(batch), at(0.50), at(0.99), at(1)
 	if rt.MinNs <= 0 {
 		return fmt.Errorf("a round trip took %v ns: the clock did not advance", rt.MinNs)
 	}

@@ -89,7 +89,7 @@ func TestQuantiles(t *testing.T) {
 	if err := rt.quantiles(s, 16); err != nil {
 		t.Fatal(err)
 	}
-	if rt.MinNs != 1 || rt.P50Ns != 50 || rt.P99Ns != 99 || rt.Samples != 100 || rt.Batch != 16 {
+	if rt.MinNs != 1 || rt.P50Ns != 50 || rt.P99Ns != 99 || rt.MaxNs != 100 || rt.Samples != 100 || rt.Batch != 16 {
 		t.Errorf("quantiles of 1..100 (batch 16): %+v", rt)
 	}
 	if err := rt.quantiles(nil, 1); err == nil {
@@ -109,12 +109,12 @@ func TestBudgetBelowMinimum(t *testing.T) {
 // checkRoundTrip: positive, finite, ordered quantiles and a sane count.
 func checkRoundTrip(t *testing.T, what string, rt RoundTrip, wait string) {
 	t.Helper()
-	for _, v := range []float64{rt.MinNs, rt.P50Ns, rt.P99Ns} {
+	for _, v := range []float64{rt.MinNs, rt.P50Ns, rt.P99Ns, rt.MaxNs} {
 		if !(v > 0) || math.IsInf(v, 0) {
 			t.Errorf("%s: quantile %v is not positive and finite: %+v", what, v, rt)
 		}
 	}
-	if !(rt.MinNs <= rt.P50Ns && rt.P50Ns <= rt.P99Ns) {
+	if !(rt.MinNs <= rt.P50Ns && rt.P50Ns <= rt.P99Ns && rt.P99Ns <= rt.MaxNs) {
 		t.Errorf("%s: quantiles out of order: %+v", what, rt)
 	}
 	if rt.Samples < 1 || rt.Warmup < 1 || rt.Batch < 1 {
