@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipclab/ipclab/floor"
 	"github.com/ipclab/ipclab/internal/kernlimits"
 	"golang.org/x/sys/unix"
 )
@@ -33,6 +34,11 @@ type Env struct {
 	ClockPairErrorNs float64 `json:"clock_pair_error_ns"`
 	// CCompiler is gcc's version line when the C baseline was measured.
 	CCompiler string `json:"c_compiler,omitempty"`
+	// Floor is the machine's floor at the run's placement, measured once
+	// when a shared-memory transport is in the run (see RecordFloor), or
+	// FloorError why it could not be.
+	Floor      *floor.Floor `json:"floor,omitempty"`
+	FloorError string       `json:"floor_error,omitempty"`
 }
 
 // CollectEnv reads the environment.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ipclab/ipclab/internal/cpupin"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,15 +33,9 @@ func ParsePlacement(s string) (Placement, error) {
 // cpusFor returns the CPU the sender (0) or receiver (1) is pinned to,
 // or -1 for none.
 func (p Placement) cpuFor(side int) (int, error) {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
+	allowed, err := cpupin.Allowed()
+	if err != nil {
 		return -1, err
-	}
-	var allowed []int
-	for c := 0; c < 1024; c++ {
-		if set.IsSet(c) {
-			allowed = append(allowed, c)
-		}
 	}
 	switch p {
 	case PinNone:
@@ -66,22 +61,8 @@ func (p Placement) cpus() (sender, receiver int, err error) {
 	return sender, receiver, err
 }
 
-// pinProcess pins every thread of this process to cpu (or to all CPUs it
-// had, given in restore). Threads the Go runtime starts later inherit the
-// mask of the thread that starts them, so the whole process stays put.
-func pinProcess(set *unix.CPUSet) error {
-	tids, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return err
-	}
-	for _, t := range tids {
-		tid, _ := strconv.Atoi(t.Name())
-		if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
-			return fmt.Errorf("sched_setaffinity(%d): %w", tid, err)
-		}
-	}
-	return nil
-}
+// pinProcess pins every thread of this process to set (see cpupin.Process).
+func pinProcess(set *unix.CPUSet) error { return cpupin.Process(set) }
 
 // threadTimes maps each thread of this process to its time on a CPU so
 // far, in ns (/proc/self/task/*/schedstat: stat's tick-granular utime

@@ -40,6 +40,7 @@ to a results directory, and print a summary table.`)
 	count := fs.Int("count", 5000, "round trips per latency case")
 	volume := fs.String("bytes", "16M", "bytes streamed per throughput case (500 to 20,000 messages)")
 	caseTimeout := fs.Duration("case-timeout", time.Minute, "a case still running after this long is stopped and recorded as failed; the run goes on")
+	floorTime := fs.Duration("floor-time", time.Second, "with a shared-memory transport in the run: measure the machine's floor (see ipclab floor) for this long first; 0 skips it")
 	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
 	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds")
 	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
@@ -116,6 +117,9 @@ to a results directory, and print a summary table.`)
 		return errors.New("-case-timeout must be positive")
 	}
 	spec.CaseTimeout = *caseTimeout
+	if err := checkFloorTime(*floorTime); err != nil {
+		return err
+	}
 	if *force && *out == "" {
 		return errors.New("-force replaces the run in the -out directory; without -out every run gets a new directory")
 	}
@@ -139,6 +143,7 @@ to a results directory, and print a summary table.`)
 	clock := bench.NewClock()
 	env := bench.CollectEnv(clock)
 	env.CCompiler = compiler
+	bench.RecordFloor(ctx, spec, &env, *floorTime)
 	start := time.Now()
 	total := len(spec.Cases())
 	recs, fails, runErr := bench.Run(ctx, spec, &env, &tellingOutput{RunDir: rd, progress: progress})
@@ -170,6 +175,7 @@ to a results directory, and print a summary table.`)
 		printRunSummary(os.Stdout, recs, fails)
 		fmt.Printf("\n%d cases in %v; records and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), len(files), dir)
 		fmt.Printf("clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
+		printFloorLine(os.Stdout, &env)
 	}
 	switch {
 	case interrupted:

@@ -6,6 +6,7 @@
 //	ipclab recv ADDR        create the channel at ADDR and print what arrives
 //	ipclab send ADDR        open the channel at ADDR and send stdin, line by line
 //	ipclab limits           print the kernel IPC limits in force
+//	ipclab floor            measure this machine's cache-line, futex and pipe round trips
 package main
 
 import (
@@ -31,6 +32,8 @@ commands:
   recv ADDR     create the channel at ADDR and print each message received
   send ADDR     open the channel at ADDR and send each line of stdin
   limits        print the kernel IPC limits in force
+  floor         measure this machine's floor: cache-line, futex and pipe round trips
+                between two pinned processes, and the CPU pair's topology
 
 addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=N,
            sysvmsg:id=ID (open only), posixmq:/NAME,
@@ -54,6 +57,7 @@ func main() {
 		"recv":    runRecv,
 		"send":    runSend,
 		"limits":  runLimits,
+		"floor":   runFloor,
 	}
 	name := os.Args[1]
 	if name == "-h" || name == "--help" || name == "help" {

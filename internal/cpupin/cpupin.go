@@ -1,0 +1,58 @@
+// Package cpupin pins a whole process to a set of CPUs and tells which
+// CPUs it may use. The harness (package bench) and the floor measurement
+// (package floor) pin their processes with it, so both place work alike.
+package cpupin
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// Allowed returns the CPUs this process may run on, in increasing order.
+func Allowed() ([]int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil, fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	var cpus []int
+	for c := 0; c < len(set)*64; c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus, nil
+}
+
+// Current returns this process's affinity mask, to restore after Process.
+func Current() (unix.CPUSet, error) {
+	var set unix.CPUSet
+	err := unix.SchedGetaffinity(0, &set)
+	return set, err
+}
+
+// Process pins every thread of this process to set. Threads the Go runtime
+// starts later inherit the mask of the thread that starts them, so the
+// whole process stays put.
+func Process(set *unix.CPUSet) error {
+	tids, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tids {
+		tid, _ := strconv.Atoi(t.Name())
+		if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("sched_setaffinity(%d): %w", tid, err)
+		}
+	}
+	return nil
+}
+
+// ProcessTo pins every thread of this process to the one CPU cpu.
+func ProcessTo(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	return Process(&set)
+}
