@@ -77,3 +77,23 @@ func SemctlRemove(id int) error {
 	_, _, e := unix.Syscall6(unix.SYS_SEMCTL, uintptr(id), 0, unix.IPC_RMID, 0, 0, 0)
 	return errnoErr(e)
 }
+
+// Semid is struct semid64_ds, filled by SemctlStat. The kernel keeps no
+// creator pid for a semaphore set.
+type Semid struct {
+	Perm  unix.SysvIpcPerm
+	Otime int64  // last semop
+	Ctime int64  // creation or last IPC_SET, SETVAL, SETALL
+	Nsems uint64 // semaphores in the set
+	_     [2]uint64
+}
+
+// SemctlStat is semctl(id, 0, IPC_STAT).
+func SemctlStat(id int) (*Semid, error) {
+	var ds Semid
+	_, _, e := unix.Syscall6(unix.SYS_SEMCTL, uintptr(id), 0, unix.IPC_STAT, uintptr(unsafe.Pointer(&ds)), 0, 0)
+	if e != 0 {
+		return nil, errnoErr(e)
+	}
+	return &ds, nil
+}
