@@ -43,7 +43,7 @@ func privateStat(path string, st *unix.Stat_t) error {
 		return fmt.Errorf("registry: %s belongs to uid %d, not to this user (uid %d); someone else may have planted it (%s)",
 			path, st.Uid, os.Geteuid(), fix)
 	case st.Mode&0o077 != 0:
-		return fmt.Errorf("registry: %s has mode %#o; other users may write entries there (chmod 700 it, or %s)",
+		return fmt.Errorf("registry: %s has mode %#o, want 0700: others could read or plant entries (chmod 700 it, or %s)",
 			path, st.Mode&0o777, fix)
 	}
 	return nil

@@ -18,8 +18,10 @@ import (
 // System V objects: owner and creator uid, key and ctime from IPC_STAT,
 // plus the creator pid for segments and the size of a semaphore set (the
 // kernel keeps no creator pid for queues and sets). POSIX queues and
-// FIFOs: owner, device and inode; their ctime moves with every message,
-// so the live one may only be later than the recorded one.
+// FIFOs: owner, device and inode (and a FIFO's birth time, since a file
+// system such as ext4 hands a freed inode number to the next file); their
+// ctime moves with every message, so the live one may only be later than
+// the recorded one.
 type Identity struct {
 	NS    uint64 `json:"ipc_ns"` // inode of /proc/self/ns/ipc
 	UID   uint32 `json:"uid"`
@@ -29,6 +31,7 @@ type Identity struct {
 	Ctime int64  `json:"ctime"`          // seconds (System V), nanoseconds (files)
 	Dev   uint64 `json:"dev,omitempty"`
 	Ino   uint64 `json:"ino,omitempty"`
+	Btime int64  `json:"btime,omitempty"` // FIFO birth time in nanoseconds, where the file system keeps one
 
 	key int32 // System V key now (recorded in Entry.Key)
 }
@@ -92,14 +95,18 @@ func Probe(e Entry) (Identity, error) {
 			return id, gone(err)
 		}
 		defer unix.Close(d)
-		var st unix.Stat_t
-		if err := unix.Fstatat(d, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		var stx unix.Statx_t
+		if err := unix.Statx(d, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &stx); err != nil {
 			return id, gone(err)
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		if stx.Mode&unix.S_IFMT != unix.S_IFIFO {
 			return id, fmt.Errorf("%s is not a FIFO", e.Name)
 		}
-		id.fromStat(&st)
+		id.UID, id.Dev, id.Ino = stx.Uid, unix.Mkdev(stx.Dev_major, stx.Dev_minor), stx.Ino
+		id.Ctime = stx.Ctime.Sec*1e9 + int64(stx.Ctime.Nsec)
+		if stx.Mask&unix.STATX_BTIME != 0 {
+			id.Btime = stx.Btime.Sec*1e9 + int64(stx.Btime.Nsec)
+		}
 	default:
 		return id, fmt.Errorf("unknown kind %q", e.Kind)
 	}
@@ -189,9 +196,9 @@ func (rec *Identity) differs(e Entry, live Identity) string {
 			return fmt.Sprintf("key 0x%08x, recorded 0x%08x", uint32(key), uint32(e.Key))
 		}
 	default:
-		if live.UID != rec.UID || live.Dev != rec.Dev || live.Ino != rec.Ino || live.Ctime < rec.Ctime {
-			return fmt.Sprintf("owner %d, inode %d:%d, ctime %d; recorded %d, %d:%d, %d",
-				live.UID, live.Dev, live.Ino, live.Ctime, rec.UID, rec.Dev, rec.Ino, rec.Ctime)
+		if live.UID != rec.UID || live.Dev != rec.Dev || live.Ino != rec.Ino || live.Ctime < rec.Ctime || live.Btime != rec.Btime {
+			return fmt.Sprintf("owner %d, inode %d:%d, ctime %d, birth %d; recorded %d, %d:%d, %d, %d",
+				live.UID, live.Dev, live.Ino, live.Ctime, live.Btime, rec.UID, rec.Dev, rec.Ino, rec.Ctime, rec.Btime)
 		}
 	}
 	return ""
