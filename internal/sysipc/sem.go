@@ -78,16 +78,6 @@ func SemctlRemove(id int) error {
 	return errnoErr(e)
 }
 
-// Semid is struct semid64_ds, filled by SemctlStat. The kernel keeps no
-// creator pid for a semaphore set.
-type Semid struct {
-	Perm  unix.SysvIpcPerm
-	Otime int64  // last semop
-	Ctime int64  // creation or last IPC_SET, SETVAL, SETALL
-	Nsems uint64 // semaphores in the set
-	_     [2]uint64
-}
-
 // SemctlStat is semctl(id, 0, IPC_STAT).
 func SemctlStat(id int) (*Semid, error) {
 	var ds Semid
