@@ -100,6 +100,8 @@ type Chan struct {
 	rdl, wdl  deadline.Deadline
 	rw, sw    intr.Waiters // threads blocked in semop
 	closeOnce sync.Once
+
+	sem semIdentity // opener, SysVSem: the set as verified at attach
 }
 
 // Create makes a new segment (and semaphore set, for SysVSem) and returns
@@ -201,9 +203,19 @@ func explainShmget(err error, key sysipc.Key, size uint64) error {
 // AttachOptions configure the opener's side.
 type AttachOptions struct {
 	SpinBudget time.Duration // as in Config
+	// TrustOtherUsers lets Attach open a segment another user owns or
+	// created. Off by default: such a segment's header is written by that
+	// user, and the channel would act on what it names.
+	TrustOtherUsers bool
 }
 
 // Attach opens the other side of the channel in segment id.
+//
+// Everything the header names is checked against what the kernel says
+// before it is used: the size, the creator pid, and for SysVSem the
+// semaphore set, which must belong to the segment's owner and creator
+// and date from the segment's creation, so a forged header cannot make
+// this process wait on, signal or remove somebody else's semaphores.
 func Attach(id int, opt AttachOptions) (*Chan, error) {
 	var ds unix.SysvShmDesc
 	if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err != nil {
@@ -212,15 +224,23 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 		}
 		return nil, fmt.Errorf("shmctl IPC_STAT: %w", err)
 	}
+	me := uint32(os.Geteuid())
+	if !opt.TrustOtherUsers && (ds.Perm.Uid != me || ds.Perm.Cuid != me) {
+		return nil, fmt.Errorf("shmchan: segment %d is owned by uid %d and was created by uid %d, not by this user (uid %d); "+
+			"its header could name objects of yours, so it is refused (set AttachOptions.TrustOtherUsers, "+
+			"or add ,owner=any to a sysvshm address, to open it anyway)", id, ds.Perm.Uid, ds.Perm.Cuid, me)
+	}
 	seg, err := unix.SysvShmAttach(id, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("shmat: %w", err)
 	}
 	h, err := validateHeader(seg, ds.Segsz)
+	if err == nil && ds.Cpid != 0 && ds.Cpid != h.creator {
+		err = corrupt("the header names creator pid %d, the kernel says pid %d created the segment", h.creator, ds.Cpid)
+	}
+	var sem semIdentity
 	if err == nil && h.strategy == SysVSem {
-		if n, e := semCount(int(h.semID)); e != nil || n != 4 {
-			err = corrupt("semaphore set %d: %d semaphores, %v", h.semID, n, e)
-		}
+		sem, err = verifySemSet(int(h.semID), &ds)
 	}
 	if err == nil && !atomic.CompareAndSwapUint32(u32(seg, offOpenerPID), 0, uint32(os.Getpid())) {
 		err = fmt.Errorf("shmchan: segment %d already has an opener (pid %d); a channel joins exactly two processes",
@@ -238,6 +258,7 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 		unix.SysvShmDetach(seg)
 		return nil, err
 	}
+	c.sem = sem
 	if err := c.peer.Watch(int(h.creator), c.peerDied); err != nil {
 		c.Close()
 		return nil, err
@@ -245,21 +266,51 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 	c.watching.Store(true)
 	// Tell a creator that sleeps that we are here, so it starts watching us.
 	for _, w := range []*uint32{c.rx.spaceWait, c.tx.dataWait} {
-		wake(w)
+		wakeAlways(w)
 	}
 	return c, nil
 }
 
-func semCount(id int) (int, error) {
-	// GETVAL on index 3 succeeds only if the set has at least 4; index 4
-	// must fail for exactly 4.
-	if _, err := sysipc.SemctlGetVal(id, 3); err != nil {
-		return 0, err
+// semIdentity is what the kernel said about the semaphore set when the
+// opener verified it; the opener removes the set only if it still says so.
+type semIdentity struct {
+	uid, cuid uint32
+	ctime     int64
+}
+
+// semCreationSlack bounds how long after the segment its creator may
+// create and initialise the semaphore set (a few system calls; generous
+// for a machine that stalls).
+const semCreationSlack = 60
+
+// verifySemSet checks that semaphore set id is the one the segment's
+// creator made for it: an IPC_PRIVATE set of 4 semaphores, with the
+// segment's owner and creator, created (its ctime is that of the
+// creator's SETVAL) no earlier than the segment and shortly after it.
+func verifySemSet(id int, seg *unix.SysvShmDesc) (semIdentity, error) {
+	ds, err := sysipc.SemctlStat(id)
+	if err != nil {
+		return semIdentity{}, corrupt("the header names semaphore set %d: %v", id, err)
 	}
-	if _, err := sysipc.SemctlGetVal(id, 4); err == nil {
-		return 5, nil
+	s := semIdentity{uid: ds.Perm.Uid, cuid: ds.Perm.Cuid, ctime: ds.Ctime}
+	switch {
+	case ds.Perm.Uid != seg.Perm.Uid || ds.Perm.Cuid != seg.Perm.Cuid:
+		return s, corrupt("the header names semaphore set %d, owned by uid %d and created by uid %d; the segment's are %d and %d",
+			id, ds.Perm.Uid, ds.Perm.Cuid, seg.Perm.Uid, seg.Perm.Cuid)
+	case ds.Perm.Key != 0 || ds.Nsems != 4:
+		return s, corrupt("the header names semaphore set %d with key %#x and %d semaphores; a channel's is private with 4",
+			id, uint32(ds.Perm.Key), ds.Nsems)
+	case ds.Ctime < seg.Ctime || ds.Ctime > seg.Ctime+semCreationSlack:
+		return s, corrupt("the header names semaphore set %d, changed at %d; the segment was created at %d",
+			id, ds.Ctime, seg.Ctime)
 	}
-	return 4, nil
+	return s, nil
+}
+
+// stillSame reports whether set id is the one verified at attach.
+func (s semIdentity) stillSame(id int) bool {
+	ds, err := sysipc.SemctlStat(id)
+	return err == nil && ds.Perm.Uid == s.uid && ds.Perm.Cuid == s.cuid && ds.Ctime == s.ctime
 }
 
 func newChan(seg []byte, id int, h header, creator bool, spin time.Duration) (*Chan, error) {
@@ -311,9 +362,11 @@ func (c *Chan) wakeSelf() {
 	c.wakeAll()
 }
 
+// wakeAll wakes this side's sleepers unconditionally: the words are in
+// memory the peer can write, so "nobody announced a sleep" proves nothing.
 func (c *Chan) wakeAll() {
-	wake(c.rx.dataWait)
-	wake(c.tx.spaceWait)
+	wakeAlways(c.rx.dataWait)
+	wakeAlways(c.tx.spaceWait)
 	c.rw.WakeAll()
 	c.sw.WakeAll()
 }
@@ -346,7 +399,7 @@ func (c *Chan) Close() error {
 			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVShm, ID: c.shmID})
 		}
-		if c.hdr.strategy == SysVSem && (c.creator || c.peerGone.Load()) {
+		if c.hdr.strategy == SysVSem && (c.creator || c.peerGone.Load() && c.sem.stillSame(int(c.hdr.semID))) {
 			sysipc.SemctlRemove(int(c.hdr.semID))
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVSem, ID: int(c.hdr.semID)})
 		}
