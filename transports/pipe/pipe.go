@@ -354,6 +354,13 @@ func Open(addr string, opt Options) (*Conn, error) {
 		}
 		return nil, opErr("open", a, err)
 	}
+	// One opener only: the first takes an exclusive lock on path.2 and
+	// holds it for as long as it is connected; a second one gives up
+	// before it has read or written a byte, so the first pair is intact.
+	if err := lockOpener(w); err != nil {
+		w.Close()
+		return nil, opErr("open", a, fmt.Errorf("%w: %s already has an opener; a FIFO channel joins exactly two processes", err, a.Path))
+	}
 	r, err := openFIFO(a.toOpener(), unix.O_RDONLY)
 	if err != nil {
 		w.Close()
@@ -383,6 +390,29 @@ func Open(addr string, opt Options) (*Conn, error) {
 		return nil, opErr("open", a, c.mapErr(err))
 	}
 	return c, nil
+}
+
+// lockOpener takes flock(LOCK_EX) on the opener's write end of path.2
+// without waiting; the lock lives as long as the descriptor.
+func lockOpener(w *os.File) error {
+	rc, err := w.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			if lerr = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB); lerr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if lerr == unix.EWOULDBLOCK {
+		return unix.EBUSY
+	}
+	return lerr
 }
 
 // inherited returns descriptor fd as a pollable file if it is a pipe.
