@@ -166,7 +166,7 @@ func Create(cfg Config) (*Chan, error) {
 	if cfg.Strategy == SysVSem {
 		sid, err := sysipc.Semget(sysipc.IPCPrivate, 4, unix.IPC_CREAT|unix.IPC_EXCL|int(mode&0o777))
 		if err != nil {
-			return fail(fmt.Errorf("semget: %w", err))
+			return fail(kernlimits.ExplainSemget(err, 4))
 		}
 		h.semID = int32(sid)
 		for r := 0; r < 2; r++ { // full = 0, empty = every unit of the ring
@@ -195,7 +195,7 @@ func explainShmget(err error, key sysipc.Key, size uint64) error {
 		max, _ := kernlimits.Int("kernel.shmmax")
 		return fmt.Errorf("shmget %d bytes: %w (kernel.shmmax is %d; %s)", size, err, max, kernlimits.Raise("kernel.shmmax"))
 	case errors.Is(err, unix.ENOSPC):
-		return fmt.Errorf("shmget: %w: kernel.shmall or kernel.shmmni reached (%s)", err, kernlimits.Raise("kernel.shmall"))
+		return kernlimits.ExplainShmget(err, size)
 	}
 	return fmt.Errorf("shmget: %w", err)
 }
