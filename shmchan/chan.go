@@ -14,8 +14,12 @@
 // crash of either side afterwards leaks nothing; until then the creator
 // removes it on Close. A semaphore set (SysVSem) has no such trick: its
 // creator removes it on Close, and an opener whose creator died removes it
-// on its own Close. Each side watches the other's pid, which the header
-// carries, and turns its death into ipclab.ErrPeerGone.
+// on its own Close, if it is still the set Attach verified (a header is
+// never trusted to name a set: see Attach). Each side watches the other's
+// pid, which the header carries, and turns its death into
+// ipclab.ErrPeerGone; the wake-up that death causes does not depend on
+// shared memory, and every futex wait is bounded (peerCheckInterval), so
+// a peer scribbling on the wake words cannot hold a waiter past it.
 package shmchan
 
 import (

@@ -13,6 +13,10 @@
 // A peer that closes or dies shows as EOF (Recv returns ipclab.PeerEOF
 // after the buffered messages) or EPIPE (Send returns ErrPeerGone).
 //
+// A FIFO channel joins exactly two processes: the opener holds an
+// exclusive flock on path.2, so a second opener is refused (EBUSY) before
+// it reads or writes anything.
+//
 // A deadline that expires in the middle of a message larger than the pipe
 // leaves the stream between two frames' bytes; the direction is then broken
 // and later calls say so, rather than deliver garbage.
