@@ -178,6 +178,14 @@ func Create(cfg Config) (*Chan, error) {
 				return fail(fmt.Errorf("semctl SETVAL: %w", err))
 			}
 		}
+		if cfg.Reuse {
+			// An old segment's ctime is its creation: bring it to now, so
+			// an opener finds the set as new as the segment (verifySemSet).
+			var ds unix.SysvShmDesc
+			if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err == nil {
+				unix.SysvShmCtl(id, unix.IPC_SET, &ds)
+			}
+		}
 	}
 	h.put(seg)
 	c, err := newChan(seg, id, h, true, cfg.SpinBudget)
@@ -289,8 +297,9 @@ const semCreationSlack = 60
 
 // verifySemSet checks that semaphore set id is the one the segment's
 // creator made for it: an IPC_PRIVATE set of 4 semaphores, with the
-// segment's owner and creator, created (its ctime is that of the
-// creator's SETVAL) no earlier than the segment and shortly after it.
+// segment's owner and creator, made (its ctime is that of the creator's
+// SETVAL) within semCreationSlack of the segment's ctime (its creation,
+// or the IPC_SET a reusing creator does after the SETVAL).
 func verifySemSet(id int, seg *unix.SysvShmDesc) (semIdentity, error) {
 	ds, err := sysipc.SemctlStat(id)
 	if err != nil {
@@ -304,7 +313,7 @@ func verifySemSet(id int, seg *unix.SysvShmDesc) (semIdentity, error) {
 	case ds.Perm.Key != 0 || ds.Nsems != 4:
 		return s, corrupt("the header names semaphore set %d with key %#x and %d semaphores; a channel's is private with 4",
 			id, uint32(ds.Perm.Key), ds.Nsems)
-	case ds.Ctime < seg.Ctime || ds.Ctime > seg.Ctime+semCreationSlack:
+	case ds.Ctime < seg.Ctime-semCreationSlack || ds.Ctime > seg.Ctime+semCreationSlack:
 		return s, corrupt("the header names semaphore set %d, changed at %d; the segment was created at %d",
 			id, ds.Ctime, seg.Ctime)
 	}

@@ -249,3 +249,35 @@ func TestFutexWaitIsBounded(t *testing.T) {
 		t.Fatalf("producer after the peer died: %v; want ErrPeerGone", err)
 	}
 }
+
+// TestReusedSegmentWithSemaphores: a creator that reuses an existing
+// segment (Reuse) makes a set the opener accepts, since it brings the
+// segment's ctime up to the set's.
+func TestReusedSegmentWithSemaphores(t *testing.T) {
+	const key = 0x7e57_5e71
+	id, err := unix.SysvShmGet(key, int(segSizeFor(minRing)), unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+	c, err := Create(Config{Key: key, Reuse: true, Strategy: SysVSem, RingSize: minRing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.ID() != id {
+		t.Fatalf("Create with Reuse made segment %d, want the existing %d", c.ID(), id)
+	}
+	o, err := Attach(id, AttachOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if err := c.Send([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	if n, err := o.Recv(buf); err != nil || string(buf[:n]) != "hi" {
+		t.Fatalf("Recv = %q, %v", buf[:n], err)
+	}
+}
