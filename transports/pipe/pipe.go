@@ -353,8 +353,11 @@ func Open(addr string, opt Options) (*Conn, error) {
 	// creator sees us on path.1 and drops its placeholder on path.2.
 	w, err := openFIFO(a.toCreator(), unix.O_WRONLY)
 	if err != nil {
-		if errors.Is(err, unix.ENXIO) {
+		switch {
+		case errors.Is(err, unix.ENXIO):
 			err = fmt.Errorf("%w: nobody has the FIFO open for reading; its creator is gone", err)
+		case errors.Is(err, unix.ENOENT):
+			err = fmt.Errorf("%w (no FIFO channel there: it was never created, its creator is gone, or its opener has connected and removed the paths)", err)
 		}
 		return nil, opErr("open", a, err)
 	}
