@@ -46,6 +46,8 @@ type Entry struct {
 	Start   uint64      `json:"start"` // creator's start time, clock ticks after boot
 	Created time.Time   `json:"created"`
 	Ident   *Identity   `json:"identity,omitempty"` // nil in an entry written before identities existed
+
+	fileName string // the file List read it from, if not the one file() names (an older ipclab's)
 }
 
 const maxEntry = 64 << 10 // an entry is a few hundred bytes; anything larger is not ours
@@ -53,6 +55,9 @@ const maxEntry = 64 << 10 // an entry is a few hundred bytes; anything larger is
 // file is the entry's file name in the registry directory. The IPC
 // namespace is part of it: the same id in two namespaces is two objects.
 func (e Entry) file() string {
+	if e.fileName != "" {
+		return e.fileName
+	}
 	ns := uint64(0)
 	if e.Ident != nil {
 		ns = e.Ident.NS
@@ -151,7 +156,10 @@ func List() ([]Entry, error) {
 		}
 		if b, ok := d.readOwn(name); ok {
 			var e Entry
-			if json.Unmarshal(b, &e) == nil && e.file() == name {
+			if json.Unmarshal(b, &e) == nil {
+				if e.file() != name {
+					e.fileName = name
+				}
 				out = append(out, e)
 			}
 		}

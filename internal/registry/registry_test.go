@@ -313,3 +313,33 @@ func TestVerifyFIFOAndQueueByInode(t *testing.T) {
 	}
 	unix.Close(fd)
 }
+
+// TestOldEntryIsListedNotVerified: an entry an older ipclab wrote (no
+// identity, its own file name) is listed, never verified, and can be
+// forgotten.
+func TestOldEntryIsListedNotVerified(t *testing.T) {
+	reg := privateRegistry(t)
+	id := newQueue(t)
+	b, _ := json.Marshal(Entry{Kind: ipcobj.SysVMsg, ID: id, PID: 1})
+	old := filepath.Join(reg, fmt.Sprintf("sysvmsg-%d.json", id))
+	if err := os.WriteFile(old, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	es, err := List()
+	if err != nil || len(es) != 1 {
+		t.Fatalf("List = %v, %v; want the old entry", es, err)
+	}
+	if v := es[0].Verify(); v.State != NotVerified {
+		t.Fatalf("old entry: %+v; want not verified", v)
+	}
+	if err := es[0].Remove(); err == nil {
+		t.Fatal("Remove of an old entry succeeded")
+	}
+	if _, err := sysipc.MsgctlStat(id); err != nil {
+		t.Fatalf("the queue an old entry names was removed: %v", err)
+	}
+	Forget(es[0])
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Fatalf("Forget left the old entry: %v", err)
+	}
+}
