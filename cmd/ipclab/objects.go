@@ -123,6 +123,7 @@ func runClean(args []string) error {
 	fs := newFlags("clean", "[flags]", "Remove the IPC objects ipclab created whose creator is gone, and forget\nentries whose object is gone. Objects of running processes are kept unless -all.\nAn object is removed only when the kernel confirms it is the one recorded\n(IPC namespace, owner, creator, ctime, inode); anything else is listed as\n\"not verified\" and left alone.")
 	all := fs.Bool("all", false, "also remove objects whose creator still runs (their channels break)")
 	dry := fs.Bool("n", false, "only say what would be removed")
+	forget := fs.Bool("forget-unverified", false, "also drop the registry entries of objects that cannot be verified (the objects are left alone)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -136,6 +137,10 @@ func runClean(args []string) error {
 		switch {
 		case o.state == notVerified:
 			fmt.Printf("not verified %s: %s; left alone\n", o.entry, o.why)
+			if *forget && !o.byHead && !*dry {
+				registry.Forget(o.entry)
+				fmt.Printf("forgot   %s's entry\n", o.entry)
+			}
 			continue
 		case o.state == "gone":
 			if !*dry {

@@ -157,13 +157,16 @@ func TestCleanRemovesOnlyWhatTheKernelConfirms(t *testing.T) {
 	if !strings.Contains(out, "0 object(s) removed") {
 		t.Errorf("clean removed something")
 	}
-	// The entry from the killed run stays for its own namespace's clean;
-	// drop it here so later tests start clean.
-	es, _ := registry.List()
-	for _, e := range es {
-		if e.Key == 0x7e570011 {
-			registry.Forget(e)
-		}
+	// -forget-unverified drops those entries and still removes nothing.
+	out, _, code = runCLI(t, "", "clean", "-forget-unverified")
+	if code != 0 || !strings.Contains(out, "0 object(s) removed") {
+		t.Fatalf("clean -forget-unverified: exit %d\n%s", code, out)
+	}
+	if _, err := sysipc.MsgctlStat(queue); err != nil {
+		t.Errorf("clean -forget-unverified removed a queue ipclab did not create: %v", err)
+	}
+	if out, _, _ := runCLI(t, "", "ls"); strings.Contains(out, "not verified (the entry") || strings.Contains(out, "key=0x7e570011") {
+		t.Errorf("entries left after clean -forget-unverified:\n%s", out)
 	}
 }
 
