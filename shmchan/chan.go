@@ -14,8 +14,12 @@
 // crash of either side afterwards leaks nothing; until then the creator
 // removes it on Close. A semaphore set (SysVSem) has no such trick: its
 // creator removes it on Close, and an opener whose creator died removes it
-// on its own Close. Each side watches the other's pid, which the header
-// carries, and turns its death into ipclab.ErrPeerGone.
+// on its own Close, if it is still the set Attach verified (a header is
+// never trusted to name a set: see Attach). Each side watches the other's
+// pid, which the header carries, and turns its death into
+// ipclab.ErrPeerGone; the wake-up that death causes does not depend on
+// shared memory, and every futex wait is bounded (peerCheckInterval), so
+// a peer scribbling on the wake words cannot hold a waiter past it.
 package shmchan
 
 import (
@@ -100,6 +104,8 @@ type Chan struct {
 	rdl, wdl  deadline.Deadline
 	rw, sw    intr.Waiters // threads blocked in semop
 	closeOnce sync.Once
+
+	sem semIdentity // opener, SysVSem: the set as verified at attach
 }
 
 // Create makes a new segment (and semaphore set, for SysVSem) and returns
@@ -164,12 +170,20 @@ func Create(cfg Config) (*Chan, error) {
 	if cfg.Strategy == SysVSem {
 		sid, err := sysipc.Semget(sysipc.IPCPrivate, 4, unix.IPC_CREAT|unix.IPC_EXCL|int(mode&0o777))
 		if err != nil {
-			return fail(fmt.Errorf("semget: %w", err))
+			return fail(kernlimits.ExplainSemget(err, 4))
 		}
 		h.semID = int32(sid)
 		for r := 0; r < 2; r++ { // full = 0, empty = every unit of the ring
 			if err := sysipc.SemctlSetVal(sid, 2*r+1, int(ringSize/align)); err != nil {
 				return fail(fmt.Errorf("semctl SETVAL: %w", err))
+			}
+		}
+		if cfg.Reuse {
+			// An old segment's ctime is its creation: bring it to now, so
+			// an opener finds the set as new as the segment (verifySemSet).
+			var ds unix.SysvShmDesc
+			if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err == nil {
+				unix.SysvShmCtl(id, unix.IPC_SET, &ds)
 			}
 		}
 	}
@@ -193,7 +207,7 @@ func explainShmget(err error, key sysipc.Key, size uint64) error {
 		max, _ := kernlimits.Int("kernel.shmmax")
 		return fmt.Errorf("shmget %d bytes: %w (kernel.shmmax is %d; %s)", size, err, max, kernlimits.Raise("kernel.shmmax"))
 	case errors.Is(err, unix.ENOSPC):
-		return fmt.Errorf("shmget: %w: kernel.shmall or kernel.shmmni reached (%s)", err, kernlimits.Raise("kernel.shmall"))
+		return kernlimits.ExplainShmget(err, size)
 	}
 	return fmt.Errorf("shmget: %w", err)
 }
@@ -201,9 +215,19 @@ func explainShmget(err error, key sysipc.Key, size uint64) error {
 // AttachOptions configure the opener's side.
 type AttachOptions struct {
 	SpinBudget time.Duration // as in Config
+	// TrustOtherUsers lets Attach open a segment another user owns or
+	// created. Off by default: such a segment's header is written by that
+	// user, and the channel would act on what it names.
+	TrustOtherUsers bool
 }
 
 // Attach opens the other side of the channel in segment id.
+//
+// Everything the header names is checked against what the kernel says
+// before it is used: the size, the creator pid, and for SysVSem the
+// semaphore set, which must belong to the segment's owner and creator
+// and date from the segment's creation, so a forged header cannot make
+// this process wait on, signal or remove somebody else's semaphores.
 func Attach(id int, opt AttachOptions) (*Chan, error) {
 	var ds unix.SysvShmDesc
 	if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err != nil {
@@ -212,15 +236,23 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 		}
 		return nil, fmt.Errorf("shmctl IPC_STAT: %w", err)
 	}
+	me := uint32(os.Geteuid())
+	if !opt.TrustOtherUsers && (ds.Perm.Uid != me || ds.Perm.Cuid != me) {
+		return nil, fmt.Errorf("shmchan: segment %d is owned by uid %d and was created by uid %d, not by this user (uid %d); "+
+			"its header could name objects of yours, so it is refused (set AttachOptions.TrustOtherUsers, "+
+			"or add ,owner=any to a sysvshm address, to open it anyway)", id, ds.Perm.Uid, ds.Perm.Cuid, me)
+	}
 	seg, err := unix.SysvShmAttach(id, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("shmat: %w", err)
 	}
 	h, err := validateHeader(seg, ds.Segsz)
+	if err == nil && ds.Cpid != 0 && ds.Cpid != h.creator {
+		err = corrupt("the header names creator pid %d, the kernel says pid %d created the segment", h.creator, ds.Cpid)
+	}
+	var sem semIdentity
 	if err == nil && h.strategy == SysVSem {
-		if n, e := semCount(int(h.semID)); e != nil || n != 4 {
-			err = corrupt("semaphore set %d: %d semaphores, %v", h.semID, n, e)
-		}
+		sem, err = verifySemSet(int(h.semID), &ds)
 	}
 	if err == nil && !atomic.CompareAndSwapUint32(u32(seg, offOpenerPID), 0, uint32(os.Getpid())) {
 		err = fmt.Errorf("shmchan: segment %d already has an opener (pid %d); a channel joins exactly two processes",
@@ -238,6 +270,7 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 		unix.SysvShmDetach(seg)
 		return nil, err
 	}
+	c.sem = sem
 	if err := c.peer.Watch(int(h.creator), c.peerDied); err != nil {
 		c.Close()
 		return nil, err
@@ -245,21 +278,9 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 	c.watching.Store(true)
 	// Tell a creator that sleeps that we are here, so it starts watching us.
 	for _, w := range []*uint32{c.rx.spaceWait, c.tx.dataWait} {
-		wake(w)
+		wakeAlways(w)
 	}
 	return c, nil
-}
-
-func semCount(id int) (int, error) {
-	// GETVAL on index 3 succeeds only if the set has at least 4; index 4
-	// must fail for exactly 4.
-	if _, err := sysipc.SemctlGetVal(id, 3); err != nil {
-		return 0, err
-	}
-	if _, err := sysipc.SemctlGetVal(id, 4); err == nil {
-		return 5, nil
-	}
-	return 4, nil
 }
 
 func newChan(seg []byte, id int, h header, creator bool, spin time.Duration) (*Chan, error) {
@@ -311,9 +332,11 @@ func (c *Chan) wakeSelf() {
 	c.wakeAll()
 }
 
+// wakeAll wakes this side's sleepers unconditionally: the words are in
+// memory the peer can write, so "nobody announced a sleep" proves nothing.
 func (c *Chan) wakeAll() {
-	wake(c.rx.dataWait)
-	wake(c.tx.spaceWait)
+	wakeAlways(c.rx.dataWait)
+	wakeAlways(c.tx.spaceWait)
 	c.rw.WakeAll()
 	c.sw.WakeAll()
 }
@@ -346,7 +369,7 @@ func (c *Chan) Close() error {
 			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVShm, ID: c.shmID})
 		}
-		if c.hdr.strategy == SysVSem && (c.creator || c.peerGone.Load()) {
+		if c.hdr.strategy == SysVSem && (c.creator || c.peerGone.Load() && c.sem.stillSame(int(c.hdr.semID))) {
 			sysipc.SemctlRemove(int(c.hdr.semID))
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVSem, ID: int(c.hdr.semID)})
 		}

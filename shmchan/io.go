@@ -2,6 +2,7 @@ package shmchan
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -346,7 +347,10 @@ func (c *Chan) await(word *uint32, dl *deadline.Deadline, check func() error, re
 			atomic.StoreUint32(word, 0)
 			return err
 		}
-		sysipc.FutexWait(word, 1, c.waitTimeout(dl)) // woken, timed out, EAGAIN or EINTR: look again
+		// Woken, timed out, EAGAIN or EINTR: look again. The bound makes a
+		// missed wake-up (the peer scribbled on the word) cost at most
+		// peerCheckInterval.
+		sysipc.FutexWait(word, 1, c.waitTimeout(dl, true))
 	}
 }
 
@@ -373,7 +377,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 			}
 			return check()
 		}, func() error {
-			return sysipc.Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl))
+			return sysipc.Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl, false))
 		})
 		switch err {
 		case nil:
@@ -397,16 +401,22 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 	}
 }
 
-// waitTimeout is how long one kernel wait may last: until the deadline,
-// and while no opener has been seen, at most 100 ms, so the creator looks
-// for it now and then. nil means no limit.
-func (c *Chan) waitTimeout(dl *deadline.Deadline) *unix.Timespec {
+// peerCheckInterval bounds a futex wait, so whatever happens to the
+// shared wake-up word a dead peer or a closed channel is noticed within it.
+const peerCheckInterval = 100 * time.Millisecond
+
+// waitTimeout is how long one kernel wait may last: until the deadline;
+// at most peerCheckInterval when bounded (every futex wait), or while no
+// opener has been seen, so the creator looks for it now and then. A
+// semaphore wait needs no bound otherwise: its wake-ups are signals
+// (internal/intr), not shared memory. nil means no limit.
+func (c *Chan) waitTimeout(dl *deadline.Deadline, bounded bool) *unix.Timespec {
 	limit := time.Duration(-1)
 	if t := dl.Get(); !t.IsZero() {
 		limit = max(time.Until(t), 0)
 	}
-	if !c.watching.Load() && (limit < 0 || limit > 100*time.Millisecond) {
-		limit = 100 * time.Millisecond
+	if (bounded || !c.watching.Load()) && (limit < 0 || limit > peerCheckInterval) {
+		limit = peerCheckInterval
 	}
 	if limit < 0 {
 		return nil
@@ -416,9 +426,18 @@ func (c *Chan) waitTimeout(dl *deadline.Deadline) *unix.Timespec {
 }
 
 // wake clears an announcement and makes the wake system call only if
-// someone had announced that it sleeps.
+// someone had announced that it sleeps: the data path's wake-up, which
+// the peer can defeat only by hurting its own side.
 func wake(word *uint32) {
 	if atomic.LoadUint32(word) != 0 && atomic.CompareAndSwapUint32(word, 1, 0) {
 		sysipc.FutexWake(word, 1)
 	}
+}
+
+// wakeAlways makes the wake system call whatever the word says: for
+// wake-ups this side owes itself (peer death, Close, a moved deadline),
+// which must not depend on a word the peer can write.
+func wakeAlways(word *uint32) {
+	atomic.StoreUint32(word, 0)
+	sysipc.FutexWake(word, math.MaxInt32)
 }

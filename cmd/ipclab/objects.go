@@ -12,13 +12,17 @@ import (
 	"github.com/ipclab/ipclab/shmchan"
 )
 
-// object is an IPC object ipclab created: from the registry, or a shared
-// memory segment recognised by its header.
+// object is an IPC object ipclab may have created: from the registry, or
+// a shared memory segment recognised by its header. Only one whose
+// identity the kernel confirms (registry.Verify) is ever removed.
 type object struct {
 	entry  registry.Entry
-	state  string // "in use", "orphan" (creator gone), "gone" (object gone)
+	state  string // "in use", "orphan" (creator gone), "gone" (object gone), "not verified"
+	why    string // for "gone" and "not verified"
 	byHead bool   // found by its header, not in the registry
 }
+
+const notVerified = "not verified"
 
 func findObjects() ([]object, error) {
 	entries, err := registry.List()
@@ -28,15 +32,20 @@ func findObjects() ([]object, error) {
 	var out []object
 	known := map[int]bool{}
 	for _, e := range entries {
-		o := object{entry: e, state: "orphan"}
-		switch {
-		case !e.Exists():
-			o.state = "gone"
-		case e.CreatorAlive():
-			o.state = "in use"
-		}
-		if e.Kind == ipcobj.SysVShm {
-			known[e.ID] = true
+		o := object{entry: e}
+		switch v := e.Verify(); v.State {
+		case registry.Gone:
+			o.state, o.why = "gone", v.Why
+		case registry.NotVerified:
+			o.state, o.why = notVerified, v.Why
+		default:
+			o.state = "orphan"
+			if e.CreatorAlive() {
+				o.state = "in use"
+			}
+			if e.Kind == ipcobj.SysVShm {
+				known[e.ID] = true
+			}
 		}
 		out = append(out, o)
 	}
@@ -49,14 +58,36 @@ func findObjects() ([]object, error) {
 			continue
 		}
 		if pid, ok := shmchan.Identify(s.ID); ok {
-			o := object{entry: registry.Entry{Kind: ipcobj.SysVShm, ID: s.ID, Key: s.Key, PID: pid}, state: "orphan", byHead: true}
-			if peerwatch.Alive(pid) {
-				o.state = "in use" // that pid runs: maybe the creator, maybe a recycled pid; leave it be
-			}
-			out = append(out, o)
+			out = append(out, headerObject(s, pid))
 		}
 	}
 	return out, nil
+}
+
+// headerObject judges a segment that carries ipclab's header but no entry:
+// anyone can write the magic, so it counts as ours only if the kernel says
+// this user created it and its creator pid is the one the header names.
+func headerObject(s ipcobj.Object, pid int) object {
+	e := registry.Entry{Kind: ipcobj.SysVShm, ID: s.ID, Key: s.Key, PID: pid}
+	o := object{entry: e, byHead: true, state: notVerified}
+	id, err := registry.Probe(e)
+	switch {
+	case err != nil:
+		o.why = err.Error()
+		return o
+	case int(id.CPID) != pid:
+		o.why = fmt.Sprintf("its header names creator pid %d, the kernel says pid %d made it", pid, id.CPID)
+		return o
+	case id.CUID != uint32(os.Geteuid()) || id.UID != id.CUID:
+		o.why = fmt.Sprintf("created by uid %d, owned by uid %d, not by this user", id.CUID, id.UID)
+		return o
+	}
+	o.entry.Ident = &id
+	o.state = "orphan"
+	if peerwatch.Alive(pid) {
+		o.state = "in use" // that pid runs: maybe the creator, maybe a recycled pid; leave it be
+	}
+	return o
 }
 
 func runLs(args []string) error {
@@ -79,15 +110,20 @@ func runLs(args []string) error {
 		if o.byHead {
 			created = "(found by its header)"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", o.entry, o.entry.PID, o.state, created)
+		state := o.state
+		if o.why != "" {
+			state += " (" + o.why + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", o.entry, o.entry.PID, state, created)
 	}
 	return tw.Flush()
 }
 
 func runClean(args []string) error {
-	fs := newFlags("clean", "[flags]", "Remove the IPC objects ipclab created whose creator is gone, and forget\nentries whose object is gone. Objects of running processes are kept unless -all.")
+	fs := newFlags("clean", "[flags]", "Remove the IPC objects ipclab created whose creator is gone, and forget\nentries whose object is gone. Objects of running processes are kept unless -all.\nAn object is removed only when the kernel confirms it is the one recorded\n(IPC namespace, owner, creator, ctime, inode); anything else is listed as\n\"not verified\" and left alone.")
 	all := fs.Bool("all", false, "also remove objects whose creator still runs (their channels break)")
 	dry := fs.Bool("n", false, "only say what would be removed")
+	forget := fs.Bool("forget-unverified", false, "also drop the registry entries of objects that cannot be verified (the objects are left alone)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +135,13 @@ func runClean(args []string) error {
 	removed := 0
 	for _, o := range objs {
 		switch {
+		case o.state == notVerified:
+			fmt.Printf("not verified %s: %s; left alone\n", o.entry, o.why)
+			if *forget && !o.byHead && !*dry {
+				registry.Forget(o.entry)
+				fmt.Printf("forgot   %s's entry\n", o.entry)
+			}
+			continue
 		case o.state == "gone":
 			if !*dry {
 				registry.Forget(o.entry)

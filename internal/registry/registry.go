@@ -2,26 +2,37 @@
 // per object, so that `ipclab ls` and `ipclab clean` can find them later,
 // also those a killed process left, and never touch anything else.
 //
-// An entry names the object (kind and id, key or name) and its creator
-// (pid and the process's start time, so a recycled pid is not mistaken for
-// it). Recording is best effort: an object is created even if its entry
-// cannot be written. The directory is $IPCLAB_REGISTRY, or ipclab-UID in
-// the temporary directory.
+// An entry names the object (kind and id, key or name), its creator (pid
+// and the process's start time, so a recycled pid is not mistaken for it)
+// and the object's identity as the kernel reports it (see Identity): clean
+// removes an object only when the live object still has that identity.
+//
+// The directory is private (dir.go): $IPCLAB_REGISTRY, else
+// $XDG_RUNTIME_DIR/ipclab when XDG_RUNTIME_DIR is ours and 0700, else
+// ipclab-UID in the temporary directory; it must be owned by this user
+// and closed to everybody else, or it is refused. Entries are created and
+// read relative to the verified directory's descriptor, never following a
+// symbolic link, and files another user owns are ignored.
+//
+// Recording is best effort: an object is created even if its entry cannot
+// be written; Add then warns once on standard error, since `ipclab clean`
+// will not know the object.
 package registry
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipclab/ipclab/internal/ipcobj"
-	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,56 +45,123 @@ type Entry struct {
 	PID     int         `json:"pid"`
 	Start   uint64      `json:"start"` // creator's start time, clock ticks after boot
 	Created time.Time   `json:"created"`
+	Ident   *Identity   `json:"identity,omitempty"` // nil in an entry written before identities existed
+
+	fileName string // the file List read it from, if not the one file() names (an older ipclab's)
 }
 
-// Dir is where entries live.
-func Dir() string {
-	if d := os.Getenv("IPCLAB_REGISTRY"); d != "" {
-		return d
-	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("ipclab-%d", os.Getuid()))
-}
+const maxEntry = 64 << 10 // an entry is a few hundred bytes; anything larger is not ours
 
+// file is the entry's file name in the registry directory. The IPC
+// namespace is part of it: the same id in two namespaces is two objects.
 func (e Entry) file() string {
+	if e.fileName != "" {
+		return e.fileName
+	}
+	ns := uint64(0)
+	if e.Ident != nil {
+		ns = e.Ident.NS
+	}
+	if ns == 0 {
+		ns = currentNS()
+	}
 	if e.Name == "" {
-		return filepath.Join(Dir(), fmt.Sprintf("%s-%d.json", e.Kind, e.ID))
+		return fmt.Sprintf("%s-%d-%d.json", e.Kind, ns, e.ID)
 	}
 	h := fnv.New64a()
 	h.Write([]byte(e.Name))
-	return filepath.Join(Dir(), fmt.Sprintf("%s-%016x.json", e.Kind, h.Sum64()))
+	return fmt.Sprintf("%s-%d-%016x.json", e.Kind, ns, h.Sum64())
 }
 
-// Add records an object created by this process.
-func Add(e Entry) {
+var warnOnce sync.Once
+
+// Add records an object this process has just created, with the identity
+// the kernel reports for it now. It returns why it could not, and warns
+// once on standard error.
+func Add(e Entry) error {
+	err := add(e)
+	if err != nil {
+		warnOnce.Do(func() {
+			fmt.Fprintf(os.Stderr, "ipclab: warning: %v; `ipclab clean` will not know the objects this process creates\n", err)
+		})
+	}
+	return err
+}
+
+func add(e Entry) error {
 	e.PID, e.Start, e.Created = os.Getpid(), startTime(os.Getpid()), time.Now().UTC()
+	id, err := Probe(e)
+	if err != nil {
+		return fmt.Errorf("registry: %s: %w", e, err)
+	}
+	e.Ident = &id
 	b, err := json.Marshal(e)
-	if err != nil || os.MkdirAll(Dir(), 0o700) != nil {
-		return
+	if err != nil {
+		return err
 	}
-	tmp := e.file() + ".tmp"
-	if os.WriteFile(tmp, b, 0o600) == nil {
-		os.Rename(tmp, e.file())
+	d, err := openDir()
+	if err != nil {
+		return err
 	}
+	defer d.close()
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := ".tmp-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(rnd[:])
+	fd, err := unix.Openat(d.fd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("registry: create %s/%s: %w", d.path, tmp, err)
+	}
+	f := os.NewFile(uintptr(fd), tmp)
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// rename replaces the name, never what a link there points to.
+		err = unix.Renameat(d.fd, tmp, d.fd, e.file())
+	}
+	if err != nil {
+		unix.Unlinkat(d.fd, tmp, 0)
+		return fmt.Errorf("registry: write %s/%s: %w", d.path, e.file(), err)
+	}
+	return nil
 }
 
 // Forget drops the entry of an object that is gone.
-func Forget(e Entry) { os.Remove(e.file()) }
+func Forget(e Entry) {
+	d, err := openDir()
+	if err != nil {
+		return
+	}
+	defer d.close()
+	unix.Unlinkat(d.fd, e.file(), 0)
+}
 
-// List reads every entry.
+// List reads every entry. Files that are not regular, are links, belong
+// to another user or do not parse are skipped.
 func List() ([]Entry, error) {
-	files, err := filepath.Glob(filepath.Join(Dir(), "*.json"))
+	d, err := openDir()
+	if err != nil {
+		return nil, err
+	}
+	defer d.close()
+	names, err := d.names()
 	if err != nil {
 		return nil, err
 	}
 	var out []Entry
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
+	for _, name := range names {
+		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
 			continue
 		}
-		var e Entry
-		if json.Unmarshal(b, &e) == nil {
-			out = append(out, e)
+		if b, ok := d.readOwn(name); ok {
+			var e Entry
+			if json.Unmarshal(b, &e) == nil {
+				if e.file() != name {
+					e.fileName = name
+				}
+				out = append(out, e)
+			}
 		}
 	}
 	return out, nil
@@ -113,49 +191,19 @@ func (e Entry) CreatorAlive() bool {
 	return e.PID > 0 && startTime(e.PID) == e.Start && e.Start != 0
 }
 
-// Exists reports whether the recorded object is still there.
-func (e Entry) Exists() bool {
-	switch e.Kind {
-	case ipcobj.SysVMsg, ipcobj.SysVSem, ipcobj.SysVShm:
-		objs, _ := ipcobj.SysV(e.Kind)
-		for _, o := range objs {
-			// A segment marked for removal shows key 0 until it is freed.
-			if o.ID == e.ID && (o.Key == e.Key || e.Kind == ipcobj.SysVShm && o.Key == 0) {
-				return true
-			}
-		}
-		return false
-	case ipcobj.PosixMQ:
-		fd, err := sysipc.MqOpen(e.Name, unix.O_RDONLY|unix.O_NONBLOCK, 0, nil)
-		if err == nil {
-			unix.Close(fd)
-		}
-		return err == nil || !errors.Is(err, unix.ENOENT)
-	case ipcobj.FIFO:
-		var st unix.Stat_t
-		return unix.Lstat(e.Name, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO
-	}
-	return false
-}
-
-// Remove removes the object, then its entry.
+// Remove removes the object, then its entry, if and only if Verify says
+// the live object is the one recorded.
 func (e Entry) Remove() error {
-	var err error
-	switch e.Kind {
-	case ipcobj.SysVMsg:
-		err = sysipc.MsgctlRemove(e.ID)
-	case ipcobj.SysVSem:
-		err = sysipc.SemctlRemove(e.ID)
-	case ipcobj.SysVShm:
-		_, err = unix.SysvShmCtl(e.ID, unix.IPC_RMID, nil)
-	case ipcobj.PosixMQ:
-		err = sysipc.MqUnlink(e.Name)
-	case ipcobj.FIFO:
-		err = os.Remove(e.Name)
-	default:
-		return fmt.Errorf("registry: unknown kind %q", e.Kind)
+	v := e.Verify()
+	switch v.State {
+	case Gone:
+		Forget(e)
+		return nil
+	case NotVerified:
+		return fmt.Errorf("registry: %s not verified (%s): left alone", e, v.Why)
 	}
-	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EIDRM) && !errors.Is(err, os.ErrNotExist) {
+	if err := removeVerified(e); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EIDRM) &&
+		!errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	Forget(e)

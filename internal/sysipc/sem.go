@@ -77,3 +77,13 @@ func SemctlRemove(id int) error {
 	_, _, e := unix.Syscall6(unix.SYS_SEMCTL, uintptr(id), 0, unix.IPC_RMID, 0, 0, 0)
 	return errnoErr(e)
 }
+
+// SemctlStat is semctl(id, 0, IPC_STAT).
+func SemctlStat(id int) (*Semid, error) {
+	var ds Semid
+	_, _, e := unix.Syscall6(unix.SYS_SEMCTL, uintptr(id), 0, unix.IPC_STAT, uintptr(unsafe.Pointer(&ds)), 0, 0)
+	if e != 0 {
+		return nil, errnoErr(e)
+	}
+	return &ds, nil
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/ipclab/ipclab/internal/leakcheck"
 	. "github.com/ipclab/ipclab/internal/sysipc"
@@ -94,5 +95,26 @@ func TestMqNamesAndAttributes(t *testing.T) {
 	}
 	if n, prio, err := MqTimedreceive(fd, make([]byte, 64), nil); err != nil || n != 1 || prio != 4 {
 		t.Fatalf("receive: %d bytes at %d, %v", n, prio, err)
+	}
+}
+
+// TestSemctlStat reads back what the kernel knows of a new set, which
+// checks Semid's layout: size, owner and a ctime of now.
+func TestSemctlStat(t *testing.T) {
+	id, err := Semget(IPCPrivate, 3, unix.IPC_CREAT|unix.IPC_EXCL|0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer SemctlRemove(id)
+	if err := SemctlSetVal(id, 1, 5); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := SemctlStat(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Unix()
+	if ds.Nsems != 3 || ds.Perm.Mode&0o777 != 0o640 || int(ds.Perm.Cuid) != os.Geteuid() || ds.Ctime < now-60 || ds.Ctime > now+60 {
+		t.Fatalf("SemctlStat = %+v; want 3 semaphores, mode 0640, creator %d, ctime near %d", ds, os.Geteuid(), now)
 	}
 }

@@ -13,6 +13,10 @@
 // A peer that closes or dies shows as EOF (Recv returns ipclab.PeerEOF
 // after the buffered messages) or EPIPE (Send returns ErrPeerGone).
 //
+// A FIFO channel joins exactly two processes: the opener holds an
+// exclusive flock on path.2, so a second opener is refused (EBUSY) before
+// it reads or writes anything.
+//
 // A deadline that expires in the middle of a message larger than the pipe
 // leaves the stream between two frames' bytes; the direction is then broken
 // and later calls say so, rather than deliver garbage.
@@ -349,10 +353,20 @@ func Open(addr string, opt Options) (*Conn, error) {
 	// creator sees us on path.1 and drops its placeholder on path.2.
 	w, err := openFIFO(a.toCreator(), unix.O_WRONLY)
 	if err != nil {
-		if errors.Is(err, unix.ENXIO) {
+		switch {
+		case errors.Is(err, unix.ENXIO):
 			err = fmt.Errorf("%w: nobody has the FIFO open for reading; its creator is gone", err)
+		case errors.Is(err, unix.ENOENT):
+			err = fmt.Errorf("%w (no FIFO channel there: it was never created, its creator is gone, or its opener has connected and removed the paths)", err)
 		}
 		return nil, opErr("open", a, err)
+	}
+	// One opener only: the first takes an exclusive lock on path.2 and
+	// holds it for as long as it is connected; a second one gives up
+	// before it has read or written a byte, so the first pair is intact.
+	if err := lockOpener(w); err != nil {
+		w.Close()
+		return nil, opErr("open", a, fmt.Errorf("%w: %s already has an opener; a FIFO channel joins exactly two processes", err, a.Path))
 	}
 	r, err := openFIFO(a.toOpener(), unix.O_RDONLY)
 	if err != nil {
@@ -383,6 +397,29 @@ func Open(addr string, opt Options) (*Conn, error) {
 		return nil, opErr("open", a, c.mapErr(err))
 	}
 	return c, nil
+}
+
+// lockOpener takes flock(LOCK_EX) on the opener's write end of path.2
+// without waiting; the lock lives as long as the descriptor.
+func lockOpener(w *os.File) error {
+	rc, err := w.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			if lerr = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB); lerr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if lerr == unix.EWOULDBLOCK {
+		return unix.EBUSY
+	}
+	return lerr
 }
 
 // inherited returns descriptor fd as a pollable file if it is a pipe.

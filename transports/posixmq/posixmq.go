@@ -305,6 +305,10 @@ func (c *Conn) Send(p []byte) error { return c.SendPriority(p, 0) }
 
 // SendPriority sends p with priority prio (0 .. MQ_PRIO_MAX-1 = 32767).
 func (c *Conn) SendPriority(p []byte, prio uint) error {
+	if prio >= kernlimits.MQPrioMax {
+		return opErr("send", c.addr, &ipclab.LimitError{What: fmt.Sprintf("priority %d", prio), Name: "MQ_PRIO_MAX-1",
+			Limit: kernlimits.MQPrioMax - 1, Raise: "fixed by the kernel: POSIX queue priorities are 0 to 32767"})
+	}
 	if len(p) > c.txMax {
 		return opErr("send", c.addr, &ipclab.TooLargeError{Size: len(p), Limit: c.txMax,
 			Name: "mq_msgsize of the queue",

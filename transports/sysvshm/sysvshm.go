@@ -7,8 +7,11 @@
 // Addresses: sysvshm:id=N (IPC_PRIVATE segments) or sysvshm:key=0xKEY,
 // optionally with ,wait=STRATEGY, which Open then checks against the
 // segment's header, and ,spin=off|DURATION, the opener's spin budget
-// unless AttachOptions set one (the creator's address carries its own). The segment is marked for removal as soon as the
-// opener attaches, so an address can be opened once.
+// unless AttachOptions set one (the creator's address carries its own),
+// and ,owner=any, which lets Open attach to a segment another user owns or
+// created (refused by default: see shmchan.AttachOptions.TrustOtherUsers).
+// The segment is marked for removal as soon as the opener attaches, so an
+// address can be opened once.
 package sysvshm
 
 import (
@@ -32,6 +35,7 @@ type Addr struct {
 	ID       int
 	Strategy string        // "" when not given
 	Spin     time.Duration // the opener's spin budget: 0 default, < 0 none
+	AnyOwner bool          // owner=any: open a segment another user made
 }
 
 func (a Addr) Transport() string { return Scheme }
@@ -49,6 +53,9 @@ func (a Addr) String() string {
 		s += ",spin=off"
 	case a.Spin > 0:
 		s += ",spin=" + a.Spin.String()
+	}
+	if a.AnyOwner {
+		s += ",owner=any"
 	}
 	return s
 }
@@ -96,6 +103,11 @@ func ParseAddr(s string) (Addr, error) {
 				return bad("spin is off or a positive duration such as 50us")
 			}
 			a.Spin = d
+		case "owner":
+			if v != "any" {
+				return bad("owner=any is the only owner parameter (it opens a segment another user made)")
+			}
+			a.AnyOwner = true
 		default:
 			return bad("unknown parameter " + k)
 		}
@@ -146,6 +158,7 @@ func Open(addr string, opt shmchan.AttachOptions) (*Conn, error) {
 	if opt.SpinBudget == 0 {
 		opt.SpinBudget = a.Spin
 	}
+	opt.TrustOtherUsers = opt.TrustOtherUsers || a.AnyOwner
 	ch, err := shmchan.Attach(id, opt)
 	if err != nil {
 		return nil, opErr("open", a, err)

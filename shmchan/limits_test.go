@@ -1,0 +1,73 @@
+package shmchan
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// setSysctl writes a sysctl of this IPC namespace for the test and puts
+// the old value back afterwards. Only in the leak check's private
+// namespace: elsewhere it would lower the limit for the whole machine.
+func setSysctl(t *testing.T, name, value string) {
+	t.Helper()
+	if os.Getenv("IPCLAB_TEST_PRIVATE_IPC") != "1" {
+		t.Skip("not in a private IPC namespace: lowering " + name + " would affect the whole machine")
+	}
+	path := "/proc/sys/" + strings.ReplaceAll(name, ".", "/")
+	old, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(value), 0); err != nil {
+		t.Skipf("cannot set %s in this namespace: %v", name, err)
+	}
+	t.Cleanup(func() { os.WriteFile(path, old, 0) })
+}
+
+func countLines(t *testing.T, file string) int {
+	b, err := os.ReadFile("/proc/sysvipc/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "\n") - 1
+}
+
+func wantLimitError(t *testing.T, cfg Config, want ...string) {
+	t.Helper()
+	c, err := Create(cfg)
+	if err == nil {
+		c.Close()
+		t.Fatalf("Create succeeded; want an error naming %q", want)
+	}
+	if !errors.Is(err, unix.ENOSPC) {
+		t.Errorf("%v does not match ENOSPC", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
+	}
+	t.Log(err)
+}
+
+// TestKernelLimitErrorsNameTheLimit: each ENOSPC of shmget and semget says
+// which sysctl is in the way and how to raise it.
+func TestKernelLimitErrorsNameTheLimit(t *testing.T) {
+	sets := countLines(t, "sem")
+	setSysctl(t, "kernel.sem", "250 32000 32 "+strconv.Itoa(sets))
+	wantLimitError(t, Config{Strategy: SysVSem, RingSize: 4096}, "kernel.sem SEMMNI="+strconv.Itoa(sets)+" semaphore sets allowed", `sysctl -w kernel.sem="250 32000 32 `+strconv.Itoa(max(2*sets, sets+1))+`"`)
+	setSysctl(t, "kernel.sem", "250 2 32 32000")
+	wantLimitError(t, Config{Strategy: SysVSem, RingSize: 4096}, "kernel.sem SEMMNS=2", `sysctl -w kernel.sem="250 4 32 32000"`)
+
+	segs := countLines(t, "shm")
+	setSysctl(t, "kernel.shmmni", strconv.Itoa(segs))
+	wantLimitError(t, Config{RingSize: 4096}, "kernel.shmmni="+strconv.Itoa(segs)+" segments allowed", "sysctl -w kernel.shmmni=N")
+	setSysctl(t, "kernel.shmmni", "4096")
+	setSysctl(t, "kernel.shmall", "2")
+	wantLimitError(t, Config{RingSize: 4096}, "kernel.shmall=2 pages", "sysctl -w kernel.shmall=N")
+}
