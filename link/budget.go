@@ -2,7 +2,6 @@ package link
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/ipclab/ipclab"
@@ -24,6 +23,12 @@ import (
 //   - one shared buffer (a SysV queue): both ends' data and both ends'
 //     acknowledgements share it; each end takes half, and each message of
 //     its data is charged its own cost plus that of its acknowledgement.
+//
+// Besides one acknowledgement per message in flight, each end may have two
+// more control messages in its buffer (controlExtra): one request for an
+// acknowledgement (a sender held back by bytes with fewer than a credit
+// batch in flight asks for one), and the one acknowledgement that answers
+// the peer's request without acknowledging anything new.
 //
 // A contiguous buffer (a ring) may waste, at its end, less than the record
 // that follows; the largest record is reserved for that.
@@ -64,21 +69,22 @@ func newBudget(c ipclab.Conn, opt Options) (budget, error) {
 	}
 	if m := b.buf.Messages; m > 0 {
 		if b.buf.Shared {
-			clamp(m/4, fmt.Sprintf("%s holds %d messages for both directions, data and acknowledgements", name, m))
+			clamp((m/2-controlExtra)/2, fmt.Sprintf("%s holds %d messages for both directions, data and acknowledgements", name, m))
 		} else {
-			clamp(m/2, fmt.Sprintf("%s holds %d messages per direction, data and acknowledgements", name, m))
+			clamp((m-controlExtra)/2, fmt.Sprintf("%s holds %d messages per direction, data and acknowledgements", name, m))
 		}
 	}
-	// Separate directions: the acknowledgements reserved may take at most
-	// half of the most the buffer can hold. Shared: half of it is ours, and
-	// each message of ours costs at least a header and its acknowledgement.
+	// Bytes: the window's least messages (a bare header each), their
+	// acknowledgements and the two extra control messages must fit what
+	// the buffer can hold at most; shared, half of it is each end's.
 	if most := max(b.buf.Bytes, b.buf.Grow); most > 0 {
+		per := b.buf.Cost(HeaderLen) + b.ackCost
 		if b.buf.Shared {
-			clamp(most/2/(b.buf.Cost(HeaderLen)+b.ackCost), fmt.Sprintf("%s holds %d bytes for both directions; half is each end's, %d per empty message with its acknowledgement",
-				name, most, b.buf.Cost(HeaderLen)+b.ackCost))
+			clamp((most/2-controlExtra*b.ackCost)/per, fmt.Sprintf("%s holds %d bytes for both directions; half is each end's, %d per empty message with its acknowledgement",
+				name, most, per))
 		} else {
-			clamp(most/2/b.ackCost, fmt.Sprintf("%s holds at most %d bytes per direction, half of it for the %d-byte (as it counts) acknowledgements reserved",
-				name, most, b.ackCost))
+			clamp((most-controlExtra*b.ackCost)/per, fmt.Sprintf("%s holds at most %d bytes per direction, %d per empty message and acknowledgement (as it counts them)",
+				name, most, per))
 		}
 	}
 	if b.window < 1 {
@@ -107,9 +113,9 @@ func (b *budget) limitFor(bytes int) int {
 	case bytes <= 0:
 		return 0
 	case b.buf.Shared:
-		return max(bytes/2, 1)
+		return max(bytes/2-controlExtra*b.ackCost, 1)
 	}
-	return max(bytes-b.window*b.ackCost, 1)
+	return max(bytes-(b.window+controlExtra)*b.ackCost, 1)
 }
 
 // fits is whether data of this cost (perMsg included) may join inFlight
@@ -153,4 +159,5 @@ func (b *budget) describe(name string) string {
 	return fmt.Sprintf("%s buffer of %s%s", name, strings.Join(s, " and "), sharedNote(b.buf))
 }
 
-var pageSize = os.Getpagesize()
+// controlExtra: see budget.
+const controlExtra = 2

@@ -171,7 +171,10 @@ type Link struct {
 	taken    uint64   // messages our Recv took
 	arrivals uint64   // data messages accepted from the peer
 	ackSent  uint64   // the last cumulative acknowledgement (strict: grant) given
-	ackOwed  bool     // ackSent could not be written yet
+	ackOwed  bool     // ackSent could not be written yet, or a request wants it
+	reqSent  uint64   // ack requests we sent
+	reqSeen  uint64   // ... that the peer has answered (its acks echo them)
+	reqRead  uint64   // the peer's ack requests we read
 	order    map[uint32]*order
 	rerr     error // the underlying Conn's terminal error
 	perr     error // a protocol error to report from Recv
@@ -204,14 +207,12 @@ func New(c ipclab.Conn, opt Options) (*Link, error) {
 	l := &Link{c: c, opt: opt, pid: uint32(os.Getpid()), clock: monoclock.New(), changed: make(chan struct{}),
 		order: map[uint32]*order{}, rbuf: make([]byte, c.MaxMessageSize()), b: b, costs: make([]int, b.window)}
 	l.maxMsg = c.MaxMessageSize() - HeaderLen
-	if b.buffered {
-		if n := b.largest(max(b.buf.Bytes, b.buf.Grow), c.MaxMessageSize()); n < l.maxMsg {
-			l.maxMsg = n
-		}
-		if l.maxMsg < 0 || b.largest(max(b.buf.Bytes, b.buf.Grow), c.MaxMessageSize()) == 0 && b.buf.Bytes > 0 {
+	if most := max(b.buf.Bytes, b.buf.Grow); b.buffered && most > 0 {
+		if !b.fits(0, b.buf.Cost(HeaderLen)+b.perMsg, 0, b.limitFor(most)) {
 			return nil, &ipclab.LimitError{What: fmt.Sprintf("a link (%s) over %s", opt, c.Addr().Transport()), Name: b.describe(c.Addr().Transport()),
-				Limit: b.buf.Bytes, Raise: "give the transport a larger buffer"}
+				Limit: most, Raise: "give the transport a larger buffer"}
 		}
+		l.maxMsg = min(l.maxMsg, b.largest(most, c.MaxMessageSize()))
 	}
 	l.stats.HeaderBytes = HeaderLen
 	l.stats.Capacity = b.window

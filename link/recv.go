@@ -39,6 +39,20 @@ func (l *Link) readOne(deadline time.Time) error {
 		l.protocolError(err)
 	case h.typ == typeAck && !l.opt.Strict:
 		l.ackArrived(h.seq)
+		switch {
+		case h.acked > l.reqSent:
+			l.protocolError(&ProtocolError{Reason: fmt.Sprintf("an acknowledgement answers %d requests; %d were sent", h.acked, l.reqSent)})
+		case h.acked > l.reqSeen:
+			l.reqSeen = h.acked
+		}
+	case h.typ == typeAckReq && !l.opt.Strict && !l.opt.NoCredits:
+		if h.seq != l.reqRead+1 {
+			l.protocolError(&ProtocolError{Reason: fmt.Sprintf("ack request %d after %d", h.seq, l.reqRead)})
+			break
+		}
+		// Answer with everything taken so far (the next Recv writes it).
+		l.reqRead = h.seq
+		l.ackSent, l.ackOwed = l.taken, true
 	case h.typ == typeGrant && l.opt.Strict:
 		switch {
 		case h.seq > l.nextSeq+1:
@@ -112,18 +126,13 @@ func (l *Link) Recv(p []byte) (int, error) {
 	if l.opt.Strict && l.queued() == 0 && l.ackSent == l.taken && l.mayGrant() {
 		// Clear to send: the receiver is waiting for message taken+1.
 		l.ackSent = l.taken + 1
-		if err := l.writeControl(typeGrant, l.ackSent); err != nil {
+		if err := l.writeControl(typeGrant, l.ackSent, l.rdl); err != nil {
 			l.ackSent = l.taken
 			l.ackFailed(err)
 			return 0, err
 		}
 	}
 	for l.queued() == 0 {
-		if !l.opt.NoCredits && !l.opt.Strict && l.taken > l.ackSent {
-			// Before waiting, acknowledge every take: a sender held back by
-			// its byte budget may have fewer than a batch in flight.
-			l.ackSent, l.ackOwed = l.taken, true
-		}
 		l.flushAck()
 		err := l.recvState()
 		if err == nil && !l.await(l.rdl) {
@@ -188,7 +197,7 @@ func (l *Link) flushAck() {
 		return
 	}
 	l.ackOwed = false
-	if err := l.writeControl(typeAck, l.ackSent); err != nil {
+	if err := l.writeControl(typeAck, l.ackSent, l.rdl); err != nil {
 		l.ackOwed = true
 		l.ackFailed(err)
 	}
@@ -211,19 +220,25 @@ func (l *Link) ackFailed(err error) {
 	}
 }
 
-// writeControl writes an acknowledgement or a grant. It never waits
-// behind data: a data write holds wireMu only while the budget
-// guarantees its room. Its deadline is the Recv's, with ackGrace to
-// spare, never the write deadline. l.mu held; released while writing.
-func (l *Link) writeControl(typ uint8, val uint64) error {
-	dl := l.rdl
+// writeControl writes an acknowledgement, a grant or an ack request. It
+// never waits behind data: a data write holds wireMu only while the
+// budget guarantees its room. Its deadline is the call's own (a Recv's
+// read deadline for what it sends), with ackGrace to spare: the budget
+// keeps room for it, so only a peer that broke the protocol makes it
+// wait. An acknowledgement echoes the ack requests read. l.mu held;
+// released while writing.
+func (l *Link) writeControl(typ uint8, val uint64, dl time.Time) error {
+	h := header{typ: typ, pid: l.pid, seq: val}
+	if typ == typeAck {
+		h.acked = l.reqRead
+	}
 	if !dl.IsZero() {
 		dl = later(dl, time.Now().Add(ackGrace))
 	}
 	l.mu.Unlock()
 	l.wireMu.Lock()
 	l.setWireDeadline(dl)
-	header{typ: typ, pid: l.pid, seq: val}.put(l.abuf[:])
+	h.put(l.abuf[:])
 	err := l.c.Send(l.abuf[:])
 	l.wireMu.Unlock()
 	l.mu.Lock()

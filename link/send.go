@@ -180,9 +180,29 @@ func (l *Link) full(cost int) error {
 		if err := l.sendState(); err != nil {
 			return err
 		}
+		if err := l.requestAck(); err != nil {
+			return err
+		}
 		if !l.await(l.wdl) {
 			return ipclab.ErrTimeout
 		}
+	}
+	return nil
+}
+
+// requestAck asks the receiver to acknowledge what it took, when the
+// link is full by bytes with fewer messages in flight than the window: the
+// receiver may hold fewer than a credit batch and would not acknowledge
+// them on its own. One request at a time (the budget keeps room for it).
+// l.mu held.
+func (l *Link) requestAck() error {
+	if l.nextSeq-l.acked >= uint64(l.b.window) || l.reqSeen != l.reqSent || l.nextSeq == l.acked {
+		return nil
+	}
+	l.reqSent++
+	if err := l.writeControl(typeAckReq, l.reqSent, l.wdl); err != nil {
+		l.reqSent--
+		return err
 	}
 	return nil
 }
