@@ -230,7 +230,10 @@ func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
 			if z == 0 {
 				continue // no bytes: no MB/s on a log scale
 			}
-			xy = append(xy, plotter.XY{X: float64(z), Y: median(s.values[z], func(r bench.Record) float64 { return r.MBPerSec })})
+			// A Drop link may deliver nothing after the warm-up: no point on a log scale.
+			if y := median(s.values[z], func(r bench.Record) float64 { return r.MBPerSec }); y > 0 {
+				xy = append(xy, plotter.XY{X: float64(z), Y: y})
+			}
 		}
 		if len(xy) == 0 {
 			continue
