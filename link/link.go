@@ -51,10 +51,13 @@
 // whatever the other end does within the protocol. Acknowledgements are
 // written under their own short lock, never behind a Send waiting for
 // credit; a data write holding the lock completes without waiting.
-// Reading never waits for writing. Hence one-way traffic progresses as long
-// as the receiver calls Recv, and duplex traffic as long as each end calls
-// Recv: a Send waits only for its peer's takes, which is the link's
-// capacity at work. The window may be smaller than Capacity when the
+// Reading never waits for writing. A sender held back by bytes with fewer
+// messages in flight than a credit batch asks for an acknowledgement (one
+// request at a time, room reserved), so credit always comes back once the
+// receiver has taken what is in flight. Hence one-way traffic progresses
+// as long as the receiver calls Recv, and duplex traffic as long as each
+// end calls Recv: a Send waits only for its peer's takes, which is the
+// link's capacity at work. The window may be smaller than Capacity when the
 // transport holds less (a POSIX queue of 10 messages gives 5 per
 // direction): Stats.Capacity and Stats.CapacityLimit report that.
 // Over a Conn that does not implement Buffered the link trusts Capacity
@@ -259,19 +262,19 @@ func (l *Link) wait(deadline time.Time) bool {
 
 // await makes progress towards what the caller waits for, which it checks
 // with l.mu held: if no other call is reading c, it reads one message
-// itself; otherwise it waits for that call to finish one. It returns false
-// on the deadline. l.mu is held on entry and on return.
-func (l *Link) await(deadline time.Time) bool {
+// itself; otherwise it waits for that call to finish one. dl is the
+// caller's deadline (l.rdl or l.wdl), read again after the wait, since
+// it may have been moved meanwhile. It returns false once that deadline
+// has passed. l.mu is held on entry and on return.
+func (l *Link) await(dl *time.Time) bool {
 	if !l.readMu.TryLock() {
-		return l.wait(deadline)
+		l.wait(*dl)
+	} else {
+		l.readOne(*dl)
+		l.readMu.Unlock()
+		l.broadcast() // another waiter may read next
 	}
-	err := l.readOne(deadline)
-	l.readMu.Unlock()
-	l.broadcast() // another waiter may read next
-	if errors.Is(err, ipclab.ErrTimeout) && !deadline.IsZero() && !time.Now().Before(deadline) {
-		return false
-	}
-	return true
+	return dl.IsZero() || time.Now().Before(*dl)
 }
 
 // collectAcks reads what has already arrived, without waiting for more,
@@ -291,10 +294,11 @@ func (l *Link) collectAcks(cost int) {
 }
 
 // kickReader makes a call blocked in c.Recv return (with a timeout the
-// reader ignores), so that it re-reads with a deadline just changed.
-// l.mu held.
-func (l *Link) kickReader() {
-	if l.reading {
+// reader ignores), so that it re-reads with deadline t, just set, if that
+// is earlier than the one it waits with. A later deadline needs no kick:
+// the read times out early and the caller reads again. l.mu held.
+func (l *Link) kickReader(t time.Time) {
+	if l.reading && !t.IsZero() && (l.readDL.IsZero() || t.Before(l.readDL)) {
 		past := time.Unix(1, 0)
 		l.c.SetReadDeadline(past)
 		l.readDL = past
@@ -356,7 +360,7 @@ func (l *Link) SetDeadline(t time.Time) error {
 func (l *Link) SetReadDeadline(t time.Time) error {
 	l.mu.Lock()
 	l.rdl = t
-	l.kickReader()
+	l.kickReader(t)
 	l.broadcast()
 	l.mu.Unlock()
 	return nil
@@ -369,7 +373,7 @@ func (l *Link) SetReadDeadline(t time.Time) error {
 func (l *Link) SetWriteDeadline(t time.Time) error {
 	l.mu.Lock()
 	l.wdl = t
-	l.kickReader()
+	l.kickReader(t)
 	l.broadcast()
 	l.mu.Unlock()
 	return nil

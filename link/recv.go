@@ -135,7 +135,7 @@ func (l *Link) Recv(p []byte) (int, error) {
 	for l.queued() == 0 {
 		l.flushAck()
 		err := l.recvState()
-		if err == nil && !l.await(l.rdl) {
+		if err == nil && !l.await(&l.rdl) {
 			err = ipclab.ErrTimeout
 		}
 		if err != nil {

@@ -98,7 +98,7 @@ func (l *Link) Send(p []byte) error {
 		if err := l.sendState(); err != nil {
 			return err
 		}
-		if !l.await(l.wdl) {
+		if !l.await(&l.wdl) {
 			return fmt.Errorf("%w waiting for the receiver to take message %d (it was transmitted and may still be taken)", ipclab.ErrTimeout, seq)
 		}
 	}
@@ -183,7 +183,7 @@ func (l *Link) full(cost int) error {
 		if err := l.requestAck(); err != nil {
 			return err
 		}
-		if !l.await(l.wdl) {
+		if !l.await(&l.wdl) {
 			return ipclab.ErrTimeout
 		}
 	}
@@ -220,7 +220,7 @@ func (l *Link) awaitGrant() error {
 		if err := l.sendState(); err != nil {
 			return err
 		}
-		if !l.await(l.wdl) {
+		if !l.await(&l.wdl) {
 			return fmt.Errorf("%w waiting for the receiver to ask for message %d (nothing was transmitted)", ipclab.ErrTimeout, l.nextSeq+1)
 		}
 	}
