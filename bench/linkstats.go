@@ -133,5 +133,5 @@ for its acknowledgement: the same messages on the wire as rendezvous, one of
 each per message, so the two measure alike); cap-N, cap-N-block, cap-N-drop,
 cap-N-fail (at most N untaken; a full link waits, drops and counts, or fails
 and the harness retries). The window may be smaller than N where the transport
-holds less (a POSIX queue of 10 messages: 5); records carry both ends' link
+holds less (a POSIX queue of 10 messages: 4); records carry both ends' link
 counters (link_sender, link_receiver)`

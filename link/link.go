@@ -58,7 +58,7 @@
 // as long as the receiver calls Recv, and duplex traffic as long as each
 // end calls Recv: a Send waits only for its peer's takes, which is the
 // link's capacity at work. The window may be smaller than Capacity when the
-// transport holds less (a POSIX queue of 10 messages gives 5 per
+// transport holds less (a POSIX queue of 10 messages gives 4 per
 // direction): Stats.Capacity and Stats.CapacityLimit report that.
 // Over a Conn that does not implement Buffered the link trusts Capacity
 // and gives no such guarantee.
