@@ -236,9 +236,9 @@ func (l *Link) broadcast() {
 	l.changed = make(chan struct{})
 }
 
-// wait releases l.mu until something changes or the deadline passes; it
-// returns false on the deadline. l.mu must be held.
-func (l *Link) wait(deadline time.Time) bool {
+// wait releases l.mu until something changes or the deadline passes.
+// l.mu must be held.
+func (l *Link) wait(deadline time.Time) {
 	ch := l.changed
 	l.waiters++
 	l.mu.Unlock()
@@ -248,15 +248,13 @@ func (l *Link) wait(deadline time.Time) bool {
 	}()
 	if deadline.IsZero() {
 		<-ch
-		return true
+		return
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case <-ch:
-		return true
 	case <-t.C:
-		return false
 	}
 }
 
