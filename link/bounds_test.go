@@ -270,3 +270,29 @@ func TestFailedRendezvousDelivery(t *testing.T) {
 		})
 	}
 }
+
+func TestStaleWriteDeadlineDoesNotPoison(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr string) {
+		const n, capacity = 40, 4 // the producer needs our acknowledgements 10 times over
+		l, p := start(t, tr, Options{Capacity: capacity}, nil, "link-produce", strconv.Itoa(n))
+		l.SetWriteDeadline(time.Now().Add(-time.Hour))
+		buf := make([]byte, 64)
+		for i := 0; i < n; i++ {
+			l.SetReadDeadline(time.Now().Add(time.Minute))
+			if _, err := l.Recv(buf); err != nil {
+				t.Fatalf("recv %d with a stale write deadline: %v", i, err)
+			}
+		}
+		// Sending n on a window of capacity took n - capacity acknowledgements.
+		if r := p.result(t); r.Stats.Sent != n || r.Stats.Acked < n-capacity {
+			t.Fatalf("the producer sent %d, had %d acknowledged; want %d and at least %d", r.Stats.Sent, r.Stats.Acked, n, n-capacity)
+		}
+		if err := l.Send([]byte("x")); !errors.Is(err, ipclab.ErrTimeout) {
+			t.Fatalf("send with a deadline an hour past: %v, want a timeout", err)
+		}
+		l.SetWriteDeadline(time.Time{})
+		if err := l.Send([]byte("x")); err != nil && !errors.Is(err, ipclab.ErrPeerGone) {
+			t.Fatalf("send after the deadline was cleared: %v", err)
+		}
+	})
+}
