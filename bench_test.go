@@ -136,7 +136,8 @@ func linkPair(b *testing.B, tr, mode string, size int, role string, args []strin
 		b.Fatal(err)
 	}
 	opt, raw, _ := link.ParseMode(mode)
-	if limit := c.MaxMessageSize() - link.HeaderLen; size > c.MaxMessageSize() || !raw && size > limit {
+	limit, _ := link.MaxMessageSize(c, opt) // the link's: its header, and the transport's buffer with acknowledgements
+	if size > c.MaxMessageSize() || !raw && size > limit {
 		var tl *ipclab.TooLargeError
 		err := c.Send(make([]byte, size))
 		c.Close()
@@ -146,7 +147,7 @@ func linkPair(b *testing.B, tr, mode string, size int, role string, args []strin
 		if errors.As(err, &tl) {
 			b.Skip(tl.Error())
 		}
-		b.Skipf("%d bytes exceed the maximum %d (less the %d-byte link header)", size, c.MaxMessageSize(), link.HeaderLen)
+		b.Skipf("%d bytes exceed the link's maximum %d (the transport's %d less the %d-byte link header and what its buffer holds)", size, limit, c.MaxMessageSize(), link.HeaderLen)
 	}
 	p, err := peerproc.Start(role, append([]string{c.Addr().String()}, args...), peerproc.Options{ExtraFiles: files})
 	for _, f := range files {

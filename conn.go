@@ -105,3 +105,37 @@ type ZeroCopyReceiver interface {
 	RecvInPlace() ([]byte, error)
 	Release() error
 }
+
+// Buffered is implemented by transports that can say how much the channel
+// holds between the two ends. A link layer needs it to know, before it
+// sends, that the send will not block inside the transport: the only way
+// to keep acknowledgements from ever waiting behind data.
+type Buffered interface {
+	// Buffer describes the buffer this end's Sends fill. Bytes may be 0
+	// while it cannot be known yet (a FIFO whose opener has not
+	// connected); ask again later.
+	Buffer() Buffer
+}
+
+// Buffer is how much one direction of a channel holds, as the kernel (or
+// the ring) counts it.
+type Buffer struct {
+	// Messages is the most messages it holds (POSIX queue depth; a SysV
+	// queue's msg_qbytes also bounds its message count); 0: no limit by
+	// count.
+	Messages int
+	// Bytes is the most it holds, in the units Cost counts; 0: unknown yet.
+	Bytes int
+	// Grow is what Bytes can be raised to on request (a pipe, up to
+	// fs.pipe-max-size, with PipeSizer); 0: fixed.
+	Grow int
+	// Shared: both directions fill this one buffer (a SysV queue), so the
+	// peer's messages take from the same Messages and Bytes.
+	Shared bool
+	// Contiguous: a message is never split at the buffer's end, so up to
+	// one message's Cost can be lost to padding (a ring).
+	Contiguous bool
+	// Cost is what a message of n bytes takes out of Bytes at worst:
+	// framing, page granularity, record headers and alignment.
+	Cost func(n int) int
+}

@@ -65,7 +65,7 @@ func sendOpenLoop(c ipclab.Conn, msg []byte, count, warm int, rate float64, cloc
 			lateness = append(lateness, float64(now-intended))
 		}
 		binary.LittleEndian.PutUint64(msg, uint64(intended))
-		if err := c.Send(msg); err != nil {
+		if err := sendOnLink(c, msg); err != nil {
 			return 0, u0, nil, fmt.Errorf("send %d: %w (peer: %s)", i, err, p.Stderr())
 		}
 	}

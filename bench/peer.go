@@ -31,13 +31,15 @@ func PeerArgs(addr, mode string, count, warm, size, cpu int, linkMode string) []
 
 // peerReport is what the receiving process prints on stdout at the end.
 type peerReport struct {
-	Cost      Cost     `json:"cost"`
-	OneWay    *Summary `json:"one_way,omitempty"`
-	FirstNs   int64    `json:"first_ns"` // CLOCK_MONOTONIC at the first measured message
-	LastNs    int64    `json:"last_ns"`  // ... and when the last one was read
-	Bytes     uint64   `json:"bytes"`
-	Sum       uint64   `json:"sum"`
-	ClockErrN int64    `json:"clock_error_ns"`
+	Cost      Cost        `json:"cost"`
+	OneWay    *Summary    `json:"one_way,omitempty"`
+	FirstNs   int64       `json:"first_ns"` // CLOCK_MONOTONIC at the first measured message
+	LastNs    int64       `json:"last_ns"`  // ... and when the last one was read
+	Bytes     uint64      `json:"bytes"`
+	Sum       uint64      `json:"sum"`
+	ClockErrN int64       `json:"clock_error_ns"`
+	Link      *link.Stats `json:"link,omitempty"`
+	Measured  int         `json:"measured"` // messages taken after the warm-up
 }
 
 // peerMain: see PeerArgs.
@@ -80,20 +82,29 @@ func peerMain(args []string) error {
 		defer l.Close()
 		c = l
 	}
-	buf := make([]byte, max(size, 64))
+	buf := make([]byte, max(size+1, 64))
+	drops := mode != Latency && dropsMessages(args[6]) // the stream ends with a marker (linkstats.go)
+	received := 0
 	rep := peerReport{ClockErrN: int64(clock.ErrorBound)}
 	var u0 usage
 	var oneway []float64
 	if (mode == Latency || mode == Load) && size >= 8 {
 		oneway = make([]float64, 0, count)
 	}
-	for i := 0; i < warm+count; i++ {
+	for i := 0; drops || i < warm+count; i++ {
 		if i == warm {
 			u0 = readUsage()
 		}
 		n, err := c.Recv(buf)
 		if err != nil {
 			return fmt.Errorf("recv %d of %d: %w", i, warm+count, err)
+		}
+		if _, end := isEndMarker(buf[:n], size); drops && end {
+			break
+		}
+		received++
+		if i >= warm {
+			rep.Measured++
 		}
 		if n != size {
 			return fmt.Errorf("message %d: %d bytes, want %d", i, n, size)
@@ -134,9 +145,10 @@ func peerMain(args []string) error {
 	}
 	if mode == "throughput" {
 		// Tell the sender everything arrived, through the channel itself.
-		if err := c.Send(fmt.Appendf(nil, "%d %d", rep.Bytes, rep.Sum)); err != nil && !errors.Is(err, ipclab.ErrPeerGone) {
+		if err := c.Send([]byte(confirmation(rep.Bytes, rep.Sum, received, drops))); err != nil && !errors.Is(err, ipclab.ErrPeerGone) {
 			return err
 		}
 	}
+	rep.Link = linkStats(c)
 	return json.NewEncoder(os.Stdout).Encode(&rep)
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/ipclab/ipclab/link"
 )
 
 // SchemaVersion changes when a record field changes meaning.
@@ -55,6 +57,12 @@ type Record struct {
 	// InjectedDelayNs is a delay added before every send on purpose, to
 	// test the analysis (bench -testing-delay); 0 in any real measurement.
 	InjectedDelayNs int64 `json:"injected_delay_ns,omitempty"`
+
+	// LinkSender and LinkReceiver are the link's counters at each end
+	// (credit waits, acknowledgements, drops, window in force, order
+	// errors); nil for raw cases.
+	LinkSender   *link.Stats `json:"link_sender,omitempty"`
+	LinkReceiver *link.Stats `json:"link_receiver,omitempty"`
 
 	Sender   Cost  `json:"sender"` // the process that drives the case
 	Receiver Cost  `json:"receiver"`

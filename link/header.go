@@ -7,19 +7,25 @@ import (
 
 // Every message on the underlying Conn starts with this header:
 //
-//	0  type   u8   data or ack
+//	0  type   u8   data, ack, grant (strict rendezvous: clear to send), or
+//	               ack request (a sender held back by bytes asks for an ack)
 //	1  flags  u8   ackNow: the sender waits for this message's ack
 //	2  -      u16
 //	4  pid    u32  the producer (order is checked per producer)
-//	8  seq    u64  data: 1, 2, 3... per producer; ack: messages taken so far
+//	8  seq    u64  data: 1, 2, 3... per producer; ack: messages taken so far;
+//	               grant: messages the receiver asks for so far;
+//	               ack request: requests so far
 //	16 time   i64  CLOCK_MONOTONIC at Send, ns (data)
 //	24 acked  u64  data: acknowledgements the sender had received, so the
-//	               receiver can tell a peer past its window whatever the timing
+//	               receiver can tell a peer past its window whatever the timing;
+//	               ack: the ack requests its sender had read
 const (
 	HeaderLen = 32
 
-	typeData = 1
-	typeAck  = 2
+	typeData   = 1
+	typeAck    = 2
+	typeGrant  = 3
+	typeAckReq = 4
 
 	flagAckNow = 1
 )
@@ -49,7 +55,7 @@ func parseHeader(b []byte) (header, error) {
 	h := header{typ: b[0], flags: b[1], pid: binary.LittleEndian.Uint32(b[4:]),
 		seq: binary.LittleEndian.Uint64(b[8:]), time: int64(binary.LittleEndian.Uint64(b[16:])),
 		acked: binary.LittleEndian.Uint64(b[24:])}
-	if h.typ != typeData && h.typ != typeAck {
+	if h.typ < typeData || h.typ > typeAckReq {
 		return h, &ProtocolError{Reason: fmt.Sprintf("unknown message type %d", h.typ)}
 	}
 	return h, nil

@@ -2,23 +2,77 @@
 // duplex ipclab.Conn, and is itself an ipclab.Conn:
 //
 //   - capacity 0, a rendezvous: Send returns only once the receiver has
-//     taken the message; whoever arrives first waits. Over every
-//     transport this is a hand-shake on the reverse path (an
-//     acknowledgement when the receiver's Recv takes the message), also
-//     over shared memory, so the cost is comparable across mechanisms;
+//     taken the message; whoever arrives first waits. Two forms:
+//     the hand-shake rendezvous (mode "rendezvous") transmits at once and
+//     waits for the receiver's acknowledgement of the take; the strict
+//     rendezvous (mode "strict", Options.Strict) transmits only once the
+//     receiver waits for it: its Recv sends a grant (clear-to-send), the
+//     Send waits for the grant, then transmits;
 //   - capacity n > 0, bounded and asynchronous: at most n messages sent
-//     but not yet taken; on a full link Send blocks, drops the message
-//     (and counts it), or fails with ErrFull, as configured;
+//     whose take the sender has not yet heard of; on a full link Send
+//     blocks, drops the message (and counts it), or fails with ErrFull;
 //   - acknowledgements: the receiver acknowledges what it takes
 //     (cumulatively); a sender can wait for each (WaitAck) and always knows
 //     how many were acknowledged (Stats.Acked);
 //   - flow control: those acknowledgements are credits, returned in batches
-//     (CreditBatch, half the window by default, like yamux's window
-//     updates); a sender never exceeds its window, and a receiver reports
-//     a peer that does as a *ProtocolError;
+//     (CreditBatch, half the window by default, one per take with the Drop
+//     and Fail policies so that they fire at exactly Capacity untaken
+//     messages), like yamux's window updates; a sender never exceeds its
+//     window, and a receiver reports a peer that does as a *ProtocolError;
 //   - ordering: every message carries the producer's pid, a sequence
 //     number and a CLOCK_MONOTONIC timestamp; the receiver counts gaps,
 //     duplicates and reordering per producer (Stats). Nothing is silent.
+//
+// What a failed Send means. A Send that returns an error transmitted
+// nothing and consumed no sequence number, except: the hand-shake
+// rendezvous and WaitAck transmit before they wait, so one that fails
+// while waiting for its acknowledgement (a deadline) may still be taken
+// by a later Recv; the strict rendezvous never has that ambiguity. A
+// message dropped by policy consumes no sequence number either: drops are
+// counted by the sender (Stats.Dropped), not seen as gaps by the receiver.
+// Rendezvous and ack-N put exactly the same messages on the wire (data,
+// then its acknowledgement); they differ only in how many a sender may
+// have unacknowledged before it waits.
+//
+// # Why the link cannot deadlock
+//
+// The transport says how much it buffers (ipclab.Buffered: messages and
+// bytes per direction, or one buffer for both as a SysV queue). From it
+// the link derives a window and a byte budget (see budget) such that
+// everything the protocol can have inside the transport at once fits:
+// each end's data in flight, and at most one unread acknowledgement or
+// grant per message in flight (they are cumulative and strictly
+// increasing). A data Send transmits only when its message fits that
+// budget, and otherwise waits for credit in the link, reading (so it
+// consumes the peer's acknowledgements and data meanwhile), never in the
+// transport; a message that cannot fit even an empty link is refused
+// (*ipclab.TooLargeError), or the pipe is grown to take it. So no write,
+// data or acknowledgement, ever waits for room inside the transport,
+// whatever the other end does within the protocol. Acknowledgements are
+// written under their own short lock, never behind a Send waiting for
+// credit; a data write holding the lock completes without waiting.
+// Reading never waits for writing. A sender held back by bytes with fewer
+// messages in flight than a credit batch asks for an acknowledgement (one
+// request at a time, room reserved), so credit always comes back once the
+// receiver has taken what is in flight. Hence one-way traffic progresses
+// as long as the receiver calls Recv, and duplex traffic as long as each
+// end calls Recv: a Send waits only for its peer's takes, which is the
+// link's capacity at work. The window may be smaller than Capacity when the
+// transport holds less (a POSIX queue of 10 messages gives 4 per
+// direction): Stats.Capacity and Stats.CapacityLimit report that.
+// Over a Conn that does not implement Buffered the link trusts Capacity
+// and gives no such guarantee.
+//
+// Deadlines apply per call: a Send's write deadline bounds that Send (its
+// wait for credit and its write), a Recv's read deadline that Recv. An
+// acknowledgement sent on behalf of a Recv never uses the write deadline;
+// one that cannot be written is owed and sent by the next Recv, and does
+// not poison later calls (Stats.AckRetries counts them).
+//
+// Against a misbehaving peer state stays bounded: read-ahead is at most
+// the window the peer was granted (beyond it: a *ProtocolError, the
+// message discarded), and ordering is tracked for at most maxProducers
+// producers (beyond: Stats.Untracked).
 //
 // The raw transport stays available: a Link is only added on request.
 // Acknowledgements and the peer's data share the underlying Conn, and
@@ -26,8 +80,7 @@
 // others wait for it): a Recv reads its own message, a Send waiting for
 // credit reads until the acknowledgement comes and queues any data it
 // meets. No goroutine stands between the caller and the transport, so a
-// link costs its protocol, not scheduler hand-offs. Data read ahead is
-// bounded by the peer's window.
+// link costs its protocol, not scheduler hand-offs.
 package link
 
 import (
@@ -53,24 +106,32 @@ func (e *ProtocolError) Error() string { return "link: protocol error: " + e.Rea
 
 // Stats are a link end's counters.
 type Stats struct {
-	Sent        uint64 // messages Send accepted (transmitted, or dropped by policy)
-	Dropped     uint64 // messages a full link dropped (policy Drop)
-	Acked       uint64 // of ours, acknowledged (taken) by the peer
-	Received    uint64 // messages our Recv took
-	MaxInFlight uint64 // the most of ours ever sent but not acknowledged
+	Capacity      int    `json:"capacity"`                 // the window in force: Options.Capacity, or less (CapacityLimit says why)
+	CapacityLimit string `json:"capacity_limit,omitempty"` // what held the window below Options.Capacity
+	BudgetBytes   int    `json:"budget_bytes,omitempty"`   // bytes (as the transport counts) our data in flight may take; 0: no byte bound known
 
-	CreditWaits  uint64        // Sends that waited for credit
-	CreditWaited time.Duration // ... and for how long in all
-	AckWaited    time.Duration // time Sends spent waiting for their acknowledgement
+	Sent        uint64 `json:"sent"`    // messages Send accepted (transmitted, or dropped by policy)
+	Dropped     uint64 `json:"dropped"` // messages a full link dropped (policy Drop)
+	Acked       uint64 `json:"acked"`   // of ours, acknowledged (taken) by the peer
+	Received    uint64 `json:"received"`
+	MaxInFlight uint64 `json:"max_in_flight"` // the most of ours ever transmitted but not acknowledged
 
-	Lost       uint64 // gaps in the producers' sequences not (yet) filled
-	Duplicates uint64
-	Reordered  uint64 // messages that arrived after a later one of the same producer
+	CreditWaits  uint64        `json:"credit_waits"`  // Sends that waited for credit (or, strict, for a grant)
+	CreditWaited time.Duration `json:"credit_waited"` // ... and for how long in all
+	FullByBytes  uint64        `json:"full_by_bytes"` // times the link was full by the byte budget, not the window
+	AckWaited    time.Duration `json:"ack_waited"`    // time Sends spent waiting for their acknowledgement
+	AcksSent     uint64        `json:"acks_sent"`     // acknowledgements (and grants) written
+	AckRetries   uint64        `json:"ack_retries"`   // acknowledgements that could not be written at once and were owed
 
-	ProtocolErrors uint64
-	HeaderBytes    int   // added to every message
-	OneWayMaxNs    int64 // the longest one-way latency seen (producer's timestamp to Recv)
-	OneWaySumNs    int64 // their sum, for the mean over Received
+	Lost       uint64 `json:"lost"` // gaps in the producers' sequences not (yet) filled
+	Duplicates uint64 `json:"duplicates"`
+	Reordered  uint64 `json:"reordered"` // messages that arrived after a later one of the same producer
+	Untracked  uint64 `json:"untracked"` // messages of producers beyond maxProducers, not order-checked
+
+	ProtocolErrors uint64 `json:"protocol_errors"`
+	HeaderBytes    int    `json:"header_bytes"`   // added to every message
+	OneWayMaxNs    int64  `json:"one_way_max_ns"` // the longest one-way latency seen (producer's timestamp to Recv)
+	OneWaySumNs    int64  `json:"one_way_sum_ns"` // their sum, for the mean over Received
 }
 
 type message struct {
@@ -80,44 +141,61 @@ type message struct {
 
 // Link is one end of a link over a duplex Conn.
 type Link struct {
-	c     ipclab.Conn
-	opt   Options
-	pid   uint32
-	clock *monoclock.Clock
+	c      ipclab.Conn
+	opt    Options
+	pid    uint32
+	clock  *monoclock.Clock
+	maxMsg int
 
 	sendMu sync.Mutex // serialises Sends and owns sbuf
 	sbuf   []byte
-	ackMu  sync.Mutex // owns abuf
+	wireMu sync.Mutex // held around every write to c; owns abuf and wireDL
 	abuf   [HeaderLen]byte
+	wireDL time.Time  // the write deadline last set on c
 	recvMu sync.Mutex // serialises Recvs
-	readMu sync.Mutex // held by the one call reading c; owns rbuf and readDL
+	readMu sync.Mutex // held by the one call reading c; owns rbuf
 	rbuf   []byte
-	readDL time.Time // the read deadline last set on c
 
-	mu      sync.Mutex // everything below
-	changed chan struct{}
-	waiters int       // calls in wait: a broadcast with none costs nothing
-	nextSeq uint64    // last sequence number we sent
-	acked   uint64    // messages of ours the peer took
-	queue   []message // queue[qhead:] are waiting to be taken
-	qhead   int
-	free    [][]byte // payload buffers of taken messages, for reuse
-	taken   uint64   // messages our Recv took
-	ackSent uint64   // the last cumulative acknowledgement we sent
-	order   map[uint32]*order
-	rerr    error // the underlying Conn's terminal error
-	perr    error // a protocol error to report from Recv
-	closed  bool
-	rdl     time.Time
-	wdl     time.Time
-	stats   Stats
+	mu       sync.Mutex // everything below
+	changed  chan struct{}
+	waiters  int       // calls in wait: a broadcast with none costs nothing
+	reading  bool      // a call is in c.Recv
+	readDL   time.Time // the read deadline last set on c
+	b        budget
+	nextSeq  uint64 // the last sequence number we transmitted
+	acked    uint64 // messages of ours the peer took
+	granted  uint64 // strict: messages the peer asked for
+	costs    []int  // cost of our message seq in flight, at seq % window
+	inFlight int    // their sum
+	maxCost  int    // the largest cost ever in flight
+	queue    []message
+	qhead    int
+	free     [][]byte // payload buffers of taken messages, for reuse
+	taken    uint64   // messages our Recv took
+	arrivals uint64   // data messages accepted from the peer
+	ackSent  uint64   // the last cumulative acknowledgement (strict: grant) given
+	ackOwed  bool     // ackSent could not be written yet, or a request wants it
+	reqSent  uint64   // ack requests we sent
+	reqSeen  uint64   // ... that the peer has answered (its acks echo them)
+	reqRead  uint64   // the peer's ack requests we read
+	order    map[uint32]*order
+	rerr     error // the underlying Conn's terminal error
+	perr     error // a protocol error to report from Recv
+	closed   bool
+	rdl      time.Time
+	wdl      time.Time
+	stats    Stats
 
 	closeOnce sync.Once
 }
 
 var _ ipclab.Conn = (*Link)(nil)
 
-// New wraps c, which both ends must wrap with the same Options.
+// New wraps c, which both ends must wrap with the same Options. If the
+// transport holds less than Options.Capacity messages can need, the window
+// is smaller (Stats.Capacity, Stats.CapacityLimit); if it cannot hold even
+// one message with its acknowledgement, New fails with an
+// *ipclab.LimitError.
 func New(c ipclab.Conn, opt Options) (*Link, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
@@ -125,9 +203,27 @@ func New(c ipclab.Conn, opt Options) (*Link, error) {
 	if c.MaxMessageSize() < HeaderLen {
 		return nil, fmt.Errorf("link: the transport's largest message, %d bytes, cannot carry the %d-byte link header", c.MaxMessageSize(), HeaderLen)
 	}
+	b, err := newBudget(c, opt)
+	if err != nil {
+		return nil, err
+	}
 	l := &Link{c: c, opt: opt, pid: uint32(os.Getpid()), clock: monoclock.New(), changed: make(chan struct{}),
-		order: map[uint32]*order{}, rbuf: make([]byte, c.MaxMessageSize())}
+		order: map[uint32]*order{}, rbuf: make([]byte, c.MaxMessageSize()), b: b, costs: make([]int, b.window)}
+	l.maxMsg = c.MaxMessageSize() - HeaderLen
+	if most := max(b.buf.Bytes, b.buf.Grow); b.buffered && most > 0 {
+		if !b.fits(0, b.buf.Cost(HeaderLen)+b.perMsg, 0, b.limitFor(most)) {
+			return nil, &ipclab.LimitError{What: fmt.Sprintf("a link (%s) over %s", opt, c.Addr().Transport()), Name: b.describe(c.Addr().Transport()),
+				Limit: most, Raise: "give the transport a larger buffer"}
+		}
+		l.maxMsg = min(l.maxMsg, b.largest(most, c.MaxMessageSize()))
+	}
 	l.stats.HeaderBytes = HeaderLen
+	l.stats.Capacity = b.window
+	if opt.Capacity == 0 || opt.NoCredits {
+		l.stats.Capacity = opt.Capacity
+	}
+	l.stats.CapacityLimit = b.reason
+	l.stats.BudgetBytes = b.limit
 	return l, nil
 }
 
@@ -140,9 +236,9 @@ func (l *Link) broadcast() {
 	l.changed = make(chan struct{})
 }
 
-// wait releases l.mu until something changes or the deadline passes; it
-// returns false on the deadline. l.mu must be held.
-func (l *Link) wait(deadline time.Time) bool {
+// wait releases l.mu until something changes or the deadline passes.
+// l.mu must be held.
+func (l *Link) wait(deadline time.Time) {
 	ch := l.changed
 	l.waiters++
 	l.mu.Unlock()
@@ -152,48 +248,42 @@ func (l *Link) wait(deadline time.Time) bool {
 	}()
 	if deadline.IsZero() {
 		<-ch
-		return true
+		return
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case <-ch:
-		return true
 	case <-t.C:
-		return false
 	}
 }
 
-// await makes progress towards ready, which is checked with l.mu held:
-// if no other call is reading c, it reads one message itself; otherwise it
-// waits for that call to finish one. It returns false on the deadline.
-// l.mu is held on entry and on return.
-func (l *Link) await(deadline time.Time) bool {
+// await makes progress towards what the caller waits for, which it checks
+// with l.mu held: if no other call is reading c, it reads one message
+// itself; otherwise it waits for that call to finish one. dl is the
+// caller's deadline (l.rdl or l.wdl), read again after the wait, since
+// it may have been moved meanwhile. It returns false once that deadline
+// has passed. l.mu is held on entry and on return.
+func (l *Link) await(dl *time.Time) bool {
 	if !l.readMu.TryLock() {
-		return l.wait(deadline)
+		l.wait(*dl)
+	} else {
+		l.readOne(*dl)
+		l.readMu.Unlock()
+		l.broadcast() // another waiter may read next
 	}
-	l.mu.Unlock()
-	err := l.readOne(deadline)
-	l.readMu.Unlock()
-	l.mu.Lock()
-	l.broadcast() // another waiter may read next
-	if errors.Is(err, ipclab.ErrTimeout) && !deadline.IsZero() && !time.Now().Before(deadline) {
-		return false
-	}
-	return true
+	return dl.IsZero() || time.Now().Before(*dl)
 }
 
 // collectAcks reads what has already arrived, without waiting for more,
 // so a sender that never waits (policies Drop and Fail) still sees the
 // credits it was granted. A read deadline in the past would refuse even
 // data that is there, so each read may wait a microsecond. l.mu held.
-func (l *Link) collectAcks() {
-	for l.nextSeq-l.acked >= uint64(l.opt.window()) && l.readMu.TryLock() {
+func (l *Link) collectAcks(cost int) {
+	for !l.room(cost) && l.readMu.TryLock() {
 		acked := l.acked
-		l.mu.Unlock()
 		err := l.readOne(time.Now().Add(time.Microsecond))
 		l.readMu.Unlock()
-		l.mu.Lock()
 		l.broadcast()
 		if err != nil || l.acked == acked && l.queued() == 0 {
 			return // nothing more to read, or the read brought data, not credit
@@ -201,49 +291,16 @@ func (l *Link) collectAcks() {
 	}
 }
 
-// readOne reads one message from c and files it: an acknowledgement
-// updates the credits, data joins the queue. The caller holds readMu.
-func (l *Link) readOne(deadline time.Time) error {
-	if !deadline.Equal(l.readDL) {
-		l.c.SetReadDeadline(deadline)
-		l.readDL = deadline
+// kickReader makes a call blocked in c.Recv return (with a timeout the
+// reader ignores), so that it re-reads with deadline t, just set, if that
+// is earlier than the one it waits with. A later deadline needs no kick:
+// the read times out early and the caller reads again. l.mu held.
+func (l *Link) kickReader(t time.Time) {
+	if l.reading && !t.IsZero() && (l.readDL.IsZero() || t.Before(l.readDL)) {
+		past := time.Unix(1, 0)
+		l.c.SetReadDeadline(past)
+		l.readDL = past
 	}
-	n, err := l.c.Recv(l.rbuf)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err != nil {
-		if !errors.Is(err, ipclab.ErrTimeout) && l.rerr == nil {
-			l.rerr = err
-		}
-		return err
-	}
-	buf := l.rbuf[:n]
-	h, err := parseHeader(buf)
-	switch {
-	case err != nil:
-		l.protocolError(err)
-	case h.typ == typeAck:
-		switch {
-		case h.seq > l.nextSeq:
-			l.protocolError(&ProtocolError{Reason: fmt.Sprintf("acknowledgement of %d messages; only %d were sent", h.seq, l.nextSeq)})
-		case h.seq > l.acked:
-			l.acked = h.seq
-			l.stats.Acked = h.seq
-		}
-	case !l.opt.NoCredits && h.acked > l.ackSent:
-		l.protocolError(&ProtocolError{Reason: fmt.Sprintf("message %d claims %d acknowledgements; %d were sent", h.seq, h.acked, l.ackSent)})
-	case !l.opt.NoCredits && h.seq > h.acked+uint64(l.opt.window()):
-		l.protocolError(&ProtocolError{Reason: fmt.Sprintf("message %d sent with %d acknowledged and a window of %d: the peer overran its credit",
-			h.seq, h.acked, l.opt.window())})
-	default:
-		l.arrived(h)
-		var p []byte
-		if k := len(l.free); k > 0 && cap(l.free[k-1]) >= n-HeaderLen {
-			p, l.free = l.free[k-1][:0], l.free[:k-1]
-		}
-		l.queue = append(l.queue, message{h: h, payload: append(p, buf[HeaderLen:]...)})
-	}
-	return nil
 }
 
 // queued is how many messages wait to be taken; l.mu held.
@@ -256,8 +313,10 @@ func (l *Link) protocolError(err error) {
 	}
 }
 
-// MaxMessageSize is the transport's largest message less the link header.
-func (l *Link) MaxMessageSize() int { return l.c.MaxMessageSize() - HeaderLen }
+// MaxMessageSize is the transport's largest message less the link header,
+// or less if the transport's buffer cannot hold that with the link's
+// acknowledgements (a SysV queue shared by both directions).
+func (l *Link) MaxMessageSize() int { return l.maxMsg }
 
 // Addr is the underlying channel's address.
 func (l *Link) Addr() ipclab.Addr { return l.c.Addr() }
@@ -272,176 +331,9 @@ func (l *Link) Options() Options { return l.opt }
 func (l *Link) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.stats
-}
-
-// Send sends p with the link's semantics (see the package comment).
-func (l *Link) Send(p []byte) error {
-	if len(p) > l.MaxMessageSize() {
-		return &ipclab.TooLargeError{Size: len(p), Limit: l.MaxMessageSize(), Name: "the transport's maximum less the 32-byte link header",
-			Raise: "raise the transport's limit (see its error for the sysctl or option)"}
-	}
-	l.sendMu.Lock()
-	defer l.sendMu.Unlock()
-	l.mu.Lock()
-	if err := l.sendState(); err != nil {
-		l.mu.Unlock()
-		return err
-	}
-	if !l.opt.NoCredits && l.nextSeq-l.acked >= uint64(l.opt.window()) && l.opt.Full != Block {
-		l.collectAcks()
-	}
-	if !l.opt.NoCredits && l.nextSeq-l.acked >= uint64(l.opt.window()) {
-		switch l.opt.Full {
-		case Drop:
-			l.stats.Sent++
-			l.stats.Dropped++
-			l.mu.Unlock()
-			return nil
-		case Fail:
-			l.mu.Unlock()
-			return ErrFull
-		}
-		start := time.Now()
-		l.stats.CreditWaits++
-		for l.nextSeq-l.acked >= uint64(l.opt.window()) {
-			err := l.sendState()
-			if err == nil && !l.await(l.wdl) {
-				err = ipclab.ErrTimeout
-			}
-			if err != nil {
-				l.stats.CreditWaited += time.Since(start)
-				l.mu.Unlock()
-				return err
-			}
-		}
-		l.stats.CreditWaited += time.Since(start)
-	}
-	l.nextSeq++
-	seq, acked := l.nextSeq, l.acked
-	if f := seq - l.acked; f > l.stats.MaxInFlight {
-		l.stats.MaxInFlight = f
-	}
-	l.stats.Sent++
-	l.mu.Unlock()
-
-	syncAck := l.opt.WaitAck || l.opt.Capacity == 0
-	h := header{typ: typeData, pid: l.pid, seq: seq, time: l.clock.Now(), acked: acked}
-	if syncAck {
-		h.flags = flagAckNow
-	}
-	need := HeaderLen + len(p)
-	if cap(l.sbuf) < need {
-		l.sbuf = make([]byte, need)
-	}
-	b := l.sbuf[:need]
-	h.put(b)
-	copy(b[HeaderLen:], p)
-	if err := l.c.Send(b); err != nil {
-		return err
-	}
-	if !syncAck {
-		return nil
-	}
-	start := time.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	defer func() { l.stats.AckWaited += time.Since(start) }()
-	for l.acked < seq {
-		if err := l.sendState(); err != nil {
-			return err
-		}
-		if !l.await(l.wdl) {
-			return fmt.Errorf("%w waiting for the receiver to take message %d", ipclab.ErrTimeout, seq)
-		}
-	}
-	return nil
-}
-
-// sendState is why a Send cannot go on, if it cannot; l.mu held.
-func (l *Link) sendState() error {
-	switch {
-	case l.closed:
-		return ipclab.ErrClosed
-	case l.rerr != nil:
-		return l.rerr
-	case !l.wdl.IsZero() && !time.Now().Before(l.wdl):
-		return ipclab.ErrTimeout
-	}
-	return nil
-}
-
-// Recv takes the next message; see ipclab.Conn.
-func (l *Link) Recv(p []byte) (int, error) {
-	l.recvMu.Lock()
-	defer l.recvMu.Unlock()
-	l.mu.Lock()
-	for l.queued() == 0 {
-		var err error
-		switch {
-		case l.closed:
-			err = ipclab.ErrClosed
-		case l.perr != nil:
-			err, l.perr = l.perr, nil
-		case l.rerr != nil:
-			err = l.rerr
-		case !l.rdl.IsZero() && !time.Now().Before(l.rdl):
-			err = ipclab.ErrTimeout
-		}
-		if err == nil && !l.await(l.rdl) {
-			err = ipclab.ErrTimeout
-		}
-		if err != nil {
-			l.mu.Unlock()
-			return 0, err
-		}
-	}
-	m := l.queue[l.qhead]
-	if len(m.payload) > len(p) {
-		l.mu.Unlock()
-		return 0, &ipclab.ShortBufferError{Size: len(m.payload), Buffer: len(p), Kept: true}
-	}
-	l.queue[l.qhead] = message{}
-	if l.qhead++; l.qhead == len(l.queue) {
-		l.queue, l.qhead = l.queue[:0], 0 // empty: reuse the array from its start
-	}
-	n := copy(p, m.payload)
-	if len(l.free) < l.opt.window() {
-		l.free = append(l.free, m.payload)
-	}
-	l.taken++
-	l.stats.Received++
-	if d := l.clock.Now() - m.h.time; d > 0 {
-		l.stats.OneWaySumNs += d
-		l.stats.OneWayMaxNs = max(l.stats.OneWayMaxNs, d)
-	}
-	ack := !l.opt.NoCredits && (m.h.flags&flagAckNow != 0 || l.taken-l.ackSent >= uint64(l.opt.batch()))
-	if ack {
-		l.ackSent = l.taken
-	}
-	taken := l.taken
-	l.mu.Unlock()
-	if ack {
-		// The message is taken whatever happens to its acknowledgement: to
-		// a peer that is gone it is moot; any other failure ends the link
-		// for the calls that follow.
-		if err := l.sendAck(taken); err != nil && !errors.Is(err, ipclab.ErrPeerGone) {
-			l.mu.Lock()
-			if l.rerr == nil {
-				l.rerr = err
-			}
-			l.broadcast()
-			l.mu.Unlock()
-		}
-	}
-	return n, nil
-}
-
-func (l *Link) sendAck(taken uint64) error {
-	l.ackMu.Lock()
-	defer l.ackMu.Unlock()
-	header{typ: typeAck, pid: l.pid, seq: taken}.put(l.abuf[:])
-	return l.c.Send(l.abuf[:])
+	s := l.stats
+	s.BudgetBytes = l.b.limit
+	return s
 }
 
 // Close closes the link and the underlying Conn; blocked calls return.
@@ -462,18 +354,25 @@ func (l *Link) SetDeadline(t time.Time) error {
 	return l.SetWriteDeadline(t)
 }
 
+// SetReadDeadline bounds Recv calls, blocked ones included.
 func (l *Link) SetReadDeadline(t time.Time) error {
 	l.mu.Lock()
 	l.rdl = t
+	l.kickReader(t)
 	l.broadcast()
 	l.mu.Unlock()
 	return nil
 }
 
+// SetWriteDeadline bounds Send calls, blocked ones included (their wait
+// for credit or acknowledgement; a write inside the transport never waits
+// for room when the transport is Buffered). It never reaches the
+// acknowledgements a Recv sends.
 func (l *Link) SetWriteDeadline(t time.Time) error {
 	l.mu.Lock()
 	l.wdl = t
+	l.kickReader(t)
 	l.broadcast()
 	l.mu.Unlock()
-	return l.c.SetWriteDeadline(t)
+	return nil
 }

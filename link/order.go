@@ -11,10 +11,19 @@ type order struct {
 // duplicate; anything older than that is counted as a duplicate.
 const orderWindow = 4096
 
+// maxProducers bounds the producers whose order is tracked (each costs
+// an order of 32 KiB): enough for any fan-in the harness runs, and a peer
+// forging pids cannot grow the receiver's memory beyond it.
+const maxProducers = 64
+
 // arrived records a data message's arrival; l.mu held.
 func (l *Link) arrived(h header) {
 	o := l.order[h.pid]
 	if o == nil {
+		if len(l.order) >= maxProducers {
+			l.stats.Untracked++
+			return
+		}
 		o = &order{next: 1}
 		l.order[h.pid] = o
 	}

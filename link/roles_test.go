@@ -30,13 +30,13 @@ func init() {
 
 // formatOptions and parseOptions carry Options on a command line.
 func formatOptions(o Options) string {
-	return fmt.Sprintf("%d,%d,%t,%d,%t", o.Capacity, o.Full, o.WaitAck, o.CreditBatch, o.NoCredits)
+	return fmt.Sprintf("%d,%d,%t,%d,%t,%t", o.Capacity, o.Full, o.WaitAck, o.CreditBatch, o.NoCredits, o.Strict)
 }
 
 func parseOptions(s string) (Options, error) {
 	var o Options
 	var full int
-	_, err := fmt.Sscanf(strings.ReplaceAll(s, ",", " "), "%d %d %t %d %t", &o.Capacity, &full, &o.WaitAck, &o.CreditBatch, &o.NoCredits)
+	_, err := fmt.Sscanf(strings.ReplaceAll(s, ",", " "), "%d %d %t %d %t %t", &o.Capacity, &full, &o.WaitAck, &o.CreditBatch, &o.NoCredits, &o.Strict)
 	o.Full = Full(full)
 	return o, err
 }

@@ -72,7 +72,8 @@ func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
 			if z == 0 {
 				continue // no bytes: no MB/s on a log scale
 			}
-			if sp, ok := spreadOf(s.values[z], func(r bench.Record) float64 { return r.MBPerSec }); ok {
+			// A Drop link may deliver nothing after the warm-up: no point on a log scale.
+			if sp, ok := spreadOf(s.values[z], func(r bench.Record) float64 { return r.MBPerSec }); ok && sp.med > 0 {
 				ps = append(ps, point{float64(z), sp})
 			}
 		}

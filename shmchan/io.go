@@ -255,8 +255,14 @@ func (c *Chan) peek() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.semWait(&c.rw, &c.rdl, c.recvCheck, c.rxSem, 1, ready); err != nil {
-			return nil, err
+		// A message already there is delivered whatever the deadline, as
+		// every other transport does: a reader polling with a short
+		// deadline (a link collecting acknowledgements) must see it.
+		take := []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: -1, Flg: unix.IPC_NOWAIT}}
+		if !ready || c.closed.Load() || sysipc.Semtimedop(int(c.hdr.semID), take, nil) != nil {
+			if err := c.semWait(&c.rw, &c.rdl, c.recvCheck, c.rxSem, 1, ready); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/kernlimits"
+	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/transports"
 )
 
@@ -19,7 +20,8 @@ import (
 // exercise) and prints each message on a line until the sender closes or
 // Ctrl-C, which removes the channel.
 func runRecv(args []string) error {
-	fs := newFlags("recv", "ADDR", "Create the channel at ADDR and print each message received.")
+	fs := newFlags("recv", "[-link MODE] ADDR", "Create the channel at ADDR and print each message received.")
+	mode := fs.String("link", "raw", linkFlagHelp)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -27,11 +29,19 @@ func runRecv(args []string) error {
 		fs.Usage()
 		return errors.New("want one address")
 	}
+	opt, raw, err := link.ParseMode(*mode)
+	if err != nil {
+		return err
+	}
 	c, _, err := transports.Create(fs.Arg(0))
 	if err != nil {
 		return err
 	}
+	if c, err = wrapLink(c, opt, raw); err != nil {
+		return err
+	}
 	defer c.Close()
+	defer reportLink(c, "recv")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); c.Close() }()
@@ -53,7 +63,8 @@ func runRecv(args []string) error {
 
 // runSend opens the channel and sends each line of stdin as one message.
 func runSend(args []string) error {
-	fs := newFlags("send", "ADDR", "Open the channel at ADDR and send each line of stdin as one message.")
+	fs := newFlags("send", "[-link MODE] ADDR", "Open the channel at ADDR and send each line of stdin as one message.")
+	mode := fs.String("link", "raw", linkFlagHelp+"; both ends must use the same")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,16 +72,27 @@ func runSend(args []string) error {
 		fs.Usage()
 		return errors.New("want one address")
 	}
+	opt, raw, err := link.ParseMode(*mode)
+	if err != nil {
+		return err
+	}
 	c, err := transports.Open(fs.Arg(0))
 	if err != nil {
 		return err
 	}
+	if c, err = wrapLink(c, opt, raw); err != nil {
+		return err
+	}
 	defer c.Close()
+	defer reportLink(c, "send")
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 64<<10), c.MaxMessageSize()+1)
 	for sc.Scan() {
 		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if err := c.Send(sc.Bytes()); err != nil {
+		switch err := c.Send(sc.Bytes()); {
+		case errors.Is(err, link.ErrFull):
+			fmt.Fprintln(os.Stderr, "ipclab send: the link is full; line not sent")
+		case err != nil:
 			return err
 		}
 	}

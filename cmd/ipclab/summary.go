@@ -135,4 +135,5 @@ func printSummary(w io.Writer, recs []bench.Record) {
 	if len(cOf) > 0 {
 		fmt.Fprintln(w, "\nGo/C: Go's figure over the C baseline's for the same mechanism (latency: above 1 is slower; MB/s: below 1 is slower)")
 	}
+	printLinkSummary(w, recs)
 }

@@ -117,6 +117,7 @@ type Conn struct {
 	rbuf    []byte
 	rs, re  int // buffered bytes are rbuf[rs:re]
 	rbroken error
+	partial partialFrame // a message a deadline stopped inside (partial.go)
 
 	closed    atomic.Bool
 	peerGone  atomic.Bool // EOF or EPIPE seen
@@ -531,6 +532,9 @@ func (c *Conn) Recv(p []byte) (int, error) {
 }
 
 func (c *Conn) recv(p []byte) (int, error) {
+	if c.partial.size > 0 {
+		return c.resume(p)
+	}
 	for {
 		if err := c.fill(headerLen); err != nil {
 			return 0, err
@@ -567,9 +571,8 @@ func (c *Conn) recv(p []byte) (int, error) {
 		k := copy(p[:n], c.rbuf[c.rs:c.re])
 		c.rs += k
 		if k < n {
-			if _, err := io.ReadFull(rawReader{c}, p[k:n]); err != nil {
-				c.rbroken = fmt.Errorf("pipe: the stream is broken: a read stopped inside a %d-byte message (%v)", n, err)
-				return 0, err
+			if m, err := io.ReadFull(rawReader{c}, p[k:n]); err != nil {
+				return 0, c.stopped(p[:k+m], n, err)
 			}
 		}
 		return n, nil

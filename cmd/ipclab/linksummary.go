@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/link"
+)
+
+// printLinkSummary prints, for every case with a link, what the link did
+// (summed over runs): the window in force, drops, how often the sender
+// waited for credit or found the link full by bytes, acknowledgements per
+// message, and whatever the receiver counted lost, duplicated, reordered
+// or broken. Nothing here is a timing: it says what the numbers above
+// measured.
+func printLinkSummary(w io.Writer, recs []bench.Record) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := false
+	for _, g := range bench.GroupRecords(recs) {
+		if g.Link == "raw" || g.Skipped() != "" {
+			continue
+		}
+		var snd, rcv link.Stats
+		window, limit := 0, ""
+		for _, r := range g.Records {
+			if r.LinkSender == nil || r.LinkReceiver == nil {
+				continue
+			}
+			s, v := *r.LinkSender, *r.LinkReceiver
+			window, limit = s.Capacity, s.CapacityLimit
+			snd.Sent += s.Sent
+			snd.Dropped += s.Dropped
+			snd.CreditWaits += s.CreditWaits
+			snd.FullByBytes += s.FullByBytes
+			rcv.AcksSent += v.AcksSent
+			rcv.Received += v.Received
+			rcv.Lost += v.Lost + s.Lost
+			rcv.Duplicates += v.Duplicates + s.Duplicates
+			rcv.Reordered += v.Reordered + s.Reordered
+			rcv.ProtocolErrors += v.ProtocolErrors + s.ProtocolErrors
+		}
+		if snd.Sent == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(tw, "\nLINK (summed over runs)\ttransport\tsize\tmode\twindow\tsent\tdropped\tcredit waits\tfull by bytes\tacks/msg\tlost/dup/reord/proto\t\n")
+			header = true
+		}
+		win := fmt.Sprint(window)
+		if limit != "" {
+			win += "*"
+		}
+		fmt.Fprintf(tw, "\t%s %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%d/%d/%d/%d\t\n", g.Transport, g.Link, bench.SizeLabel(g.Size), g.Mode, win,
+			snd.Sent, snd.Dropped, snd.CreditWaits, snd.FullByBytes, float64(rcv.AcksSent)/float64(max(rcv.Received, 1)),
+			rcv.Lost, rcv.Duplicates, rcv.Reordered, rcv.ProtocolErrors)
+	}
+	tw.Flush()
+	if header {
+		fmt.Fprintln(w, "\n* window below the mode's N: the transport holds less (records: link_sender.capacity_limit)")
+	}
+}
