@@ -55,8 +55,15 @@ func parseHeader(b []byte) (header, error) {
 	h := header{typ: b[0], flags: b[1], pid: binary.LittleEndian.Uint32(b[4:]),
 		seq: binary.LittleEndian.Uint64(b[8:]), time: int64(binary.LittleEndian.Uint64(b[16:])),
 		acked: binary.LittleEndian.Uint64(b[24:])}
-	if h.typ < typeData || h.typ > typeAckReq {
+	switch {
+	case h.typ < typeData || h.typ > typeAckReq:
 		return h, &ProtocolError{Reason: fmt.Sprintf("unknown message type %d", h.typ)}
+	case h.flags&^flagAckNow != 0:
+		return h, &ProtocolError{Reason: fmt.Sprintf("unknown flags %#x", h.flags&^flagAckNow)}
+	case b[2] != 0 || b[3] != 0:
+		// Reserved bytes must be zero, so a later version can use them
+		// and be told apart from this one.
+		return h, &ProtocolError{Reason: "reserved header bytes are not zero"}
 	}
 	return h, nil
 }

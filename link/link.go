@@ -159,6 +159,7 @@ type Link struct {
 	mu       sync.Mutex // everything below
 	changed  chan struct{}
 	waiters  int       // calls in wait: a broadcast with none costs nothing
+	events   uint64    // broadcasts so far, waiters or not (see await)
 	reading  bool      // a call is in c.Recv
 	readDL   time.Time // the read deadline last set on c
 	b        budget
@@ -229,6 +230,7 @@ func New(c ipclab.Conn, opt Options) (*Link, error) {
 
 // broadcast wakes every waiter; l.mu must be held.
 func (l *Link) broadcast() {
+	l.events++
 	if l.waiters == 0 {
 		return
 	}
@@ -264,10 +266,20 @@ func (l *Link) wait(deadline time.Time) {
 // caller's deadline (l.rdl or l.wdl), read again after the wait, since
 // it may have been moved meanwhile. It returns false once that deadline
 // has passed. l.mu is held on entry and on return.
-func (l *Link) await(dl *time.Time) bool {
-	if !l.readMu.TryLock() {
+//
+// seen is l.events when the caller last checked its condition. A caller
+// may release l.mu after that check (to write an acknowledgement or a
+// request), and a change it needs may come and be broadcast meanwhile;
+// waiting then would wait past it, and reading would block in c.Recv with
+// what it needs already filed: both ends of a duplex link did exactly that
+// and stalled. So if anything changed since seen, await returns at once
+// and the caller checks again.
+func (l *Link) await(dl *time.Time, seen uint64) bool {
+	switch {
+	case l.events != seen:
+	case !l.readMu.TryLock():
 		l.wait(*dl)
-	} else {
+	default:
 		l.readOne(*dl)
 		l.readMu.Unlock()
 		l.broadcast() // another waiter may read next

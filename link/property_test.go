@@ -326,6 +326,9 @@ func TestLinkProperties(t *testing.T) {
 					watchdog(t, 2*time.Minute)
 					cases++
 					seed := uint64(mi)<<32 ^ uint64(len(tr))<<8 ^ uint64(time.Now().UnixNano())
+					if s, err := strconv.ParseUint(os.Getenv("LINK_PROP_SEED"), 10, 64); err == nil {
+						seed = s // replay a failure: the seed is logged with every case
+					}
 					t.Logf("seed %d", seed)
 					runProp(t, tr, mode, n, seed)
 				})

@@ -132,10 +132,10 @@ func (l *Link) Recv(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	for l.queued() == 0 {
+	for seen := l.events; l.queued() == 0; seen = l.events {
 		l.flushAck()
 		err := l.recvState()
-		if err == nil && !l.await(&l.rdl) {
+		if err == nil && !l.await(&l.rdl, seen) {
 			err = ipclab.ErrTimeout
 		}
 		if err != nil {

@@ -94,11 +94,11 @@ func (l *Link) Send(p []byte) error {
 	}
 	start := time.Now()
 	defer func() { l.stats.AckWaited += time.Since(start) }()
-	for l.acked < seq {
+	for seen := l.events; l.acked < seq; seen = l.events {
 		if err := l.sendState(); err != nil {
 			return err
 		}
-		if !l.await(&l.wdl) {
+		if !l.await(&l.wdl, seen) {
 			return fmt.Errorf("%w waiting for the receiver to take message %d (it was transmitted and may still be taken)", ipclab.ErrTimeout, seq)
 		}
 	}
@@ -176,14 +176,14 @@ func (l *Link) full(cost int) error {
 	start := time.Now()
 	l.stats.CreditWaits++
 	defer func() { l.stats.CreditWaited += time.Since(start) }()
-	for !l.room(cost) {
+	for seen := l.events; !l.room(cost); seen = l.events {
 		if err := l.sendState(); err != nil {
 			return err
 		}
 		if err := l.requestAck(); err != nil {
 			return err
 		}
-		if !l.await(&l.wdl) {
+		if !l.await(&l.wdl, seen) {
 			return ipclab.ErrTimeout
 		}
 	}
@@ -216,11 +216,11 @@ func (l *Link) awaitGrant() error {
 	start := time.Now()
 	l.stats.CreditWaits++
 	defer func() { l.stats.CreditWaited += time.Since(start) }()
-	for l.granted <= l.nextSeq {
+	for seen := l.events; l.granted <= l.nextSeq; seen = l.events {
 		if err := l.sendState(); err != nil {
 			return err
 		}
-		if !l.await(&l.wdl) {
+		if !l.await(&l.wdl, seen) {
 			return fmt.Errorf("%w waiting for the receiver to ask for message %d (nothing was transmitted)", ipclab.ErrTimeout, l.nextSeq+1)
 		}
 	}
