@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ipclab/ipclab/internal/checksum"
+	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/scripts/cbaseline"
 )
 
@@ -13,7 +14,7 @@ import (
 // message contents and placement as the Go case, in two C processes.
 // goSkipped is why the Go case was skipped, if it was: the C case meets
 // the same kernel limit.
-func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (Record, error) {
+func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (record.Record, error) {
 	r := s.newRecord(cs)
 	mech, ok := cbaseline.Mechanism(cs.Transport)
 	if !ok {
@@ -42,13 +43,13 @@ func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (Record, 
 	r.Sender, r.Receiver = cCost(res.Sender, r.Count), cCost(res.Receiver, r.Count)
 	switch cs.Mode {
 	case Latency:
-		sum, err := Summarize(res.RTTNs)
+		sum, err := record.Summarize(res.RTTNs)
 		if err != nil {
 			return r, err
 		}
 		r.RTT = &sum
 		if len(res.OneWayNs) > 0 {
-			ow, err := Summarize(res.OneWayNs)
+			ow, err := record.Summarize(res.OneWayNs)
 			if err != nil {
 				return r, err
 			}
@@ -71,8 +72,8 @@ func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (Record, 
 	return r, nil
 }
 
-func cCost(c cbaseline.Cost, msgs int) Cost {
-	out := Cost{UserNs: c.UserNs, SysNs: c.SysNs, VolCtxSw: c.VolCtxSw, InvolCtxSw: c.InvolCtxSw,
+func cCost(c cbaseline.Cost, msgs int) record.Cost {
+	out := record.Cost{UserNs: c.UserNs, SysNs: c.SysNs, VolCtxSw: c.VolCtxSw, InvolCtxSw: c.InvolCtxSw,
 		CPUs: []int{c.CPU}, PID: c.PID, MaxRSSKiB: c.MaxRSSKiB, ThreadsAtEnd: 1}
 	if msgs > 0 {
 		out.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)

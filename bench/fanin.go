@@ -14,6 +14,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -26,9 +27,6 @@ import (
 // memory scales (an SPSC ring needs no lock), drained by one goroutine
 // per ring into the consumer. Each message carries its producer and a
 // sequence number, and the consumer checks every producer's order.
-
-// FanIn is the mode; Spec.Producers are the producer counts.
-const FanIn = "fanin"
 
 // DefaultProducers are the fan-in's producer counts.
 var DefaultProducers = []int{1, 2, 4, 8}
@@ -52,7 +50,7 @@ func (s Spec) producers() []int {
 
 // runFanIn measures one fan-in case: the aggregate rate at which the
 // consumer receives count messages from cs.Producers processes.
-func (s Spec) runFanIn(ctx context.Context, cs Case) (Record, error) {
+func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 	r := s.newRecord(cs)
 	r.Producers = cs.Producers
 	if cs.Size < 16 || cs.Size > pipeBuf && cs.Transport == "fifo" {

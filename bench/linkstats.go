@@ -9,6 +9,7 @@ import (
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/link"
+	"github.com/ipclab/ipclab/record"
 )
 
 // Links with the Drop and Fail policies are measured as they behave:
@@ -116,9 +117,9 @@ func checkConfirmation(got string, c ipclab.Conn, count, warm int, msg []byte, d
 }
 
 // linkStats returns a link's counters, nil for a raw Conn.
-func linkStats(c ipclab.Conn) *link.Stats {
+func linkStats(c ipclab.Conn) *record.LinkStats {
 	if l, ok := c.(*link.Link); ok {
-		s := l.Stats()
+		s := record.LinkStats(l.Stats())
 		return &s
 	}
 	return nil

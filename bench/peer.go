@@ -12,6 +12,7 @@ import (
 	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/internal/peerproc"
 	"github.com/ipclab/ipclab/link"
+	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -31,15 +32,15 @@ func PeerArgs(addr, mode string, count, warm, size, cpu int, linkMode string) []
 
 // peerReport is what the receiving process prints on stdout at the end.
 type peerReport struct {
-	Cost      Cost        `json:"cost"`
-	OneWay    *Summary    `json:"one_way,omitempty"`
-	FirstNs   int64       `json:"first_ns"` // CLOCK_MONOTONIC at the first measured message
-	LastNs    int64       `json:"last_ns"`  // ... and when the last one was read
-	Bytes     uint64      `json:"bytes"`
-	Sum       uint64      `json:"sum"`
-	ClockErrN int64       `json:"clock_error_ns"`
-	Link      *link.Stats `json:"link,omitempty"`
-	Measured  int         `json:"measured"` // messages taken after the warm-up
+	Cost      record.Cost       `json:"cost"`
+	OneWay    *record.Summary   `json:"one_way,omitempty"`
+	FirstNs   int64             `json:"first_ns"` // CLOCK_MONOTONIC at the first measured message
+	LastNs    int64             `json:"last_ns"`  // ... and when the last one was read
+	Bytes     uint64            `json:"bytes"`
+	Sum       uint64            `json:"sum"`
+	ClockErrN int64             `json:"clock_error_ns"`
+	Link      *record.LinkStats `json:"link,omitempty"`
+	Measured  int               `json:"measured"` // messages taken after the warm-up
 }
 
 // peerMain: see PeerArgs.
@@ -137,7 +138,7 @@ func peerMain(args []string) error {
 	}
 	rep.Cost = costSince(u0, count)
 	if len(oneway) > 0 {
-		s, err := Summarize(oneway)
+		s, err := record.Summarize(oneway)
 		if err != nil {
 			return err
 		}

@@ -7,23 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/peerproc"
 	"github.com/ipclab/ipclab/link"
+	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/scripts/cbaseline"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
-)
-
-// Modes of measurement.
-const (
-	Latency    = "latency"    // ping-pong: round trips, and one-way from timestamps
-	Throughput = "throughput" // one-way streaming, every byte checksummed by the receiver
-	Load       = "load"       // open loop: one way at fixed rates, latency from each intended send time
 )
 
 // Spec is what to measure.
@@ -83,12 +76,12 @@ type Case struct {
 
 func (c Case) String() string {
 	if c.Mode == Load {
-		return fmt.Sprintf("run %d %s %s %s load %.0f/s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Rate)
+		return fmt.Sprintf("run %d %s %s %s load %.0f/s", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Rate)
 	}
 	if c.Mode == FanIn {
-		return fmt.Sprintf("run %d %s %s %s fanin %d producers", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Producers)
+		return fmt.Sprintf("run %d %s %s %s fanin %d producers", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Producers)
 	}
-	return fmt.Sprintf("run %d %s %s %s %s %s", c.Run, c.Transport, c.Link, SizeLabel(c.Size), c.Mode, c.Impl)
+	return fmt.Sprintf("run %d %s %s %s %s %s", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Mode, c.Impl)
 }
 
 func (s Spec) links() []string {
@@ -172,7 +165,7 @@ func (s Spec) counts(c Case) (count, warm int) {
 // out. A cancelled ctx stops it between or inside cases, every object
 // removed, and Run returns ctx's error with the finished cases; so does
 // an out that cannot keep an outcome, with its error.
-func Run(ctx context.Context, s Spec, env *Env, out Output) ([]Record, []Failure, error) {
+func Run(ctx context.Context, s Spec, env *record.Env, out Output) ([]record.Record, []record.Failure, error) {
 	for _, m := range s.Modes {
 		if m != Latency && m != Throughput && m != Load && m != FanIn {
 			return nil, nil, fmt.Errorf("unknown mode %q (want %s, %s, %s or %s)", m, Latency, Throughput, Load, FanIn)
@@ -182,8 +175,8 @@ func Run(ctx context.Context, s Spec, env *Env, out Output) ([]Record, []Failure
 		return nil, nil, err
 	}
 	cases := s.Cases()
-	var recs []Record
-	var fails []Failure
+	var recs []record.Record
+	var fails []record.Failure
 	skipped := map[Case]string{}    // Go's reason, which the C case shares
 	saturated := map[Case]float64{} // load: the achieved rate once one fell short of the offered
 	failedAt := map[Case]float64{}  // load: the offered rate that failed; higher ones would too
@@ -194,7 +187,7 @@ func Run(ctx context.Context, s Spec, env *Env, out Output) ([]Record, []Failure
 		if s.Progress != nil {
 			s.Progress(i, len(cases), c)
 		}
-		var r Record
+		var r record.Record
 		var err error
 		goCase := c
 		goCase.Impl = "go"
@@ -264,9 +257,9 @@ func (s Spec) injectedFailure(c Case) error {
 }
 
 // newRecord is the record of a case before it is measured.
-func (s Spec) newRecord(cs Case) Record {
+func (s Spec) newRecord(cs Case) record.Record {
 	count, warm := s.counts(cs)
-	r := Record{Schema: SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: cs.Impl,
+	r := record.Record{Schema: record.SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: cs.Impl,
 		Mode: cs.Mode, Link: cs.Link, Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement), OfferedRate: cs.Rate}
 	if s.Placement == "" {
 		r.Placement = string(PinNone)
@@ -280,7 +273,7 @@ func (s Spec) newRecord(cs Case) Record {
 	return r
 }
 
-func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
+func (s Spec) runCase(ctx context.Context, cs Case) (record.Record, error) {
 	r := s.newRecord(cs)
 	count, warm := r.Count, r.Warmup
 	lopt, raw, err := link.ParseMode(r.Link)
@@ -397,7 +390,7 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 				rtt[i-warm] = float64(d.Nanoseconds())
 			}
 		}
-		sum, err := Summarize(rtt)
+		sum, err := record.Summarize(rtt)
 		if err != nil {
 			return r, err
 		}
@@ -412,7 +405,7 @@ func (s Spec) runCase(ctx context.Context, cs Case) (Record, error) {
 				return r, err
 			}
 		}
-		sum, err := Summarize(late)
+		sum, err := record.Summarize(late)
 		if err != nil {
 			return r, err
 		}
@@ -497,15 +490,4 @@ func (s Spec) caseTimeout() time.Duration {
 func spinFor(d time.Duration) {
 	for t0 := time.Now(); time.Since(t0) < d; {
 	}
-}
-
-// SizeLabel prints a message size as 64 B, 4 KiB, 1 MiB.
-func SizeLabel(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.Itoa(n>>20) + " MiB"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.Itoa(n>>10) + " KiB"
-	}
-	return strconv.Itoa(n) + " B"
 }

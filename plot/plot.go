@@ -18,7 +18,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -29,9 +29,9 @@ import (
 const CDFSize = 64
 
 // All draws every figure the records allow into dir and returns the files.
-func All(recs []bench.Record, dir string) ([]string, error) {
+func All(recs []record.Record, dir string) ([]string, error) {
 	var files []string
-	for _, f := range []func([]bench.Record, string) ([]string, error){
+	for _, f := range []func([]record.Record, string) ([]string, error){
 		LatencyVsSize, ThroughputVsSize, LatencyCDF, Decision, LinkCost, GoVsC,
 		LoadLatency, LoadCPU, FanInThroughput,
 	} {
@@ -52,7 +52,7 @@ type series struct {
 	linkIndex int    // order of the link among the non-raw ones seen
 	c         bool   // the C baseline
 	sizes     []int
-	values    map[int][]bench.Record
+	values    map[int][]record.Record
 }
 
 func (s *series) name() string {
@@ -66,7 +66,7 @@ func (s *series) name() string {
 	return n
 }
 
-func group(recs []bench.Record, mode string) []*series {
+func group(recs []record.Record, mode string) []*series {
 	var out []*series
 	by := map[string]*series{}
 	var links []string
@@ -85,7 +85,7 @@ func group(recs []bench.Record, mode string) []*series {
 		if old := by[s.name()]; old != nil {
 			s = old
 		} else {
-			s.values = map[int][]bench.Record{}
+			s.values = map[int][]record.Record{}
 			by[s.name()] = s
 			out = append(out, s)
 		}
@@ -105,7 +105,7 @@ type spread struct{ med, lo, hi float64 }
 
 // spreadOf reduces f over the records (runs of one case), skipping
 // values that are not finite.
-func spreadOf(rs []bench.Record, f func(bench.Record) float64) (spread, bool) {
+func spreadOf(rs []record.Record, f func(record.Record) float64) (spread, bool) {
 	var v []float64
 	for _, r := range rs {
 		if x := f(r); !math.IsNaN(x) && !math.IsInf(x, 0) {

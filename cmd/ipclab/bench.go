@@ -18,6 +18,7 @@ import (
 
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/plot"
+	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/scripts/cbaseline"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
@@ -125,11 +126,11 @@ to a results directory, and print a summary table.`)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var rd *bench.RunDir
+	var rd *record.RunDir
 	if *out != "" {
-		rd, err = bench.OpenRunDir(*out, *force)
+		rd, err = record.OpenRunDir(*out, *force)
 	} else {
-		rd, err = bench.NewRunDir("results", time.Now())
+		rd, err = record.NewRunDir("results", time.Now())
 	}
 	if err != nil {
 		return err
@@ -172,7 +173,7 @@ to a results directory, and print a summary table.`)
 			enc.Encode(&recs[i])
 		}
 	} else {
-		printRunSummary(os.Stdout, recs, fails)
+		record.WriteSummary(os.Stdout, recs, fails)
 		fmt.Printf("\n%d cases in %v; records and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), len(files), dir)
 		fmt.Printf("clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
 		printFloorLine(os.Stdout, &env)
@@ -181,7 +182,7 @@ to a results directory, and print a summary table.`)
 	case interrupted:
 		failed := ""
 		if len(fails) > 0 {
-			failed = fmt.Sprintf(" (%d failed, listed in %s)", len(fails), bench.FailuresFile)
+			failed = fmt.Sprintf(" (%d failed, listed in %s)", len(fails), record.FailuresFile)
 		}
 		return fmt.Errorf("interrupted after %d of %d cases%s; every IPC object this run created was removed; the finished cases' records, summary and plots are in %s",
 			len(recs)+len(fails), total, failed, dir)
@@ -189,7 +190,7 @@ to a results directory, and print a summary table.`)
 		return fmt.Errorf("%w; the cases before it are recorded in %s", runErr, dir)
 	case len(fails) > 0:
 		return fmt.Errorf("%d of %d cases failed (the others are recorded; the failures are in %s):\n%s",
-			len(fails), total, filepath.Join(dir, bench.FailuresFile), failureList(fails))
+			len(fails), total, filepath.Join(dir, record.FailuresFile), record.FailureList(fails))
 	}
 	return nil
 }
@@ -197,11 +198,11 @@ to a results directory, and print a summary table.`)
 // tellingOutput writes each outcome to the run directory and says on
 // stderr when a case failed, as it happens.
 type tellingOutput struct {
-	*bench.RunDir
+	*record.RunDir
 	progress io.Writer // the terminal the progress bar is on, or io.Discard
 }
 
-func (o *tellingOutput) Failure(f bench.Failure) error {
+func (o *tellingOutput) Failure(f record.Failure) error {
 	fmt.Fprint(o.progress, "\r\033[K") // clear the progress line
 	fmt.Fprintf(os.Stderr, "ipclab bench: %s failed, going on: %s\n", f.Case, f.Error)
 	return o.RunDir.Failure(f)
@@ -210,12 +211,12 @@ func (o *tellingOutput) Failure(f bench.Failure) error {
 // writeRunFiles writes what is derived from the finished cases' records:
 // the CSV, the summary table and the plots. The records are already on
 // disk, appended case by case.
-func writeRunFiles(dir string, recs []bench.Record, fails []bench.Failure) (plots []string, err error) {
-	if err := bench.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
+func writeRunFiles(dir string, recs []record.Record, fails []record.Failure) (plots []string, err error) {
+	if err := record.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
 		return nil, err
 	}
 	var sum strings.Builder
-	printRunSummary(&sum, recs, fails)
+	record.WriteSummary(&sum, recs, fails)
 	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(sum.String()), 0o644); err != nil {
 		return nil, err
 	}
@@ -224,22 +225,6 @@ func writeRunFiles(dir string, recs []bench.Record, fails []bench.Failure) (plot
 		return plots, fmt.Errorf("plots: %w", err)
 	}
 	return plots, nil
-}
-
-// printRunSummary is the summary table, and the failed cases under it.
-func printRunSummary(w io.Writer, recs []bench.Record, fails []bench.Failure) {
-	printSummary(w, recs)
-	if len(fails) > 0 {
-		fmt.Fprintf(w, "\nFAILED, not in the table (%s):\n%s\n", bench.FailuresFile, failureList(fails))
-	}
-}
-
-func failureList(fails []bench.Failure) string {
-	lines := make([]string, len(fails))
-	for i, f := range fails {
-		lines[i] = "  " + f.Case + ": " + f.Error
-	}
-	return strings.Join(lines, "\n")
 }
 
 // printVisibleDefaults is fs.PrintDefaults without the flags meant for
@@ -339,27 +324,4 @@ func progressBar(w io.Writer) func(done, total int, c bench.Case) {
 			fmt.Fprintln(w)
 		}
 	}
-}
-
-func spread(s bench.Spread, f func(float64) string) string {
-	if s.Runs > 1 {
-		return fmt.Sprintf("%s (%s..%s)", f(s.Median), f(s.Min), f(s.Max))
-	}
-	return f(s.Median)
-}
-
-// ns prints nanoseconds with about three significant digits.
-func ns(v float64) string {
-	d := time.Duration(v)
-	switch {
-	case d >= 100*time.Millisecond:
-		d = d.Round(time.Millisecond)
-	case d >= time.Millisecond:
-		d = d.Round(10 * time.Microsecond)
-	case d >= 100*time.Microsecond:
-		d = d.Round(time.Microsecond)
-	default:
-		d = d.Round(10 * time.Nanosecond)
-	}
-	return d.String()
 }
