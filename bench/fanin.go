@@ -31,9 +31,6 @@ import (
 // DefaultProducers are the fan-in's producer counts.
 var DefaultProducers = []int{1, 2, 4, 8}
 
-// FanInTransports can fan in; sysvshm means one ring per producer.
-var FanInTransports = []string{"fifo", "sysvmsg", "posixmq", "sysvshm", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
-
 const faninRole = "bench-fanin-producer"
 
 // pipeBuf is PIPE_BUF on Linux: the largest write a pipe keeps whole.
@@ -53,7 +50,8 @@ func (s Spec) producers() []int {
 func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 	r := s.newRecord(cs)
 	r.Producers = cs.Producers
-	if cs.Size < 16 || cs.Size > pipeBuf && cs.Transport == "fifo" {
+	fanin := capsOf(cs.Transport).FanIn
+	if cs.Size < 16 || cs.Size > pipeBuf && fanin == transports.SharedFIFO {
 		r.Skipped = fmt.Sprintf("fan-in needs 16 bytes for producer and sequence, and a FIFO at most PIPE_BUF (%d) for atomic writes", pipeBuf)
 		return r, nil
 	}
@@ -67,8 +65,8 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 		}
 	}()
 	var fifo *os.File
-	switch {
-	case cs.Transport == "fifo":
+	switch fanin {
+	case transports.SharedFIFO:
 		dir, err := os.MkdirTemp("", "ipclab-fanin-")
 		if err != nil {
 			return r, err
@@ -87,7 +85,7 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 		for range cs.Producers {
 			addrs = append(addrs, "rawfifo:"+path)
 		}
-	case strings.HasPrefix(cs.Transport, "sysvshm"):
+	case transports.RingPerProducer:
 		for range cs.Producers {
 			c, _, err := transports.Create(cs.Transport)
 			if err != nil {

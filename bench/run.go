@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/ipclab/ipclab/internal/peerproc"
 	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/record"
-	"github.com/ipclab/ipclab/scripts/cbaseline"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -111,8 +109,9 @@ func (s Spec) Cases() []Case {
 			for _, l := range s.links() {
 				for _, z := range s.Sizes {
 					for _, m := range s.Modes {
+						caps := capsOf(t)
 						if m == FanIn {
-							if slices.Contains(FanInTransports, t) && l == "raw" {
+							if caps.FanIn != transports.NoFanIn && l == "raw" {
 								for _, n := range s.producers() {
 									cs = append(cs, Case{Run: r, Transport: t, Link: l, Size: z, Mode: m, Impl: "go", Producers: n})
 								}
@@ -126,7 +125,7 @@ func (s Spec) Cases() []Case {
 							continue
 						}
 						cs = append(cs, Case{r, t, l, z, m, "go", 0, 0})
-						if _, ok := cbaseline.Mechanism(t); ok && s.CProgram != "" && l == "raw" {
+						if caps.CMechanism != "" && s.CProgram != "" && l == "raw" {
 							cs = append(cs, Case{r, t, l, z, m, "c", 0, 0})
 						}
 					}
@@ -135,6 +134,15 @@ func (s Spec) Cases() []Case {
 		}
 	}
 	return cs
+}
+
+// capsOf is what the table says transport t can do; nothing for a name
+// it does not know (Validate refuses those).
+func capsOf(t string) transports.Caps {
+	if tr, err := transports.Lookup(t); err == nil {
+		return tr.Caps
+	}
+	return transports.Caps{}
 }
 
 func (s Spec) counts(c Case) (count, warm int) {

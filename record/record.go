@@ -81,3 +81,12 @@ type Cost struct {
 	MaxRSSKiB    int64   `json:"max_rss_kib"`
 	ThreadsAtEnd int     `json:"threads"`
 }
+
+// PerMessage sets CPUNsPerMsg and CtxSwPerMsg from the totals, spread over
+// msgs messages (left 0 when there were none).
+func (c *Cost) PerMessage(msgs int) {
+	if msgs > 0 {
+		c.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)
+		c.CtxSwPerMsg = float64(c.VolCtxSw+c.InvolCtxSw) / float64(msgs)
+	}
+}

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/bench/cbaseline"
 	"github.com/ipclab/ipclab/plot"
 	"github.com/ipclab/ipclab/record"
-	"github.com/ipclab/ipclab/scripts/cbaseline"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -30,7 +30,7 @@ func runBench(args []string) error {
 	fs := newFlags("bench", "[flags]", `Measure latency (ping-pong) and throughput (streaming) of every transport
 between two processes, write records (JSON lines, CSV) and plots (PNG, SVG)
 to a results directory, and print a summary table.`)
-	all := append(append([]string{}, transports.Names[:len(transports.Names)-1]...), transports.Variants...)
+	all := transports.Distinct()
 	list := fs.String("transports", strings.Join(all, ","), "comma-separated transports")
 	sizes := fs.String("sizes", defaultSizes, "comma-separated message sizes in bytes (K and M suffixes allowed)")
 	modes := fs.String("modes", "latency,throughput", "comma-separated modes: latency, throughput, load (open loop at -rates)")
@@ -45,7 +45,7 @@ to a results directory, and print a summary table.`)
 	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
 	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds")
 	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
-	baseline := fs.String("baseline", "c", "c: measure the C baseline (scripts/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
+	baseline := fs.String("baseline", "c", "c: measure the C baseline (bench/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
 	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
 	failCases := fs.String("testing-fail", "", "for testing the harness only: TEXT[,...] makes every case whose progress name contains TEXT fail")
 	if err := fs.Parse(args); err != nil {
