@@ -4,13 +4,15 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/ipclab/ipclab/link"
 )
 
 func TestCasesInterleave(t *testing.T) {
 	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
 	cs := s.Cases()
-	want := []Case{{1, "a", "raw", 8, Latency, "go", 0, 0}, {1, "a", "raw", 64, Latency, "go", 0, 0}, {1, "b", "raw", 8, Latency, "go", 0, 0}, {1, "b", "raw", 64, Latency, "go", 0, 0},
-		{2, "a", "raw", 8, Latency, "go", 0, 0}, {2, "a", "raw", 64, Latency, "go", 0, 0}, {2, "b", "raw", 8, Latency, "go", 0, 0}, {2, "b", "raw", 64, Latency, "go", 0, 0}}
+	want := []Case{{1, "a", link.Raw, 8, Latency, "go", 0, 0}, {1, "a", link.Raw, 64, Latency, "go", 0, 0}, {1, "b", link.Raw, 8, Latency, "go", 0, 0}, {1, "b", link.Raw, 64, Latency, "go", 0, 0},
+		{2, "a", link.Raw, 8, Latency, "go", 0, 0}, {2, "a", link.Raw, 64, Latency, "go", 0, 0}, {2, "b", link.Raw, 8, Latency, "go", 0, 0}, {2, "b", link.Raw, 64, Latency, "go", 0, 0}}
 	if !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}
@@ -19,9 +21,13 @@ func TestCasesInterleave(t *testing.T) {
 // With a C program, each raw case of a transport with a C counterpart is
 // followed by its C case; link modes and C-less transports are Go only.
 func TestCasesPairGoWithC(t *testing.T) {
-	s := Spec{Transports: []string{"pipe", "other"}, Links: []string{"raw", "seq"}, Sizes: []int{8}, Modes: []string{Latency}, CProgram: "ipcbench"}
-	want := []Case{{1, "pipe", "raw", 8, Latency, "go", 0, 0}, {1, "pipe", "raw", 8, Latency, "c", 0, 0}, {1, "pipe", "seq", 8, Latency, "go", 0, 0},
-		{1, "other", "raw", 8, Latency, "go", 0, 0}, {1, "other", "seq", 8, Latency, "go", 0, 0}}
+	seq, err := link.NewMode("seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Spec{Transports: []string{"pipe", "other"}, Links: []link.Mode{link.Raw, seq}, Runs: 1, Sizes: []int{8}, Modes: []string{Latency}, CProgram: "ipcbench"}
+	want := []Case{{1, "pipe", link.Raw, 8, Latency, "go", 0, 0}, {1, "pipe", link.Raw, 8, Latency, "c", 0, 0}, {1, "pipe", seq, 8, Latency, "go", 0, 0},
+		{1, "other", link.Raw, 8, Latency, "go", 0, 0}, {1, "other", seq, 8, Latency, "go", 0, 0}}
 	if cs := s.Cases(); !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}

@@ -28,22 +28,12 @@ import (
 // per ring into the consumer. Each message carries its producer and a
 // sequence number, and the consumer checks every producer's order.
 
-// DefaultProducers are the fan-in's producer counts.
-var DefaultProducers = []int{1, 2, 4, 8}
-
 const faninRole = "bench-fanin-producer"
 
 // pipeBuf is PIPE_BUF on Linux: the largest write a pipe keeps whole.
 const pipeBuf = 4096
 
 func init() { peerproc.Register(faninRole, faninProducer) }
-
-func (s Spec) producers() []int {
-	if len(s.Producers) == 0 {
-		return DefaultProducers
-	}
-	return s.Producers
-}
 
 // runFanIn measures one fan-in case: the aggregate rate at which the
 // consumer receives count messages from cs.Producers processes.
@@ -87,7 +77,7 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 		}
 	case transports.RingPerProducer:
 		for range cs.Producers {
-			c, _, err := transports.Create(cs.Transport)
+			c, _, err := transports.CreateWith(cs.Transport, transports.Options{Register: true})
 			if err != nil {
 				return r, err
 			}
@@ -95,7 +85,7 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 			addrs = append(addrs, c.Addr().String())
 		}
 	default:
-		c, _, err := transports.Create(cs.Transport)
+		c, _, err := transports.CreateWith(cs.Transport, transports.Options{Register: true})
 		if err != nil {
 			return r, err
 		}
@@ -109,7 +99,7 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 			addrs = append(addrs, c.Addr().String())
 		}
 	}
-	deadline := time.Now().Add(s.caseTimeout())
+	deadline := time.Now().Add(s.CaseTimeout)
 	for _, c := range conns {
 		c.SetDeadline(deadline)
 	}
@@ -249,7 +239,7 @@ func faninProducer(args []string) error {
 		defer f.Close()
 		send = func(b []byte) error { _, err := f.Write(b); return err }
 	} else {
-		c, err := transports.Open(args[0])
+		c, err := transports.OpenWith(args[0], transports.Options{Register: true})
 		if err != nil {
 			return err
 		}

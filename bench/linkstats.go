@@ -31,12 +31,6 @@ func sendOnLink(c ipclab.Conn, msg []byte) error {
 	}
 }
 
-// dropsMessages is whether a case's link may lose messages by policy.
-func dropsMessages(mode string) bool {
-	opt, raw, err := link.ParseMode(mode)
-	return err == nil && !raw && opt.Full == link.Drop
-}
-
 // endMarkerLen is the marker's length for a case of size bytes: never
 // size, and room for its count.
 func endMarkerLen(size, max int) int {
@@ -124,15 +118,3 @@ func linkStats(c ipclab.Conn) *record.LinkStats {
 	}
 	return nil
 }
-
-// LinksHelp is the -links flag's description.
-const LinksHelp = `comma-separated link modes (package link): raw (none); seq (sequence numbers, no
-reverse traffic); rendezvous (hand-shake: data, then the receiver's
-acknowledgement of the take); strict (strict rendezvous: the receiver's
-grant, then the data, so a failed Send never delivers); ack-N (each Send waits
-for its acknowledgement: the same messages on the wire as rendezvous, one of
-each per message, so the two measure alike); cap-N, cap-N-block, cap-N-drop,
-cap-N-fail (at most N untaken; a full link waits, drops and counts, or fails
-and the harness retries). The window may be smaller than N where the transport
-holds less (a POSIX queue of 10 messages: 4); records carry both ends' link
-counters (link_sender, link_receiver)`

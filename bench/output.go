@@ -19,5 +19,5 @@ var _ Output = (*record.RunDir)(nil)
 // newFailure is the failure of case c.
 func newFailure(c Case, err error) record.Failure {
 	return record.Failure{Schema: record.SchemaVersion, Time: time.Now().UTC(), Case: c.String(), Run: c.Run, Transport: c.Transport,
-		Impl: c.Impl, Mode: c.Mode, Link: c.Link, Size: c.Size, OfferedRate: c.Rate, Producers: c.Producers, Error: err.Error()}
+		Impl: c.Impl, Mode: c.Mode, Link: c.Link.String(), Size: c.Size, OfferedRate: c.Rate, Producers: c.Producers, Error: err.Error()}
 }

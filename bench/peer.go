@@ -25,7 +25,7 @@ func init() { peerproc.Register(PeerRole, peerMain) }
 
 // PeerArgs are the arguments of PeerRole: the address to open, the mode,
 // the measured and warm-up message counts, the message size, the CPU to
-// pin to (-1 for none) and the link mode ("raw" for none).
+// pin to (-1 for none) and the link mode (link.Mode.String).
 func PeerArgs(addr, mode string, count, warm, size, cpu int, linkMode string) []string {
 	return []string{addr, mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(size), strconv.Itoa(cpu), linkMode}
 }
@@ -48,7 +48,7 @@ func peerMain(args []string) error {
 	if len(args) != 7 {
 		return fmt.Errorf("want address mode count warmup size cpu link, got %q", args)
 	}
-	lopt, raw, err := link.ParseMode(args[6])
+	lm, err := link.NewMode(args[6])
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func peerMain(args []string) error {
 	}
 	clock := NewClock()
 	var c ipclab.Conn
-	if c, err = transports.Open(addr); err != nil {
+	if c, err = transports.OpenWith(addr, transports.Options{Register: true}); err != nil {
 		return err
 	}
 	defer c.Close()
@@ -75,16 +75,12 @@ func peerMain(args []string) error {
 			return err
 		}
 	}
-	if !raw {
-		l, err := link.New(c, lopt)
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		c = l
+	if c, err = lm.Wrap(c); err != nil {
+		return err
 	}
+	defer c.Close()
 	buf := make([]byte, max(size+1, 64))
-	drops := mode != Latency && dropsMessages(args[6]) // the stream ends with a marker (linkstats.go)
+	drops := mode != Latency && lm.Drops() // the stream ends with a marker (linkstats.go)
 	received := 0
 	rep := peerReport{ClockErrN: int64(clock.ErrorBound)}
 	var u0 usage

@@ -28,7 +28,7 @@ func Decision(recs []record.Record, dir string) ([]string, error) {
 	present := map[int]bool{}
 	var placements []string
 	for _, r := range recs {
-		if r.Mode != record.Latency || r.Skipped != "" || r.Impl == "c" || r.RTT == nil || (r.Link != "" && r.Link != "raw") {
+		if r.Mode != record.Latency || r.Skipped != "" || r.Impl == record.ImplC || r.RTT == nil || (r.Link != "" && r.Link != record.RawLink) {
 			continue
 		}
 		lat = append(lat, r)

@@ -36,7 +36,7 @@ func GoVsC(recs []record.Record, dir string) ([]string, error) {
 		minX, maxX := math.Inf(1), math.Inf(-1)
 		for _, o := range ovs {
 			v := pn.value(o)
-			if o.Mode != pn.mode || !(v > 0) || math.IsInf(v, 0) || o.Size == 0 || (o.Link != "" && o.Link != "raw") {
+			if o.Mode != pn.mode || !(v > 0) || math.IsInf(v, 0) || o.Size == 0 || (o.Link != "" && o.Link != record.RawLink) {
 				continue
 			}
 			if _, ok := lines[o.Transport]; !ok {
@@ -58,7 +58,7 @@ func GoVsC(recs []record.Record, dir string) ([]string, error) {
 		parity.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
 		p.Add(parity)
 		for _, name := range order {
-			if err := plotSeries(f, p, &series{transport: name, link: "raw"}, lines[name]); err != nil {
+			if err := plotSeries(f, p, &series{transport: name, link: record.RawLink}, lines[name]); err != nil {
 				return nil, err
 			}
 		}

@@ -40,7 +40,7 @@ func linkCost(recs []record.Record, dir, mode, base, title string, value func(re
 	var transports, links []string
 	vals := map[[2]string][]record.Record{}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Impl == "c" {
+		if r.Mode != mode || r.Skipped != "" || r.Impl == record.ImplC {
 			continue
 		}
 		if r.Size == CDFSize || size < 0 || size != CDFSize && r.Size < size {
@@ -48,17 +48,17 @@ func linkCost(recs []record.Record, dir, mode, base, title string, value func(re
 		}
 	}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Size != size || r.Impl == "c" {
+		if r.Mode != mode || r.Skipped != "" || r.Size != size || r.Impl == record.ImplC {
 			continue
 		}
 		l := r.Link
 		if l == "" {
-			l = "raw"
+			l = record.RawLink
 		}
 		if !slices.Contains(transports, r.Transport) {
 			transports = append(transports, r.Transport)
 		}
-		if l != "raw" && !slices.Contains(links, l) {
+		if l != record.RawLink && !slices.Contains(links, l) {
 			links = append(links, l)
 		}
 		k := [2]string{r.Transport, l}
@@ -75,7 +75,7 @@ func linkCost(recs []record.Record, dir, mode, base, title string, value func(re
 	for i, l := range links {
 		var ys plotter.Values
 		for _, t := range transports {
-			raw, lk := vals[[2]string{t, "raw"}], vals[[2]string{t, l}]
+			raw, lk := vals[[2]string{t, record.RawLink}], vals[[2]string{t, l}]
 			ratio := 0.0
 			rv, ok1 := spreadOf(raw, value)
 			lv, ok2 := spreadOf(lk, value)

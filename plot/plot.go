@@ -48,7 +48,7 @@ func All(recs []record.Record, dir string) ([]string, error) {
 // implementation, in first-seen order, and within one by size.
 type series struct {
 	transport string
-	link      string // "raw" for none
+	link      string // record.RawLink for none
 	linkIndex int    // order of the link among the non-raw ones seen
 	c         bool   // the C baseline
 	sizes     []int
@@ -57,7 +57,7 @@ type series struct {
 
 func (s *series) name() string {
 	n := s.transport
-	if s.link != "raw" {
+	if s.link != record.RawLink {
 		n += " (" + s.link + ")"
 	}
 	if s.c {
@@ -76,12 +76,12 @@ func group(recs []record.Record, mode string) []*series {
 		}
 		link := r.Link
 		if link == "" {
-			link = "raw"
+			link = record.RawLink
 		}
-		if link != "raw" && !slices.Contains(links, link) {
+		if link != record.RawLink && !slices.Contains(links, link) {
 			links = append(links, link)
 		}
-		s := &series{transport: r.Transport, link: link, linkIndex: slices.Index(links, link), c: r.Impl == "c"}
+		s := &series{transport: r.Transport, link: link, linkIndex: slices.Index(links, link), c: r.Impl == record.ImplC}
 		if old := by[s.name()]; old != nil {
 			s = old
 		} else {
@@ -211,7 +211,7 @@ func plotSeries(f *figure, p *gplot.Plot, s *series, ps points) error {
 	if s.c {
 		line.Dashes = cDashes
 		line.Width = vg.Points(1.2)
-	} else if s.link != "raw" {
+	} else if s.link != record.RawLink {
 		line.Dashes = linkDashes[s.linkIndex%len(linkDashes)]
 	}
 	pts, err := plotter.NewScatter(ps)

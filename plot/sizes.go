@@ -131,7 +131,7 @@ func LatencyCDF(recs []record.Record, dir string) ([]string, error) {
 		l.Color, l.Width = st.Color, vg.Points(1.8)
 		if s.c {
 			l.Dashes, l.Width = cDashes, vg.Points(1.3)
-		} else if s.link != "raw" {
+		} else if s.link != record.RawLink {
 			l.Dashes = linkDashes[s.linkIndex%len(linkDashes)]
 		}
 		// A marker at the median makes the line findable by its shape.
