@@ -111,7 +111,7 @@ func peerMain(args []string) error {
 			rep.FirstNs = now
 		}
 		switch mode {
-		case "latency":
+		case Latency:
 			if i >= warm && size >= 8 {
 				oneway = append(oneway, float64(now-int64(binary.LittleEndian.Uint64(buf))))
 			}
@@ -122,7 +122,7 @@ func peerMain(args []string) error {
 			if i >= warm {
 				oneway = append(oneway, float64(now-int64(binary.LittleEndian.Uint64(buf))))
 			}
-		case "throughput":
+		case Throughput:
 			if i >= warm {
 				rep.Bytes += uint64(n)
 				rep.Sum += checksum.Sum(buf[:n])
@@ -140,7 +140,7 @@ func peerMain(args []string) error {
 		}
 		rep.OneWay = &s
 	}
-	if mode == "throughput" {
+	if mode == Throughput {
 		// Tell the sender everything arrived, through the channel itself.
 		if err := c.Send([]byte(confirmation(rep.Bytes, rep.Sum, received, drops))); err != nil && !errors.Is(err, ipclab.ErrPeerGone) {
 			return err

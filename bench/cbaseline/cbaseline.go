@@ -139,7 +139,7 @@ func Run(ctx context.Context, prog string, a Args) (*Result, error) {
 		return nil, fmt.Errorf("ipcbench reported %s %s %d x %d for %s %s %d x %d",
 			r.Mechanism, r.Mode, r.Size, r.Count, a.Mechanism, a.Mode, a.Size, a.Count)
 	}
-	if a.Mode == "latency" && len(r.RTTNs) != a.Count {
+	if a.Mode == record.Latency && len(r.RTTNs) != a.Count {
 		return nil, fmt.Errorf("ipcbench reported %d round trips, want %d", len(r.RTTNs), a.Count)
 	}
 	return &r, nil
