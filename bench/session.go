@@ -29,7 +29,7 @@ type session struct {
 // the CPU to pin the peer to (-1: none) are known.
 type peerArgsFunc func(addr string, cpu int) []string
 
-// openSession opens cs's session, with peer as the peer's role. When cs's
+// openSession opens cs's session, the peer in role role. When cs's
 // message does not fit the channel (or the link over it), it returns no
 // session and the reason, which the case records as skipped; nothing is
 // left open then.
