@@ -5,18 +5,24 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ipclab/ipclab/bench/cbaseline"
 	"github.com/ipclab/ipclab/internal/checksum"
-	"github.com/ipclab/ipclab/scripts/cbaseline"
+	"github.com/ipclab/ipclab/record"
+	"github.com/ipclab/ipclab/transports"
 )
 
 // runCCase measures a case with the C baseline: the same counts, sizes,
 // message contents and placement as the Go case, in two C processes.
 // goSkipped is why the Go case was skipped, if it was: the C case meets
 // the same kernel limit.
-func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (Record, error) {
+func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (record.Record, error) {
 	r := s.newRecord(cs)
-	mech, ok := cbaseline.Mechanism(cs.Transport)
-	if !ok {
+	t, err := transports.Lookup(cs.Transport)
+	if err != nil {
+		return r, err
+	}
+	mech := t.CMechanism
+	if mech == "" {
 		return r, fmt.Errorf("transport %s has no C baseline", cs.Transport)
 	}
 	if goSkipped != "" {
@@ -39,16 +45,18 @@ func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (Record, 
 		return r, err
 	}
 	r.StealMs = (stealTicks() - steal0) * 10
-	r.Sender, r.Receiver = cCost(res.Sender, r.Count), cCost(res.Receiver, r.Count)
+	r.Sender, r.Receiver = res.Sender, res.Receiver
+	r.Sender.PerMessage(r.Count)
+	r.Receiver.PerMessage(r.Count)
 	switch cs.Mode {
 	case Latency:
-		sum, err := Summarize(res.RTTNs)
+		sum, err := record.Summarize(res.RTTNs)
 		if err != nil {
 			return r, err
 		}
 		r.RTT = &sum
 		if len(res.OneWayNs) > 0 {
-			ow, err := Summarize(res.OneWayNs)
+			ow, err := record.Summarize(res.OneWayNs)
 			if err != nil {
 				return r, err
 			}
@@ -69,14 +77,4 @@ func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (Record, 
 		r.MBPerSec = float64(r.Count*cs.Size) / sec / 1e6
 	}
 	return r, nil
-}
-
-func cCost(c cbaseline.Cost, msgs int) Cost {
-	out := Cost{UserNs: c.UserNs, SysNs: c.SysNs, VolCtxSw: c.VolCtxSw, InvolCtxSw: c.InvolCtxSw,
-		CPUs: []int{c.CPU}, PID: c.PID, MaxRSSKiB: c.MaxRSSKiB, ThreadsAtEnd: 1}
-	if msgs > 0 {
-		out.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)
-		out.CtxSwPerMsg = float64(c.VolCtxSw+c.InvolCtxSw) / float64(msgs)
-	}
-	return out
 }

@@ -9,41 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ipclab/ipclab/floor"
 	"github.com/ipclab/ipclab/internal/kernlimits"
+	"github.com/ipclab/ipclab/record"
 	"golang.org/x/sys/unix"
 )
 
-// Env is the environment a run was measured in; every record carries it.
-type Env struct {
-	Kernel      string            `json:"kernel"`
-	CPUModel    string            `json:"cpu_model"`
-	NumCPU      int               `json:"num_cpu"`
-	GoVersion   string            `json:"go_version"`
-	Commit      string            `json:"commit"`
-	GOMAXPROCS  int               `json:"gomaxprocs"`
-	ClockSource string            `json:"clocksource"`
-	Limits      map[string]string `json:"limits"`
-	// TimerNs is what one reading of the monotonic clock costs here, and
-	// SampleOverheadNs what the harness adds to each latency sample (two
-	// readings and a store), measured at start-up.
-	TimerNs          float64 `json:"timer_ns"`
-	SampleOverheadNs float64 `json:"sample_overhead_ns"`
-	// ClockPairErrorNs bounds the error of this process's absolute
-	// monotonic clock (see Clock), on which one-way latency relies.
-	ClockPairErrorNs float64 `json:"clock_pair_error_ns"`
-	// CCompiler is gcc's version line when the C baseline was measured.
-	CCompiler string `json:"c_compiler,omitempty"`
-	// Floor is the machine's floor at the run's placement, measured once
-	// when a shared-memory transport is in the run (see RecordFloor), or
-	// FloorError why it could not be.
-	Floor      *floor.Floor `json:"floor,omitempty"`
-	FloorError string       `json:"floor_error,omitempty"`
-}
-
 // CollectEnv reads the environment.
-func CollectEnv(clock *Clock) Env {
-	e := Env{NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+func CollectEnv(clock *Clock) record.Env {
+	e := record.Env{NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Limits: kernlimits.All(), Commit: commit(), ClockPairErrorNs: float64(clock.ErrorBound)}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {

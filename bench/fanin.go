@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -27,15 +29,6 @@ import (
 // per ring into the consumer. Each message carries its producer and a
 // sequence number, and the consumer checks every producer's order.
 
-// FanIn is the mode; Spec.Producers are the producer counts.
-const FanIn = "fanin"
-
-// DefaultProducers are the fan-in's producer counts.
-var DefaultProducers = []int{1, 2, 4, 8}
-
-// FanInTransports can fan in; sysvshm means one ring per producer.
-var FanInTransports = []string{"fifo", "sysvmsg", "posixmq", "sysvshm", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
-
 const faninRole = "bench-fanin-producer"
 
 // pipeBuf is PIPE_BUF on Linux: the largest write a pipe keeps whole.
@@ -43,130 +36,165 @@ const pipeBuf = 4096
 
 func init() { peerproc.Register(faninRole, faninProducer) }
 
-func (s Spec) producers() []int {
-	if len(s.Producers) == 0 {
-		return DefaultProducers
+// faninCase is one fan-in case in progress: where its producers send,
+// what the consumer reads, and the producers; close undoes it all.
+type faninCase struct {
+	cs    Case
+	per   int              // messages per producer
+	addrs []string         // what each producer opens
+	conns []ipclab.Conn    // the consumer's ends: one, or one per producer (rings)
+	fifo  *os.File         // a shared FIFO's read end
+	procs []*peerproc.Proc // the producers
+	undo  []func()         // run in reverse by close
+}
+
+func (f *faninCase) close() {
+	for _, u := range slices.Backward(f.undo) {
+		u()
 	}
-	return s.Producers
+	f.undo = nil
 }
 
 // runFanIn measures one fan-in case: the aggregate rate at which the
 // consumer receives count messages from cs.Producers processes.
-func (s Spec) runFanIn(ctx context.Context, cs Case) (Record, error) {
+func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 	r := s.newRecord(cs)
 	r.Producers = cs.Producers
-	if cs.Size < 16 || cs.Size > pipeBuf && cs.Transport == "fifo" {
+	fanin := capsOf(cs.Transport).FanIn
+	if cs.Size < 16 || cs.Size > pipeBuf && fanin == transports.SharedFIFO {
 		r.Skipped = fmt.Sprintf("fan-in needs 16 bytes for producer and sequence, and a FIFO at most PIPE_BUF (%d) for atomic writes", pipeBuf)
 		return r, nil
 	}
-	per := max(r.Count/cs.Producers, 1)
-	r.Count = per * cs.Producers
-	var addrs []string
-	var conns []ipclab.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	var fifo *os.File
-	switch {
-	case cs.Transport == "fifo":
-		dir, err := os.MkdirTemp("", "ipclab-fanin-")
-		if err != nil {
-			return r, err
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "fifo")
-		if err := unix.Mkfifo(path, 0o600); err != nil {
-			return r, err
-		}
-		// Read-write: opening does not wait for a writer, and the consumer
-		// never sees EOF between producers.
-		if fifo, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
-			return r, err
-		}
-		defer fifo.Close()
-		for range cs.Producers {
-			addrs = append(addrs, "rawfifo:"+path)
-		}
-	case strings.HasPrefix(cs.Transport, "sysvshm"):
-		for range cs.Producers {
-			c, _, err := transports.Create(cs.Transport)
-			if err != nil {
-				return r, err
-			}
-			conns = append(conns, c)
-			addrs = append(addrs, c.Addr().String())
-		}
-	default:
-		c, _, err := transports.Create(cs.Transport)
-		if err != nil {
-			return r, err
-		}
-		if cs.Size > c.MaxMessageSize() {
-			r.Skipped = fmt.Sprintf("message of %d bytes exceeds the transport's maximum %d", cs.Size, c.MaxMessageSize())
-			c.Close()
-			return r, nil
-		}
-		conns = append(conns, c)
-		for range cs.Producers {
-			addrs = append(addrs, c.Addr().String())
-		}
+	f := &faninCase{cs: cs, per: max(r.Count/cs.Producers, 1)}
+	r.Count = f.per * cs.Producers
+	defer f.close()
+	if skipped, err := f.makeSources(fanin); skipped != "" || err != nil {
+		r.Skipped = skipped
+		return r, err
 	}
-	deadline := time.Now().Add(s.caseTimeout())
-	for _, c := range conns {
+	deadline := time.Now().Add(s.CaseTimeout)
+	for _, c := range f.conns {
 		c.SetDeadline(deadline)
 	}
 	stop := context.AfterFunc(ctx, func() {
-		for _, c := range conns {
+		for _, c := range f.conns {
 			c.Close()
 		}
-		if fifo != nil {
-			fifo.Close()
+		if f.fifo != nil {
+			f.fifo.Close()
 		}
 	})
 	defer stop()
-
-	// Each producer starts sending when its stdin closes, all at once, so
-	// start-up is not measured.
-	goR, goW, err := os.Pipe()
+	start, err := f.startProducers(deadline)
 	if err != nil {
 		return r, err
 	}
-	defer goW.Close()
-	var procs []*peerproc.Proc
-	defer func() {
-		for _, p := range procs {
+	return r, f.consume(&r, start, deadline)
+}
+
+// makeSources makes what the producers send into: a FIFO, a ring per
+// producer, or one queue; or says why the case cannot run.
+func (f *faninCase) makeSources(fanin transports.FanIn) (skipped string, err error) {
+	cs := f.cs
+	create := func() (ipclab.Conn, error) {
+		c, _, err := transports.CreateWith(cs.Transport, transports.Options{Register: true})
+		if err == nil {
+			f.conns = append(f.conns, c)
+			f.undo = append(f.undo, func() { c.Close() })
+		}
+		return c, err
+	}
+	switch fanin {
+	case transports.SharedFIFO:
+		dir, err := os.MkdirTemp("", "ipclab-fanin-")
+		if err != nil {
+			return "", err
+		}
+		f.undo = append(f.undo, func() { os.RemoveAll(dir) })
+		path := filepath.Join(dir, "fifo")
+		if err := unix.Mkfifo(path, 0o600); err != nil {
+			return "", err
+		}
+		// Read-write: opening does not wait for a writer, and the consumer
+		// never sees EOF between producers.
+		if f.fifo, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+			return "", err
+		}
+		fifo := f.fifo
+		f.undo = append(f.undo, func() { fifo.Close() })
+		for range cs.Producers {
+			f.addrs = append(f.addrs, "rawfifo:"+path)
+		}
+	case transports.RingPerProducer:
+		for range cs.Producers {
+			c, err := create()
+			if err != nil {
+				return "", err
+			}
+			f.addrs = append(f.addrs, c.Addr().String())
+		}
+	default:
+		c, err := create()
+		if err != nil {
+			return "", err
+		}
+		if cs.Size > c.MaxMessageSize() {
+			return fmt.Sprintf("message of %d bytes exceeds the transport's maximum %d", cs.Size, c.MaxMessageSize()), nil
+		}
+		for range cs.Producers {
+			f.addrs = append(f.addrs, c.Addr().String())
+		}
+	}
+	return "", nil
+}
+
+// startProducers starts a producer per address and waits until each is
+// ready. Each starts sending when its stdin closes, all at once, so
+// start-up is not measured: start closes it.
+func (f *faninCase) startProducers(deadline time.Time) (start func(), err error) {
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	f.undo = append(f.undo, func() { goW.Close() })
+	f.undo = append(f.undo, func() {
+		for _, p := range f.procs {
 			if !p.Exited() {
 				p.Kill()
 			}
 		}
-	}()
-	for i, a := range addrs {
-		p, err := peerproc.Start(faninRole, []string{a, strconv.Itoa(i), strconv.Itoa(per), strconv.Itoa(cs.Size)}, peerproc.Options{Stdin: goR})
+	})
+	defer goR.Close()
+	for i, a := range f.addrs {
+		p, err := peerproc.Start(faninRole, []string{a, strconv.Itoa(i), strconv.Itoa(f.per), strconv.Itoa(f.cs.Size)}, peerproc.Options{Stdin: goR})
 		if err != nil {
-			goR.Close()
-			return r, err
+			return nil, err
 		}
-		procs = append(procs, p)
-		if len(conns) == len(addrs) { // a ring per producer: watch its producer
-			if w, ok := conns[i].(ipclab.PeerWatcher); ok {
+		f.procs = append(f.procs, p)
+		if len(f.conns) == len(f.addrs) { // a ring per producer: watch its producer
+			if w, ok := f.conns[i].(ipclab.PeerWatcher); ok {
 				if err := w.WatchPeer(p.Pid()); err != nil {
-					return r, err
+					return nil, err
 				}
 			}
 		}
 	}
-	goR.Close()
-	for _, p := range procs {
+	for _, p := range f.procs {
 		if line, err := p.ReadLine(time.Until(deadline)); err != nil || line != "ready" {
-			return r, fmt.Errorf("producer not ready: %q %v (%s)", line, err, p.Stderr())
+			return nil, fmt.Errorf("producer not ready: %q %v (%s)", line, err, p.Stderr())
 		}
 	}
+	return func() { goW.Close() }, nil
+}
+
+// consume starts the producers and takes r.Count messages from them,
+// checking each producer's order, and fills in the rate and the cost.
+func (f *faninCase) consume(r *record.Record, start func(), deadline time.Time) error {
+	cs := f.cs
 	// One goroutine per source delivers into msgs; for the queues and the
 	// FIFO that is one source.
 	msgs := make(chan [2]uint64, 1024)
-	errc := make(chan error, len(conns)+1)
+	errc := make(chan error, len(f.conns)+1)
 	var wg sync.WaitGroup
 	receive := func(recv func([]byte) (int, error), n int) {
 		defer wg.Done()
@@ -184,55 +212,55 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (Record, error) {
 		}
 	}
 	switch {
-	case fifo != nil:
+	case f.fifo != nil:
 		wg.Add(1)
-		fifo.SetReadDeadline(deadline)
-		go receive(func(b []byte) (int, error) { return io.ReadFull(fifo, b) }, r.Count)
-	case len(conns) == len(addrs):
-		for _, c := range conns {
+		f.fifo.SetReadDeadline(deadline)
+		go receive(func(b []byte) (int, error) { return io.ReadFull(f.fifo, b) }, r.Count)
+	case len(f.conns) == len(f.addrs):
+		for _, c := range f.conns {
 			wg.Add(1)
-			go receive(c.Recv, per)
+			go receive(c.Recv, f.per)
 		}
 	default:
 		wg.Add(1)
-		go receive(conns[0].Recv, r.Count)
+		go receive(f.conns[0].Recv, r.Count)
 	}
 	u0 := readUsage()
 	clock := NewClock()
-	start := clock.Now()
-	goW.Close()
+	t0 := clock.Now()
+	start()
 	next := make([]uint64, cs.Producers)
 	for got := 0; got < r.Count; got++ {
 		select {
 		case m := <-msgs:
 			id, seq := m[0], m[1]
 			if id >= uint64(cs.Producers) {
-				return r, fmt.Errorf("a message from producer %d of %d", id, cs.Producers)
+				return fmt.Errorf("a message from producer %d of %d", id, cs.Producers)
 			}
 			if seq != next[id] {
 				r.OrderErrors++
 			}
 			next[id] = seq + 1
 		case err := <-errc:
-			return r, fmt.Errorf("receive: %w (producer: %s)", err, procs[0].Stderr())
+			return fmt.Errorf("receive: %w (producer: %s)", err, f.procs[0].Stderr())
 		}
 	}
 	end := clock.Now()
 	wg.Wait()
 	r.Receiver = costSince(u0, r.Count)
-	for _, p := range procs {
+	for _, p := range f.procs {
 		if err := p.Wait(time.Until(deadline)); err != nil {
-			return r, err
+			return err
 		}
 	}
-	r.ElapsedNs = end - start
+	r.ElapsedNs = end - t0
 	sec := float64(r.ElapsedNs) / 1e9
 	r.MsgsPerSec = float64(r.Count) / sec
 	r.MBPerSec = float64(r.Count*cs.Size) / sec / 1e6
 	if r.OrderErrors > 0 {
-		return r, fmt.Errorf("%d messages arrived out of their producer's order", r.OrderErrors)
+		return fmt.Errorf("%d messages arrived out of their producer's order", r.OrderErrors)
 	}
-	return r, nil
+	return nil
 }
 
 // faninProducer: ADDR ID COUNT SIZE. Sends COUNT messages of SIZE bytes
@@ -253,7 +281,7 @@ func faninProducer(args []string) error {
 		defer f.Close()
 		send = func(b []byte) error { _, err := f.Write(b); return err }
 	} else {
-		c, err := transports.Open(args[0])
+		c, err := transports.OpenWith(args[0], transports.Options{Register: true})
 		if err != nil {
 			return err
 		}

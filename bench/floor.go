@@ -2,10 +2,12 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
 	"github.com/ipclab/ipclab/floor"
+	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
 )
 
@@ -14,8 +16,9 @@ import (
 // read as a multiple of the cache-line round trip between the same CPUs.
 // It measures at the run's placement (none: split and same), for budget
 // (0: not at all). A floor that cannot be measured does not stop the run;
-// env.FloorError says why it is missing.
-func RecordFloor(ctx context.Context, s Spec, env *Env, budget time.Duration) {
+// env.FloorError says why it is missing. The record keeps the floor as
+// its JSON (see record.Env.Floor).
+func RecordFloor(ctx context.Context, s Spec, env *record.Env, budget time.Duration) {
 	if budget == 0 || !slices.ContainsFunc(s.Transports, transports.SharedMemory) {
 		return
 	}
@@ -31,5 +34,10 @@ func RecordFloor(ctx context.Context, s Spec, env *Env, budget time.Duration) {
 		env.FloorError = err.Error()
 		return
 	}
-	env.Floor = f
+	b, err := json.Marshal(f)
+	if err != nil {
+		env.FloorError = err.Error()
+		return
+	}
+	env.Floor = b
 }

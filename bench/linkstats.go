@@ -9,6 +9,7 @@ import (
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/link"
+	"github.com/ipclab/ipclab/record"
 )
 
 // Links with the Drop and Fail policies are measured as they behave:
@@ -28,12 +29,6 @@ func sendOnLink(c ipclab.Conn, msg []byte) error {
 		}
 		runtime.Gosched()
 	}
-}
-
-// dropsMessages is whether a case's link may lose messages by policy.
-func dropsMessages(mode string) bool {
-	opt, raw, err := link.ParseMode(mode)
-	return err == nil && !raw && opt.Full == link.Drop
 }
 
 // endMarkerLen is the marker's length for a case of size bytes: never
@@ -116,22 +111,10 @@ func checkConfirmation(got string, c ipclab.Conn, count, warm int, msg []byte, d
 }
 
 // linkStats returns a link's counters, nil for a raw Conn.
-func linkStats(c ipclab.Conn) *link.Stats {
+func linkStats(c ipclab.Conn) *record.LinkStats {
 	if l, ok := c.(*link.Link); ok {
-		s := l.Stats()
+		s := record.LinkStats(l.Stats())
 		return &s
 	}
 	return nil
 }
-
-// LinksHelp is the -links flag's description.
-const LinksHelp = `comma-separated link modes (package link): raw (none); seq (sequence numbers, no
-reverse traffic); rendezvous (hand-shake: data, then the receiver's
-acknowledgement of the take); strict (strict rendezvous: the receiver's
-grant, then the data, so a failed Send never delivers); ack-N (each Send waits
-for its acknowledgement: the same messages on the wire as rendezvous, one of
-each per message, so the two measure alike); cap-N, cap-N-block, cap-N-drop,
-cap-N-fail (at most N untaken; a full link waits, drops and counts, or fails
-and the harness retries). The window may be smaller than N where the transport
-holds less (a POSIX queue of 10 messages: 4); records carry both ends' link
-counters (link_sender, link_receiver)`

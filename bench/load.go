@@ -7,22 +7,12 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/record"
 )
-
-// DefaultRates are the offered loads of the load mode, in messages per
-// second, until a transport saturates.
-var DefaultRates = []float64{1e3, 1e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6}
 
 // saturationShare: a rate achieved below this share of the offered one
 // means the transport is saturated, and higher rates are not run.
 const saturationShare = 0.9
-
-func (s Spec) rates() []float64 {
-	if len(s.Rates) == 0 {
-		return DefaultRates
-	}
-	return s.Rates
-}
 
 // loadCounts sends for about a quarter of a second at each rate, at least
 // 2,000 and at most 200,000 messages, after a tenth as many unmeasured.
@@ -70,4 +60,26 @@ func sendOpenLoop(c ipclab.Conn, msg []byte, count, warm int, rate float64, cloc
 		}
 	}
 	return firstNs, u0, lateness, nil
+}
+
+// openLoop is the load mode's sender (see sendOpenLoop).
+func openLoop(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
+	st := sent{stream: true, delivered: r.Count, fromReport: cs.Link.Drops()}
+	var late []float64
+	var err error
+	st.firstNs, st.u0, late, err = sendOpenLoop(ss.conn, message(cs.Size), r.Count, r.Warmup, cs.Rate, NewClock(), ss.peer)
+	if err != nil {
+		return st, err
+	}
+	if cs.Link.Drops() {
+		if err := endStream(ss.conn, cs.Size); err != nil {
+			return st, err
+		}
+	}
+	sum, err := record.Summarize(late)
+	if err != nil {
+		return st, err
+	}
+	r.SendLateness = &sum
+	return st, nil
 }

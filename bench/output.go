@@ -1,214 +1,23 @@
 package bench
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/ipclab/ipclab/record"
 )
 
 // Output takes each case's outcome the moment the case ends, so a run
 // stopped at any point keeps what it measured. Run stops when Output
 // cannot keep one: a measurement that cannot be kept is not worth making.
 type Output interface {
-	Record(Record) error
-	Failure(Failure) error
+	Record(record.Record) error
+	Failure(record.Failure) error
 }
 
-// Failure is a case that ended in an error (a timeout, a peer that died,
-// a kernel limit met while creating the channel); the run went on
-// without it. Its fields are documented in results/README.md.
-type Failure struct {
-	Schema      int       `json:"schema"`
-	Time        time.Time `json:"time"`
-	Case        string    `json:"case"` // as the progress line names it
-	Run         int       `json:"run"`
-	Transport   string    `json:"transport"`
-	Impl        string    `json:"impl"`
-	Mode        string    `json:"mode"`
-	Link        string    `json:"link"`
-	Size        int       `json:"size"`
-	OfferedRate float64   `json:"offered_rate,omitempty"`
-	Producers   int       `json:"producers,omitempty"`
-	Error       string    `json:"error"`
-}
+var _ Output = (*record.RunDir)(nil)
 
-func newFailure(c Case, err error) Failure {
-	return Failure{Schema: SchemaVersion, Time: time.Now().UTC(), Case: c.String(), Run: c.Run, Transport: c.Transport,
-		Impl: c.Impl, Mode: c.Mode, Link: c.Link, Size: c.Size, OfferedRate: c.Rate, Producers: c.Producers, Error: err.Error()}
-}
-
-// The files of a run directory that RunDir appends to.
-const (
-	RecordsFile  = "results.jsonl"
-	FailuresFile = "failures.jsonl"
-)
-
-// ErrRunExists is returned for a directory that already holds a run's
-// records, which a new run would overwrite.
-var ErrRunExists = errors.New("already holds the records of a run")
-
-// RunDir is the results directory of one run. Each record is appended to
-// RecordsFile, and each failure to FailuresFile (made at the first), and
-// synced to disk before Run starts the next case.
-type RunDir struct {
-	Path    string
-	made    bool // the directory is this run's: NewRunDir made it
-	records *os.File
-	fails   *os.File
-	nrec    int
-}
-
-var _ Output = (*RunDir)(nil)
-
-// NewRunDir makes a new directory under parent named after the time, with
-// a suffix (-2, -3, ...) when another run took that name: mkdir fails on
-// an existing directory, so two runs started in the same second never
-// share one.
-func NewRunDir(parent string, now time.Time) (*RunDir, error) {
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, err
-	}
-	base := filepath.Join(parent, now.Format("20060102-150405"))
-	for i := 1; i <= 1000; i++ {
-		path := base
-		if i > 1 {
-			path += "-" + strconv.Itoa(i)
-		}
-		err := os.Mkdir(path, 0o755)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		d := &RunDir{Path: path, made: true}
-		if d.records, err = createFile(path, RecordsFile, false); err != nil {
-			os.Remove(path)
-			return nil, err
-		}
-		return d, nil
-	}
-	return nil, fmt.Errorf("%s: 1000 runs already started in this second", base)
-}
-
-// OpenRunDir writes a run into dir, which may exist, made if not. A dir
-// that holds the records of an earlier run is refused with ErrRunExists
-// unless replace is set; then those records and failures are replaced
-// (plots are redrawn, and plots of cases not measured again stay).
-func OpenRunDir(dir string, replace bool) (*RunDir, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	d := &RunDir{Path: dir}
-	var err error
-	if d.records, err = createFile(dir, RecordsFile, replace); errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s %w (%s); choose another -out, or -force to replace them", dir, ErrRunExists, RecordsFile)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if replace {
-		if err := os.Remove(filepath.Join(dir, FailuresFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			d.records.Close()
-			return nil, err
-		}
-	}
-	return d, nil
-}
-
-// createFile creates name in dir, failing if it exists unless replace is
-// set. O_NOFOLLOW: a symlink planted there is not written through.
-func createFile(dir, name string, replace bool) (*os.File, error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | syscall.O_NOFOLLOW
-	if replace {
-		flags |= os.O_TRUNC
-	} else {
-		flags |= os.O_EXCL
-	}
-	return os.OpenFile(filepath.Join(dir, name), flags, 0o644)
-}
-
-// Record appends r to RecordsFile and syncs it.
-func (d *RunDir) Record(r Record) error {
-	if err := appendLine(d.records, &r); err != nil {
-		return fmt.Errorf("%s: %w", d.records.Name(), err)
-	}
-	d.nrec++
-	return nil
-}
-
-// Failure appends f to FailuresFile, made at the first, and syncs it.
-func (d *RunDir) Failure(f Failure) error {
-	if d.fails == nil {
-		var err error
-		if d.fails, err = createFile(d.Path, FailuresFile, false); err != nil {
-			return err
-		}
-	}
-	if err := appendLine(d.fails, &f); err != nil {
-		return fmt.Errorf("%s: %w", d.fails.Name(), err)
-	}
-	return nil
-}
-
-// Empty reports whether nothing was recorded, neither a record nor a
-// failure.
-func (d *RunDir) Empty() bool { return d.nrec == 0 && d.fails == nil }
-
-// Close closes the files. A run that recorded nothing leaves nothing: its
-// empty records file goes, and the directory if NewRunDir made it.
-func (d *RunDir) Close() error {
-	err := d.records.Close()
-	if d.fails != nil {
-		err = errors.Join(err, d.fails.Close())
-	}
-	if d.Empty() {
-		os.Remove(d.records.Name())
-		if d.made {
-			os.Remove(d.Path)
-		}
-	}
-	return err
-}
-
-// appendLine writes v as one JSON line and syncs the file, so the line
-// survives the process (and the machine) stopping right after.
-func appendLine(f *os.File, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	return f.Sync()
-}
-
-// ReadFailures reads the failures a RunDir wrote; a directory without
-// FailuresFile had none.
-func ReadFailures(dir string) ([]Failure, error) {
-	b, err := os.ReadFile(filepath.Join(dir, FailuresFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []Failure
-	dec := json.NewDecoder(bytes.NewReader(b))
-	for dec.More() {
-		var f Failure
-		if err := dec.Decode(&f); err != nil {
-			return out, fmt.Errorf("%s: failure %d: %w", FailuresFile, len(out)+1, err)
-		}
-		out = append(out, f)
-	}
-	return out, nil
+// newFailure is the failure of case c.
+func newFailure(c Case, err error) record.Failure {
+	return record.Failure{Schema: record.SchemaVersion, Time: time.Now().UTC(), Case: c.String(), Run: c.Run, Transport: c.Transport,
+		Impl: c.Impl, Mode: c.Mode, Link: c.Link.String(), Size: c.Size, OfferedRate: c.Rate, Producers: c.Producers, Error: err.Error()}
 }

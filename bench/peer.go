@@ -12,6 +12,7 @@ import (
 	"github.com/ipclab/ipclab/internal/checksum"
 	"github.com/ipclab/ipclab/internal/peerproc"
 	"github.com/ipclab/ipclab/link"
+	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
 	"golang.org/x/sys/unix"
 )
@@ -24,22 +25,22 @@ func init() { peerproc.Register(PeerRole, peerMain) }
 
 // PeerArgs are the arguments of PeerRole: the address to open, the mode,
 // the measured and warm-up message counts, the message size, the CPU to
-// pin to (-1 for none) and the link mode ("raw" for none).
+// pin to (-1 for none) and the link mode (link.Mode.String).
 func PeerArgs(addr, mode string, count, warm, size, cpu int, linkMode string) []string {
 	return []string{addr, mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(size), strconv.Itoa(cpu), linkMode}
 }
 
 // peerReport is what the receiving process prints on stdout at the end.
 type peerReport struct {
-	Cost      Cost        `json:"cost"`
-	OneWay    *Summary    `json:"one_way,omitempty"`
-	FirstNs   int64       `json:"first_ns"` // CLOCK_MONOTONIC at the first measured message
-	LastNs    int64       `json:"last_ns"`  // ... and when the last one was read
-	Bytes     uint64      `json:"bytes"`
-	Sum       uint64      `json:"sum"`
-	ClockErrN int64       `json:"clock_error_ns"`
-	Link      *link.Stats `json:"link,omitempty"`
-	Measured  int         `json:"measured"` // messages taken after the warm-up
+	Cost      record.Cost       `json:"cost"`
+	OneWay    *record.Summary   `json:"one_way,omitempty"`
+	FirstNs   int64             `json:"first_ns"` // CLOCK_MONOTONIC at the first measured message
+	LastNs    int64             `json:"last_ns"`  // ... and when the last one was read
+	Bytes     uint64            `json:"bytes"`
+	Sum       uint64            `json:"sum"`
+	ClockErrN int64             `json:"clock_error_ns"`
+	Link      *record.LinkStats `json:"link,omitempty"`
+	Measured  int               `json:"measured"` // messages taken after the warm-up
 }
 
 // peerMain: see PeerArgs.
@@ -47,7 +48,7 @@ func peerMain(args []string) error {
 	if len(args) != 7 {
 		return fmt.Errorf("want address mode count warmup size cpu link, got %q", args)
 	}
-	lopt, raw, err := link.ParseMode(args[6])
+	lm, err := link.NewMode(args[6])
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func peerMain(args []string) error {
 	}
 	clock := NewClock()
 	var c ipclab.Conn
-	if c, err = transports.Open(addr); err != nil {
+	if c, err = transports.OpenWith(addr, transports.Options{Register: true}); err != nil {
 		return err
 	}
 	defer c.Close()
@@ -74,16 +75,12 @@ func peerMain(args []string) error {
 			return err
 		}
 	}
-	if !raw {
-		l, err := link.New(c, lopt)
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		c = l
+	if c, err = lm.Wrap(c); err != nil {
+		return err
 	}
+	defer c.Close()
 	buf := make([]byte, max(size+1, 64))
-	drops := mode != Latency && dropsMessages(args[6]) // the stream ends with a marker (linkstats.go)
+	drops := mode != Latency && lm.Drops() // the stream ends with a marker (linkstats.go)
 	received := 0
 	rep := peerReport{ClockErrN: int64(clock.ErrorBound)}
 	var u0 usage
@@ -114,7 +111,7 @@ func peerMain(args []string) error {
 			rep.FirstNs = now
 		}
 		switch mode {
-		case "latency":
+		case Latency:
 			if i >= warm && size >= 8 {
 				oneway = append(oneway, float64(now-int64(binary.LittleEndian.Uint64(buf))))
 			}
@@ -125,7 +122,7 @@ func peerMain(args []string) error {
 			if i >= warm {
 				oneway = append(oneway, float64(now-int64(binary.LittleEndian.Uint64(buf))))
 			}
-		case "throughput":
+		case Throughput:
 			if i >= warm {
 				rep.Bytes += uint64(n)
 				rep.Sum += checksum.Sum(buf[:n])
@@ -137,13 +134,13 @@ func peerMain(args []string) error {
 	}
 	rep.Cost = costSince(u0, count)
 	if len(oneway) > 0 {
-		s, err := Summarize(oneway)
+		s, err := record.Summarize(oneway)
 		if err != nil {
 			return err
 		}
 		rep.OneWay = &s
 	}
-	if mode == "throughput" {
+	if mode == Throughput {
 		// Tell the sender everything arrived, through the channel itself.
 		if err := c.Send([]byte(confirmation(rep.Bytes, rep.Sum, received, drops))); err != nil && !errors.Is(err, ipclab.ErrPeerGone) {
 			return err

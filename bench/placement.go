@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ipclab/ipclab/internal/cpupin"
+	"github.com/ipclab/ipclab/record"
 	"golang.org/x/sys/unix"
 )
 
@@ -144,14 +145,11 @@ func readUsage() usage {
 }
 
 // costSince is the cost between snapshot u0 and now, per message.
-func costSince(u0 usage, msgs int) Cost {
+func costSince(u0 usage, msgs int) record.Cost {
 	u := readUsage()
-	c := Cost{UserNs: u.user - u0.user, SysNs: u.sys - u0.sys, VolCtxSw: u.vol - u0.vol, InvolCtxSw: u.invol - u0.invol,
+	c := record.Cost{UserNs: u.user - u0.user, SysNs: u.sys - u0.sys, VolCtxSw: u.vol - u0.vol, InvolCtxSw: u.invol - u0.invol,
 		PID: os.Getpid(), MaxRSSKiB: u.maxrss}
-	if msgs > 0 {
-		c.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)
-		c.CtxSwPerMsg = float64(c.VolCtxSw+c.InvolCtxSw) / float64(msgs)
-	}
+	c.PerMessage(msgs)
 	c.CPUs, c.ThreadsAtEnd = cpusUsed(u0.threads)
 	return c
 }

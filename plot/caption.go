@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 )
 
 // placementWords say what each placement means, for captions.
@@ -19,7 +19,7 @@ var placementWords = map[string]string{
 // measured, so a figure cut out of its directory still says what it is.
 // "placement split (one CPU each) · AMD EPYC, 2 vCPUs, virtual machine
 // (host steal time seen) · Linux 6.18.44 · 2026-11-22 · 5 runs"
-func context(recs []bench.Record) string {
+func context(recs []record.Record) string {
 	var parts []string
 	var placements, cpus, kernels, days []string
 	runs := map[int]bool{}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -23,12 +23,12 @@ var DecisionSizes = []int{64, 4096}
 // left is cheaper; the dotted diagonal is where the CPU time equals the
 // round-trip time (two processes that spin the whole time sit at twice
 // that).
-func Decision(recs []bench.Record, dir string) ([]string, error) {
-	var lat []bench.Record
+func Decision(recs []record.Record, dir string) ([]string, error) {
+	var lat []record.Record
 	present := map[int]bool{}
 	var placements []string
 	for _, r := range recs {
-		if r.Mode != bench.Latency || r.Skipped != "" || r.Impl == "c" || r.RTT == nil || (r.Link != "" && r.Link != "raw") {
+		if r.Mode != record.Latency || r.Skipped != "" || r.Impl == record.ImplC || r.RTT == nil || (r.Link != "" && r.Link != record.RawLink) {
 			continue
 		}
 		lat = append(lat, r)
@@ -49,14 +49,14 @@ func Decision(recs []bench.Record, dir string) ([]string, error) {
 	for _, pl := range placements {
 		var row []*gplot.Plot
 		for _, z := range sizes {
-			title := fmt.Sprintf("%s messages: round trip against CPU", bench.SizeLabel(z))
+			title := fmt.Sprintf("%s messages: round trip against CPU", record.SizeLabel(z))
 			if pl != "" {
 				title = fmt.Sprintf("placement %s, %s", pl, title)
 			}
 			p := newPanel(title, "CPU per round trip (both processes)", "")
 			logLog(p, TimeTicks{}, TimeTicks{})
 			drawn := 0
-			for _, s := range group(filterPlacement(lat, pl), bench.Latency) {
+			for _, s := range group(filterPlacement(lat, pl), record.Latency) {
 				ok, err := decisionPoint(f, p, s, s.values[z])
 				if err != nil {
 					return nil, err
@@ -106,8 +106,8 @@ func decisionSizes(present map[int]bool) []int {
 	return []int{all[0], all[len(all)-1]}
 }
 
-func filterPlacement(recs []bench.Record, pl string) []bench.Record {
-	var out []bench.Record
+func filterPlacement(recs []record.Record, pl string) []record.Record {
+	var out []record.Record
 	for _, r := range recs {
 		if r.Placement == pl {
 			out = append(out, r)
@@ -118,10 +118,10 @@ func filterPlacement(recs []bench.Record, pl string) []bench.Record {
 
 // decisionPoint draws one mechanism in the decision figure: p50 with
 // error bars both ways, p99 hollow above it, a thin line between.
-func decisionPoint(f *figure, p *gplot.Plot, s *series, rs []bench.Record) (bool, error) {
-	cpu, ok1 := spreadOf(rs, func(r bench.Record) float64 { return r.Sender.CPUNsPerMsg + r.Receiver.CPUNsPerMsg })
-	p50, ok2 := spreadOf(rs, func(r bench.Record) float64 { return r.RTT.P50 })
-	p99, ok3 := spreadOf(rs, func(r bench.Record) float64 { return r.RTT.P99 })
+func decisionPoint(f *figure, p *gplot.Plot, s *series, rs []record.Record) (bool, error) {
+	cpu, ok1 := spreadOf(rs, func(r record.Record) float64 { return r.Sender.CPUNsPerMsg + r.Receiver.CPUNsPerMsg })
+	p50, ok2 := spreadOf(rs, func(r record.Record) float64 { return r.RTT.P50 })
+	p99, ok3 := spreadOf(rs, func(r record.Record) float64 { return r.RTT.P99 })
 	if !ok1 || !ok2 || !ok3 || !(cpu.med > 0) || !(p50.med > 0) {
 		return false, nil
 	}

@@ -4,25 +4,25 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 )
 
 // FanInThroughput: the messages per second one consumer receives from 1,
 // 2, 4 and 8 producer processes, per transport. Drawn when the fan-in
 // mode was measured.
-func FanInThroughput(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.FanIn)
+func FanInThroughput(recs []record.Record, dir string) ([]string, error) {
+	ss := group(recs, record.FanIn)
 	if len(ss) == 0 {
 		return nil, nil
 	}
 	size := loadSize(ss)
-	f := newFigure(fmt.Sprintf("Fan-in: aggregate throughput into one consumer, %s messages", bench.SizeLabel(size)),
+	f := newFigure(fmt.Sprintf("Fan-in: aggregate throughput into one consumer, %s messages", record.SizeLabel(size)),
 		context(recs), "Every producer's order checked by the consumer. "+barsNote+".")
 	p := newPanel("Messages per second received", "producer processes", "received, log")
 	logY(p, RateTicks{})
 	var ns []float64
 	for _, s := range ss {
-		byN := map[int][]bench.Record{}
+		byN := map[int][]record.Record{}
 		for _, r := range s.values[size] {
 			byN[r.Producers] = append(byN[r.Producers], r)
 		}
@@ -33,7 +33,7 @@ func FanInThroughput(recs []bench.Record, dir string) ([]string, error) {
 		sort.Ints(keys)
 		var ps points
 		for _, n := range keys {
-			if sp, ok := spreadOf(byN[n], func(r bench.Record) float64 { return r.MsgsPerSec }); ok {
+			if sp, ok := spreadOf(byN[n], func(r record.Record) float64 { return r.MsgsPerSec }); ok {
 				ps = append(ps, point{float64(n), sp})
 				ns = appendNew(ns, float64(n))
 			}

@@ -3,17 +3,17 @@ package plot
 import (
 	"math"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
 
 // GoVsC: Go's figures over the C baseline's for the same mechanism and
-// size (bench.Overheads, from medians over runs), in three panels:
+// size (record.Overheads, from medians over runs), in three panels:
 // round-trip p50, round-trip p99 and throughput. A dotted line marks
 // parity. Drawn when C was measured.
-func GoVsC(recs []bench.Record, dir string) ([]string, error) {
-	ovs := bench.Overheads(recs)
+func GoVsC(recs []record.Record, dir string) ([]string, error) {
+	ovs := record.Overheads(recs)
 	if len(ovs) == 0 {
 		return nil, nil
 	}
@@ -22,11 +22,11 @@ func GoVsC(recs []bench.Record, dir string) ([]string, error) {
 	panels := []struct {
 		title string
 		mode  string
-		value func(bench.Overhead) float64
+		value func(record.Overhead) float64
 	}{
-		{"Round-trip p50, Go / C (above 1: Go slower)", bench.Latency, func(o bench.Overhead) float64 { return o.P50 }},
-		{"Round-trip p99, Go / C (above 1: Go slower)", bench.Latency, func(o bench.Overhead) float64 { return o.P99 }},
-		{"Throughput in messages/s, Go / C (below 1: Go slower)", bench.Throughput, func(o bench.Overhead) float64 { return o.Throughput }},
+		{"Round-trip p50, Go / C (above 1: Go slower)", record.Latency, func(o record.Overhead) float64 { return o.P50 }},
+		{"Round-trip p99, Go / C (above 1: Go slower)", record.Latency, func(o record.Overhead) float64 { return o.P99 }},
+		{"Throughput in messages/s, Go / C (below 1: Go slower)", record.Throughput, func(o record.Overhead) float64 { return o.Throughput }},
 	}
 	for _, pn := range panels {
 		p := newPanel(pn.title, "message size, log scale", "Go / C, log")
@@ -36,7 +36,7 @@ func GoVsC(recs []bench.Record, dir string) ([]string, error) {
 		minX, maxX := math.Inf(1), math.Inf(-1)
 		for _, o := range ovs {
 			v := pn.value(o)
-			if o.Mode != pn.mode || !(v > 0) || math.IsInf(v, 0) || o.Size == 0 || (o.Link != "" && o.Link != "raw") {
+			if o.Mode != pn.mode || !(v > 0) || math.IsInf(v, 0) || o.Size == 0 || (o.Link != "" && o.Link != record.RawLink) {
 				continue
 			}
 			if _, ok := lines[o.Transport]; !ok {
@@ -58,7 +58,7 @@ func GoVsC(recs []bench.Record, dir string) ([]string, error) {
 		parity.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
 		p.Add(parity)
 		for _, name := range order {
-			if err := plotSeries(f, p, &series{transport: name, link: "raw"}, lines[name]); err != nil {
+			if err := plotSeries(f, p, &series{transport: name, link: record.RawLink}, lines[name]); err != nil {
 				return nil, err
 			}
 		}

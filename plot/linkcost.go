@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
@@ -15,15 +15,15 @@ import (
 // free, 2 = twice the cost). Drawn only when the records have link modes.
 // The bars are greys: here the categories are link modes, and a
 // transport's colour would say the wrong thing.
-func LinkCost(recs []bench.Record, dir string) ([]string, error) {
+func LinkCost(recs []record.Record, dir string) ([]string, error) {
 	var files []string
 	for _, m := range []struct {
 		mode, base, title string
-		value             func(bench.Record) float64
+		value             func(record.Record) float64
 		higherIsBetter    bool
 	}{
-		{bench.Latency, "link_cost_latency", "round-trip p50 relative to the raw transport", func(r bench.Record) float64 { return r.RTT.P50 }, false},
-		{bench.Throughput, "link_cost_throughput", "the raw transport's throughput relative to the link's", func(r bench.Record) float64 { return r.MsgsPerSec }, true},
+		{record.Latency, "link_cost_latency", "round-trip p50 relative to the raw transport", func(r record.Record) float64 { return r.RTT.P50 }, false},
+		{record.Throughput, "link_cost_throughput", "the raw transport's throughput relative to the link's", func(r record.Record) float64 { return r.MsgsPerSec }, true},
 	} {
 		out, err := linkCost(recs, dir, m.mode, m.base, m.title, m.value, m.higherIsBetter)
 		if err != nil {
@@ -34,13 +34,13 @@ func LinkCost(recs []bench.Record, dir string) ([]string, error) {
 	return files, nil
 }
 
-func linkCost(recs []bench.Record, dir, mode, base, title string, value func(bench.Record) float64, higherIsBetter bool) ([]string, error) {
+func linkCost(recs []record.Record, dir, mode, base, title string, value func(record.Record) float64, higherIsBetter bool) ([]string, error) {
 	// Pick the size: CDFSize if any link record has it, else the smallest.
 	size := -1
 	var transports, links []string
-	vals := map[[2]string][]bench.Record{}
+	vals := map[[2]string][]record.Record{}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Impl == "c" {
+		if r.Mode != mode || r.Skipped != "" || r.Impl == record.ImplC {
 			continue
 		}
 		if r.Size == CDFSize || size < 0 || size != CDFSize && r.Size < size {
@@ -48,17 +48,17 @@ func linkCost(recs []bench.Record, dir, mode, base, title string, value func(ben
 		}
 	}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Size != size || r.Impl == "c" {
+		if r.Mode != mode || r.Skipped != "" || r.Size != size || r.Impl == record.ImplC {
 			continue
 		}
 		l := r.Link
 		if l == "" {
-			l = "raw"
+			l = record.RawLink
 		}
 		if !slices.Contains(transports, r.Transport) {
 			transports = append(transports, r.Transport)
 		}
-		if l != "raw" && !slices.Contains(links, l) {
+		if l != record.RawLink && !slices.Contains(links, l) {
 			links = append(links, l)
 		}
 		k := [2]string{r.Transport, l}
@@ -67,7 +67,7 @@ func linkCost(recs []bench.Record, dir, mode, base, title string, value func(ben
 	if len(links) == 0 {
 		return nil, nil
 	}
-	f := newFigure(fmt.Sprintf("Cost of link semantics at %s messages: %s", bench.SizeLabel(size), title),
+	f := newFigure(fmt.Sprintf("Cost of link semantics at %s messages: %s", record.SizeLabel(size), title),
 		context(recs), "Ratio of medians over runs; 1 (dashed) = free, 2 = twice the cost; no bar where the raw or the link case is missing.")
 	p := newPanel("Cost relative to the raw transport", "transport", "cost (raw transport = 1)")
 	w := vg.Points(min(90/float64(len(links)), 18))
@@ -75,7 +75,7 @@ func linkCost(recs []bench.Record, dir, mode, base, title string, value func(ben
 	for i, l := range links {
 		var ys plotter.Values
 		for _, t := range transports {
-			raw, lk := vals[[2]string{t, "raw"}], vals[[2]string{t, l}]
+			raw, lk := vals[[2]string{t, record.RawLink}], vals[[2]string{t, l}]
 			ratio := 0.0
 			rv, ok1 := spreadOf(raw, value)
 			lv, ok2 := spreadOf(lk, value)

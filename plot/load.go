@@ -5,12 +5,12 @@ import (
 	"math"
 	"sort"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 )
 
 // loadPoints are a load series' values per offered rate over runs.
-func loadPoints(s *series, size int, f func(bench.Record) float64) points {
-	byRate := map[float64][]bench.Record{}
+func loadPoints(s *series, size int, f func(record.Record) float64) points {
+	byRate := map[float64][]record.Record{}
 	for _, r := range s.values[size] {
 		byRate[r.OfferedRate] = append(byRate[r.OfferedRate], r)
 	}
@@ -46,24 +46,24 @@ func loadSize(ss []*series) int {
 // time) against the offered load, per transport, p50 and p99 in two
 // panels; a line ends where the transport saturated. Drawn when the load
 // mode was measured.
-func LoadLatency(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.Load)
+func LoadLatency(recs []record.Record, dir string) ([]string, error) {
+	ss := group(recs, record.Load)
 	if len(ss) == 0 {
 		return nil, nil
 	}
 	size := loadSize(ss)
-	f := newFigure(fmt.Sprintf("Open loop: one-way latency against offered load, %s messages", bench.SizeLabel(size)),
+	f := newFigure(fmt.Sprintf("Open loop: one-way latency against offered load, %s messages", record.SizeLabel(size)),
 		context(recs),
 		"Latency from each message's intended send time (queueing behind a late sender or a full channel included); "+
 			"a line ends at the last rate the transport achieved within 90 %. "+barsNote+".")
 	for _, q := range []struct {
 		name string
-		get  func(*bench.Summary) float64
-	}{{"p50 (median)", func(s *bench.Summary) float64 { return s.P50 }}, {"p99", func(s *bench.Summary) float64 { return s.P99 }}} {
+		get  func(*record.Summary) float64
+	}{{"p50 (median)", func(s *record.Summary) float64 { return s.P50 }}, {"p99", func(s *record.Summary) float64 { return s.P99 }}} {
 		p := newPanel("One-way latency, "+q.name, "offered load, log scale", "latency, log")
 		logLog(p, RateTicks{}, TimeTicks{})
 		for _, s := range ss {
-			ps := loadPoints(s, size, func(r bench.Record) float64 {
+			ps := loadPoints(s, size, func(r record.Record) float64 {
 				if r.OneWay == nil {
 					return math.NaN()
 				}
@@ -86,24 +86,24 @@ func LoadLatency(recs []bench.Record, dir string) ([]string, error) {
 // burns a millisecond per message whatever the mechanism. Its system
 // time alone (the send calls and wake-ups, not the user-space pacing
 // spin) is drawn apart, in the second panel.
-func LoadCPU(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.Load)
+func LoadCPU(recs []record.Record, dir string) ([]string, error) {
+	ss := group(recs, record.Load)
 	if len(ss) == 0 {
 		return nil, nil
 	}
 	size := loadSize(ss)
-	f := newFigure(fmt.Sprintf("Open loop: CPU per message against offered load, %s messages", bench.SizeLabel(size)),
+	f := newFigure(fmt.Sprintf("Open loop: CPU per message against offered load, %s messages", record.SizeLabel(size)),
 		context(recs),
 		"CPU from getrusage over the measured part. The sender's user time is left out: it is the harness's pacing spin before each due time, "+
 			"not the channel; its system time (send calls, wake-ups) is the lower panel. A run whose time is 0 (below getrusage's resolution) is left out. "+barsNote+".")
 	panels := []struct {
 		title, y string
-		get      func(bench.Record) float64
+		get      func(record.Record) float64
 	}{
 		{"Receiver: CPU time per message (user + system)", "",
-			func(r bench.Record) float64 { return positive(r.Receiver.CPUNsPerMsg) }},
+			func(r record.Record) float64 { return positive(r.Receiver.CPUNsPerMsg) }},
 		{"Sender: system time per message (its pacing spin excluded)", "",
-			func(r bench.Record) float64 {
+			func(r record.Record) float64 {
 				if r.Count <= 0 {
 					return math.NaN()
 				}

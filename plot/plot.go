@@ -18,7 +18,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -29,9 +29,9 @@ import (
 const CDFSize = 64
 
 // All draws every figure the records allow into dir and returns the files.
-func All(recs []bench.Record, dir string) ([]string, error) {
+func All(recs []record.Record, dir string) ([]string, error) {
 	var files []string
-	for _, f := range []func([]bench.Record, string) ([]string, error){
+	for _, f := range []func([]record.Record, string) ([]string, error){
 		LatencyVsSize, ThroughputVsSize, LatencyCDF, Decision, LinkCost, GoVsC,
 		LoadLatency, LoadCPU, FanInThroughput,
 	} {
@@ -48,16 +48,16 @@ func All(recs []bench.Record, dir string) ([]string, error) {
 // implementation, in first-seen order, and within one by size.
 type series struct {
 	transport string
-	link      string // "raw" for none
+	link      string // record.RawLink for none
 	linkIndex int    // order of the link among the non-raw ones seen
 	c         bool   // the C baseline
 	sizes     []int
-	values    map[int][]bench.Record
+	values    map[int][]record.Record
 }
 
 func (s *series) name() string {
 	n := s.transport
-	if s.link != "raw" {
+	if s.link != record.RawLink {
 		n += " (" + s.link + ")"
 	}
 	if s.c {
@@ -66,7 +66,7 @@ func (s *series) name() string {
 	return n
 }
 
-func group(recs []bench.Record, mode string) []*series {
+func group(recs []record.Record, mode string) []*series {
 	var out []*series
 	by := map[string]*series{}
 	var links []string
@@ -76,16 +76,16 @@ func group(recs []bench.Record, mode string) []*series {
 		}
 		link := r.Link
 		if link == "" {
-			link = "raw"
+			link = record.RawLink
 		}
-		if link != "raw" && !slices.Contains(links, link) {
+		if link != record.RawLink && !slices.Contains(links, link) {
 			links = append(links, link)
 		}
-		s := &series{transport: r.Transport, link: link, linkIndex: slices.Index(links, link), c: r.Impl == "c"}
+		s := &series{transport: r.Transport, link: link, linkIndex: slices.Index(links, link), c: r.Impl == record.ImplC}
 		if old := by[s.name()]; old != nil {
 			s = old
 		} else {
-			s.values = map[int][]bench.Record{}
+			s.values = map[int][]record.Record{}
 			by[s.name()] = s
 			out = append(out, s)
 		}
@@ -105,7 +105,7 @@ type spread struct{ med, lo, hi float64 }
 
 // spreadOf reduces f over the records (runs of one case), skipping
 // values that are not finite.
-func spreadOf(rs []bench.Record, f func(bench.Record) float64) (spread, bool) {
+func spreadOf(rs []record.Record, f func(record.Record) float64) (spread, bool) {
 	var v []float64
 	for _, r := range rs {
 		if x := f(r); !math.IsNaN(x) && !math.IsInf(x, 0) {
@@ -211,7 +211,7 @@ func plotSeries(f *figure, p *gplot.Plot, s *series, ps points) error {
 	if s.c {
 		line.Dashes = cDashes
 		line.Width = vg.Points(1.2)
-	} else if s.link != "raw" {
+	} else if s.link != record.RawLink {
 		line.Dashes = linkDashes[s.linkIndex%len(linkDashes)]
 	}
 	pts, err := plotter.NewScatter(ps)

@@ -9,18 +9,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 	gplot "gonum.org/v1/plot"
 )
 
-var testEnv = &bench.Env{Kernel: "Linux 6.1.0-test x86_64", CPUModel: "Test CPU 9000", NumCPU: 4, GoVersion: "go1.26"}
+var testEnv = &record.Env{Kernel: "Linux 6.1.0-test x86_64", CPUModel: "Test CPU 9000", NumCPU: 4, GoVersion: "go1.26"}
 
 var testDay = time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
 
 // summary is a latency summary around base ns, with full percentiles.
-func summary(t *testing.T, base float64) *bench.Summary {
+func summary(t *testing.T, base float64) *record.Summary {
 	t.Helper()
-	s, err := bench.Summarize([]float64{base, base * 1.2, base * 1.5, base * 3, base * 9})
+	s, err := record.Summarize([]float64{base, base * 1.2, base * 1.5, base * 3, base * 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,22 +41,22 @@ type shape struct {
 
 var transportsUnderTest = []string{"pipe", "sysvmsg", "sysvshm-futex", "some-new-transport"}
 
-func records(t *testing.T, sh shape) []bench.Record {
-	var recs []bench.Record
+func records(t *testing.T, sh shape) []record.Record {
+	var recs []record.Record
 	runs := max(sh.runs, 1)
 	for run := 1; run <= runs; run++ {
 		jitter := 1 + 0.1*float64(run-1)
 		for ti, tr := range transportsUnderTest {
 			base := 1000 * float64(ti+1) * jitter
-			rec := func(mode, impl, link string, size int) bench.Record {
-				r := bench.Record{Schema: bench.SchemaVersion, Time: testDay, Run: run, Transport: tr, Impl: impl, Mode: mode,
+			rec := func(mode, impl, link string, size int) record.Record {
+				r := record.Record{Schema: record.SchemaVersion, Time: testDay, Run: run, Transport: tr, Impl: impl, Mode: mode,
 					Link: link, Size: size, Count: 1000, Placement: "split", Env: testEnv}
 				if !sh.noSteal {
 					r.StealMs = 3
 				}
 				if !sh.noCost {
-					r.Sender = bench.Cost{UserNs: 1e6, SysNs: 2e6, CPUNsPerMsg: 3000 * jitter}
-					r.Receiver = bench.Cost{UserNs: 1e6, SysNs: 1e6, CPUNsPerMsg: 2000 * float64(ti+1)}
+					r.Sender = record.Cost{UserNs: 1e6, SysNs: 2e6, CPUNsPerMsg: 3000 * jitter}
+					r.Receiver = record.Cost{UserNs: 1e6, SysNs: 1e6, CPUNsPerMsg: 2000 * float64(ti+1)}
 				}
 				return r
 			}
@@ -74,10 +74,10 @@ func records(t *testing.T, sh shape) []bench.Record {
 						if impl == "c" && link != "raw" {
 							continue
 						}
-						r := rec(bench.Latency, impl, link, size)
+						r := rec(record.Latency, impl, link, size)
 						r.RTT = summary(t, base*f*(1+float64(size)/4096))
 						recs = append(recs, r)
-						r = rec(bench.Throughput, impl, link, size)
+						r = rec(record.Throughput, impl, link, size)
 						r.RTT = nil
 						r.MsgsPerSec = 1e6 / (base * f)
 						r.MBPerSec = r.MsgsPerSec * float64(size) / 1e6
@@ -86,20 +86,20 @@ func records(t *testing.T, sh shape) []bench.Record {
 				}
 			}
 			for _, rate := range sh.load {
-				r := rec(bench.Load, "go", "raw", 64)
+				r := rec(record.Load, "go", "raw", 64)
 				r.OfferedRate, r.MsgsPerSec = rate, rate*0.99
 				r.OneWay = summary(t, base/2)
 				r.SendLateness = summary(t, 100)
 				recs = append(recs, r)
 			}
 			for _, n := range sh.fanin {
-				r := rec(bench.FanIn, "go", "raw", 64)
+				r := rec(record.FanIn, "go", "raw", 64)
 				r.Producers, r.MsgsPerSec = n, 1e6/float64(n)/jitter
 				recs = append(recs, r)
 			}
 		}
 	}
-	recs = append(recs, bench.Record{Schema: bench.SchemaVersion, Transport: "sysvmsg", Mode: bench.Latency, Size: 1 << 20,
+	recs = append(recs, record.Record{Schema: record.SchemaVersion, Transport: "sysvmsg", Mode: record.Latency, Size: 1 << 20,
 		Placement: "split", Skipped: "larger than kernel.msgmax", Env: testEnv})
 	return recs
 }
@@ -346,7 +346,7 @@ func TestNoRecordsNoFigures(t *testing.T) {
 	if err != nil || len(files) != 0 {
 		t.Fatalf("no records: %v, %v", files, err)
 	}
-	onlySkipped := []bench.Record{{Schema: 1, Transport: "pipe", Mode: bench.Latency, Size: 64, Skipped: "limit"}}
+	onlySkipped := []record.Record{{Schema: 1, Transport: "pipe", Mode: record.Latency, Size: 64, Skipped: "limit"}}
 	if files, err := All(onlySkipped, t.TempDir()); err != nil || len(files) != 0 {
 		t.Fatalf("only skipped cases: %v, %v", files, err)
 	}
@@ -368,7 +368,7 @@ func TestLinkCostBarsAreLinkModes(t *testing.T) {
 	if !strings.Contains(string(b), "rendezvous") || !strings.Contains(string(b), "cap-16") {
 		t.Fatal("the bar chart's legend lacks the link modes")
 	}
-	var raw []bench.Record
+	var raw []record.Record
 	for _, r := range recs {
 		if r.Link == "raw" {
 			raw = append(raw, r)

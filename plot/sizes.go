@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -20,8 +20,8 @@ const cNote = "Solid lines, filled markers: Go; dashed lines, hollow markers: th
 // transports' p50–p99 bands overlap on a log axis (the tails of every
 // sleeping mechanism lie within a factor of three), and stacked
 // translucent bands blend into one colour that names no transport.
-func LatencyVsSize(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.Latency)
+func LatencyVsSize(recs []record.Record, dir string) ([]string, error) {
+	ss := group(recs, record.Latency)
 	if len(ss) == 0 {
 		return nil, nil
 	}
@@ -29,14 +29,14 @@ func LatencyVsSize(recs []bench.Record, dir string) ([]string, error) {
 		context(recs), cNote+". "+barsNote+".")
 	for _, q := range []struct {
 		name string
-		get  func(*bench.Summary) float64
-	}{{"p50 (median)", func(s *bench.Summary) float64 { return s.P50 }}, {"p99", func(s *bench.Summary) float64 { return s.P99 }}} {
+		get  func(*record.Summary) float64
+	}{{"p50 (median)", func(s *record.Summary) float64 { return s.P50 }}, {"p99", func(s *record.Summary) float64 { return s.P99 }}} {
 		p := newPanel("Round trip, "+q.name, "message size, log scale", "round trip, log")
 		logLog(p, SizeTicks{sizesOf(ss)}, TimeTicks{})
 		for _, s := range ss {
 			var ps points
 			for _, z := range s.sizes {
-				sp, ok := spreadOf(s.values[z], func(r bench.Record) float64 {
+				sp, ok := spreadOf(s.values[z], func(r record.Record) float64 {
 					if r.RTT == nil {
 						return math.NaN()
 					}
@@ -57,8 +57,8 @@ func LatencyVsSize(recs []bench.Record, dir string) ([]string, error) {
 }
 
 // ThroughputVsSize: streaming throughput in MB/s against size, log-log.
-func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.Throughput)
+func ThroughputVsSize(recs []record.Record, dir string) ([]string, error) {
+	ss := group(recs, record.Throughput)
 	if len(ss) == 0 {
 		return nil, nil
 	}
@@ -73,7 +73,7 @@ func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
 				continue // no bytes: no MB/s on a log scale
 			}
 			// A Drop link may deliver nothing after the warm-up: no point on a log scale.
-			if sp, ok := spreadOf(s.values[z], func(r bench.Record) float64 { return r.MBPerSec }); ok && sp.med > 0 {
+			if sp, ok := spreadOf(s.values[z], func(r record.Record) float64 { return r.MBPerSec }); ok && sp.med > 0 {
 				ps = append(ps, point{float64(z), sp})
 			}
 		}
@@ -89,8 +89,8 @@ func ThroughputVsSize(recs []bench.Record, dir string) ([]string, error) {
 // LatencyCDF: the distribution of round trips at one size, per transport,
 // from the percentiles each record keeps, of the run whose p50 is the
 // median of the runs (a typical run, not the first).
-func LatencyCDF(recs []bench.Record, dir string) ([]string, error) {
-	ss := group(recs, bench.Latency)
+func LatencyCDF(recs []record.Record, dir string) ([]string, error) {
+	ss := group(recs, record.Latency)
 	size := -1
 	for _, s := range ss {
 		for _, z := range s.sizes {
@@ -104,7 +104,7 @@ func LatencyCDF(recs []bench.Record, dir string) ([]string, error) {
 	if size < 0 {
 		return nil, nil
 	}
-	f := newFigure(fmt.Sprintf("Round-trip latency distribution at %s messages", bench.SizeLabel(size)),
+	f := newFigure(fmt.Sprintf("Round-trip latency distribution at %s messages", record.SizeLabel(size)),
 		context(recs), "For each transport the run with the median p50 (marker: its median). "+cNote+".")
 	p := newPanel("Fraction of round trips at or below a latency", "round trip, log scale", "fraction of round trips")
 	p.X.Scale = gplot.LogScale{}
@@ -116,7 +116,7 @@ func LatencyCDF(recs []bench.Record, dir string) ([]string, error) {
 			continue
 		}
 		xy := plotter.XYs{{X: q.Min, Y: 0}}
-		for j, pct := range bench.QuantilePoints {
+		for j, pct := range record.QuantilePoints {
 			xy = append(xy, plotter.XY{X: q.Quantiles[j], Y: pct / 100})
 		}
 		xy = append(xy, plotter.XY{X: q.Max, Y: 1})
@@ -131,7 +131,7 @@ func LatencyCDF(recs []bench.Record, dir string) ([]string, error) {
 		l.Color, l.Width = st.Color, vg.Points(1.8)
 		if s.c {
 			l.Dashes, l.Width = cDashes, vg.Points(1.3)
-		} else if s.link != "raw" {
+		} else if s.link != record.RawLink {
 			l.Dashes = linkDashes[s.linkIndex%len(linkDashes)]
 		}
 		// A marker at the median makes the line findable by its shape.
@@ -152,10 +152,10 @@ func LatencyCDF(recs []bench.Record, dir string) ([]string, error) {
 
 // typicalRun is the round-trip summary of the run with the median p50,
 // or nil if none has the full percentiles.
-func typicalRun(rs []bench.Record) *bench.Summary {
-	var ok []*bench.Summary
+func typicalRun(rs []record.Record) *record.Summary {
+	var ok []*record.Summary
 	for _, r := range rs {
-		if r.RTT != nil && len(r.RTT.Quantiles) == len(bench.QuantilePoints) {
+		if r.RTT != nil && len(r.RTT.Quantiles) == len(record.QuantilePoints) {
 			ok = append(ok, r.RTT)
 		}
 	}

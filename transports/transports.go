@@ -1,5 +1,8 @@
-// Package transports opens any ipclab transport from its address string,
-// for tools that take addresses from users: the CLI and the harness.
+// Package transports is the table of ipclab's transports: each one's
+// name, its variants, what it can do beyond the Conn contract, and how to
+// create or open it from the address strings users type. Tools (the CLI
+// and the harness) go through it; nothing else parses a transport's name.
+// Each transport package parses its own addresses (ParseAddr).
 package transports
 
 import (
@@ -18,25 +21,173 @@ import (
 	"github.com/ipclab/ipclab/transports/sysvshm"
 )
 
-// Names are the transports, in the order tools list them.
-var Names = []string{pipe.SchemePipe, pipe.SchemeFIFO, sysvmsg.Scheme, posixmq.Scheme, sysvshm.Scheme}
+// FanIn is how several producer processes can send to one consumer.
+type FanIn int
 
-// Variants are bare names Create also takes: the shared-memory channel
-// with each wait strategy ("sysvshm" alone is its default, futex).
-var Variants = []string{"sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
+const (
+	// NoFanIn: one sender per channel (an anonymous pipe is inherited by
+	// one child).
+	NoFanIn FanIn = iota
+	// SharedObject: one kernel object every producer opens through the
+	// transport (a message queue).
+	SharedObject
+	// SharedFIFO: one named pipe every producer writes fixed-size records
+	// into; a write of at most PIPE_BUF bytes is atomic, so records never
+	// mix. The producers write raw records, not the transport's frames.
+	SharedFIFO
+	// RingPerProducer: one channel per producer, drained by the consumer,
+	// which is how shared memory scales (an SPSC ring needs no lock).
+	RingPerProducer
+)
 
-func scheme(addr string) string {
-	s, _, _ := strings.Cut(addr, ":")
-	return s
+// Caps are what a transport can do beyond the Conn contract.
+type Caps struct {
+	FanIn FanIn
+	// Priorities: its Conns implement ipclab.PriorityConn.
+	Priorities bool
+	// ZeroCopy: its Conns implement ipclab.ZeroCopySender and
+	// ipclab.ZeroCopyReceiver.
+	ZeroCopy bool
+	// SharedMemory: messages move through shared memory, so its figures
+	// are best read against the machine's floor (package floor).
+	SharedMemory bool
+	// CMechanism is the C baseline's name for the same mechanism
+	// (bench/cbaseline's ipcbench), "" when it has none.
+	CMechanism string
+}
+
+// Options are what a tool asks of any transport it creates or opens.
+type Options struct {
+	// Register records what is created in ipclab's registry, so that
+	// `ipclab ls` and `ipclab clean` find it if its creator dies. The CLI
+	// and the harness set it; a library user decides.
+	Register bool
+}
+
+// Transport is one row of the table.
+type Transport struct {
+	// Name is the bare name Create takes: "pipe", "sysvshm-spin".
+	Name string
+	// Scheme is the scheme of its addresses, "sysvshm" for every variant
+	// of the shared-memory channel.
+	Scheme string
+	// Variant is the wait strategy of a shared-memory variant (the
+	// default, futex, for the bare "sysvshm").
+	Variant shmchan.Strategy
+	// Alias names the row this one is another name for ("sysvshm" is
+	// "sysvshm-futex"); a list of distinct transports leaves it out.
+	Alias string
+	Caps
+}
+
+var table = func() []*Transport {
+	// shm is the shared-memory channel with wait strategy st, named
+	// sysvshm-<st>; the C baseline has the same three.
+	shm := func(st shmchan.Strategy) *Transport {
+		return &Transport{Name: sysvshm.Scheme + "-" + st.String(), Scheme: sysvshm.Scheme, Variant: st,
+			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, SharedMemory: true, CMechanism: "shm-" + st.String()}}
+	}
+	bare := *shm(shmchan.Futex) // shmchan's default strategy
+	bare.Name, bare.Alias = sysvshm.Scheme, bare.Name
+	return []*Transport{
+		{Name: pipe.SchemePipe, Scheme: pipe.SchemePipe, Caps: Caps{CMechanism: "pipe"}},
+		{Name: pipe.SchemeFIFO, Scheme: pipe.SchemeFIFO, Caps: Caps{FanIn: SharedFIFO, CMechanism: "fifo"}},
+		{Name: sysvmsg.Scheme, Scheme: sysvmsg.Scheme, Caps: Caps{FanIn: SharedObject, CMechanism: "sysvmsg"}},
+		{Name: posixmq.Scheme, Scheme: posixmq.Scheme, Caps: Caps{FanIn: SharedObject, Priorities: true, CMechanism: "posixmq"}},
+		&bare,
+		shm(shmchan.Futex),
+		shm(shmchan.SysVSem),
+		shm(shmchan.Spin),
+	}
+}()
+
+// Names are the address schemes, in the order tools list them.
+var Names = schemes()
+
+// Variants are the bare names of the shared-memory channel with each wait
+// strategy ("sysvshm" alone is its default, futex).
+var Variants = variants()
+
+func schemes() []string {
+	var out []string
+	for _, t := range table {
+		if t.Name == t.Scheme {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+func variants() []string {
+	var out []string
+	for _, t := range table {
+		if t.Name != t.Scheme {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// All is the table, in the order tools list it.
+func All() []*Transport { return table }
+
+// Distinct are the bare names of every transport once, aliases left out:
+// what a sweep over all transports measures.
+func Distinct() []string {
+	var out []string
+	for _, t := range table {
+		if t.Alias == "" {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// Lookup finds the row of a bare name ("sysvshm-spin") or of an address
+// ("sysvshm:key=0x1,wait=spin" is the sysvshm row: the address says its
+// own strategy).
+func Lookup(name string) (*Transport, error) {
+	for _, t := range table {
+		if t.Name == name {
+			return t, nil
+		}
+	}
+	if s, _, ok := strings.Cut(name, ":"); ok {
+		for _, t := range table {
+			if t.Name == s && t.Name == t.Scheme {
+				return t, nil
+			}
+		}
+	}
+	return nil, unknown(name)
+}
+
+// SharedMemory reports whether the transport named name (a bare name or
+// an address) moves messages through shared memory; false for an unknown
+// name.
+func SharedMemory(name string) bool {
+	t, err := Lookup(name)
+	return err == nil && t.SharedMemory
 }
 
 func unknown(addr string) error {
-	return &ipclab.AddrError{Addr: addr, Reason: "unknown transport " + scheme(addr) + "; known: " + strings.Join(Names, ", ")}
+	s, _, _ := strings.Cut(addr, ":")
+	return &ipclab.AddrError{Addr: addr, Reason: "unknown transport " + s + "; known: " + strings.Join(Names, ", ")}
 }
 
-// Open opens the opener's end of the channel at addr.
-func Open(addr string) (ipclab.Conn, error) {
-	switch scheme(addr) {
+// Open opens the opener's end of the channel at addr, with no options.
+func Open(addr string) (ipclab.Conn, error) { return OpenWith(addr, Options{}) }
+
+// OpenWith opens the opener's end of the channel at addr.
+func OpenWith(addr string, o Options) (ipclab.Conn, error) {
+	t, err := Lookup(addr)
+	if err != nil {
+		return nil, err
+	}
+	// TODO(merge): pass o.Register into each transport's options (LOW's
+	// Register field); until then the constructors register as before.
+	_ = o
+	switch t.Scheme {
 	case pipe.SchemePipe, pipe.SchemeFIFO:
 		return pipe.Open(addr, pipe.Options{})
 	case sysvmsg.Scheme:
@@ -51,16 +202,40 @@ func Open(addr string) (ipclab.Conn, error) {
 
 var seq atomic.Int64
 
-// Create makes a new channel from an address or a bare transport name. A
-// bare name picks a fresh object: an IPC_PRIVATE queue, a new POSIX queue
-// name, FIFOs in the temporary directory, anonymous pipes. childFiles is
-// non-nil only for anonymous pipes (see pipe.Create).
+// Create makes a new channel from an address or a bare transport name,
+// with no options. A bare name picks a fresh object: an IPC_PRIVATE
+// queue, a new POSIX queue name, FIFOs in the temporary directory,
+// anonymous pipes. childFiles is non-nil only for anonymous pipes (see
+// pipe.Create).
 func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
-	switch addr {
+	return CreateWith(addr, Options{})
+}
+
+// CreateWith is Create with options.
+func CreateWith(addr string, o Options) (c ipclab.Conn, childFiles []*os.File, err error) {
+	t, err := Lookup(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	// TODO(merge): pass o.Register into each transport's options (LOW's
+	// Register field); until then the constructors register as before.
+	_ = o
+	if addr == t.Name {
+		return t.createBare()
+	}
+	c, err = t.createAt(addr)
+	return c, nil, err
+}
+
+// createBare makes a fresh object of t.
+func (t *Transport) createBare() (ipclab.Conn, []*os.File, error) {
+	switch t.Scheme {
 	case pipe.SchemePipe:
 		return pipe.Create(pipe.Options{})
 	case pipe.SchemeFIFO:
-		addr = fmt.Sprintf("fifo:%s", filepath.Join(os.TempDir(), fmt.Sprintf("ipclab-%d-%d", os.Getpid(), seq.Add(1))))
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("ipclab-%d-%d", os.Getpid(), seq.Add(1)))
+		c, err := pipe.CreateFIFO(path, pipe.Options{})
+		return c, nil, err
 	case sysvmsg.Scheme:
 		c, err := sysvmsg.Create(sysipc.IPCPrivate, sysvmsg.Options{})
 		return c, nil, err
@@ -68,62 +243,57 @@ func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 		c, err := posixmq.Create(posixmq.NewName(), posixmq.Options{})
 		return c, nil, err
 	case sysvshm.Scheme:
-		c, err := sysvshm.Create(shmchan.Config{})
+		c, err := sysvshm.Create(shmchan.Config{Strategy: t.Variant})
 		return c, nil, err
 	}
-	if s, ok := strings.CutPrefix(addr, sysvshm.Scheme+"-"); ok {
-		st, err := shmchan.ParseStrategy(s)
-		if err != nil {
-			return nil, nil, &ipclab.AddrError{Addr: addr, Reason: err.Error()}
-		}
-		c, err := sysvshm.Create(shmchan.Config{Strategy: st})
-		return c, nil, err
-	}
-	switch scheme(addr) {
+	return nil, nil, unknown(t.Name)
+}
+
+// createAt makes the object an address names.
+func (t *Transport) createAt(addr string) (ipclab.Conn, error) {
+	switch t.Scheme {
 	case pipe.SchemeFIFO:
 		a, err := pipe.ParseAddr(addr)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		c, err := pipe.CreateFIFO(a.Path, pipe.Options{})
-		return c, nil, err
+		return pipe.CreateFIFO(a.Path, pipe.Options{})
 	case sysvmsg.Scheme:
 		a, err := sysvmsg.ParseAddr(addr)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if a.ID >= 0 {
-			return nil, nil, &ipclab.AddrError{Addr: addr, Reason: "a new queue is named by key= or path=,proj=; the kernel chooses ids"}
+			return nil, &ipclab.AddrError{Addr: addr, Reason: "a new queue is named by key= or path=,proj=; the kernel chooses ids"}
 		}
 		if a.Path != "" {
-			c, err := sysvmsg.CreateFtok(a.Path, a.Proj, sysvmsg.Options{})
-			return c, nil, err
+			return sysvmsg.CreateFtok(a.Path, a.Proj, sysvmsg.Options{})
 		}
-		c, err := sysvmsg.Create(a.Key, sysvmsg.Options{})
-		return c, nil, err
+		return sysvmsg.Create(a.Key, sysvmsg.Options{})
 	case posixmq.Scheme:
 		a, err := posixmq.ParseAddr(addr)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		c, err := posixmq.Create(a.Name, posixmq.Options{})
-		return c, nil, err
+		return posixmq.Create(a.Name, posixmq.Options{})
 	case sysvshm.Scheme:
 		a, err := sysvshm.ParseAddr(addr)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if a.ID >= 0 {
-			return nil, nil, &ipclab.AddrError{Addr: addr, Reason: "a new segment is named by key=; the kernel chooses ids"}
+			return nil, &ipclab.AddrError{Addr: addr, Reason: "a new segment is named by key=; the kernel chooses ids"}
 		}
-		st := shmchan.Futex
+		st := t.Variant
 		if a.Strategy != "" {
-			st, _ = shmchan.ParseStrategy(a.Strategy)
+			// ParseAddr checked the name; an error here is a bug of this table.
+			if st, err = shmchan.ParseStrategy(a.Strategy); err != nil {
+				return nil, &ipclab.AddrError{Addr: addr, Reason: err.Error()}
+			}
 		}
-		c, err := sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin})
-		return c, nil, err
+		return sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin})
 	case pipe.SchemePipe:
-		return nil, nil, &ipclab.AddrError{Addr: addr, Reason: "anonymous pipes are created bare (\"pipe\") and inherited by a child"}
+		return nil, &ipclab.AddrError{Addr: addr, Reason: "anonymous pipes are created bare (\"pipe\") and inherited by a child"}
 	}
-	return nil, nil, unknown(addr)
+	return nil, unknown(addr)
 }

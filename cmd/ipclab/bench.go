@@ -10,41 +10,39 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/bench/cbaseline"
+	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/plot"
-	"github.com/ipclab/ipclab/scripts/cbaseline"
-	"github.com/ipclab/ipclab/transports"
+	"github.com/ipclab/ipclab/record"
 	"golang.org/x/sys/unix"
 )
-
-const defaultSizes = "8,64,512,4K,32K,64K"
 
 func runBench(args []string) error {
 	fs := newFlags("bench", "[flags]", `Measure latency (ping-pong) and throughput (streaming) of every transport
 between two processes, write records (JSON lines, CSV) and plots (PNG, SVG)
 to a results directory, and print a summary table.`)
-	all := append(append([]string{}, transports.Names[:len(transports.Names)-1]...), transports.Variants...)
-	list := fs.String("transports", strings.Join(all, ","), "comma-separated transports")
-	sizes := fs.String("sizes", defaultSizes, "comma-separated message sizes in bytes (K and M suffixes allowed)")
-	modes := fs.String("modes", "latency,throughput", "comma-separated modes: latency, throughput, load (open loop at -rates)")
-	rates := fs.String("rates", "1k,10k,50k,100k,200k,500k,1M,2M", "load mode: offered rates in messages/s, run in order until one is not achieved")
-	links := fs.String("links", "raw", bench.LinksHelp)
-	runs := fs.Int("runs", 5, "repeat every case this many times, interleaved (run, transport, size); 5 lets compare call a change significant")
-	pin := fs.String("pin", "none", "placement: none, split (one CPU each), same (both on one CPU)")
-	count := fs.Int("count", 5000, "round trips per latency case")
-	volume := fs.String("bytes", "16M", "bytes streamed per throughput case (500 to 20,000 messages)")
-	caseTimeout := fs.Duration("case-timeout", time.Minute, "a case still running after this long is stopped and recorded as failed; the run goes on")
+	def := bench.DefaultSpec()
+	list := fs.String("transports", strings.Join(def.Transports, ","), "comma-separated transports")
+	sizes := fs.String("sizes", formatList(def.Sizes, formatSize), "comma-separated message sizes in bytes (K and M suffixes allowed)")
+	modes := fs.String("modes", strings.Join(def.Modes, ","), "comma-separated modes: latency, throughput, load (open loop at -rates)")
+	rates := fs.String("rates", formatList(def.Rates, formatRate), "load mode: offered rates in messages/s, run in order until one is not achieved")
+	links := fs.String("links", formatList(def.Links, link.Mode.String), bench.LinksHelp)
+	runs := fs.Int("runs", def.Runs, "repeat every case this many times, interleaved (run, transport, size); 5 lets compare call a change significant")
+	pin := fs.String("pin", string(def.Placement), "placement: none, split (one CPU each), same (both on one CPU)")
+	count := fs.Int("count", def.Count, "round trips per latency case")
+	volume := fs.String("bytes", formatSize(def.Bytes), "bytes streamed per throughput case (500 to 20,000 messages)")
+	caseTimeout := fs.Duration("case-timeout", def.CaseTimeout, "a case still running after this long is stopped and recorded as failed; the run goes on")
 	floorTime := fs.Duration("floor-time", time.Second, "with a shared-memory transport in the run: measure the machine's floor (see ipclab floor) for this long first; 0 skips it")
 	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
 	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds")
 	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
-	baseline := fs.String("baseline", "c", "c: measure the C baseline (scripts/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
+	baseline := fs.String("baseline", "c", "c: measure the C baseline (bench/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
 	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
 	failCases := fs.String("testing-fail", "", "for testing the harness only: TEXT[,...] makes every case whose progress name contains TEXT fail")
 	if err := fs.Parse(args); err != nil {
@@ -53,38 +51,29 @@ to a results directory, and print a summary table.`)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Links: splitList(*links), Runs: *runs, Count: *count}
-	if err := bench.CheckLinks(spec.Links); err != nil {
-		return err
+	if *runs < 1 || *count < 1 {
+		return errors.New("-runs and -count must be >= 1")
+	}
+	if *caseTimeout <= 0 {
+		return errors.New("-case-timeout must be positive")
+	}
+	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Runs: *runs, Count: *count, CaseTimeout: *caseTimeout}
+	for _, l := range splitList(*links) {
+		m, err := link.NewMode(l)
+		if err != nil {
+			return err
+		}
+		spec.Links = append(spec.Links, m)
 	}
 	var err error
 	if spec.Sizes, err = parseSizes(*sizes); err != nil {
 		return err
 	}
-	vol, err := parseSize(*volume)
-	if err != nil {
+	if spec.Bytes, err = parseSize(*volume); err != nil {
 		return fmt.Errorf("-bytes: %w", err)
 	}
-	spec.Bytes = vol
 	if spec.Placement, err = bench.ParsePlacement(*pin); err != nil {
 		return err
-	}
-	if *runs < 1 || *count < 1 {
-		return errors.New("-runs and -count must be >= 1")
-	}
-	known := append(append([]string{}, transports.Names...), transports.Variants...)
-	for _, t := range spec.Transports {
-		if !contains(known, t) {
-			return fmt.Errorf("unknown transport %q (known: %s)", t, strings.Join(known, ", "))
-		}
-	}
-	for _, m := range spec.Modes {
-		if m != bench.Latency && m != bench.Throughput && m != bench.Load && m != bench.FanIn {
-			return fmt.Errorf("unknown mode %q (want latency, throughput, load, fanin)", m)
-		}
-		if m == bench.Load && slices.ContainsFunc(spec.Sizes, func(z int) bool { return z < 8 }) {
-			return errors.New("the load mode stamps each message: -sizes must all be 8 bytes or more")
-		}
 	}
 	for _, f := range splitList(*rates) {
 		n, err := parseSize(strings.NewReplacer("k", "000", "M", "000000").Replace(f))
@@ -92,6 +81,13 @@ to a results directory, and print a summary table.`)
 			return fmt.Errorf("-rates: %q is not a rate in messages/s (e.g. 50k)", f)
 		}
 		spec.Rates = append(spec.Rates, float64(n))
+	}
+	if spec.Delay, err = parseDelays(*delays); err != nil {
+		return err
+	}
+	spec.FailCases = splitList(*failCases)
+	if err := spec.Validate(); err != nil {
+		return err
 	}
 	var compiler string
 	switch *baseline {
@@ -109,14 +105,6 @@ to a results directory, and print a summary table.`)
 	default:
 		return fmt.Errorf("-baseline %q: want c or none", *baseline)
 	}
-	if spec.Delay, err = parseDelays(*delays); err != nil {
-		return err
-	}
-	spec.FailCases = splitList(*failCases)
-	if *caseTimeout <= 0 {
-		return errors.New("-case-timeout must be positive")
-	}
-	spec.CaseTimeout = *caseTimeout
 	if err := checkFloorTime(*floorTime); err != nil {
 		return err
 	}
@@ -125,11 +113,11 @@ to a results directory, and print a summary table.`)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var rd *bench.RunDir
+	var rd *record.RunDir
 	if *out != "" {
-		rd, err = bench.OpenRunDir(*out, *force)
+		rd, err = record.OpenRunDir(*out, *force)
 	} else {
-		rd, err = bench.NewRunDir("results", time.Now())
+		rd, err = record.NewRunDir("results", time.Now())
 	}
 	if err != nil {
 		return err
@@ -172,7 +160,7 @@ to a results directory, and print a summary table.`)
 			enc.Encode(&recs[i])
 		}
 	} else {
-		printRunSummary(os.Stdout, recs, fails)
+		record.WriteSummary(os.Stdout, recs, fails)
 		fmt.Printf("\n%d cases in %v; records and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), len(files), dir)
 		fmt.Printf("clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
 		printFloorLine(os.Stdout, &env)
@@ -181,7 +169,7 @@ to a results directory, and print a summary table.`)
 	case interrupted:
 		failed := ""
 		if len(fails) > 0 {
-			failed = fmt.Sprintf(" (%d failed, listed in %s)", len(fails), bench.FailuresFile)
+			failed = fmt.Sprintf(" (%d failed, listed in %s)", len(fails), record.FailuresFile)
 		}
 		return fmt.Errorf("interrupted after %d of %d cases%s; every IPC object this run created was removed; the finished cases' records, summary and plots are in %s",
 			len(recs)+len(fails), total, failed, dir)
@@ -189,7 +177,7 @@ to a results directory, and print a summary table.`)
 		return fmt.Errorf("%w; the cases before it are recorded in %s", runErr, dir)
 	case len(fails) > 0:
 		return fmt.Errorf("%d of %d cases failed (the others are recorded; the failures are in %s):\n%s",
-			len(fails), total, filepath.Join(dir, bench.FailuresFile), failureList(fails))
+			len(fails), total, filepath.Join(dir, record.FailuresFile), record.FailureList(fails))
 	}
 	return nil
 }
@@ -197,11 +185,11 @@ to a results directory, and print a summary table.`)
 // tellingOutput writes each outcome to the run directory and says on
 // stderr when a case failed, as it happens.
 type tellingOutput struct {
-	*bench.RunDir
+	*record.RunDir
 	progress io.Writer // the terminal the progress bar is on, or io.Discard
 }
 
-func (o *tellingOutput) Failure(f bench.Failure) error {
+func (o *tellingOutput) Failure(f record.Failure) error {
 	fmt.Fprint(o.progress, "\r\033[K") // clear the progress line
 	fmt.Fprintf(os.Stderr, "ipclab bench: %s failed, going on: %s\n", f.Case, f.Error)
 	return o.RunDir.Failure(f)
@@ -210,12 +198,12 @@ func (o *tellingOutput) Failure(f bench.Failure) error {
 // writeRunFiles writes what is derived from the finished cases' records:
 // the CSV, the summary table and the plots. The records are already on
 // disk, appended case by case.
-func writeRunFiles(dir string, recs []bench.Record, fails []bench.Failure) (plots []string, err error) {
-	if err := bench.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
+func writeRunFiles(dir string, recs []record.Record, fails []record.Failure) (plots []string, err error) {
+	if err := record.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
 		return nil, err
 	}
 	var sum strings.Builder
-	printRunSummary(&sum, recs, fails)
+	record.WriteSummary(&sum, recs, fails)
 	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(sum.String()), 0o644); err != nil {
 		return nil, err
 	}
@@ -224,22 +212,6 @@ func writeRunFiles(dir string, recs []bench.Record, fails []bench.Failure) (plot
 		return plots, fmt.Errorf("plots: %w", err)
 	}
 	return plots, nil
-}
-
-// printRunSummary is the summary table, and the failed cases under it.
-func printRunSummary(w io.Writer, recs []bench.Record, fails []bench.Failure) {
-	printSummary(w, recs)
-	if len(fails) > 0 {
-		fmt.Fprintf(w, "\nFAILED, not in the table (%s):\n%s\n", bench.FailuresFile, failureList(fails))
-	}
-}
-
-func failureList(fails []bench.Failure) string {
-	lines := make([]string, len(fails))
-	for i, f := range fails {
-		lines[i] = "  " + f.Case + ": " + f.Error
-	}
-	return strings.Join(lines, "\n")
 }
 
 // printVisibleDefaults is fs.PrintDefaults without the flags meant for
@@ -280,15 +252,6 @@ func splitList(s string) []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func parseSizes(s string) ([]int, error) {
 	var out []int
 	for _, f := range splitList(s) {
@@ -302,6 +265,37 @@ func parseSizes(s string) ([]int, error) {
 		return nil, errors.New("-sizes: no sizes")
 	}
 	return out, nil
+}
+
+// formatList formats a default list as its flag takes it.
+func formatList[T any](list []T, format func(T) string) string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = format(v)
+	}
+	return strings.Join(out, ",")
+}
+
+// formatSize writes a size as parseSize reads it: 64, 4K, 16M.
+func formatSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + "M"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "K"
+	}
+	return strconv.Itoa(n)
+}
+
+// formatRate writes a rate as -rates reads it: 500, 10k, 2M.
+func formatRate(r float64) string {
+	switch n := int(r); {
+	case n >= 1e6 && n%1e6 == 0:
+		return strconv.Itoa(n/1e6) + "M"
+	case n >= 1e3 && n%1e3 == 0:
+		return strconv.Itoa(n/1e3) + "k"
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // parseSize reads 64, 4K, 1M (binary multiples).
@@ -339,27 +333,4 @@ func progressBar(w io.Writer) func(done, total int, c bench.Case) {
 			fmt.Fprintln(w)
 		}
 	}
-}
-
-func spread(s bench.Spread, f func(float64) string) string {
-	if s.Runs > 1 {
-		return fmt.Sprintf("%s (%s..%s)", f(s.Median), f(s.Min), f(s.Max))
-	}
-	return f(s.Median)
-}
-
-// ns prints nanoseconds with about three significant digits.
-func ns(v float64) string {
-	d := time.Duration(v)
-	switch {
-	case d >= 100*time.Millisecond:
-		d = d.Round(time.Millisecond)
-	case d >= time.Millisecond:
-		d = d.Round(10 * time.Microsecond)
-	case d >= 100*time.Microsecond:
-		d = d.Round(time.Microsecond)
-	default:
-		d = d.Round(10 * time.Nanosecond)
-	}
-	return d.String()
 }

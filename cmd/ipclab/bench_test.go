@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 )
 
 // quick is a bench of small, fast cases.
@@ -84,7 +85,7 @@ func TestBenchInterruptedKeepsFinishedCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer watchdog(cmd, 5*time.Minute).Stop()
-	records := filepath.Join(dir, bench.RecordsFile)
+	records := filepath.Join(dir, record.RecordsFile)
 	waitFor(t, 2*time.Minute, "4 records", func() bool {
 		b, _ := os.ReadFile(records)
 		return bytes.Count(b, []byte("\n")) >= 4
@@ -93,7 +94,7 @@ func TestBenchInterruptedKeepsFinishedCases(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut.String(), "interrupted after") || !strings.Contains(errOut.String(), dir) {
 		t.Fatalf("after SIGINT: exit %d, stderr %q; want exit 1, saying it was interrupted and where the results are", code, errOut.String())
 	}
-	recs, err := bench.ReadJSONL(records)
+	recs, err := record.ReadJSONL(records)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestBenchInterruptedKeepsFinishedCases(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, bench.FailuresFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, record.FailuresFile)); !os.IsNotExist(err) {
 		t.Errorf("the interrupted case was written as a failure: %v", err)
 	}
 }
@@ -164,7 +165,7 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "1 of 4 cases failed") || !strings.Contains(errOut, "run 1 sysvmsg raw 64 B latency go: "+bench.ErrInjected.Error()) {
 		t.Fatalf("exit %d, stderr %q; want exit 1 listing the failed case", code, errOut)
 	}
-	recs, err := bench.ReadJSONL(filepath.Join(dir, bench.RecordsFile))
+	recs, err := record.ReadJSONL(filepath.Join(dir, record.RecordsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 	if len(recs) != 3 || !got["pipe latency"] || !got["pipe throughput"] || !got["sysvmsg throughput"] {
 		t.Fatalf("records %v, want the 3 cases that did not fail", got)
 	}
-	fails, err := bench.ReadFailures(dir)
+	fails, err := record.ReadFailures(dir)
 	if err != nil || len(fails) != 1 || fails[0].Transport != "sysvmsg" || fails[0].Mode != bench.Latency || fails[0].Error != bench.ErrInjected.Error() {
 		t.Fatalf("failures %+v, %v", fails, err)
 	}
@@ -203,7 +204,7 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 1 || !strings.Contains(e.String(), "2 of 6 cases failed") {
 		t.Fatalf("under RLIMIT_MSGQUEUE 0: %v, stderr %q", err, e.String())
 	}
-	fails, err = bench.ReadFailures(dir)
+	fails, err = record.ReadFailures(dir)
 	if err != nil || len(fails) != 2 {
 		t.Fatalf("failures %+v, %v; want posixmq's load at 1k/s and its latency", fails, err)
 	}
@@ -212,7 +213,7 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 			t.Errorf("failure %+v; want posixmq, naming RLIMIT_MSGQUEUE", f)
 		}
 	}
-	recs, err = bench.ReadJSONL(filepath.Join(dir, bench.RecordsFile))
+	recs, err = record.ReadJSONL(filepath.Join(dir, record.RecordsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,11 +242,11 @@ func TestBenchCaseTimeout(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "1 of 3 cases failed") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	fails, err := bench.ReadFailures(dir)
+	fails, err := record.ReadFailures(dir)
 	if err != nil || len(fails) != 1 || fails[0].OfferedRate != 1 || !strings.Contains(fails[0].Error, "deadline exceeded") {
 		t.Fatalf("failures %+v, %v; want the load case at 1/s, timed out", fails, err)
 	}
-	recs, err := bench.ReadJSONL(filepath.Join(dir, bench.RecordsFile))
+	recs, err := record.ReadJSONL(filepath.Join(dir, record.RecordsFile))
 	if err != nil || len(recs) != 2 || !strings.Contains(recs[0].Skipped, "not run") || recs[1].RTT == nil {
 		t.Fatalf("records %+v, %v; want the 2/s rate not run and the latency case measured", recs, err)
 	}
@@ -278,7 +279,7 @@ func TestBenchRunDirectories(t *testing.T) {
 		t.Fatalf("3 runs made %v (%v); want 3 directories", runs, err)
 	}
 	for _, d := range runs {
-		if n := lines(t, filepath.Join(cwd, "results", d.Name(), bench.RecordsFile)); n != 1 {
+		if n := lines(t, filepath.Join(cwd, "results", d.Name(), record.RecordsFile)); n != 1 {
 			t.Errorf("%s holds %d records, want its own 1", d.Name(), n)
 		}
 	}
@@ -288,18 +289,18 @@ func TestBenchRunDirectories(t *testing.T) {
 	if _, errOut, code := runCLI(t, "", out...); code != 0 {
 		t.Fatalf("bench -out: exit %d, %s", code, errOut)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, bench.RecordsFile))
+	before, _ := os.ReadFile(filepath.Join(dir, record.RecordsFile))
 	if _, errOut, code := runCLI(t, "", out...); code != 1 || !strings.Contains(errOut, "already holds the records of a run") || !strings.Contains(errOut, "-force") {
 		t.Fatalf("a second run into %s: exit %d, %q; want a refusal naming -force", dir, code, errOut)
 	}
-	if after, _ := os.ReadFile(filepath.Join(dir, bench.RecordsFile)); !bytes.Equal(before, after) {
+	if after, _ := os.ReadFile(filepath.Join(dir, record.RecordsFile)); !bytes.Equal(before, after) {
 		t.Fatal("the refused run changed the records")
 	}
 	forced := append(append([]string{}, out...), "-runs", "2", "-force")
 	if _, errOut, code := runCLI(t, "", forced...); code != 0 {
 		t.Fatalf("bench -force: exit %d, %s", code, errOut)
 	}
-	if n := lines(t, filepath.Join(dir, bench.RecordsFile)); n != 2 {
+	if n := lines(t, filepath.Join(dir, record.RecordsFile)); n != 2 {
 		t.Fatalf("after -force the directory holds %d records, want the new run's 2", n)
 	}
 	if _, errOut, code := runCLI(t, "", quickBench("-force")...); code != 1 || !strings.Contains(errOut, "-force replaces") {

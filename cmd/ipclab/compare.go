@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
 
-	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/record"
 )
 
 func runCompare(args []string) error {
@@ -26,48 +25,18 @@ can never reach p <= 0.05: measure with -runs 5 or more.`)
 	if *alpha <= 0 || *alpha >= 1 {
 		return fmt.Errorf("-alpha %v: want a level between 0 and 1", *alpha)
 	}
-	var sets [2][]bench.Record
+	var sets [2][]record.Record
 	for i, dir := range fs.Args() {
-		recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+		recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
 		if err != nil {
 			return err
 		}
 		sets[i] = recs
 	}
-	deltas := bench.Compare(sets[0], sets[1], *alpha)
+	deltas := record.Compare(sets[0], sets[1], *alpha)
 	if len(deltas) == 0 {
 		return errors.New("the two directories have no measured case in common")
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "case\tsize\t\told\tnew\tchange\t\t\n")
-	changed, tooFew := 0, false
-	for _, d := range deltas {
-		name := d.Transport
-		if d.Link != "raw" {
-			name += " " + d.Link
-		}
-		if d.Impl != "go" {
-			name += " [" + d.Impl + "]"
-		}
-		format := ns
-		if d.Metric == "msgs/s" {
-			format = func(v float64) string { return fmt.Sprintf("%.0f", v) }
-		}
-		verdict := "~"
-		switch {
-		case d.TooFewRuns:
-			verdict, tooFew = "? (too few runs)", true
-		case d.Significant:
-			verdict = fmt.Sprintf("%+.1f%%", 100*d.Change)
-			changed++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t(p=%.3f n=%d+%d)\t\n", name, bench.SizeLabel(d.Size), d.Metric,
-			format(d.Old.Median), format(d.New.Median), verdict, d.P, d.Old.Runs, d.New.Runs)
-	}
-	tw.Flush()
-	fmt.Printf("\n%d of %d figures changed significantly (Mann–Whitney U, alpha %.2f); ~ means no significant change\n", changed, len(deltas), *alpha)
-	if tooFew {
-		fmt.Printf("? : with these run counts no p can reach %.2f; measure with more -runs\n", *alpha)
-	}
+	record.WriteComparison(os.Stdout, deltas, *alpha)
 	return nil
 }

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/floor"
+	"github.com/ipclab/ipclab/record"
 )
 
 func runFloor(args []string) error {
@@ -48,10 +48,15 @@ multiple of this floor.`)
 
 // printFloorLine says in one line what floor a bench run measured, or why
 // it has none.
-func printFloorLine(w io.Writer, env *bench.Env) {
+func printFloorLine(w io.Writer, env *record.Env) {
 	switch {
 	case env.Floor != nil:
-		fmt.Fprintln(w, env.Floor.Line())
+		var f floor.Floor
+		if err := json.Unmarshal(env.Floor, &f); err != nil {
+			fmt.Fprintf(w, "floor: unreadable: %v\n", err)
+			return
+		}
+		fmt.Fprintln(w, f.Line())
 	case env.FloorError != "":
 		fmt.Fprintf(w, "floor: not measured: %s\n", env.FloorError)
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/floor"
+	"github.com/ipclab/ipclab/record"
 )
 
 func TestFloorJSON(t *testing.T) {
@@ -77,7 +77,7 @@ func TestBenchRecordsFloor(t *testing.T) {
 	if !strings.Contains(out, "floor, p50 round trips: same (CPU ") {
 		t.Errorf("the summary does not give the floor:\n%s", out)
 	}
-	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,11 @@ func TestBenchRecordsFloor(t *testing.T) {
 		if r.Env == nil || r.Env.Floor == nil || r.Env.FloorError != "" {
 			t.Fatalf("%s: no floor in the environment: %+v", r.Transport, r.Env)
 		}
-		if f := r.Env.Floor; len(f.Pairs) != 1 || f.Pairs[0].Placement != "same" || !(f.Pairs[0].CacheLine.P50Ns > 0) {
+		var f floor.Floor
+		if err := json.Unmarshal(r.Env.Floor, &f); err != nil {
+			t.Fatalf("%s: floor: %v", r.Transport, err)
+		}
+		if len(f.Pairs) != 1 || f.Pairs[0].Placement != "same" || !(f.Pairs[0].CacheLine.P50Ns > 0) {
 			t.Errorf("%s: floor %+v, want one pair at placement same", r.Transport, f)
 		}
 	}

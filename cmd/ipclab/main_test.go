@@ -4,17 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/internal/leakcheck"
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/record"
 	"golang.org/x/sys/unix"
-	"os/exec"
-	"runtime"
-	"strings"
-	"testing"
 )
 
 const (
@@ -97,7 +98,7 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench exit %d: %s", code, errOut)
 	}
-	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +326,7 @@ func TestBenchLoad(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench: exit %d: %s", code, errOut)
 	}
-	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +361,7 @@ func TestBenchFanIn(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench: exit %d: %s", code, errOut)
 	}
-	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/plot"
+	"github.com/ipclab/ipclab/record"
 )
 
 // runPlot redraws the plots of a results directory from its records.
@@ -22,7 +22,7 @@ func runPlot(args []string) error {
 		return errors.New("want one results directory")
 	}
 	dir := fs.Arg(0)
-	recs, err := bench.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%s has no results.jsonl; is it a results directory of ipclab bench?", dir)
@@ -37,11 +37,11 @@ func runPlot(args []string) error {
 		return fmt.Errorf("%s: no measured case to plot", dir)
 	}
 	if *summary {
-		fails, err := bench.ReadFailures(dir)
+		fails, err := record.ReadFailures(dir)
 		if err != nil {
 			return err
 		}
-		printRunSummary(os.Stdout, recs, fails) // as bench printed it, failures included
+		record.WriteSummary(os.Stdout, recs, fails) // as bench printed it, failures included
 		return nil
 	}
 	for _, f := range files {

@@ -11,19 +11,18 @@ import (
 const linkFlagHelp = "link semantics over the channel: raw (none), seq, rendezvous, strict, ack-N, cap-N[-block|drop|fail] (as bench -links)"
 
 // wrapLink puts the link mode on c, closing c if it cannot.
-func wrapLink(c ipclab.Conn, opt link.Options, raw bool) (ipclab.Conn, error) {
-	if raw {
-		return c, nil
-	}
-	l, err := link.New(c, opt)
+func wrapLink(c ipclab.Conn, m link.Mode) (ipclab.Conn, error) {
+	w, err := m.Wrap(c)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	if s := l.Stats(); s.CapacityLimit != "" {
-		fmt.Fprintf(os.Stderr, "ipclab: link %s holds %d messages: %s\n", opt, s.Capacity, s.CapacityLimit)
+	if l, ok := w.(*link.Link); ok {
+		if s := l.Stats(); s.CapacityLimit != "" {
+			fmt.Fprintf(os.Stderr, "ipclab: link %s holds %d messages: %s\n", m.Options(), s.Capacity, s.CapacityLimit)
+		}
 	}
-	return l, nil
+	return w, nil
 }
 
 // reportLink prints what the link counted, on stderr, as a command ends.

@@ -21,7 +21,7 @@ import (
 // Ctrl-C, which removes the channel.
 func runRecv(args []string) error {
 	fs := newFlags("recv", "[-link MODE] ADDR", "Create the channel at ADDR and print each message received.")
-	mode := fs.String("link", "raw", linkFlagHelp)
+	mode := fs.String("link", link.Raw.String(), linkFlagHelp)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -29,15 +29,15 @@ func runRecv(args []string) error {
 		fs.Usage()
 		return errors.New("want one address")
 	}
-	opt, raw, err := link.ParseMode(*mode)
+	lm, err := link.NewMode(*mode)
 	if err != nil {
 		return err
 	}
-	c, _, err := transports.Create(fs.Arg(0))
+	c, _, err := transports.CreateWith(fs.Arg(0), transports.Options{Register: true})
 	if err != nil {
 		return err
 	}
-	if c, err = wrapLink(c, opt, raw); err != nil {
+	if c, err = wrapLink(c, lm); err != nil {
 		return err
 	}
 	defer c.Close()
@@ -64,7 +64,7 @@ func runRecv(args []string) error {
 // runSend opens the channel and sends each line of stdin as one message.
 func runSend(args []string) error {
 	fs := newFlags("send", "[-link MODE] ADDR", "Open the channel at ADDR and send each line of stdin as one message.")
-	mode := fs.String("link", "raw", linkFlagHelp+"; both ends must use the same")
+	mode := fs.String("link", link.Raw.String(), linkFlagHelp+"; both ends must use the same")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,15 +72,15 @@ func runSend(args []string) error {
 		fs.Usage()
 		return errors.New("want one address")
 	}
-	opt, raw, err := link.ParseMode(*mode)
+	lm, err := link.NewMode(*mode)
 	if err != nil {
 		return err
 	}
-	c, err := transports.Open(fs.Arg(0))
+	c, err := transports.OpenWith(fs.Arg(0), transports.Options{Register: true})
 	if err != nil {
 		return err
 	}
-	if c, err = wrapLink(c, opt, raw); err != nil {
+	if c, err = wrapLink(c, lm); err != nil {
 		return err
 	}
 	defer c.Close()

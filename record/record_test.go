@@ -1,4 +1,4 @@
-package bench
+package record
 
 import (
 	"encoding/csv"
@@ -55,38 +55,5 @@ func TestReadJSONLRejectsOtherSchemas(t *testing.T) {
 	os.WriteFile(p, []byte(`{"schema": 99}`+"\n"), 0o600)
 	if _, err := ReadJSONL(p); err == nil {
 		t.Fatal("a record of schema 99 was read")
-	}
-}
-
-func TestCasesInterleave(t *testing.T) {
-	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
-	cs := s.Cases()
-	want := []Case{{1, "a", "raw", 8, Latency, "go", 0, 0}, {1, "a", "raw", 64, Latency, "go", 0, 0}, {1, "b", "raw", 8, Latency, "go", 0, 0}, {1, "b", "raw", 64, Latency, "go", 0, 0},
-		{2, "a", "raw", 8, Latency, "go", 0, 0}, {2, "a", "raw", 64, Latency, "go", 0, 0}, {2, "b", "raw", 8, Latency, "go", 0, 0}, {2, "b", "raw", 64, Latency, "go", 0, 0}}
-	if !reflect.DeepEqual(cs, want) {
-		t.Fatalf("cases %v", cs)
-	}
-}
-
-// With a C program, each raw case of a transport with a C counterpart is
-// followed by its C case; link modes and C-less transports are Go only.
-func TestCasesPairGoWithC(t *testing.T) {
-	s := Spec{Transports: []string{"pipe", "other"}, Links: []string{"raw", "seq"}, Sizes: []int{8}, Modes: []string{Latency}, CProgram: "ipcbench"}
-	want := []Case{{1, "pipe", "raw", 8, Latency, "go", 0, 0}, {1, "pipe", "raw", 8, Latency, "c", 0, 0}, {1, "pipe", "seq", 8, Latency, "go", 0, 0},
-		{1, "other", "raw", 8, Latency, "go", 0, 0}, {1, "other", "seq", 8, Latency, "go", 0, 0}}
-	if cs := s.Cases(); !reflect.DeepEqual(cs, want) {
-		t.Fatalf("cases %v", cs)
-	}
-}
-
-func TestClockAgreesAcrossReadings(t *testing.T) {
-	c := NewClock()
-	if c.ErrorBound > 100*time.Microsecond {
-		t.Fatalf("clock pairing error %v; a vDSO clock and one system call should bracket far tighter", c.ErrorBound)
-	}
-	a := c.Now()
-	time.Sleep(time.Millisecond)
-	if d := c.Now() - a; d < int64(time.Millisecond) {
-		t.Fatalf("clock advanced %d ns over a 1 ms sleep", d)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/internal/leakcheck"
+	"github.com/ipclab/ipclab/record"
+	"github.com/ipclab/ipclab/transports"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -29,12 +31,14 @@ func build(t *testing.T) string {
 	return prog
 }
 
-// Every mechanism carries both modes end to end; the receiver's checksum
-// and the sender's confirmation must agree with the message contents.
+// Every mechanism the transport table names carries both modes end to
+// end; the receiver's checksum and the sender's confirmation must agree
+// with the message contents.
 func TestEveryMechanism(t *testing.T) {
 	prog := build(t)
-	seen := map[string]bool{}
-	for _, mech := range mechanisms {
+	seen := map[string]bool{"": true} // a transport without a C baseline
+	for _, tr := range transports.All() {
+		mech := tr.CMechanism
 		if seen[mech] {
 			continue
 		}
@@ -46,6 +50,11 @@ func TestEveryMechanism(t *testing.T) {
 					r, err := Run(context.Background(), prog, a)
 					if err != nil {
 						t.Fatal(err)
+					}
+					for _, c := range []record.Cost{r.Sender, r.Receiver} {
+						if len(c.CPUs) != 1 || c.ThreadsAtEnd != 1 || c.PID <= 0 {
+							t.Fatalf("cost %+v: want one thread on one CPU and a pid", c)
+						}
 					}
 					if mode == "latency" {
 						for _, v := range r.RTTNs {

@@ -1,28 +1,25 @@
-package main
+package record
 
 import (
 	"fmt"
 	"io"
 	"text/tabwriter"
-
-	"github.com/ipclab/ipclab/bench"
-	"github.com/ipclab/ipclab/link"
 )
 
-// printLinkSummary prints, for every case with a link, what the link did
+// writeLinkTable writes, for every case with a link, what the link did
 // (summed over runs): the window in force, drops, how often the sender
 // waited for credit or found the link full by bytes, acknowledgements per
 // message, and whatever the receiver counted lost, duplicated, reordered
 // or broken. Nothing here is a timing: it says what the numbers above
 // measured.
-func printLinkSummary(w io.Writer, recs []bench.Record) {
+func writeLinkTable(w io.Writer, recs []Record) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := false
-	for _, g := range bench.GroupRecords(recs) {
-		if g.Link == "raw" || g.Skipped() != "" {
+	for _, g := range GroupRecords(recs) {
+		if g.Link == RawLink || g.Skipped() != "" {
 			continue
 		}
-		var snd, rcv link.Stats
+		var snd, rcv LinkStats
 		window, limit := 0, ""
 		for _, r := range g.Records {
 			if r.LinkSender == nil || r.LinkReceiver == nil {
@@ -52,7 +49,7 @@ func printLinkSummary(w io.Writer, recs []bench.Record) {
 		if limit != "" {
 			win += "*"
 		}
-		fmt.Fprintf(tw, "\t%s %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%d/%d/%d/%d\t\n", g.Transport, g.Link, bench.SizeLabel(g.Size), g.Mode, win,
+		fmt.Fprintf(tw, "\t%s %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%d/%d/%d/%d\t\n", g.Transport, g.Link, SizeLabel(g.Size), g.Mode, win,
 			snd.Sent, snd.Dropped, snd.CreditWaits, snd.FullByBytes, float64(rcv.AcksSent)/float64(max(rcv.Received, 1)),
 			rcv.Lost, rcv.Duplicates, rcv.Reordered, rcv.ProtocolErrors)
 	}

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ipclab/ipclab/record"
 )
 
 //go:embed c/ipcbench.c
@@ -28,24 +30,6 @@ var source []byte
 
 // ErrNoCompiler is returned by Build when gcc is not on PATH.
 var ErrNoCompiler = errors.New("gcc not found, so there is no C baseline (install it: apt-get install gcc)")
-
-// mechanisms maps the harness's transport names to ipcbench's.
-var mechanisms = map[string]string{
-	"pipe":            "pipe",
-	"fifo":            "fifo",
-	"sysvmsg":         "sysvmsg",
-	"posixmq":         "posixmq",
-	"sysvshm":         "shm-futex", // shmchan's default strategy
-	"sysvshm-futex":   "shm-futex",
-	"sysvshm-sysvsem": "shm-sysvsem",
-	"sysvshm-spin":    "shm-spin",
-}
-
-// Mechanism returns ipcbench's name for a transport, if it has one.
-func Mechanism(transport string) (string, bool) {
-	m, ok := mechanisms[transport]
-	return m, ok
-}
 
 // Build compiles ipcbench with gcc into a cache directory under dir (the
 // user's cache when dir is empty) unless the same source was built there
@@ -90,34 +74,23 @@ func Build(dir string) (prog, compiler string, err error) {
 	return prog, compiler, os.Rename(tmp, prog)
 }
 
-// Cost is what one process of ipcbench spent in the measured part.
-type Cost struct {
-	UserNs     int64 `json:"user_ns"`
-	SysNs      int64 `json:"sys_ns"`
-	VolCtxSw   int64 `json:"vol_ctxsw"`
-	InvolCtxSw int64 `json:"invol_ctxsw"`
-	MaxRSSKiB  int64 `json:"max_rss_kib"`
-	CPU        int   `json:"cpu"` // where it ran last
-	PID        int   `json:"pid"`
-}
-
 // Result is ipcbench's report of one case.
 type Result struct {
-	Mechanism    string    `json:"mechanism"`
-	Mode         string    `json:"mode"`
-	Size         int       `json:"size"`
-	Count        int       `json:"count"`
-	Warmup       int       `json:"warmup"`
-	Sender       Cost      `json:"sender"`
-	Receiver     Cost      `json:"receiver"`
-	FirstSendNs  int64     `json:"first_send_ns"` // CLOCK_MONOTONIC at the first measured send
-	FirstNs      int64     `json:"first_ns"`      // ... the receiver's first measured message
-	LastNs       int64     `json:"last_ns"`       // ... its last
-	Bytes        uint64    `json:"bytes"`         // throughput: bytes the receiver summed
-	Sum          uint64    `json:"sum"`           // ... and their checksum
-	Confirmation string    `json:"confirmation"`  // what the sender got back through the channel
-	RTTNs        []float64 `json:"rtt_ns"`
-	OneWayNs     []float64 `json:"one_way_ns"`
+	Mechanism    string      `json:"mechanism"`
+	Mode         string      `json:"mode"`
+	Size         int         `json:"size"`
+	Count        int         `json:"count"`
+	Warmup       int         `json:"warmup"`
+	Sender       record.Cost `json:"sender"` // its totals; one thread, one CPU (where it ran last)
+	Receiver     record.Cost `json:"receiver"`
+	FirstSendNs  int64       `json:"first_send_ns"` // CLOCK_MONOTONIC at the first measured send
+	FirstNs      int64       `json:"first_ns"`      // ... the receiver's first measured message
+	LastNs       int64       `json:"last_ns"`       // ... its last
+	Bytes        uint64      `json:"bytes"`         // throughput: bytes the receiver summed
+	Sum          uint64      `json:"sum"`           // ... and their checksum
+	Confirmation string      `json:"confirmation"`  // what the sender got back through the channel
+	RTTNs        []float64   `json:"rtt_ns"`
+	OneWayNs     []float64   `json:"one_way_ns"`
 }
 
 // LimitError says a message size is beyond a kernel limit; ipcbench names
@@ -126,7 +99,7 @@ type LimitError struct{ Reason string }
 
 func (e *LimitError) Error() string { return e.Reason }
 
-// Args are one case: the mechanism (see Mechanism), "latency" or
+// Args are one case: the mechanism (see transports.Caps.CMechanism), "latency" or
 // "throughput", sizes and counts as the Go harness uses them, and the
 // CPUs to pin the sender and receiver to (-1: none).
 type Args struct {
@@ -166,7 +139,7 @@ func Run(ctx context.Context, prog string, a Args) (*Result, error) {
 		return nil, fmt.Errorf("ipcbench reported %s %s %d x %d for %s %s %d x %d",
 			r.Mechanism, r.Mode, r.Size, r.Count, a.Mechanism, a.Mode, a.Size, a.Count)
 	}
-	if a.Mode == "latency" && len(r.RTTNs) != a.Count {
+	if a.Mode == record.Latency && len(r.RTTNs) != a.Count {
 		return nil, fmt.Errorf("ipcbench reported %d round trips, want %d", len(r.RTTNs), a.Count)
 	}
 	return &r, nil

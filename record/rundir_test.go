@@ -1,9 +1,10 @@
-package bench
+package record
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -65,11 +66,12 @@ func TestRunDirAppendsAsItGoes(t *testing.T) {
 	if fails, err := ReadFailures(dir); err != nil || fails != nil {
 		t.Fatalf("failures before any: %v, %v", fails, err)
 	}
-	f := newFailure(Case{Run: 1, Transport: "posixmq", Link: "raw", Size: 64, Mode: Latency, Impl: "go"}, errors.New("boom"))
+	f := Failure{Schema: SchemaVersion, Case: "run 1 posixmq raw 64 B latency go", Run: 1, Transport: "posixmq", Impl: "go",
+		Mode: Latency, Link: "raw", Size: 64, Error: "boom"}
 	if err := d.Failure(f); err != nil {
 		t.Fatal(err)
 	}
-	if fails, err := ReadFailures(dir); err != nil || len(fails) != 1 || fails[0].Error != "boom" || fails[0].Case != "run 1 posixmq raw 64 B latency go" {
+	if fails, err := ReadFailures(dir); err != nil || len(fails) != 1 || !reflect.DeepEqual(fails[0], f) {
 		t.Fatalf("failures %+v, %v", fails, err)
 	}
 	if err := d.Close(); err != nil {

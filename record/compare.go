@@ -1,4 +1,10 @@
-package bench
+package record
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
 
 // Delta is the change of one figure of one case between two sets of runs.
 type Delta struct {
@@ -57,4 +63,42 @@ func values(rs []Record, f func(Record) float64) []float64 {
 		}
 	}
 	return v
+}
+
+// WriteComparison writes deltas as a table, one figure of one case a row,
+// and what the verdicts mean under it; it returns how many figures changed
+// significantly.
+func WriteComparison(w io.Writer, deltas []Delta, alpha float64) int {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "case\tsize\t\told\tnew\tchange\t\t\n")
+	changed, tooFew := 0, false
+	for _, d := range deltas {
+		name := d.Transport
+		if d.Link != RawLink {
+			name += " " + d.Link
+		}
+		if d.Impl != ImplGo {
+			name += " [" + d.Impl + "]"
+		}
+		format := ns
+		if d.Metric == "msgs/s" {
+			format = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+		}
+		verdict := "~"
+		switch {
+		case d.TooFewRuns:
+			verdict, tooFew = "? (too few runs)", true
+		case d.Significant:
+			verdict = fmt.Sprintf("%+.1f%%", 100*d.Change)
+			changed++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t(p=%.3f n=%d+%d)\t\n", name, SizeLabel(d.Size), d.Metric,
+			format(d.Old.Median), format(d.New.Median), verdict, d.P, d.Old.Runs, d.New.Runs)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d of %d figures changed significantly (Mann–Whitney U, alpha %.2f); ~ means no significant change\n", changed, len(deltas), alpha)
+	if tooFew {
+		fmt.Fprintf(w, "? : with these run counts no p can reach %.2f; measure with more -runs\n", alpha)
+	}
+	return changed
 }

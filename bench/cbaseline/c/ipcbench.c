@@ -295,7 +295,7 @@ static struct cost cost_end(void) {
 	return c;
 }
 static void print_cost(const char *name, struct cost c, int pid) {
-	printf("\"%s\":{\"user_ns\":%lld,\"sys_ns\":%lld,\"vol_ctxsw\":%lld,\"invol_ctxsw\":%lld,\"max_rss_kib\":%lld,\"cpu\":%d,\"pid\":%d}",
+	printf("\"%s\":{\"user_ns\":%lld,\"sys_ns\":%lld,\"vol_ctxsw\":%lld,\"invol_ctxsw\":%lld,\"max_rss_kib\":%lld,\"cpus\":[%d],\"threads\":1,\"pid\":%d}",
 	       name, (long long)c.user_ns, (long long)c.sys_ns, (long long)c.vol, (long long)c.invol, (long long)c.maxrss, c.cpu, pid);
 }
 

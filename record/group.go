@@ -1,4 +1,4 @@
-package bench
+package record
 
 // Key identifies a case across runs.
 type Key struct {
@@ -15,10 +15,10 @@ type Key struct {
 func KeyOf(r Record) Key {
 	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl, r.OfferedRate, r.Producers}
 	if k.Link == "" {
-		k.Link = "raw"
+		k.Link = RawLink
 	}
 	if k.Impl == "" {
-		k.Impl = "go"
+		k.Impl = ImplGo
 	}
 	return k
 }
@@ -86,9 +86,9 @@ func Overheads(recs []Record) []Overhead {
 	var out []Overhead
 	for _, g := range groups {
 		ck := g.Key
-		ck.Impl = "c"
+		ck.Impl = ImplC
 		c := by[ck]
-		if g.Impl != "go" || c == nil || g.Skipped() != "" || c.Skipped() != "" {
+		if g.Impl != ImplGo || c == nil || g.Skipped() != "" || c.Skipped() != "" {
 			continue
 		}
 		o := Overhead{Key: g.Key}

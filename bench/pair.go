@@ -1,0 +1,161 @@
+package bench
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ipclab/ipclab/record"
+)
+
+// A sender drives the measured part of a two-process case (latency,
+// throughput, load) over a session, fills in what it measured, and says
+// what the common end of the case needs.
+type sender func(s Spec, ss *session, cs Case, r *record.Record) (sent, error)
+
+// sent is a sender's account of the measured part.
+type sent struct {
+	u0 usage // this process's usage when the measured part began
+	// stream: one way, so the rate is taken from firstNs (this clock, at
+	// the first measured send) to the receiver's last message, over
+	// delivered measured messages; or, fromReport (a Drop link under
+	// load), over those the receiver says it took.
+	stream     bool
+	firstNs    int64
+	delivered  int
+	fromReport bool
+}
+
+// runPair runs a case between this process, which sends, and a peer
+// process, which receives (peer.go).
+func (s Spec) runPair(ctx context.Context, cs Case, send sender) (record.Record, error) {
+	r := s.newRecord(cs)
+	ss, skipped, err := s.openSession(ctx, cs, PeerRole, func(addr string, cpu int) []string {
+		return PeerArgs(addr, cs.Mode, r.Count, r.Warmup, cs.Size, cpu, cs.Link.String())
+	})
+	if err != nil || skipped != "" {
+		r.Skipped = skipped
+		return r, err
+	}
+	defer ss.close()
+	r.InjectedDelayNs = int64(s.Delay[cs.Transport])
+	steal0 := stealTicks()
+	st, err := send(s, ss, cs, &r)
+	if err != nil {
+		return r, err
+	}
+	r.Sender = costSince(st.u0, r.Count)
+	r.StealMs = (stealTicks() - steal0) * 10
+	rep, err := ss.report(s.CaseTimeout)
+	if err != nil {
+		return r, err
+	}
+	r.Receiver = rep.Cost
+	r.OneWay = rep.OneWay
+	r.LinkSender, r.LinkReceiver = linkStats(ss.conn), rep.Link
+	if !st.stream {
+		return r, nil
+	}
+	delivered := st.delivered
+	if st.fromReport {
+		delivered = rep.Measured
+	}
+	r.ElapsedNs = rep.LastNs - st.firstNs
+	if r.ElapsedNs <= 0 {
+		return r, fmt.Errorf("throughput clock went backwards: first send %d, last receive %d", st.firstNs, rep.LastNs)
+	}
+	sec := float64(r.ElapsedNs) / 1e9
+	r.MsgsPerSec = float64(delivered) / sec
+	r.MBPerSec = float64(delivered*cs.Size) / sec / 1e6
+	return r, nil
+}
+
+// report reads the peer's report and waits for it to exit.
+func (ss *session) report(timeout time.Duration) (peerReport, error) {
+	var rep peerReport
+	line, err := ss.peer.ReadLine(timeout)
+	if err != nil {
+		return rep, err
+	}
+	if err := json.Unmarshal([]byte(line), &rep); err != nil {
+		return rep, fmt.Errorf("peer report %q: %w", line, err)
+	}
+	return rep, ss.peer.Wait(timeout)
+}
+
+// pingPong is the latency mode's sender: it times each round trip, and
+// stamps each message with its clock for the receiver's one-way figure.
+func pingPong(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
+	var st sent
+	c, count, warm := ss.conn, r.Count, r.Warmup
+	clock := NewClock()
+	delay := s.Delay[cs.Transport]
+	msg, buf := message(cs.Size), make([]byte, cs.Size)
+	rtt := make([]float64, count)
+	for i := 0; i < warm+count; i++ {
+		if i == warm {
+			st.u0 = readUsage()
+		}
+		t0 := time.Now()
+		if delay > 0 {
+			spinFor(delay)
+		}
+		if cs.Size >= 8 {
+			binary.LittleEndian.PutUint64(msg, uint64(clock.Now()))
+		}
+		if err := sendOnLink(c, msg); err != nil {
+			return st, ss.peerErr("send %d: %w", i, err)
+		}
+		n, err := c.Recv(buf)
+		d := time.Since(t0)
+		if err != nil || n != cs.Size {
+			return st, ss.peerErr("reply %d: %d bytes, %v", i, n, err)
+		}
+		if i >= warm {
+			rtt[i-warm] = float64(d.Nanoseconds())
+		}
+	}
+	sum, err := record.Summarize(rtt)
+	if err != nil {
+		return st, err
+	}
+	r.RTT = &sum
+	return st, nil
+}
+
+// stream is the throughput mode's sender: as fast as the channel takes
+// them, then the receiver's confirmation of bytes and checksum.
+func stream(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
+	st := sent{stream: true, delivered: r.Count}
+	c, count, warm := ss.conn, r.Count, r.Warmup
+	clock := NewClock()
+	delay := s.Delay[cs.Transport]
+	msg := message(cs.Size)
+	for i := 0; i < warm+count; i++ {
+		if i == warm {
+			st.u0 = readUsage()
+			st.firstNs = clock.Now()
+		}
+		if delay > 0 {
+			spinFor(delay)
+		}
+		if err := sendOnLink(c, msg); err != nil {
+			return st, ss.peerErr("send %d: %w", i, err)
+		}
+	}
+	drops := cs.Link.Drops()
+	if drops {
+		if err := endStream(c, cs.Size); err != nil {
+			return st, err
+		}
+	}
+	buf := make([]byte, 64)
+	n, err := c.Recv(buf)
+	if err != nil {
+		return st, ss.peerErr("receiver's confirmation: %w", err)
+	}
+	st.delivered, err = checkConfirmation(string(buf[:n]), c, count, warm, msg, drops)
+	return st, err
+}

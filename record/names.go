@@ -1,0 +1,32 @@
+package record
+
+import "strconv"
+
+// Modes of measurement, as records name them.
+const (
+	Latency    = "latency"    // ping-pong: round trips, and one-way from timestamps
+	Throughput = "throughput" // one-way streaming, every byte checksummed by the receiver
+	Load       = "load"       // open loop: one way at fixed rates, latency from each intended send time
+	FanIn      = "fanin"      // N producer processes into one consumer
+)
+
+// Implementations a record can measure.
+const (
+	ImplGo = "go"
+	ImplC  = "c" // the C baseline
+)
+
+// RawLink is the link mode of a case with no link on top of the
+// transport.
+const RawLink = "raw"
+
+// SizeLabel prints a message size as 64 B, 4 KiB, 1 MiB.
+func SizeLabel(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + " KiB"
+	}
+	return strconv.Itoa(n) + " B"
+}

@@ -1,0 +1,92 @@
+// Package record is ipclab's data model: the records a bench run writes
+// (one measured or skipped case each, with its environment and costs),
+// the failures beside them, their statistics (summaries, spreads over
+// runs, the Mann–Whitney test), grouping by case, comparison of two sets
+// of runs, the summary table, and reading and writing them as JSON lines
+// and CSV. It measures nothing and links no transport: plot, compare and
+// report read records through it alone.
+package record
+
+import "time"
+
+// SchemaVersion changes when a record field changes meaning.
+const SchemaVersion = 1
+
+// Record is one measured (or skipped) case of one run: one JSON line.
+// Field names are stable and documented in results/README.md.
+type Record struct {
+	Schema    int       `json:"schema"`
+	Time      time.Time `json:"time"`
+	Run       int       `json:"run"`
+	Transport string    `json:"transport"`
+	Impl      string    `json:"impl"` // ImplGo, or ImplC for the C baseline
+	Mode      string    `json:"mode"` // Latency, Throughput, Load or FanIn
+	Link      string    `json:"link"` // link semantics on top of the transport; RawLink is none
+	Size      int       `json:"size"`
+	Count     int       `json:"count"`  // measured messages (round trips for latency)
+	Warmup    int       `json:"warmup"` // messages before measuring
+	Placement string    `json:"placement"`
+	// OfferedRate is the load mode's send rate in messages per second;
+	// MsgsPerSec is then the rate achieved, and OneWay the latency of
+	// each message from its intended send time.
+	OfferedRate float64 `json:"offered_rate,omitempty"`
+	// Producers (fan-in) is how many processes sent; MsgsPerSec is then
+	// what the one consumer received from all, and OrderErrors the
+	// messages that arrived out of their producer's order (0 for every
+	// mechanism here: each keeps a producer's messages in order).
+	Producers   int `json:"producers,omitempty"`
+	OrderErrors int `json:"order_errors,omitempty"`
+	// SendLateness (load) is how late the sender got to each intended
+	// send time: the part of OneWay the sender, not the channel, caused.
+	SendLateness *Summary `json:"send_lateness,omitempty"`
+
+	// Skipped says why the case was not measured (a limit, with how to
+	// raise it); nothing else but the parameters is set then.
+	Skipped string `json:"skipped,omitempty"`
+
+	RTT    *Summary `json:"rtt,omitempty"`     // latency: round trips
+	OneWay *Summary `json:"one_way,omitempty"` // latency: sender's timestamp to receiver's clock
+
+	ElapsedNs  int64   `json:"elapsed_ns,omitempty"` // throughput: first send to the receiver's last byte
+	MsgsPerSec float64 `json:"msgs_per_sec,omitempty"`
+	MBPerSec   float64 `json:"mb_per_sec,omitempty"` // 10^6 bytes per second
+
+	// InjectedDelayNs is a delay added before every send on purpose, to
+	// test the analysis (bench -testing-delay); 0 in any real measurement.
+	InjectedDelayNs int64 `json:"injected_delay_ns,omitempty"`
+
+	// LinkSender and LinkReceiver are the link's counters at each end
+	// (credit waits, acknowledgements, drops, window in force, order
+	// errors); nil for raw cases.
+	LinkSender   *LinkStats `json:"link_sender,omitempty"`
+	LinkReceiver *LinkStats `json:"link_receiver,omitempty"`
+
+	Sender   Cost  `json:"sender"` // the process that drives the case
+	Receiver Cost  `json:"receiver"`
+	StealMs  int64 `json:"steal_ms"` // host steal time during the case, all CPUs (/proc/stat)
+
+	Env *Env `json:"env"`
+}
+
+// Cost is what one process spent during the measured part of a case.
+type Cost struct {
+	UserNs       int64   `json:"user_ns"`
+	SysNs        int64   `json:"sys_ns"`
+	VolCtxSw     int64   `json:"vol_ctxsw"`
+	InvolCtxSw   int64   `json:"invol_ctxsw"`
+	CPUNsPerMsg  float64 `json:"cpu_ns_per_msg"`
+	CtxSwPerMsg  float64 `json:"ctxsw_per_msg"`
+	CPUs         []int   `json:"cpus"` // last CPU of each thread that ran during the case
+	PID          int     `json:"pid"`
+	MaxRSSKiB    int64   `json:"max_rss_kib"`
+	ThreadsAtEnd int     `json:"threads"`
+}
+
+// PerMessage sets CPUNsPerMsg and CtxSwPerMsg from the totals, spread over
+// msgs messages (left 0 when there were none).
+func (c *Cost) PerMessage(msgs int) {
+	if msgs > 0 {
+		c.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)
+		c.CtxSwPerMsg = float64(c.VolCtxSw+c.InvolCtxSw) / float64(msgs)
+	}
+}
