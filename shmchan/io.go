@@ -1,12 +1,14 @@
 package shmchan
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sync/atomic"
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/chanend"
 	"github.com/ipclab/ipclab/internal/deadline"
 	"github.com/ipclab/ipclab/internal/intr"
 	"github.com/ipclab/ipclab/internal/sysipc"
@@ -14,8 +16,8 @@ import (
 )
 
 func (c *Chan) tooLarge(n int) error {
-	return &ipclab.TooLargeError{Size: n, Limit: int(c.hdr.maxMsg), Name: "shmchan Config.MaxMessage",
-		Raise: fmt.Sprintf("create the channel with a larger MaxMessage and a RingSize of at least twice it (ring now %d bytes)", c.hdr.ringSize)}
+	return chanend.TooLarge(n, int(c.hdr.maxMsg), "shmchan Config.MaxMessage",
+		fmt.Sprintf("create the channel with a larger MaxMessage and a RingSize of at least twice it (ring now %d bytes)", c.hdr.ringSize))
 }
 
 // Send copies p into the ring as one message.
@@ -130,7 +132,7 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 	}
 	if c.hdr.strategy == SysVSem {
 		units := c.tx.need(c.tx.recordSize(n)) / c.unit
-		if err := c.semWait(&c.sw, &c.wdl, c.sendCheck, c.txSem+1, int16(units), true); err != nil {
+		if err := c.semWait(&c.sw, &c.end.Wdl, c.sendCheck, c.txSem+1, int16(units), true); err != nil {
 			return nil, err
 		}
 	}
@@ -142,7 +144,7 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 		if c.hdr.strategy == SysVSem {
 			return nil, corrupt("the semaphore granted room the ring does not have")
 		}
-		if err := c.await(c.tx.spaceWait, &c.wdl, c.sendCheck, func() (bool, error) {
+		if err := c.await(c.tx.spaceWait, &c.end.Wdl, c.sendCheck, func() (bool, error) {
 			free, err := c.tx.free()
 			return free >= c.tx.need(c.tx.recordSize(n)), err
 		}); err != nil {
@@ -152,13 +154,11 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 }
 
 func (c *Chan) sendCheck() error {
-	switch {
-	case c.closed.Load():
-		return ipclab.ErrClosed
-	case c.peerGone.Load():
+	if err := c.end.SendCheck(); err != nil {
+		return err
+	}
+	if atomic.LoadUint32(c.peerClosed) != 0 {
 		return ipclab.ErrPeerGone
-	case c.wdl.Passed():
-		return ipclab.ErrTimeout
 	}
 	return nil
 }
@@ -247,7 +247,7 @@ func (c *Chan) unpeek() {
 
 // peek waits for the next message and returns it in place.
 func (c *Chan) peek() ([]byte, error) {
-	if c.closed.Load() {
+	if c.end.Closed() {
 		return nil, ipclab.ErrClosed
 	}
 	if c.hdr.strategy == SysVSem {
@@ -259,9 +259,13 @@ func (c *Chan) peek() ([]byte, error) {
 		// every other transport does: a reader polling with a short
 		// deadline (a link collecting acknowledgements) must see it.
 		take := []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: -1, Flg: unix.IPC_NOWAIT}}
-		if !ready || c.closed.Load() || sysipc.Semtimedop(int(c.hdr.semID), take, nil) != nil {
-			if err := c.semWait(&c.rw, &c.rdl, c.recvCheck, c.rxSem, 1, ready); err != nil {
-				return nil, err
+		if !ready || c.end.Closed() || sysipc.Semtimedop(int(c.hdr.semID), take, nil) != nil {
+			if err := c.semWait(&c.rw, &c.end.Rdl, c.recvCheck, c.rxSem, 1, ready); err != nil {
+				// A creator that closed removed the set; what it
+				// published before is still in the ring.
+				if ok, _ := c.rx.available(); !ok || !errors.Is(err, ipclab.ErrPeerGone) {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -271,13 +275,16 @@ func (c *Chan) peek() ([]byte, error) {
 			return msg, err
 		}
 		if c.hdr.strategy == SysVSem {
+			if c.peerGone() { // the V of its Close, with nothing after it
+				return nil, ipclab.ErrPeerGone
+			}
 			return nil, corrupt("the semaphore announced a message the ring does not have")
 		}
 		// About to wait: hand the producer every byte we consumed.
 		if c.rx.flush() != 0 {
 			wake(c.rx.spaceWait)
 		}
-		if err := c.await(c.rx.dataWait, &c.rdl, c.recvCheck, c.rx.available); err != nil {
+		if err := c.await(c.rx.dataWait, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {
 			return nil, err
 		}
 	}
@@ -285,16 +292,16 @@ func (c *Chan) peek() ([]byte, error) {
 
 func (c *Chan) recvCheck() error {
 	switch {
-	case c.closed.Load():
+	case c.end.Closed():
 		return ipclab.ErrClosed
-	case c.peerGone.Load():
+	case c.peerGone():
 		// The ring was found empty just before this check; look once more
-		// so nothing the peer published before dying is lost.
+		// so nothing the peer published before it went is lost.
 		if ok, _ := c.rx.available(); ok {
 			return errRetry
 		}
 		return ipclab.ErrPeerGone
-	case c.rdl.Passed():
+	case c.end.Rdl.Passed():
 		return ipclab.ErrTimeout
 	}
 	return nil
@@ -398,7 +405,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 		case unix.EAGAIN: // the timeout: check says why (deadline, look-out)
 			continue
 		case unix.EIDRM, unix.EINVAL:
-			if c.closed.Load() {
+			if c.end.Closed() {
 				return ipclab.ErrClosed
 			}
 			return fmt.Errorf("%w: the semaphore set was removed (%w)", ipclab.ErrPeerGone, err)

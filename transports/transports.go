@@ -56,19 +56,22 @@ var seq atomic.Int64
 // name, FIFOs in the temporary directory, anonymous pipes. childFiles is
 // non-nil only for anonymous pipes (see pipe.Create).
 func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
+	// TODO(merge): Register is the caller's choice (the CLI and the harness
+	// turn it on); until the table takes options, every create registers,
+	// as every constructor did before.
 	switch addr {
 	case pipe.SchemePipe:
 		return pipe.Create(pipe.Options{})
 	case pipe.SchemeFIFO:
 		addr = fmt.Sprintf("fifo:%s", filepath.Join(os.TempDir(), fmt.Sprintf("ipclab-%d-%d", os.Getpid(), seq.Add(1))))
 	case sysvmsg.Scheme:
-		c, err := sysvmsg.Create(sysipc.IPCPrivate, sysvmsg.Options{})
+		c, err := sysvmsg.Create(sysipc.IPCPrivate, sysvmsg.Options{Register: true})
 		return c, nil, err
 	case posixmq.Scheme:
-		c, err := posixmq.Create(posixmq.NewName(), posixmq.Options{})
+		c, err := posixmq.Create(posixmq.NewName(), posixmq.Options{Register: true})
 		return c, nil, err
 	case sysvshm.Scheme:
-		c, err := sysvshm.Create(shmchan.Config{})
+		c, err := sysvshm.Create(shmchan.Config{Register: true})
 		return c, nil, err
 	}
 	if s, ok := strings.CutPrefix(addr, sysvshm.Scheme+"-"); ok {
@@ -76,7 +79,7 @@ func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 		if err != nil {
 			return nil, nil, &ipclab.AddrError{Addr: addr, Reason: err.Error()}
 		}
-		c, err := sysvshm.Create(shmchan.Config{Strategy: st})
+		c, err := sysvshm.Create(shmchan.Config{Strategy: st, Register: true})
 		return c, nil, err
 	}
 	switch scheme(addr) {
@@ -85,7 +88,7 @@ func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		c, err := pipe.CreateFIFO(a.Path, pipe.Options{})
+		c, err := pipe.CreateFIFO(a.Path, pipe.Options{Register: true})
 		return c, nil, err
 	case sysvmsg.Scheme:
 		a, err := sysvmsg.ParseAddr(addr)
@@ -96,17 +99,17 @@ func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 			return nil, nil, &ipclab.AddrError{Addr: addr, Reason: "a new queue is named by key= or path=,proj=; the kernel chooses ids"}
 		}
 		if a.Path != "" {
-			c, err := sysvmsg.CreateFtok(a.Path, a.Proj, sysvmsg.Options{})
+			c, err := sysvmsg.CreateFtok(a.Path, a.Proj, sysvmsg.Options{Register: true})
 			return c, nil, err
 		}
-		c, err := sysvmsg.Create(a.Key, sysvmsg.Options{})
+		c, err := sysvmsg.Create(a.Key, sysvmsg.Options{Register: true})
 		return c, nil, err
 	case posixmq.Scheme:
 		a, err := posixmq.ParseAddr(addr)
 		if err != nil {
 			return nil, nil, err
 		}
-		c, err := posixmq.Create(a.Name, posixmq.Options{})
+		c, err := posixmq.Create(a.Name, posixmq.Options{Register: true})
 		return c, nil, err
 	case sysvshm.Scheme:
 		a, err := sysvshm.ParseAddr(addr)
@@ -120,7 +123,7 @@ func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 		if a.Strategy != "" {
 			st, _ = shmchan.ParseStrategy(a.Strategy)
 		}
-		c, err := sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin})
+		c, err := sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin, Register: true})
 		return c, nil, err
 	case pipe.SchemePipe:
 		return nil, nil, &ipclab.AddrError{Addr: addr, Reason: "anonymous pipes are created bare (\"pipe\") and inherited by a child"}

@@ -30,12 +30,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/deadline"
+	"github.com/ipclab/ipclab/internal/chanend"
 	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
 	"github.com/ipclab/ipclab/internal/registry"
@@ -65,6 +64,10 @@ type Options struct {
 	PipeSize int
 	// Mode is the permission of created FIFOs; 0 means 0600.
 	Mode uint32
+	// Register records created FIFOs in the registry (internal/registry)
+	// so that `ipclab ls` and `ipclab clean` find them; the CLI and the
+	// harness set it, a library user need not.
+	Register bool
 }
 
 func (o Options) max() (int, error) {
@@ -84,6 +87,7 @@ var (
 
 // Conn is one end of a pipe channel.
 type Conn struct {
+	end  chanend.End // closed, peer gone (EOF or EPIPE seen), read deadline, errors
 	addr Addr
 	max  int
 
@@ -107,7 +111,6 @@ type Conn struct {
 	readBuf  []byte
 	readN    int
 	readErr  error
-	rdl      deadline.Deadline
 
 	sendMu  sync.Mutex
 	wbuf    []byte
@@ -119,10 +122,7 @@ type Conn struct {
 	rbroken error
 	partial partialFrame // a message a deadline stopped inside (partial.go)
 
-	closed    atomic.Bool
-	peerGone  atomic.Bool // EOF or EPIPE seen
-	closing   chan struct{}
-	closeOnce sync.Once
+	closing chan struct{}
 }
 
 func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
@@ -132,6 +132,7 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 	}
 	c := &Conn{addr: a, max: max, r: r, w: w, opt: opt, connected: make(chan struct{}), closing: make(chan struct{}),
 		rbuf: make([]byte, bufSize), wbuf: make([]byte, bufSize)}
+	c.end.Addr = a
 	if c.rc, err = r.SyscallConn(); err != nil {
 		return nil, err
 	}
@@ -157,13 +158,13 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 func Create(opt Options) (*Conn, []*os.File, error) {
 	toChildR, toChildW, err := os.Pipe()
 	if err != nil {
-		return nil, nil, opErr("create", Addr{}, err)
+		return nil, nil, chanend.OpError("create", Addr{}, err)
 	}
 	fromChildR, fromChildW, err := os.Pipe()
 	if err != nil {
 		toChildR.Close()
 		toChildW.Close()
-		return nil, nil, opErr("create", Addr{}, err)
+		return nil, nil, chanend.OpError("create", Addr{}, err)
 	}
 	a := Addr{RFD: 3, WFD: 4}
 	c, err := newConn(a, fromChildR, toChildW, opt)
@@ -171,7 +172,7 @@ func Create(opt Options) (*Conn, []*os.File, error) {
 		for _, f := range []*os.File{toChildR, toChildW, fromChildR, fromChildW} {
 			f.Close()
 		}
-		return nil, nil, opErr("create", a, err)
+		return nil, nil, chanend.OpError("create", a, err)
 	}
 	return c, []*os.File{toChildR, fromChildW}, nil
 }
@@ -182,42 +183,40 @@ func Create(opt Options) (*Conn, []*os.File, error) {
 // paths are unlinked, so nothing is left behind whatever happens next.
 func CreateFIFO(path string, opt Options) (*Conn, error) {
 	a := Addr{Path: path}
-	mode := opt.Mode
-	if mode == 0 {
-		mode = 0o600
-	}
 	for i, p := range []string{a.toOpener(), a.toCreator()} {
-		if err := unix.Mkfifo(p, mode&0o777); err != nil {
+		if err := unix.Mkfifo(p, chanend.Perm(opt.Mode)); err != nil {
 			if i == 1 {
 				removeFIFO(a.toOpener())
 			}
 			if errors.Is(err, unix.EEXIST) {
-				err = fmt.Errorf("%w: %s exists (remove it, or pick another path)", err, p)
+				err = chanend.Exists(err, p, "rm "+p, "path")
 			}
-			return nil, opErr("create", a, &os.PathError{Op: "mkfifo", Path: p, Err: err})
+			return nil, chanend.OpError("create", a, &os.PathError{Op: "mkfifo", Path: p, Err: err})
 		}
 	}
 	unlink := func() { removeFIFO(a.toOpener()); removeFIFO(a.toCreator()) }
-	for _, p := range []string{a.toOpener(), a.toCreator()} {
-		registry.Add(registry.Entry{Kind: ipcobj.FIFO, Name: absPath(p)})
+	if opt.Register {
+		for _, p := range []string{a.toOpener(), a.toCreator()} {
+			registry.Add(registry.Entry{Kind: ipcobj.FIFO, Name: absPath(p)})
+		}
 	}
 	r, err := openFIFO(a.toCreator(), unix.O_RDONLY)
 	if err != nil {
 		unlink()
-		return nil, opErr("create", a, err)
+		return nil, chanend.OpError("create", a, err)
 	}
 	dummy, err := openFIFO(a.toCreator(), unix.O_WRONLY)
 	if err != nil {
 		r.Close()
 		unlink()
-		return nil, opErr("create", a, err)
+		return nil, chanend.OpError("create", a, err)
 	}
 	c, err := newConn(a, r, nil, opt)
 	if err != nil {
 		r.Close()
 		dummy.Close()
 		unlink()
-		return nil, opErr("create", a, err)
+		return nil, chanend.OpError("create", a, err)
 	}
 	c.dummy, c.paths, c.fifoOwner, c.opt = dummy, []string{a.toOpener(), a.toCreator()}, true, opt
 	go c.accept(opt)
@@ -254,7 +253,7 @@ func (c *Conn) accept(opt Options) {
 func (c *Conn) connect(w *os.File, opt Options) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed.Load() || c.w != nil || c.openerGone {
+	if c.end.Closed() || c.w != nil || c.openerGone {
 		w.Close()
 		return
 	}
@@ -294,7 +293,7 @@ func (c *Conn) openerHello() {
 		removeFIFO(p)
 	}
 	c.paths = nil
-	if c.w == nil && !c.openerGone && !c.closed.Load() {
+	if c.w == nil && !c.openerGone && !c.end.Closed() {
 		c.openerGone = true
 		close(c.connected)
 	}
@@ -341,11 +340,11 @@ func Open(addr string, opt Options) (*Conn, error) {
 	if a.Path == "" {
 		r, w := inherited(a.RFD), inherited(a.WFD)
 		if r == nil || w == nil {
-			return nil, opErr("open", a, fmt.Errorf("descriptors %d and %d must be open pipes", a.RFD, a.WFD))
+			return nil, chanend.OpError("open", a, fmt.Errorf("descriptors %d and %d must be open pipes", a.RFD, a.WFD))
 		}
 		c, err := newConn(a, r, w, opt)
 		if err != nil {
-			return nil, opErr("open", a, err)
+			return nil, chanend.OpError("open", a, err)
 		}
 		return c, nil
 	}
@@ -360,19 +359,19 @@ func Open(addr string, opt Options) (*Conn, error) {
 		case errors.Is(err, unix.ENOENT):
 			err = fmt.Errorf("%w (no FIFO channel there: it was never created, its creator is gone, or its opener has connected and removed the paths)", err)
 		}
-		return nil, opErr("open", a, err)
+		return nil, chanend.OpError("open", a, err)
 	}
 	// One opener only: the first takes an exclusive lock on path.2 and
 	// holds it for as long as it is connected; a second one gives up
 	// before it has read or written a byte, so the first pair is intact.
 	if err := lockOpener(w); err != nil {
 		w.Close()
-		return nil, opErr("open", a, fmt.Errorf("%w: %s already has an opener; a FIFO channel joins exactly two processes", err, a.Path))
+		return nil, chanend.OpError("open", a, fmt.Errorf("%w: %s already has an opener; a FIFO channel joins exactly two processes", err, a.Path))
 	}
 	r, err := openFIFO(a.toOpener(), unix.O_RDONLY)
 	if err != nil {
 		w.Close()
-		return nil, opErr("open", a, err)
+		return nil, chanend.OpError("open", a, err)
 	}
 	// Until the creator's hello arrives, nobody writes path.1 and a read
 	// would see EOF: hold a placeholder writer until then.
@@ -380,14 +379,14 @@ func Open(addr string, opt Options) (*Conn, error) {
 	if err != nil {
 		w.Close()
 		r.Close()
-		return nil, opErr("open", a, err)
+		return nil, chanend.OpError("open", a, err)
 	}
 	c, err := newConn(a, r, w, opt)
 	if err != nil {
 		w.Close()
 		r.Close()
 		dummy.Close()
-		return nil, opErr("open", a, err)
+		return nil, chanend.OpError("open", a, err)
 	}
 	c.dummy = dummy
 	// Tell the creator all our opens are done (see openerHello).
@@ -395,7 +394,7 @@ func Open(addr string, opt Options) (*Conn, error) {
 	binary.LittleEndian.PutUint32(hello[:], helloFrame)
 	if _, err := w.Write(hello[:]); err != nil {
 		c.Close()
-		return nil, opErr("open", a, c.mapErr(err))
+		return nil, chanend.OpError("open", a, c.mapErr(err))
 	}
 	return c, nil
 }
@@ -441,26 +440,26 @@ func (c *Conn) Addr() ipclab.Addr { return c.addr }
 func (c *Conn) MaxMessageSize() int { return c.max }
 
 func (c *Conn) tooLarge(n int) error {
-	return &ipclab.TooLargeError{Size: n, Limit: c.max, Name: "pipe Options.MaxMessage",
-		Raise: fmt.Sprintf("create both ends with a larger pipe.Options.MaxMessage, up to %d", MaxFrame)}
+	return chanend.TooLarge(n, c.max, "pipe Options.MaxMessage",
+		fmt.Sprintf("create both ends with a larger pipe.Options.MaxMessage, up to %d", MaxFrame))
 }
 
 // Send writes one frame.
 func (c *Conn) Send(p []byte) error {
 	if len(p) > c.max {
-		return opErr("send", c.addr, c.tooLarge(len(p)))
+		return c.end.Err("send", c.tooLarge(len(p)))
 	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	if c.closed.Load() {
-		return opErr("send", c.addr, ipclab.ErrClosed)
+	if c.end.Closed() {
+		return c.end.Err("send", ipclab.ErrClosed)
 	}
 	if c.wbroken != nil {
-		return opErr("send", c.addr, c.wbroken)
+		return c.end.Err("send", c.wbroken)
 	}
 	w, err := c.writer()
 	if err != nil {
-		return opErr("send", c.addr, err)
+		return c.end.Err("send", err)
 	}
 	var n, total int
 	if headerLen+len(p) <= len(c.wbuf) {
@@ -483,7 +482,7 @@ func (c *Conn) Send(p []byte) error {
 		if n > 0 && n < total {
 			c.wbroken = fmt.Errorf("pipe: the stream is broken: a write stopped after %d of %d bytes of a frame (%v)", n, total, err)
 		}
-		return opErr("send", c.addr, c.mapErr(err))
+		return c.end.Err("send", c.mapErr(err))
 	}
 	return nil
 }
@@ -518,15 +517,15 @@ func (c *Conn) writer() (*os.File, error) {
 func (c *Conn) Recv(p []byte) (int, error) {
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
-	if c.closed.Load() {
-		return 0, opErr("recv", c.addr, ipclab.ErrClosed)
+	if c.end.Closed() {
+		return 0, c.end.Err("recv", ipclab.ErrClosed)
 	}
 	if c.rbroken != nil {
-		return 0, opErr("recv", c.addr, c.rbroken)
+		return 0, c.end.Err("recv", c.rbroken)
 	}
 	n, err := c.recv(p)
 	if err != nil {
-		return 0, opErr("recv", c.addr, c.mapErr(err))
+		return 0, c.end.Err("recv", c.mapErr(err))
 	}
 	return n, nil
 }
@@ -609,30 +608,30 @@ func (c *Conn) discard(n int) error {
 	return nil
 }
 
+// mapErr is the core's mapping, plus the byte stream's ways of saying the
+// peer is gone: EOF, EOF inside a frame, EPIPE.
 func (c *Conn) mapErr(err error) error {
+	if err == nil || c.end.Closed() {
+		return c.end.MapErr(err)
+	}
 	switch {
-	case c.closed.Load() || errors.Is(err, os.ErrClosed):
-		return ipclab.ErrClosed
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return ipclab.ErrTimeout
 	case err == io.EOF:
-		c.peerGone.Store(true)
+		c.end.SetPeerGone()
 		return ipclab.PeerEOF
 	case err == io.ErrUnexpectedEOF:
-		c.peerGone.Store(true)
+		c.end.SetPeerGone()
 		return fmt.Errorf("%w: it closed in the middle of a frame (%w)", ipclab.ErrPeerGone, err)
 	case errors.Is(err, syscall.EPIPE):
-		c.peerGone.Store(true)
+		c.end.SetPeerGone()
 		return fmt.Errorf("%w: %w", ipclab.ErrPeerGone, err)
 	}
-	return err
+	return c.end.MapErr(err)
 }
 
 // Close closes both pipes. A FIFO creator unlinks the paths if they are
 // still there; so does an opener whose creator went away.
 func (c *Conn) Close() error {
-	c.closeOnce.Do(func() {
-		c.closed.Store(true)
+	return c.end.Close(func() error {
 		close(c.closing)
 		c.mu.Lock()
 		if c.w != nil {
@@ -645,7 +644,7 @@ func (c *Conn) Close() error {
 			removeFIFO(p)
 		}
 		c.paths = nil
-		if !c.fifoOwner && c.addr.Path != "" && c.peerGone.Load() {
+		if !c.fifoOwner && c.addr.Path != "" && c.end.PeerGone() {
 			// The creator died, maybe before it could unlink the paths;
 			// nobody else will.
 			removeFIFO(c.addr.toOpener())
@@ -655,8 +654,8 @@ func (c *Conn) Close() error {
 		c.wake()    // before r.Close, which waits for a blocked read
 		c.r.Close() // no read is left, nor can one start: the eventfd can go
 		unix.Close(c.wakeFD)
+		return nil
 	})
-	return nil
 }
 
 func (c *Conn) SetDeadline(t time.Time) error {
@@ -728,9 +727,4 @@ func setPipeSize(w *os.File, n int) (int, error) {
 			Raise: kernlimits.Raise("fs.pipe-max-size")}
 	}
 	return got, err
-}
-
-func opErr(op string, a Addr, err error) error {
-	t := a.Transport()
-	return &ipclab.OpError{Op: op, Transport: t, Addr: a.String(), Err: err}
 }

@@ -64,7 +64,7 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 			return 0, err
 		}
 		var ts *unix.Timespec
-		if dl := c.rdl.Get(); !dl.IsZero() {
+		if dl := c.end.Rdl.Get(); !dl.IsZero() {
 			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
 			ts = &t
 		}
@@ -88,9 +88,9 @@ func (c *Conn) wake() {
 // readCheck says why a read must not (or no longer) wait.
 func (c *Conn) readCheck() error {
 	switch {
-	case c.closed.Load():
+	case c.end.Closed():
 		return ipclab.ErrClosed
-	case c.rdl.Passed():
+	case c.end.Rdl.Passed():
 		return ipclab.ErrTimeout
 	}
 	return nil
@@ -98,7 +98,7 @@ func (c *Conn) readCheck() error {
 
 // SetReadDeadline sets the deadline of Recv; a Recv blocked now re-reads it.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.rdl.Set(t)
+	c.end.Rdl.Set(t)
 	c.wake()
 	return nil
 }

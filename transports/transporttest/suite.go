@@ -46,6 +46,13 @@ func Run(t *testing.T, tr Transport) {
 		{"PeerKilled", testPeerKilled},
 		{"CreatorKilled", testCreatorKilled},
 		{"BadAddresses", testBadAddresses},
+		{"PeerCloseToHere", testPeerCloseToHere},
+		{"PeerCloseFromHere", testPeerCloseFromHere},
+		{"RacyRead", testRacyRead},
+		{"RacyWrite", testRacyWrite},
+		{"ConcurrentMethods", testConcurrentMethods},
+		{"PastDeadline", testPastDeadline},
+		{"ReadTimeoutKeepsWrites", testReadTimeoutKeepsWrites},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, tr) })
