@@ -23,8 +23,8 @@ import (
 //
 //	go test -run '^$' -bench . -count 6 | tee new.txt; benchstat old.txt new.txt
 //
-// PingPong reports p50-ns and p99-ns of the round trip; Stream, MB/s.
-// (Link modes join as sub-benchmarks when package link lands.)
+// PingPong reports p50-ns and p99-ns of the round trip; Stream, MB/s;
+// BenchmarkLink runs the link modes over every transport.
 
 func TestMain(m *testing.M) {
 	peerproc.Dispatch()

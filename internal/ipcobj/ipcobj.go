@@ -21,12 +21,11 @@ import (
 type Kind string
 
 const (
-	SysVMsg  Kind = "sysvmsg"
-	SysVSem  Kind = "sysvsem"
-	SysVShm  Kind = "sysvshm"
-	PosixMQ  Kind = "posixmq"
-	FIFO     Kind = "fifo"
-	DevShmFS Kind = "devshm"
+	SysVMsg Kind = "sysvmsg"
+	SysVSem Kind = "sysvsem"
+	SysVShm Kind = "sysvshm"
+	PosixMQ Kind = "posixmq"
+	FIFO    Kind = "fifo"
 )
 
 // Object is one live IPC object.

@@ -142,7 +142,7 @@ func testConcurrentMethods(t *testing.T, tr Transport) {
 				c.SetReadDeadline(time.Now().Add(peerRun))
 				c.SetWriteDeadline(time.Now().Add(peerRun))
 				if c.Addr() == nil || c.MaxMessageSize() < 8 {
-					errs <- errors.New("Addr or MaxMessageSize changed under load")
+					errs <- errors.New("the Addr or MaxMessageSize changed under load")
 					return
 				}
 			}
