@@ -7,14 +7,15 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ipclab/ipclab/bench"
-	"github.com/ipclab/ipclab/internal/leakcheck"
-	"github.com/ipclab/ipclab/internal/sysipc"
-	"golang.org/x/sys/unix"
 	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/testmain"
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	leakcheck.Main(m)
+	testmain.Main(m)
 }
 
 func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {

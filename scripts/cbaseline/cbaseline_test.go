@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipclab/ipclab/internal/leakcheck"
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 func build(t *testing.T) string {
 	t.Helper()

@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
 // The cases about how calls end: Close, deadlines, a killed peer.
 
 // idlePair starts a peer that opens the channel and then does nothing.
-func idlePair(t *testing.T, tr Transport) (ipclab.Conn, *peerproc.Proc) {
+func idlePair(t *testing.T, tr Transport) (ipclab.Conn, *testmain.Peer) {
 	c, p := pair(t, tr, "tt-idle")
 	if line, err := p.ReadLine(prompt); err != nil || line != "ready" {
 		t.Fatalf("idle peer: %q, %v", line, err)
@@ -194,11 +194,7 @@ func testCreatorKilled(t *testing.T, tr Transport) {
 	if !tr.CreateInPeer {
 		t.Skip(tr.Name + " cannot be created by the peer")
 	}
-	p, err := peerproc.Start("tt-create-source", []string{tr.Name}, peerproc.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Kill()
+	p := testmain.StartPeer(t, nil, nil, "tt-create-source", tr.Name)
 	addr, err := p.ReadLine(prompt)
 	if err != nil {
 		t.Fatal(err)

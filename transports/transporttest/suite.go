@@ -5,14 +5,13 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
 // Bounds for things that must happen "promptly". Generous: this machine is
@@ -59,38 +58,14 @@ func Run(t *testing.T, tr Transport) {
 }
 
 // pair creates a channel here and starts role in a peer process on it.
-func pair(t *testing.T, tr Transport, role string, args ...string) (ipclab.Conn, *peerproc.Proc) {
+func pair(t *testing.T, tr Transport, role string, args ...string) (ipclab.Conn, *testmain.Peer) {
 	t.Helper()
 	c, files, err := tr.Create()
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
-	r, w, err := os.Pipe() // the peer's stdin: closing w ends roleIdle
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := append([]string{tr.Name, c.Addr().String()}, args...)
-	p, err := peerproc.Start(role, all, peerproc.Options{ExtraFiles: files, Stdin: r})
-	r.Close()
-	for _, f := range files {
-		f.Close()
-	}
-	if err != nil {
-		w.Close()
-		t.Fatalf("start peer: %v", err)
-	}
-	t.Cleanup(func() {
-		w.Close()
-		if !p.Exited() {
-			p.Kill()
-		}
-	})
-	if pw, ok := c.(ipclab.PeerWatcher); ok {
-		if err := pw.WatchPeer(p.Pid()); err != nil {
-			t.Fatalf("watch peer: %v", err)
-		}
-	}
+	p := testmain.StartPeer(t, c, files, role, append([]string{tr.Name, c.Addr().String()}, args...)...)
 	return c, p
 }
 
