@@ -32,7 +32,6 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/internal/ipcobj"
-	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,7 +94,7 @@ func MainNaming(m *testing.M, name func(pid int) string) {
 		for _, o := range leaked {
 			fmt.Fprintf(os.Stderr, "  %s%s\n", o, who(o, name))
 			if private || o.Kind == ipcobj.FIFO {
-				remove(o) // ours for certain: our namespace, our directory
+				ipcobj.Remove(o) // ours for certain: our namespace, our directory
 			}
 		}
 		code = 1
@@ -229,19 +228,4 @@ func mqueueDir(private bool) (string, func()) {
 		return "", func() {}
 	}
 	return d, func() { unix.Unmount(d, unix.MNT_DETACH); remove() }
-}
-
-func remove(o ipcobj.Object) {
-	switch o.Kind {
-	case ipcobj.SysVMsg:
-		sysipc.MsgctlRemove(o.ID)
-	case ipcobj.SysVSem:
-		sysipc.SemctlRemove(o.ID)
-	case ipcobj.SysVShm:
-		unix.SysvShmCtl(o.ID, unix.IPC_RMID, nil)
-	case ipcobj.PosixMQ:
-		sysipc.MqUnlink(o.Name)
-	case ipcobj.FIFO:
-		os.Remove(o.Name)
-	}
 }
