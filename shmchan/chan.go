@@ -375,7 +375,7 @@ func (c *Chan) Close() error {
 			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVShm, ID: c.shmID})
 		}
-		if c.hdr.strategy == SysVSem && (c.creator || c.end.PeerGone() && c.sem.stillSame(int(c.hdr.semID))) {
+		if c.hdr.strategy == SysVSem && c.end.Removes(c.creator) && (c.creator || c.sem.stillSame(int(c.hdr.semID))) {
 			sysipc.SemctlRemove(int(c.hdr.semID))
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVSem, ID: int(c.hdr.semID)})
 		}

@@ -65,6 +65,11 @@ func (e *End) Close(release func() error) error {
 	return err
 }
 
+// Removes reports whether this end's Close removes the channel's kernel
+// objects: the creator's does, and so does an opener's whose creator is
+// gone, since nobody else will.
+func (e *End) Removes(creator bool) bool { return creator || e.peerGone.Load() }
+
 // SendCheck says why a Send must not (or no longer) wait: closed, peer
 // gone, or the write deadline passed; nil if it may.
 func (e *End) SendCheck() error {

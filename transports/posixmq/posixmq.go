@@ -369,7 +369,7 @@ func (c *Conn) Close() error {
 		}
 		c.rx.Close()
 		c.tx.Close()
-		if !c.creator && !c.end.PeerGone() {
+		if !c.end.Removes(c.creator) {
 			return nil
 		}
 		var err error

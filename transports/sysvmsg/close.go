@@ -18,7 +18,7 @@ import (
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
 		c.wakeAll()
-		if !c.creator && !c.end.PeerGone() {
+		if !c.end.Removes(c.creator) {
 			c.sendMarker(TypeClosed)
 			return nil
 		}
