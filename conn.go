@@ -31,7 +31,9 @@ type Conn interface {
 	Recv(p []byte) (n int, err error)
 
 	// Close releases this end. Blocked Send and Recv calls return ErrClosed
-	// promptly. The end that created the kernel objects removes them. Close
+	// promptly. The peer, whose process may run on, receives what this end
+	// sent and then ErrPeerGone. The end that created the kernel objects
+	// removes them (an opener whose creator died does it instead). Close
 	// is idempotent and safe to call concurrently; calls after the first
 	// return nil.
 	Close() error
