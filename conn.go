@@ -91,6 +91,16 @@ type PeerWatcher interface {
 	WatchPeer(pid int) error
 }
 
+// FanIn is implemented by transports whose channel one creator may share
+// with several openers (message queues). The creator's end reports
+// ErrPeerGone once every opener that has opened so far has closed, as a
+// FIFO reader sees EOF once every writer has: an opener that finishes
+// before another has opened would end the channel. Told how many openers
+// to expect, the end waits for that many closes instead.
+type FanIn interface {
+	ExpectOpeners(n int)
+}
+
 // ZeroCopySender is implemented by transports that can hand out the space
 // of the next message (shared memory): Reserve(n) returns n bytes to write
 // the message into, Commit sends it, with no copy by the transport. Call

@@ -163,3 +163,29 @@ func Exclusive(flags, excl int, reuse bool) int {
 func Exists(err error, what, remove, name string) error {
 	return fmt.Errorf("%w: %s exists (remove it with %s, or pick another %s)", err, what, remove, name)
 }
+
+// Openers counts the openers of a channel a creator may share with several
+// (message queues: fan-in), from the markers they queue when they open and
+// close, and says when the last one has closed. The zero value is ready.
+type Openers struct {
+	opened, closed, expect atomic.Int32
+}
+
+// Expect makes the channel end only after n closes, whatever the opens
+// seen so far: an opener that finishes before another has opened must not
+// end a channel that n producers share. 0 goes back to counting opens.
+func (o *Openers) Expect(n int) { o.expect.Store(int32(n)) }
+
+// Opened counts an open marker.
+func (o *Openers) Opened() { o.opened.Add(1) }
+
+// Closed counts a close marker and reports whether every opener is now
+// gone: as many closes as expected, or, when nothing is expected, as many
+// as opens (an opener that queued no open marker counts as one).
+func (o *Openers) Closed() bool {
+	closed := o.closed.Add(1)
+	if n := o.expect.Load(); n > 0 {
+		return closed >= n
+	}
+	return closed >= o.opened.Load()
+}

@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -68,7 +67,12 @@ const PrioClosed = kernlimits.MQPrioMax - 1
 var (
 	_ ipclab.PriorityConn = (*Conn)(nil)
 	_ ipclab.PeerWatcher  = (*Conn)(nil)
+	_ ipclab.FanIn        = (*Conn)(nil)
 )
+
+// ExpectOpeners makes the creator's end report ErrPeerGone only after n
+// openers closed (see ipclab.FanIn).
+func (c *Conn) ExpectOpeners(n int) { c.openers.Expect(n) }
 
 // Conn is one end of a POSIX message-queue channel.
 type Conn struct {
@@ -96,8 +100,7 @@ type Conn struct {
 	pendingLen  int // >= 0: a message kept in rbuf
 	pendingPrio uint
 
-	// Creator: openers that opened and have not closed, by their markers.
-	openers atomic.Int32
+	openers chanend.Openers // creator: who opened and closed, by their markers
 }
 
 // Create makes the two queues of a channel named name ("/base").
@@ -171,7 +174,7 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 					c.sendFn, c.recvFn = c.trySend, c.tryRecv
 					c.drainFn = func(fd uintptr) { c.tryRecv(fd) }
 					if !creator {
-						c.sendMarker([]byte{'o'})
+						c.announce()
 					}
 					return c, nil
 				}
@@ -184,6 +187,21 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 	unix.Close(tx)
 	unix.Close(rx)
 	return nil, chanend.OpError("open", a, err)
+}
+
+// openWait bounds how long Open waits for room for its open marker.
+const openWait = 5 * time.Second
+
+// announce queues the open marker, waiting up to openWait for room: a
+// fan-in queue may be full of another opener's messages, and a marker lost
+// here would let that opener's Close end the channel (the creator would
+// count one opener fewer). Nothing else uses the Conn yet.
+func (c *Conn) announce() {
+	c.tx.SetWriteDeadline(time.Now().Add(openWait))
+	c.sop.buf, c.sop.prio = []byte{'o'}, PrioClosed
+	c.txc.Write(c.sendFn)
+	c.sop.buf = nil
+	c.tx.SetWriteDeadline(time.Time{})
 }
 
 // sendMarker queues an open (one byte) or close (empty) marker without
@@ -279,12 +297,12 @@ func (c *Conn) RecvPriority(p []byte) (int, uint, error) {
 			return n, prio, err
 		}
 		if n == 1 { // an opener's open marker
-			c.openers.Add(1)
+			c.openers.Opened()
 			continue
 		}
 		// A close marker: what its sender sent before is still queued,
 		// and drain (in recvPriority) delivers it without waiting.
-		if !c.creator || c.openers.Add(-1) <= 0 {
+		if !c.creator || c.openers.Closed() {
 			c.end.SetPeerGone()
 			c.peerDied()
 		}

@@ -72,9 +72,9 @@ func (c *Conn) sendMarker(mtype int64) {
 func (c *Conn) marker(mtype int64) bool {
 	switch mtype {
 	case TypeOpened:
-		c.openers.Add(1)
+		c.openers.Opened()
 	case TypeClosed:
-		if c.openers.Add(-1) <= 0 {
+		if c.openers.Closed() {
 			c.end.SetPeerGone()
 			c.wakeAll()
 		}

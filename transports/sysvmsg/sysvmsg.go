@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ipclab/ipclab"
@@ -84,7 +83,12 @@ type TypedConn interface {
 var (
 	_ TypedConn          = (*Conn)(nil)
 	_ ipclab.PeerWatcher = (*Conn)(nil)
+	_ ipclab.FanIn       = (*Conn)(nil)
 )
+
+// ExpectOpeners makes the creator's end report ErrPeerGone only after n
+// openers closed (see ipclab.FanIn).
+func (c *Conn) ExpectOpeners(n int) { c.openers.Expect(n) }
 
 // Conn is one end of a message-queue channel.
 type Conn struct {
@@ -104,9 +108,8 @@ type Conn struct {
 	pendingLen  int // > 0 or pendingType != 0: a received message kept in rbuf
 	pendingType int64
 
-	rw, sw intr.Waiters
-	// Creator: openers that opened and have not closed, by their markers.
-	openers atomic.Int32
+	rw, sw  intr.Waiters
+	openers chanend.Openers // creator: who opened and closed, by their markers
 }
 
 // Create makes a new queue and returns the creator's end. A zero key makes

@@ -127,3 +127,44 @@ func roleRecvGone(args []string) error {
 	fmt.Printf("ok %v after the last message\n", time.Since(last))
 	return nil
 }
+
+// testFanInClose: on a channel several openers share, the creator's end
+// ends once every opener closed, or, told to expect n openers, once n
+// closed even if one finished before the next opened. The openers run in
+// this process: what is under test is the creator's count of their
+// markers.
+func testFanInClose(t *testing.T, tr Transport) {
+	c, _, err := tr.Create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fan, ok := c.(ipclab.FanIn)
+	if !ok {
+		t.Skip(tr.Name + " has one opener per channel")
+	}
+	fan.ExpectOpeners(2)
+	buf := make([]byte, 8)
+	for i := range 2 {
+		o, err := tr.Open(c.Addr().String())
+		if err != nil {
+			t.Fatalf("opener %d: %v", i, err)
+		}
+		if err := o.Send([]byte{byte(i)}); err != nil {
+			t.Fatalf("opener %d: send: %v", i, err)
+		}
+		o.Close()
+		c.SetReadDeadline(time.Now().Add(prompt))
+		if n, err := c.Recv(buf); err != nil || n != 1 || buf[0] != byte(i) {
+			t.Fatalf("message of opener %d: %d bytes, %v", i, n, err)
+		}
+		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err = c.Recv(buf)
+		if i == 0 && !isTimeout(err) {
+			t.Fatalf("after the first of 2 expected openers closed: %v, want a timeout (the channel goes on)", err)
+		}
+		if i == 1 && !errors.Is(err, ipclab.ErrPeerGone) {
+			t.Fatalf("after both expected openers closed: %v, want ErrPeerGone", err)
+		}
+	}
+}

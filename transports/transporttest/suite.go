@@ -46,6 +46,7 @@ func Run(t *testing.T, tr Transport) {
 		{"BadAddresses", testBadAddresses},
 		{"PeerCloseToHere", testPeerCloseToHere},
 		{"PeerCloseFromHere", testPeerCloseFromHere},
+		{"FanInClose", testFanInClose},
 		{"RacyRead", testRacyRead},
 		{"RacyWrite", testRacyWrite},
 		{"ConcurrentMethods", testConcurrentMethods},
