@@ -5,12 +5,14 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/testmain"
 )
 
@@ -47,6 +49,7 @@ func Run(t *testing.T, tr Transport) {
 		{"PeerCloseToHere", testPeerCloseToHere},
 		{"PeerCloseFromHere", testPeerCloseFromHere},
 		{"FanInClose", testFanInClose},
+		{"Registry", testRegistry},
 		{"RacyRead", testRacyRead},
 		{"RacyWrite", testRacyWrite},
 		{"ConcurrentMethods", testConcurrentMethods},
@@ -275,5 +278,49 @@ func testBadAddresses(t *testing.T, tr Transport) {
 		} else {
 			t.Logf("%v", err)
 		}
+	}
+}
+
+// testRegistry: a constructor writes the registry only when asked to
+// (Options.Register), and Close takes the entries away.
+func testRegistry(t *testing.T, tr Transport) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil { // the registry refuses a directory others can reach
+		t.Fatal(err)
+	}
+	t.Setenv("IPCLAB_REGISTRY", dir)
+	entries := func() int {
+		t.Helper()
+		es, err := registry.List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	c, files, err := tr.Create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		f.Close()
+	}
+	n := entries()
+	c.Close()
+	if n != 0 {
+		t.Fatalf("a channel created without Register left %d registry entries", n)
+	}
+	if tr.Registered == nil {
+		return
+	}
+	if c, err = tr.Registered(); err != nil {
+		t.Fatal(err)
+	}
+	n = entries()
+	c.Close()
+	if n == 0 {
+		t.Fatalf("a channel created with Register left no registry entry")
+	}
+	if n = entries(); n != 0 {
+		t.Fatalf("Close left %d registry entries", n)
 	}
 }

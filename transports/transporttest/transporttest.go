@@ -31,6 +31,12 @@ type Transport struct {
 	// peer process.
 	Open func(addr string) (ipclab.Conn, error)
 
+	// Registered creates a channel with its Options' Register set, which
+	// must record it in the registry (internal/registry) until Close; nil
+	// if the transport has nothing to record (anonymous pipes). Create
+	// itself must record nothing.
+	Registered func() (ipclab.Conn, error)
+
 	// CreateInPeer is true when the peer process can create the channel and
 	// this process open it (false for inherited anonymous pipes). The suite
 	// then also kills the creator and checks that the survivor cleans up.
