@@ -12,8 +12,8 @@ import (
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/internal/checksum"
-	"github.com/ipclab/ipclab/internal/leakcheck"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/transports"
 )
@@ -23,13 +23,10 @@ import (
 //
 //	go test -run '^$' -bench . -count 6 | tee new.txt; benchstat old.txt new.txt
 //
-// PingPong reports p50-ns and p99-ns of the round trip; Stream, MB/s.
-// (Link modes join as sub-benchmarks when package link lands.)
+// PingPong reports p50-ns and p99-ns of the round trip; Stream, MB/s;
+// BenchmarkLink runs the link modes over every transport.
 
-func TestMain(m *testing.M) {
-	peerproc.Dispatch()
-	leakcheck.Main(m)
-}
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 var benchSizes = []int{8, 64, 512, 4 << 10, 64 << 10}
 
@@ -130,7 +127,7 @@ func BenchmarkLink(b *testing.B) {
 // linkPair starts role on a new channel of tr and wraps this end in the
 // link mode ("raw": none). It skips a size beyond the channel's limit,
 // saying which.
-func linkPair(b *testing.B, tr, mode string, size int, role string, args []string) (ipclab.Conn, *peerproc.Proc) {
+func linkPair(b *testing.B, tr, mode string, size int, role string, args []string) (ipclab.Conn, *testmain.Peer) {
 	c, files, err := transports.Create(tr)
 	if err != nil {
 		b.Fatal(err)
@@ -149,17 +146,8 @@ func linkPair(b *testing.B, tr, mode string, size int, role string, args []strin
 		}
 		b.Skipf("%d bytes exceed the link's maximum %d (the transport's %d less the %d-byte link header and what its buffer holds)", size, limit, c.MaxMessageSize(), link.HeaderLen)
 	}
-	p, err := peerproc.Start(role, append([]string{c.Addr().String()}, args...), peerproc.Options{ExtraFiles: files})
-	for _, f := range files {
-		f.Close()
-	}
-	if err != nil {
-		c.Close()
-		b.Fatal(err)
-	}
-	if w, ok := c.(ipclab.PeerWatcher); ok {
-		w.WatchPeer(p.Pid())
-	}
+	b.Cleanup(func() { c.Close() })
+	p := testmain.StartPeer(b, c, files, role, append([]string{c.Addr().String()}, args...)...)
 	conn := ipclab.Conn(c)
 	if !raw {
 		l, err := link.New(c, opt)
@@ -168,12 +156,7 @@ func linkPair(b *testing.B, tr, mode string, size int, role string, args []strin
 		}
 		conn = l
 	}
-	b.Cleanup(func() {
-		conn.Close()
-		if !p.Exited() {
-			p.Kill()
-		}
-	})
+	b.Cleanup(func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(5 * time.Minute))
 	return conn, p
 }

@@ -31,7 +31,9 @@ type Conn interface {
 	Recv(p []byte) (n int, err error)
 
 	// Close releases this end. Blocked Send and Recv calls return ErrClosed
-	// promptly. The end that created the kernel objects removes them. Close
+	// promptly. The peer, whose process may run on, receives what this end
+	// sent and then ErrPeerGone. The end that created the kernel objects
+	// removes them (an opener whose creator died does it instead). Close
 	// is idempotent and safe to call concurrently; calls after the first
 	// return nil.
 	Close() error
@@ -87,6 +89,16 @@ type PipeSizer interface {
 // learn it from the kernel (EOF, EPIPE) and need no pid.
 type PeerWatcher interface {
 	WatchPeer(pid int) error
+}
+
+// FanIn is implemented by transports whose channel one creator may share
+// with several openers (message queues). The creator's end reports
+// ErrPeerGone once every opener that has opened so far has closed, as a
+// FIFO reader sees EOF once every writer has: an opener that finishes
+// before another has opened would end the channel. Told how many openers
+// to expect, the end waits for that many closes instead.
+type FanIn interface {
+	ExpectOpeners(n int)
 }
 
 // ZeroCopySender is implemented by transports that can hand out the space

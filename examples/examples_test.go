@@ -13,14 +13,13 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/examples/line"
-	"github.com/ipclab/ipclab/internal/leakcheck"
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) {
-	leakcheck.PrivateDevShm()
-	leakcheck.Main(m)
+	testmain.MainWith(m, testmain.Options{PrivateDevShm: true})
 }
 
 // pairing runs one exchange with x as the writing side and y as the

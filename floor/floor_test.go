@@ -14,14 +14,11 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/internal/cpupin"
-	"github.com/ipclab/ipclab/internal/leakcheck"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
-func TestMain(m *testing.M) {
-	peerproc.Dispatch()
-	leakcheck.Main(m)
-}
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 // watchdog fails the test with every goroutine's stack if it runs longer
 // than d: a measurement must end with an error, never hang.

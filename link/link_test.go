@@ -12,16 +12,13 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/leakcheck"
 	"github.com/ipclab/ipclab/internal/monoclock"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/transports"
 )
 
-func TestMain(m *testing.M) {
-	peerproc.Dispatch()
-	leakcheck.Main(m)
-}
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 func allTransports() []string {
 	return append(append([]string{}, transports.Names[:len(transports.Names)-1]...), transports.Variants...)

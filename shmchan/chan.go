@@ -31,11 +31,10 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/deadline"
+	"github.com/ipclab/ipclab/internal/chanend"
 	"github.com/ipclab/ipclab/internal/intr"
 	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
-	"github.com/ipclab/ipclab/internal/peerwatch"
 	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
@@ -77,6 +76,10 @@ type Config struct {
 	// SpinBudget is this side's spin before sleeping (Futex); 0 means
 	// DefaultSpinBudget, negative means no spin.
 	SpinBudget time.Duration
+	// Register records the segment (and semaphore set) in the registry
+	// (internal/registry) so that `ipclab ls` and `ipclab clean` find
+	// them; the CLI and the harness set it, a library user need not.
+	Register bool
 }
 
 // Chan is one side of a channel.
@@ -97,13 +100,11 @@ type Chan struct {
 	reserved int // bytes of the record Reserve handed out, -1 if none
 	inPlace  int // length of the message RecvInPlace handed out, -1 if none
 
-	closed    atomic.Bool
-	peerGone  atomic.Bool
-	watching  atomic.Bool
-	peer      peerwatch.Slot
-	rdl, wdl  deadline.Deadline
-	rw, sw    intr.Waiters // threads blocked in semop
-	closeOnce sync.Once
+	end      chanend.End // closed, peer gone (its death), deadlines
+	watching atomic.Bool
+	rw, sw   intr.Waiters // threads blocked in semop
+	// The close flags in the header: ours, and the peer's.
+	myClosed, peerClosed *uint32
 
 	sem semIdentity // opener, SysVSem: the set as verified at attach
 }
@@ -140,14 +141,8 @@ func Create(cfg Config) (*Chan, error) {
 		return nil, &ipclab.LimitError{What: fmt.Sprintf("message size %d", maxMsg), Name: "what a ring of RingSize bytes can always hold",
 			Limit: int(ceiling), Raise: "configure a RingSize of at least twice the largest message"}
 	}
-	mode := cfg.Mode
-	if mode == 0 {
-		mode = 0o600
-	}
-	flags := unix.IPC_CREAT | int(mode&0o777)
-	if !cfg.Reuse {
-		flags |= unix.IPC_EXCL
-	}
+	mode := chanend.Perm(cfg.Mode)
+	flags := chanend.Exclusive(unix.IPC_CREAT|int(mode), unix.IPC_EXCL, cfg.Reuse)
 	h := header{strategy: cfg.Strategy, segSize: segSizeFor(ringSize), ringSize: ringSize, maxMsg: maxMsg,
 		align: align, semID: -1, creator: int32(os.Getpid())}
 	id, err := unix.SysvShmGet(int(cfg.Key), int(h.segSize), flags)
@@ -192,9 +187,11 @@ func Create(cfg Config) (*Chan, error) {
 	if err != nil {
 		return fail(err)
 	}
-	registry.Add(registry.Entry{Kind: ipcobj.SysVShm, ID: id, Key: int32(cfg.Key)})
-	if h.semID >= 0 {
-		registry.Add(registry.Entry{Kind: ipcobj.SysVSem, ID: int(h.semID)})
+	if cfg.Register {
+		registry.Add(registry.Entry{Kind: ipcobj.SysVShm, ID: id, Key: int32(cfg.Key)})
+		if h.semID >= 0 {
+			registry.Add(registry.Entry{Kind: ipcobj.SysVSem, ID: int(h.semID)})
+		}
 	}
 	return c, nil
 }
@@ -202,7 +199,7 @@ func Create(cfg Config) (*Chan, error) {
 func explainShmget(err error, key sysipc.Key, size uint64) error {
 	switch {
 	case errors.Is(err, unix.EEXIST):
-		return fmt.Errorf("shmget: %w: a segment with key %s exists (remove it with ipcrm -M %s, or pick another key)", err, key, key)
+		return fmt.Errorf("shmget: %w", chanend.Exists(err, "a segment with key "+key.String(), "ipcrm -M "+key.String(), "key"))
 	case errors.Is(err, unix.EINVAL):
 		max, _ := kernlimits.Int("kernel.shmmax")
 		return fmt.Errorf("shmget %d bytes: %w (kernel.shmmax is %d; %s)", size, err, max, kernlimits.Raise("kernel.shmmax"))
@@ -271,7 +268,7 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 		return nil, err
 	}
 	c.sem = sem
-	if err := c.peer.Watch(int(h.creator), c.peerDied); err != nil {
+	if err := c.end.WatchPeer(int(h.creator), c.wakeSelf); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -288,8 +285,10 @@ func newChan(seg []byte, id int, h header, creator bool, spin time.Duration) (*C
 	r1 := newRing(seg, ctrlBase+ctrlSize, dataStart+h.ringSize, h)
 	c := &Chan{seg: seg, shmID: id, hdr: h, creator: creator, tx: r0, rx: r1, txSem: 0, rxSem: 2,
 		unit: h.align, spin: spin, reserved: -1, inPlace: -1}
+	c.myClosed, c.peerClosed = u32(seg, offCreatorClosed), u32(seg, offOpenerClosed)
 	if !creator {
 		c.tx, c.rx, c.txSem, c.rxSem = r1, r0, 2, 0
+		c.myClosed, c.peerClosed = c.peerClosed, c.myClosed
 	}
 	if c.spin == 0 {
 		c.spin = DefaultSpinBudget
@@ -315,10 +314,16 @@ func (c *Chan) MaxMessageSize() int { return int(c.hdr.maxMsg) }
 // RingSize is the bytes of each direction's ring.
 func (c *Chan) RingSize() int { return int(c.hdr.ringSize) }
 
-// peerDied is called once the peer's process is gone.
+// peerDied is what the peer watch does once the peer's process is gone.
 func (c *Chan) peerDied() {
-	c.peerGone.Store(true)
+	c.end.SetPeerGone()
 	c.wakeSelf()
+}
+
+// peerGone reports whether the peer closed its side or died. It reads the
+// mapping: call it inside an operation (enter).
+func (c *Chan) peerGone() bool {
+	return c.end.PeerGone() || atomic.LoadUint32(c.peerClosed) != 0
 }
 
 // wakeSelf wakes this side's own blocked calls so they re-check why they
@@ -351,41 +356,54 @@ func (c *Chan) maybeWatchOpener() {
 	if pid == 0 || pid > 1<<22 || !c.watching.CompareAndSwap(false, true) {
 		return
 	}
-	if err := c.peer.Watch(int(pid), c.peerDied); err != nil {
+	if err := c.end.WatchPeer(int(pid), c.wakeSelf); err != nil {
 		c.watching.Store(false)
 	}
 	unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil) // the opener did it too; harmless
 }
 
-// Close wakes blocked calls, waits for them to leave, and detaches. The
-// creator removes the segment if no opener came, and its semaphores.
+// Close wakes blocked calls, tells the peer (the close flag, and a wake-up
+// of whatever it may sleep on), waits for this side's calls to leave, and
+// detaches. The creator removes the segment if no opener came, and its
+// semaphores.
 func (c *Chan) Close() error {
-	c.closeOnce.Do(func() {
-		c.closed.Store(true)
-		c.peer.Stop()
-		c.wakeAll()   // still attached: only Close detaches, below
+	return c.end.Close(func() error {
+		c.wakeAll() // still attached: only Close detaches, below
+		c.wakePeer()
 		c.life.Lock() // every operation has returned; none will start
 		if c.creator {
 			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVShm, ID: c.shmID})
 		}
-		if c.hdr.strategy == SysVSem && (c.creator || c.peerGone.Load() && c.sem.stillSame(int(c.hdr.semID))) {
+		if c.hdr.strategy == SysVSem && c.end.Removes(c.creator) && (c.creator || c.sem.stillSame(int(c.hdr.semID))) {
 			sysipc.SemctlRemove(int(c.hdr.semID))
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVSem, ID: int(c.hdr.semID)})
 		}
 		unix.SysvShmDetach(c.seg)
 		c.life.Unlock()
+		return nil
 	})
-	return nil
+}
+
+// wakePeer sets this side's close flag and wakes the peer wherever it may
+// wait for this side: for data (futex word, or P(full) with SysVSem) and
+// for room (futex word). The peer then finds the flag.
+func (c *Chan) wakePeer() {
+	atomic.StoreUint32(c.myClosed, 1)
+	wakeAlways(c.tx.dataWait)
+	wakeAlways(c.rx.spaceWait)
+	if c.hdr.strategy == SysVSem && !c.creator { // the creator removes the set: EIDRM wakes the peer
+		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1, Flg: unix.IPC_NOWAIT}})
+	}
 }
 
 // enter starts an operation; it fails once Close has begun.
 func (c *Chan) enter() error {
-	if c.closed.Load() {
+	if c.end.Closed() {
 		return ipclab.ErrClosed
 	}
 	c.life.RLock()
-	if c.closed.Load() {
+	if c.end.Closed() {
 		c.life.RUnlock()
 		return ipclab.ErrClosed
 	}
@@ -400,13 +418,13 @@ func (c *Chan) SetDeadline(t time.Time) error {
 }
 
 func (c *Chan) SetReadDeadline(t time.Time) error {
-	c.rdl.Set(t)
+	c.end.Rdl.Set(t)
 	c.wakeSelf()
 	return nil
 }
 
 func (c *Chan) SetWriteDeadline(t time.Time) error {
-	c.wdl.Set(t)
+	c.end.Wdl.Set(t)
 	c.wakeSelf()
 	return nil
 }

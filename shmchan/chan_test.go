@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/leakcheck"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 // pair makes both sides in this process. The headline numbers come from
 // two processes (transports/sysvshm); these tests are about the ring's

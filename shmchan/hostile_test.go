@@ -244,7 +244,7 @@ func TestFutexWaitIsBounded(t *testing.T) {
 	watchdog(t, 30*time.Second)
 	c, _ := pair(t, Config{Strategy: Futex, RingSize: 4096, SpinBudget: -1})
 	done := blockedProducer(t, c)
-	c.peerGone.Store(true) // the death, with its wake-up lost
+	c.end.SetPeerGone() // the death, with its wake-up lost
 	if err := <-done; !errors.Is(err, ipclab.ErrPeerGone) {
 		t.Fatalf("producer after the peer died: %v; want ErrPeerGone", err)
 	}

@@ -44,6 +44,10 @@ const (
 	offSemID      = 48
 	offCreatorPID = 56
 	offOpenerPID  = 60
+	// Close flags: each side sets its own when it closes, then wakes the
+	// other, which answers ErrPeerGone once the ring is drained.
+	offCreatorClosed = 64
+	offOpenerClosed  = 68
 
 	ctrlBase  = 512
 	ctrlSize  = 512
@@ -85,6 +89,8 @@ func (h *header) put(seg []byte) {
 	le.PutUint64(seg[offAlign:], h.align)
 	le.PutUint32(seg[offSemID:], uint32(h.semID))
 	le.PutUint32(seg[offCreatorPID:], uint32(h.creator))
+	le.PutUint32(seg[offCreatorClosed:], 0) // a reused segment's old flags
+	le.PutUint32(seg[offOpenerClosed:], 0)
 	// The magic last: an opener that sees it sees a complete header.
 	atomic.StoreUint64(u64(seg, offMagic), magic)
 }

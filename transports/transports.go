@@ -184,9 +184,7 @@ func OpenWith(addr string, o Options) (ipclab.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	// TODO(merge): pass o.Register into each transport's options (LOW's
-	// Register field); until then the constructors register as before.
-	_ = o
+	_ = o // opening registers nothing: the creator's entry is the object's
 	switch t.Scheme {
 	case pipe.SchemePipe, pipe.SchemeFIFO:
 		return pipe.Open(addr, pipe.Options{})
@@ -217,47 +215,44 @@ func CreateWith(addr string, o Options) (c ipclab.Conn, childFiles []*os.File, e
 	if err != nil {
 		return nil, nil, err
 	}
-	// TODO(merge): pass o.Register into each transport's options (LOW's
-	// Register field); until then the constructors register as before.
-	_ = o
 	if addr == t.Name {
-		return t.createBare()
+		return t.createBare(o)
 	}
-	c, err = t.createAt(addr)
+	c, err = t.createAt(addr, o)
 	return c, nil, err
 }
 
 // createBare makes a fresh object of t.
-func (t *Transport) createBare() (ipclab.Conn, []*os.File, error) {
+func (t *Transport) createBare(o Options) (ipclab.Conn, []*os.File, error) {
 	switch t.Scheme {
 	case pipe.SchemePipe:
-		return pipe.Create(pipe.Options{})
+		return pipe.Create(pipe.Options{Register: o.Register})
 	case pipe.SchemeFIFO:
 		path := filepath.Join(os.TempDir(), fmt.Sprintf("ipclab-%d-%d", os.Getpid(), seq.Add(1)))
-		c, err := pipe.CreateFIFO(path, pipe.Options{})
+		c, err := pipe.CreateFIFO(path, pipe.Options{Register: o.Register})
 		return c, nil, err
 	case sysvmsg.Scheme:
-		c, err := sysvmsg.Create(sysipc.IPCPrivate, sysvmsg.Options{})
+		c, err := sysvmsg.Create(sysipc.IPCPrivate, sysvmsg.Options{Register: o.Register})
 		return c, nil, err
 	case posixmq.Scheme:
-		c, err := posixmq.Create(posixmq.NewName(), posixmq.Options{})
+		c, err := posixmq.Create(posixmq.NewName(), posixmq.Options{Register: o.Register})
 		return c, nil, err
 	case sysvshm.Scheme:
-		c, err := sysvshm.Create(shmchan.Config{Strategy: t.Variant})
+		c, err := sysvshm.Create(shmchan.Config{Strategy: t.Variant, Register: o.Register})
 		return c, nil, err
 	}
 	return nil, nil, unknown(t.Name)
 }
 
 // createAt makes the object an address names.
-func (t *Transport) createAt(addr string) (ipclab.Conn, error) {
+func (t *Transport) createAt(addr string, o Options) (ipclab.Conn, error) {
 	switch t.Scheme {
 	case pipe.SchemeFIFO:
 		a, err := pipe.ParseAddr(addr)
 		if err != nil {
 			return nil, err
 		}
-		return pipe.CreateFIFO(a.Path, pipe.Options{})
+		return pipe.CreateFIFO(a.Path, pipe.Options{Register: o.Register})
 	case sysvmsg.Scheme:
 		a, err := sysvmsg.ParseAddr(addr)
 		if err != nil {
@@ -267,15 +262,15 @@ func (t *Transport) createAt(addr string) (ipclab.Conn, error) {
 			return nil, &ipclab.AddrError{Addr: addr, Reason: "a new queue is named by key= or path=,proj=; the kernel chooses ids"}
 		}
 		if a.Path != "" {
-			return sysvmsg.CreateFtok(a.Path, a.Proj, sysvmsg.Options{})
+			return sysvmsg.CreateFtok(a.Path, a.Proj, sysvmsg.Options{Register: o.Register})
 		}
-		return sysvmsg.Create(a.Key, sysvmsg.Options{})
+		return sysvmsg.Create(a.Key, sysvmsg.Options{Register: o.Register})
 	case posixmq.Scheme:
 		a, err := posixmq.ParseAddr(addr)
 		if err != nil {
 			return nil, err
 		}
-		return posixmq.Create(a.Name, posixmq.Options{})
+		return posixmq.Create(a.Name, posixmq.Options{Register: o.Register})
 	case sysvshm.Scheme:
 		a, err := sysvshm.ParseAddr(addr)
 		if err != nil {
@@ -291,7 +286,7 @@ func (t *Transport) createAt(addr string) (ipclab.Conn, error) {
 				return nil, &ipclab.AddrError{Addr: addr, Reason: err.Error()}
 			}
 		}
-		return sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin})
+		return sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin, Register: o.Register})
 	case pipe.SchemePipe:
 		return nil, &ipclab.AddrError{Addr: addr, Reason: "anonymous pipes are created bare (\"pipe\") and inherited by a child"}
 	}

@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipclab/ipclab/internal/leakcheck"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 func build(t *testing.T) string {
 	t.Helper()

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
-	"github.com/ipclab/ipclab/internal/leakcheck"
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/record"
 	"golang.org/x/sys/unix"
 )
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	leakcheck.Main(m)
+	testmain.Main(m)
 }
 
 func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {

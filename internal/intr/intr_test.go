@@ -7,8 +7,12 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"golang.org/x/sys/unix"
 )
+
+// The tests create semaphore sets: check that none is left behind.
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 // blockOnSem blocks in semop on a semaphore nobody posts, the way transports
 // block in msgrcv, and reports what woke it.

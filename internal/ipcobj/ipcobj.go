@@ -10,10 +10,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,12 +23,11 @@ import (
 type Kind string
 
 const (
-	SysVMsg  Kind = "sysvmsg"
-	SysVSem  Kind = "sysvsem"
-	SysVShm  Kind = "sysvshm"
-	PosixMQ  Kind = "posixmq"
-	FIFO     Kind = "fifo"
-	DevShmFS Kind = "devshm"
+	SysVMsg Kind = "sysvmsg"
+	SysVSem Kind = "sysvsem"
+	SysVShm Kind = "sysvshm"
+	PosixMQ Kind = "posixmq"
+	FIFO    Kind = "fifo"
 )
 
 // Object is one live IPC object.
@@ -49,44 +50,74 @@ func (o Object) String() string {
 
 // SysV lists the System V objects of one kind from /proc/sysvipc.
 func SysV(kind Kind) ([]Object, error) {
+	var out []Object
+	err := scanSysV(kind, []string{"key", idColumn[kind], "perms", "uid"}, func(f []string) {
+		key, _ := strconv.ParseInt(f[0], 10, 64)
+		id, _ := strconv.Atoi(f[1])
+		perms, _ := strconv.ParseUint(f[2], 8, 32)
+		uid, _ := strconv.Atoi(f[3])
+		out = append(out, Object{Kind: kind, Key: int32(key), ID: id, Mode: uint32(perms) & 0o777, UID: uid})
+	})
+	return out, err
+}
+
+// Pids returns the process that created System V object o, when the
+// kernel keeps it (a segment's cpid), and the last one that sent to it
+// (a queue's lspid); 0 when unknown. A leak report names them.
+func Pids(o Object) (creator, lastSender int) {
+	cols := map[Kind]string{SysVShm: "cpid", SysVMsg: "lspid"}
+	col := cols[o.Kind]
+	if col == "" {
+		return 0, 0
+	}
+	pid := 0
+	scanSysV(o.Kind, []string{idColumn[o.Kind], col}, func(f []string) {
+		if id, _ := strconv.Atoi(f[0]); id == o.ID {
+			pid, _ = strconv.Atoi(f[1])
+		}
+	})
+	if o.Kind == SysVShm {
+		return pid, 0
+	}
+	return 0, pid
+}
+
+var idColumn = map[Kind]string{SysVMsg: "msqid", SysVSem: "semid", SysVShm: "shmid"}
+
+// scanSysV calls row with the named columns of each row of
+// /proc/sysvipc's file for kind.
+func scanSysV(kind Kind, want []string, row func([]string)) error {
 	file := map[Kind]string{SysVMsg: "msg", SysVSem: "sem", SysVShm: "shm"}[kind]
-	idCol := map[Kind]string{SysVMsg: "msqid", SysVSem: "semid", SysVShm: "shmid"}[kind]
 	if file == "" {
-		return nil, fmt.Errorf("ipcobj: %s is not a System V kind", kind)
+		return fmt.Errorf("ipcobj: %s is not a System V kind", kind)
 	}
 	f, err := os.Open("/proc/sysvipc/" + file)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Scan() // column names
 	cols := strings.Fields(sc.Text())
-	col := func(name string) int {
-		for i, c := range cols {
-			if c == name {
-				return i
-			}
+	idx := make([]int, len(want))
+	for i, w := range want {
+		idx[i] = slices.Index(cols, w)
+		if idx[i] < 0 {
+			return fmt.Errorf("ipcobj: no column %q in /proc/sysvipc/%s: %q", w, file, cols)
 		}
-		return -1
 	}
-	iKey, iID, iPerms, iUID := col("key"), col(idCol), col("perms"), col("uid")
-	if iKey < 0 || iID < 0 || iPerms < 0 || iUID < 0 {
-		return nil, fmt.Errorf("ipcobj: unexpected columns in /proc/sysvipc/%s: %q", file, cols)
-	}
-	var out []Object
+	vals := make([]string, len(want))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) < len(cols) {
 			continue
 		}
-		key, _ := strconv.ParseInt(f[iKey], 10, 64)
-		id, _ := strconv.Atoi(f[iID])
-		perms, _ := strconv.ParseUint(f[iPerms], 8, 32)
-		uid, _ := strconv.Atoi(f[iUID])
-		out = append(out, Object{Kind: kind, Key: int32(key), ID: id, Mode: uint32(perms) & 0o777, UID: uid})
+		for i, j := range idx {
+			vals[i] = f[j]
+		}
+		row(vals)
 	}
-	return out, sc.Err()
+	return sc.Err()
 }
 
 // MqueueMount returns where an mqueue file system is mounted, or "".
@@ -165,4 +196,24 @@ func Diff(before, after []Object) []Object {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
+}
+
+// Remove removes o from the kernel (a FIFO: from the file system). It
+// does not ask whether o is the caller's to remove: the callers know
+// (leakcheck in its private namespace, the registry after Verify).
+func Remove(o Object) error {
+	switch o.Kind {
+	case SysVMsg:
+		return sysipc.MsgctlRemove(o.ID)
+	case SysVSem:
+		return sysipc.SemctlRemove(o.ID)
+	case SysVShm:
+		_, err := unix.SysvShmCtl(o.ID, unix.IPC_RMID, nil)
+		return err
+	case PosixMQ:
+		return sysipc.MqUnlink(o.Name)
+	case FIFO:
+		return os.Remove(o.Name)
+	}
+	return fmt.Errorf("ipcobj: cannot remove a %s", o.Kind)
 }

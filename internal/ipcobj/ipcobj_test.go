@@ -57,3 +57,32 @@ func TestFIFOsAndDiff(t *testing.T) {
 		t.Fatalf("diff = %v, want just the FIFO %s", d, p)
 	}
 }
+
+// TestPids: a segment names its creator, a queue the last process that
+// sent to it; a leak report relies on both.
+func TestPids(t *testing.T) {
+	seg, err := unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SysvShmCtl(seg, unix.IPC_RMID, nil)
+	if c, s := Pids(Object{Kind: SysVShm, ID: seg}); c != os.Getpid() || s != 0 {
+		t.Errorf("segment: creator %d, sender %d; want %d, 0", c, s, os.Getpid())
+	}
+	q, err := sysipc.Msgget(sysipc.IPCPrivate, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sysipc.MsgctlRemove(q)
+	if c, s := Pids(Object{Kind: SysVMsg, ID: q}); c != 0 || s != 0 {
+		t.Errorf("queue nobody sent to: creator %d, sender %d; want 0, 0", c, s)
+	}
+	msg := make([]byte, sysipc.MsgHeader+1)
+	sysipc.PutMtype(msg, 1)
+	if err := sysipc.Msgsnd(q, msg, unix.IPC_NOWAIT); err != nil {
+		t.Fatal(err)
+	}
+	if c, s := Pids(Object{Kind: SysVMsg, ID: q}); c != 0 || s != os.Getpid() {
+		t.Errorf("queue: creator %d, sender %d; want 0, %d", c, s, os.Getpid())
+	}
+}

@@ -32,7 +32,6 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/internal/ipcobj"
-	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,7 +42,14 @@ const (
 )
 
 // Main runs the tests and exits, with status 1 if they leaked an object.
-func Main(m *testing.M) {
+// Most packages call it through internal/testmain, which runs peer roles
+// first and names the peers a leak report mentions.
+func Main(m *testing.M) { MainNaming(m, nil) }
+
+// MainNaming is Main whose leak report names the process behind each
+// leaked object the kernel keeps a pid for: name(pid) says who it is (a
+// peer, its role and test); nil, or "" from it, prints the pid alone.
+func MainNaming(m *testing.M, name func(pid int) string) {
 	if isFuzzWorker() {
 		// Same namespace, TMPDIR and mount as the coordinator, which
 		// checks them all once its workers are gone; a snapshot here
@@ -86,9 +92,9 @@ func Main(m *testing.M) {
 	if leaked := ipcobj.Diff(before, after); len(leaked) > 0 {
 		fmt.Fprintf(os.Stderr, "leakcheck: the tests left %d IPC object(s) alive:\n", len(leaked))
 		for _, o := range leaked {
-			fmt.Fprintf(os.Stderr, "  %s\n", o)
+			fmt.Fprintf(os.Stderr, "  %s%s\n", o, who(o, name))
 			if private || o.Kind == ipcobj.FIFO {
-				remove(o) // ours for certain: our namespace, our directory
+				ipcobj.Remove(o) // ours for certain: our namespace, our directory
 			}
 		}
 		code = 1
@@ -149,6 +155,31 @@ func runInPrivateNamespace() (code int, ok bool) {
 	return 0, false
 }
 
+// who says which process made or last used leaked object o, as far as
+// the kernel knows.
+func who(o ipcobj.Object, name func(int) string) string {
+	creator, sender := ipcobj.Pids(o)
+	describe := func(pid int) string {
+		s := fmt.Sprintf("pid %d", pid)
+		if pid == os.Getpid() {
+			return s + ", the test binary"
+		}
+		if name != nil {
+			if n := name(pid); n != "" {
+				return s + ", " + n
+			}
+		}
+		return s
+	}
+	switch {
+	case creator > 0:
+		return " (created by " + describe(creator) + ")"
+	case sender > 0:
+		return " (last sent to by " + describe(sender) + ")"
+	}
+	return ""
+}
+
 func snapshot(mqdir string) ([]ipcobj.Object, error) {
 	var all []ipcobj.Object
 	for _, k := range []ipcobj.Kind{ipcobj.SysVMsg, ipcobj.SysVSem, ipcobj.SysVShm} {
@@ -197,19 +228,4 @@ func mqueueDir(private bool) (string, func()) {
 		return "", func() {}
 	}
 	return d, func() { unix.Unmount(d, unix.MNT_DETACH); remove() }
-}
-
-func remove(o ipcobj.Object) {
-	switch o.Kind {
-	case ipcobj.SysVMsg:
-		sysipc.MsgctlRemove(o.ID)
-	case ipcobj.SysVSem:
-		sysipc.SemctlRemove(o.ID)
-	case ipcobj.SysVShm:
-		unix.SysvShmCtl(o.ID, unix.IPC_RMID, nil)
-	case ipcobj.PosixMQ:
-		sysipc.MqUnlink(o.Name)
-	case ipcobj.FIFO:
-		os.Remove(o.Name)
-	}
 }

@@ -1,6 +1,7 @@
 package leakcheck
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
@@ -118,4 +120,21 @@ func runWithWatchdog(t *testing.T, cmd *exec.Cmd, limit time.Duration) string {
 	cmd.Wait()
 	timer.Stop()
 	return out.String()
+}
+
+// TestWhoNamesTheCreator: a leaked segment is reported with its creator,
+// named by the caller's function when it knows the pid.
+func TestWhoNamesTheCreator(t *testing.T) {
+	seg, err := unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SysvShmCtl(seg, unix.IPC_RMID, nil)
+	o := ipcobj.Object{Kind: ipcobj.SysVShm, ID: seg}
+	if got, want := who(o, nil), fmt.Sprintf(" (created by pid %d, the test binary)", os.Getpid()); got != want {
+		t.Errorf("who = %q, want %q", got, want)
+	}
+	if got := who(ipcobj.Object{Kind: ipcobj.SysVSem, ID: 1}, nil); got != "" {
+		t.Errorf("who of a semaphore set (no pid kept) = %q, want nothing", got)
+	}
 }

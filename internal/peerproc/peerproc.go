@@ -40,9 +40,6 @@ func Register(name string, fn func(args []string) error) {
 	roles[name] = fn
 }
 
-// IsPeer reports whether this process was started as a peer.
-func IsPeer() bool { return os.Getenv(envRole) != "" }
-
 // Dispatch runs the role this process was started for, if any, and exits:
 // status 0 if the role returned nil, 1 with the error on stderr otherwise.
 // In a process not started by Start it returns at once. Call it first thing

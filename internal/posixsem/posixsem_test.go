@@ -14,13 +14,12 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/internal/ctest"
-	"github.com/ipclab/ipclab/internal/leakcheck"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) {
-	leakcheck.PrivateDevShm()
-	leakcheck.Main(m)
+	testmain.MainWith(m, testmain.Options{PrivateDevShm: true})
 }
 
 // name gives each test its own semaphore name and checks, when the test

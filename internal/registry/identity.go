@@ -208,15 +208,8 @@ func (rec *Identity) differs(e Entry, live Identity) string {
 // checked again through the same directory descriptor it is unlinked by.
 func removeVerified(e Entry) error {
 	switch e.Kind {
-	case ipcobj.SysVMsg:
-		return sysipc.MsgctlRemove(e.ID)
-	case ipcobj.SysVSem:
-		return sysipc.SemctlRemove(e.ID)
-	case ipcobj.SysVShm:
-		_, err := unix.SysvShmCtl(e.ID, unix.IPC_RMID, nil)
-		return err
-	case ipcobj.PosixMQ:
-		return sysipc.MqUnlink(e.Name)
+	case ipcobj.SysVMsg, ipcobj.SysVSem, ipcobj.SysVShm, ipcobj.PosixMQ:
+		return ipcobj.Remove(ipcobj.Object{Kind: e.Kind, ID: e.ID, Name: e.Name})
 	case ipcobj.FIFO:
 		d, base, err := openParent(e.Name)
 		if err != nil {

@@ -10,12 +10,12 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/internal/ipcobj"
-	"github.com/ipclab/ipclab/internal/leakcheck"
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 const nobody = 65534 // the second user of the attack tests
 

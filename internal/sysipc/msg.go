@@ -65,6 +65,14 @@ func Msgsnd(id int, msgbuf []byte, flags int) error {
 // type, < 0 the first of the lowest type <= -msgtyp. A message longer than
 // len(msgbuf)-MsgHeader fails with E2BIG and stays queued (unless
 // MSG_NOERROR, which truncates: ipclab never passes it).
+// MSG_EXCEPT makes msgrcv with a positive type take the first message of
+// any other type (Linux).
+const MSG_EXCEPT = 0o20000
+
+// MSG_NOERROR makes msgrcv truncate a message longer than the buffer
+// instead of failing with E2BIG.
+const MSG_NOERROR = 0o10000
+
 func Msgrcv(id int, msgbuf []byte, msgtyp int64, flags int) (int, error) {
 	if len(msgbuf) < MsgHeader {
 		return 0, unix.EINVAL

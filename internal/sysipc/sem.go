@@ -11,11 +11,8 @@ import (
 type Sembuf struct {
 	Num uint16 // semaphore index in the set
 	Op  int16  // > 0 add, < 0 wait then subtract, 0 wait for zero
-	Flg int16  // IPC_NOWAIT, SEM_UNDO
+	Flg int16  // IPC_NOWAIT
 }
-
-// SEM_UNDO asks the kernel to revert the operation when the process exits.
-const SEM_UNDO = 0x1000
 
 // semctl commands (linux/sem.h) that x/sys does not name.
 const (

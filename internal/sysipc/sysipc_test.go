@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipclab/ipclab/internal/leakcheck"
 	. "github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 // TestMsgrcvE2BIGKeepsTheMessage pins down the kernel behaviour the
 // contract's ShortBufferError.Kept relies on for SysV queues.

@@ -28,17 +28,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/deadline"
-	"github.com/ipclab/ipclab/internal/ipcobj"
-	"github.com/ipclab/ipclab/internal/kernlimits"
-	"github.com/ipclab/ipclab/internal/registry"
+	"github.com/ipclab/ipclab/internal/chanend"
 	"golang.org/x/sys/unix"
 )
 
@@ -65,6 +60,10 @@ type Options struct {
 	PipeSize int
 	// Mode is the permission of created FIFOs; 0 means 0600.
 	Mode uint32
+	// Register records created FIFOs in the registry (internal/registry)
+	// so that `ipclab ls` and `ipclab clean` find them; the CLI and the
+	// harness set it, a library user need not.
+	Register bool
 }
 
 func (o Options) max() (int, error) {
@@ -84,6 +83,7 @@ var (
 
 // Conn is one end of a pipe channel.
 type Conn struct {
+	end  chanend.End // closed, peer gone (EOF or EPIPE seen), read deadline, errors
 	addr Addr
 	max  int
 
@@ -107,7 +107,6 @@ type Conn struct {
 	readBuf  []byte
 	readN    int
 	readErr  error
-	rdl      deadline.Deadline
 
 	sendMu  sync.Mutex
 	wbuf    []byte
@@ -119,10 +118,7 @@ type Conn struct {
 	rbroken error
 	partial partialFrame // a message a deadline stopped inside (partial.go)
 
-	closed    atomic.Bool
-	peerGone  atomic.Bool // EOF or EPIPE seen
-	closing   chan struct{}
-	closeOnce sync.Once
+	closing chan struct{}
 }
 
 func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
@@ -132,6 +128,7 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 	}
 	c := &Conn{addr: a, max: max, r: r, w: w, opt: opt, connected: make(chan struct{}), closing: make(chan struct{}),
 		rbuf: make([]byte, bufSize), wbuf: make([]byte, bufSize)}
+	c.end.Addr = a
 	if c.rc, err = r.SyscallConn(); err != nil {
 		return nil, err
 	}
@@ -157,13 +154,13 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 func Create(opt Options) (*Conn, []*os.File, error) {
 	toChildR, toChildW, err := os.Pipe()
 	if err != nil {
-		return nil, nil, opErr("create", Addr{}, err)
+		return nil, nil, chanend.OpError("create", Addr{}, err)
 	}
 	fromChildR, fromChildW, err := os.Pipe()
 	if err != nil {
 		toChildR.Close()
 		toChildW.Close()
-		return nil, nil, opErr("create", Addr{}, err)
+		return nil, nil, chanend.OpError("create", Addr{}, err)
 	}
 	a := Addr{RFD: 3, WFD: 4}
 	c, err := newConn(a, fromChildR, toChildW, opt)
@@ -171,164 +168,9 @@ func Create(opt Options) (*Conn, []*os.File, error) {
 		for _, f := range []*os.File{toChildR, toChildW, fromChildR, fromChildW} {
 			f.Close()
 		}
-		return nil, nil, opErr("create", a, err)
+		return nil, nil, chanend.OpError("create", a, err)
 	}
 	return c, []*os.File{toChildR, fromChildW}, nil
-}
-
-// CreateFIFO makes the FIFOs path.1 (creator to opener) and path.2 and
-// returns the creator's end at once. Send waits (within its deadline) for
-// an opener; Recv simply waits for data. Once the opener is connected the
-// paths are unlinked, so nothing is left behind whatever happens next.
-func CreateFIFO(path string, opt Options) (*Conn, error) {
-	a := Addr{Path: path}
-	mode := opt.Mode
-	if mode == 0 {
-		mode = 0o600
-	}
-	for i, p := range []string{a.toOpener(), a.toCreator()} {
-		if err := unix.Mkfifo(p, mode&0o777); err != nil {
-			if i == 1 {
-				removeFIFO(a.toOpener())
-			}
-			if errors.Is(err, unix.EEXIST) {
-				err = fmt.Errorf("%w: %s exists (remove it, or pick another path)", err, p)
-			}
-			return nil, opErr("create", a, &os.PathError{Op: "mkfifo", Path: p, Err: err})
-		}
-	}
-	unlink := func() { removeFIFO(a.toOpener()); removeFIFO(a.toCreator()) }
-	for _, p := range []string{a.toOpener(), a.toCreator()} {
-		registry.Add(registry.Entry{Kind: ipcobj.FIFO, Name: absPath(p)})
-	}
-	r, err := openFIFO(a.toCreator(), unix.O_RDONLY)
-	if err != nil {
-		unlink()
-		return nil, opErr("create", a, err)
-	}
-	dummy, err := openFIFO(a.toCreator(), unix.O_WRONLY)
-	if err != nil {
-		r.Close()
-		unlink()
-		return nil, opErr("create", a, err)
-	}
-	c, err := newConn(a, r, nil, opt)
-	if err != nil {
-		r.Close()
-		dummy.Close()
-		unlink()
-		return nil, opErr("create", a, err)
-	}
-	c.dummy, c.paths, c.fifoOwner, c.opt = dummy, []string{a.toOpener(), a.toCreator()}, true, opt
-	go c.accept(opt)
-	return c, nil
-}
-
-// accept waits for an opener so that Send can start before the first
-// Recv: opening path.1 for writing without blocking fails with ENXIO until
-// somebody has it open for reading, and the FIFO API offers no event for
-// that, so this polls, with back-off, only while connecting; the data path
-// never polls. A Recv that reads the opener's hello connects too.
-func (c *Conn) accept(opt Options) {
-	backoff := 100 * time.Microsecond
-	for {
-		w, err := openFIFO(c.addr.toOpener(), unix.O_WRONLY)
-		if err == nil {
-			c.connect(w, opt)
-			return
-		}
-		if !errors.Is(err, unix.ENXIO) {
-			return // the path went away: Close, or somebody removed it
-		}
-		select {
-		case <-c.closing:
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Millisecond)
-	}
-}
-
-// connect installs the write side once (the poll in accept and the
-// opener's hello in recv may both get there) and greets the opener.
-func (c *Conn) connect(w *os.File, opt Options) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed.Load() || c.w != nil || c.openerGone {
-		w.Close()
-		return
-	}
-	var hello [headerLen]byte
-	binary.LittleEndian.PutUint32(hello[:], helloFrame)
-	w.Write(hello[:]) // 4 bytes into an empty pipe: cannot block
-	if opt.PipeSize > 0 {
-		setPipeSize(w, opt.PipeSize)
-	}
-	c.w = w
-	w.SetWriteDeadline(c.wdl)
-	close(c.connected)
-}
-
-// openerHello runs when the FIFO creator reads the opener's hello, which
-// the opener writes after all its opens: its writer on path.2 exists, so
-// EOF can now only mean it is gone (drop our placeholder), and nobody
-// needs the paths any more (unlink them). If the poll had not connected
-// us yet, connect now; ENXIO means the opener already died.
-func (c *Conn) openerHello() {
-	c.mu.Lock()
-	if c.dummy != nil {
-		c.dummy.Close()
-		c.dummy = nil
-	}
-	paths := c.paths
-	connected := c.w != nil
-	c.mu.Unlock()
-	if !connected && len(paths) > 0 {
-		if w, err := openFIFO(paths[0], unix.O_WRONLY); err == nil {
-			c.connect(w, c.opt)
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, p := range c.paths {
-		removeFIFO(p)
-	}
-	c.paths = nil
-	if c.w == nil && !c.openerGone && !c.closed.Load() {
-		c.openerGone = true
-		close(c.connected)
-	}
-}
-
-// removeFIFO unlinks a FIFO and drops its registry entry.
-func removeFIFO(p string) {
-	os.Remove(p)
-	registry.Forget(registry.Entry{Kind: ipcobj.FIFO, Name: absPath(p)})
-}
-
-func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return p
-}
-
-// openFIFO opens path without blocking, checks that it is a FIFO, and
-// returns a file Go's poller watches.
-func openFIFO(path string, mode int) (*os.File, error) {
-	fd, err := unix.Open(path, mode|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
-		unix.Close(fd)
-		if err == nil {
-			err = fmt.Errorf("%s exists but is not a FIFO", path)
-		}
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), path), nil
 }
 
 // Open opens the other end from its address: "pipe:rfd=3,wfd=4" in a
@@ -341,86 +183,15 @@ func Open(addr string, opt Options) (*Conn, error) {
 	if a.Path == "" {
 		r, w := inherited(a.RFD), inherited(a.WFD)
 		if r == nil || w == nil {
-			return nil, opErr("open", a, fmt.Errorf("descriptors %d and %d must be open pipes", a.RFD, a.WFD))
+			return nil, chanend.OpError("open", a, fmt.Errorf("descriptors %d and %d must be open pipes", a.RFD, a.WFD))
 		}
 		c, err := newConn(a, r, w, opt)
 		if err != nil {
-			return nil, opErr("open", a, err)
+			return nil, chanend.OpError("open", a, err)
 		}
 		return c, nil
 	}
-	// path.2 first: the creator's reader is there, so this cannot fail with
-	// ENXIO unless the creator is gone, and it must exist before the
-	// creator sees us on path.1 and drops its placeholder on path.2.
-	w, err := openFIFO(a.toCreator(), unix.O_WRONLY)
-	if err != nil {
-		switch {
-		case errors.Is(err, unix.ENXIO):
-			err = fmt.Errorf("%w: nobody has the FIFO open for reading; its creator is gone", err)
-		case errors.Is(err, unix.ENOENT):
-			err = fmt.Errorf("%w (no FIFO channel there: it was never created, its creator is gone, or its opener has connected and removed the paths)", err)
-		}
-		return nil, opErr("open", a, err)
-	}
-	// One opener only: the first takes an exclusive lock on path.2 and
-	// holds it for as long as it is connected; a second one gives up
-	// before it has read or written a byte, so the first pair is intact.
-	if err := lockOpener(w); err != nil {
-		w.Close()
-		return nil, opErr("open", a, fmt.Errorf("%w: %s already has an opener; a FIFO channel joins exactly two processes", err, a.Path))
-	}
-	r, err := openFIFO(a.toOpener(), unix.O_RDONLY)
-	if err != nil {
-		w.Close()
-		return nil, opErr("open", a, err)
-	}
-	// Until the creator's hello arrives, nobody writes path.1 and a read
-	// would see EOF: hold a placeholder writer until then.
-	dummy, err := openFIFO(a.toOpener(), unix.O_WRONLY)
-	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, opErr("open", a, err)
-	}
-	c, err := newConn(a, r, w, opt)
-	if err != nil {
-		w.Close()
-		r.Close()
-		dummy.Close()
-		return nil, opErr("open", a, err)
-	}
-	c.dummy = dummy
-	// Tell the creator all our opens are done (see openerHello).
-	var hello [headerLen]byte
-	binary.LittleEndian.PutUint32(hello[:], helloFrame)
-	if _, err := w.Write(hello[:]); err != nil {
-		c.Close()
-		return nil, opErr("open", a, c.mapErr(err))
-	}
-	return c, nil
-}
-
-// lockOpener takes flock(LOCK_EX) on the opener's write end of path.2
-// without waiting; the lock lives as long as the descriptor.
-func lockOpener(w *os.File) error {
-	rc, err := w.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var lerr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			if lerr = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB); lerr != unix.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	if lerr == unix.EWOULDBLOCK {
-		return unix.EBUSY
-	}
-	return lerr
+	return openFIFOEnd(a, opt)
 }
 
 // inherited returns descriptor fd as a pollable file if it is a pipe.
@@ -441,26 +212,26 @@ func (c *Conn) Addr() ipclab.Addr { return c.addr }
 func (c *Conn) MaxMessageSize() int { return c.max }
 
 func (c *Conn) tooLarge(n int) error {
-	return &ipclab.TooLargeError{Size: n, Limit: c.max, Name: "pipe Options.MaxMessage",
-		Raise: fmt.Sprintf("create both ends with a larger pipe.Options.MaxMessage, up to %d", MaxFrame)}
+	return chanend.TooLarge(n, c.max, "pipe Options.MaxMessage",
+		fmt.Sprintf("create both ends with a larger pipe.Options.MaxMessage, up to %d", MaxFrame))
 }
 
 // Send writes one frame.
 func (c *Conn) Send(p []byte) error {
 	if len(p) > c.max {
-		return opErr("send", c.addr, c.tooLarge(len(p)))
+		return c.end.Err("send", c.tooLarge(len(p)))
 	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	if c.closed.Load() {
-		return opErr("send", c.addr, ipclab.ErrClosed)
+	if c.end.Closed() {
+		return c.end.Err("send", ipclab.ErrClosed)
 	}
 	if c.wbroken != nil {
-		return opErr("send", c.addr, c.wbroken)
+		return c.end.Err("send", c.wbroken)
 	}
 	w, err := c.writer()
 	if err != nil {
-		return opErr("send", c.addr, err)
+		return c.end.Err("send", err)
 	}
 	var n, total int
 	if headerLen+len(p) <= len(c.wbuf) {
@@ -483,156 +254,35 @@ func (c *Conn) Send(p []byte) error {
 		if n > 0 && n < total {
 			c.wbroken = fmt.Errorf("pipe: the stream is broken: a write stopped after %d of %d bytes of a frame (%v)", n, total, err)
 		}
-		return opErr("send", c.addr, c.mapErr(err))
+		return c.end.Err("send", c.mapErr(err))
 	}
 	return nil
 }
 
-// writer returns the write side, waiting for a FIFO opener if need be.
-func (c *Conn) writer() (*os.File, error) {
-	select {
-	case <-c.connected:
-		return c.connectedWriter()
-	default:
-	}
-	c.mu.Lock()
-	dl := c.wdl
-	c.mu.Unlock()
-	var timeout <-chan time.Time
-	if !dl.IsZero() {
-		t := time.NewTimer(time.Until(dl))
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case <-c.connected:
-		return c.connectedWriter()
-	case <-c.closing:
-		return nil, ipclab.ErrClosed
-	case <-timeout:
-		return nil, fmt.Errorf("%w: no process opened the FIFO", ipclab.ErrTimeout)
-	}
-}
-
-// Recv reads one frame.
-func (c *Conn) Recv(p []byte) (int, error) {
-	c.recvMu.Lock()
-	defer c.recvMu.Unlock()
-	if c.closed.Load() {
-		return 0, opErr("recv", c.addr, ipclab.ErrClosed)
-	}
-	if c.rbroken != nil {
-		return 0, opErr("recv", c.addr, c.rbroken)
-	}
-	n, err := c.recv(p)
-	if err != nil {
-		return 0, opErr("recv", c.addr, c.mapErr(err))
-	}
-	return n, nil
-}
-
-func (c *Conn) recv(p []byte) (int, error) {
-	if c.partial.size > 0 {
-		return c.resume(p)
-	}
-	for {
-		if err := c.fill(headerLen); err != nil {
-			return 0, err
-		}
-		size := binary.LittleEndian.Uint32(c.rbuf[c.rs:])
-		if size == helloFrame {
-			c.rs += headerLen
-			if c.fifoOwner {
-				c.openerHello()
-				continue
-			}
-			// The creator is connected: EOF from now on means it is gone.
-			c.mu.Lock()
-			if c.dummy != nil {
-				c.dummy.Close()
-				c.dummy = nil
-			}
-			c.mu.Unlock()
-			continue
-		}
-		n := int(size)
-		if n > c.max {
-			c.rs += headerLen
-			if err := c.discard(n); err != nil {
-				return 0, err
-			}
-			return 0, fmt.Errorf("%w (the message was discarded)", c.tooLarge(n))
-		}
-		if n > len(p) {
-			// Leave the header in the buffer: the next Recv gets the message.
-			return 0, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true}
-		}
-		c.rs += headerLen
-		k := copy(p[:n], c.rbuf[c.rs:c.re])
-		c.rs += k
-		if k < n {
-			if m, err := io.ReadFull(rawReader{c}, p[k:n]); err != nil {
-				return 0, c.stopped(p[:k+m], n, err)
-			}
-		}
-		return n, nil
-	}
-}
-
-// fill reads until at least n bytes are buffered.
-func (c *Conn) fill(n int) error {
-	for c.re-c.rs < n {
-		if c.rs > 0 {
-			c.re = copy(c.rbuf, c.rbuf[c.rs:c.re])
-			c.rs = 0
-		}
-		m, err := c.read(c.rbuf[c.re:])
-		c.re += m
-		if err == io.EOF && c.re-c.rs > 0 {
-			return io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// discard skips the n-byte payload of a frame too large to deliver.
-func (c *Conn) discard(n int) error {
-	k := min(n, c.re-c.rs)
-	c.rs += k
-	if _, err := io.CopyN(io.Discard, rawReader{c}, int64(n-k)); err != nil {
-		c.rbroken = fmt.Errorf("pipe: the stream is broken while discarding a %d-byte frame (%v)", n, err)
-		return err
-	}
-	return nil
-}
-
+// mapErr is the core's mapping, plus the byte stream's ways of saying the
+// peer is gone: EOF, EOF inside a frame, EPIPE.
 func (c *Conn) mapErr(err error) error {
+	if err == nil || c.end.Closed() {
+		return c.end.MapErr(err)
+	}
 	switch {
-	case c.closed.Load() || errors.Is(err, os.ErrClosed):
-		return ipclab.ErrClosed
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return ipclab.ErrTimeout
 	case err == io.EOF:
-		c.peerGone.Store(true)
+		c.end.SetPeerGone()
 		return ipclab.PeerEOF
 	case err == io.ErrUnexpectedEOF:
-		c.peerGone.Store(true)
+		c.end.SetPeerGone()
 		return fmt.Errorf("%w: it closed in the middle of a frame (%w)", ipclab.ErrPeerGone, err)
 	case errors.Is(err, syscall.EPIPE):
-		c.peerGone.Store(true)
+		c.end.SetPeerGone()
 		return fmt.Errorf("%w: %w", ipclab.ErrPeerGone, err)
 	}
-	return err
+	return c.end.MapErr(err)
 }
 
 // Close closes both pipes. A FIFO creator unlinks the paths if they are
 // still there; so does an opener whose creator went away.
 func (c *Conn) Close() error {
-	c.closeOnce.Do(func() {
-		c.closed.Store(true)
+	return c.end.Close(func() error {
 		close(c.closing)
 		c.mu.Lock()
 		if c.w != nil {
@@ -645,7 +295,7 @@ func (c *Conn) Close() error {
 			removeFIFO(p)
 		}
 		c.paths = nil
-		if !c.fifoOwner && c.addr.Path != "" && c.peerGone.Load() {
+		if !c.fifoOwner && c.addr.Path != "" && c.end.PeerGone() {
 			// The creator died, maybe before it could unlink the paths;
 			// nobody else will.
 			removeFIFO(c.addr.toOpener())
@@ -655,8 +305,8 @@ func (c *Conn) Close() error {
 		c.wake()    // before r.Close, which waits for a blocked read
 		c.r.Close() // no read is left, nor can one start: the eventfd can go
 		unix.Close(c.wakeFD)
+		return nil
 	})
-	return nil
 }
 
 func (c *Conn) SetDeadline(t time.Time) error {
@@ -672,65 +322,4 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 		return c.w.SetWriteDeadline(t)
 	}
 	return nil
-}
-
-// PipeSize returns the capacity of the pipe this end writes to.
-func (c *Conn) PipeSize() (int, error) {
-	w, err := c.connectedWriter()
-	if err != nil {
-		return 0, err
-	}
-	var size int
-	rc, err := w.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	cerr := rc.Control(func(fd uintptr) { size, err = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0) })
-	return size, errors.Join(cerr, err)
-}
-
-// SetPipeSize asks for an n-byte pipe and returns what the kernel granted.
-func (c *Conn) SetPipeSize(n int) (int, error) {
-	w, err := c.connectedWriter()
-	if err != nil {
-		return 0, err
-	}
-	return setPipeSize(w, n)
-}
-
-func (c *Conn) connectedWriter() (*os.File, error) {
-	select {
-	case <-c.connected:
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.w == nil {
-			return nil, fmt.Errorf("%w: the FIFO's opener left before this end could connect", ipclab.ErrPeerGone)
-		}
-		return c.w, nil
-	default:
-		return nil, errors.New("pipe: no opener has connected to the FIFO yet")
-	}
-}
-
-func setPipeSize(w *os.File, n int) (int, error) {
-	rc, err := w.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	var got int
-	cerr := rc.Control(func(fd uintptr) { got, err = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, n) })
-	if err == nil {
-		err = cerr
-	}
-	if errors.Is(err, unix.EPERM) {
-		max, _ := kernlimits.Int("fs.pipe-max-size")
-		return 0, &ipclab.LimitError{What: fmt.Sprintf("pipe size %d", n), Name: "fs.pipe-max-size", Limit: max,
-			Raise: kernlimits.Raise("fs.pipe-max-size")}
-	}
-	return got, err
-}
-
-func opErr(op string, a Addr, err error) error {
-	t := a.Transport()
-	return &ipclab.OpError{Op: op, Transport: t, Addr: a.String(), Err: err}
 }

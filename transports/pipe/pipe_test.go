@@ -32,7 +32,11 @@ var trFIFO = transporttest.Transport{
 		c, err := CreateFIFO(p, Options{})
 		return c, nil, err
 	},
-	Open:         func(addr string) (ipclab.Conn, error) { return Open(addr, Options{}) },
+	Open: func(addr string) (ipclab.Conn, error) { return Open(addr, Options{}) },
+	Registered: func() (ipclab.Conn, error) {
+		p := filepath.Join(os.TempDir(), fmt.Sprintf("ipclab-test-fifo-%d-%d", os.Getpid(), fifoSeq.Add(1)))
+		return CreateFIFO(p, Options{Register: true})
+	},
 	CreateInPeer: true,
 	BadAddrs:     []string{"fifo:", "posixmq:/x"},
 	MissingAddr:  func() string { return "fifo:" + filepath.Join(os.TempDir(), "ipclab-no-such-fifo") },

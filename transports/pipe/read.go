@@ -1,6 +1,8 @@
 package pipe
 
 import (
+	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -64,7 +66,7 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 			return 0, err
 		}
 		var ts *unix.Timespec
-		if dl := c.rdl.Get(); !dl.IsZero() {
+		if dl := c.end.Rdl.Get(); !dl.IsZero() {
 			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
 			ts = &t
 		}
@@ -88,9 +90,9 @@ func (c *Conn) wake() {
 // readCheck says why a read must not (or no longer) wait.
 func (c *Conn) readCheck() error {
 	switch {
-	case c.closed.Load():
+	case c.end.Closed():
 		return ipclab.ErrClosed
-	case c.rdl.Passed():
+	case c.end.Rdl.Passed():
 		return ipclab.ErrTimeout
 	}
 	return nil
@@ -98,7 +100,102 @@ func (c *Conn) readCheck() error {
 
 // SetReadDeadline sets the deadline of Recv; a Recv blocked now re-reads it.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.rdl.Set(t)
+	c.end.Rdl.Set(t)
 	c.wake()
+	return nil
+}
+
+// Recv reads one frame.
+func (c *Conn) Recv(p []byte) (int, error) {
+	c.recvMu.Lock()
+	defer c.recvMu.Unlock()
+	if c.end.Closed() {
+		return 0, c.end.Err("recv", ipclab.ErrClosed)
+	}
+	if c.rbroken != nil {
+		return 0, c.end.Err("recv", c.rbroken)
+	}
+	n, err := c.recv(p)
+	if err != nil {
+		return 0, c.end.Err("recv", c.mapErr(err))
+	}
+	return n, nil
+}
+
+func (c *Conn) recv(p []byte) (int, error) {
+	if c.partial.size > 0 {
+		return c.resume(p)
+	}
+	for {
+		if err := c.fill(headerLen); err != nil {
+			return 0, err
+		}
+		size := binary.LittleEndian.Uint32(c.rbuf[c.rs:])
+		if size == helloFrame {
+			c.rs += headerLen
+			if c.fifoOwner {
+				c.openerHello()
+				continue
+			}
+			// The creator is connected: EOF from now on means it is gone.
+			c.mu.Lock()
+			if c.dummy != nil {
+				c.dummy.Close()
+				c.dummy = nil
+			}
+			c.mu.Unlock()
+			continue
+		}
+		n := int(size)
+		if n > c.max {
+			c.rs += headerLen
+			if err := c.discard(n); err != nil {
+				return 0, err
+			}
+			return 0, fmt.Errorf("%w (the message was discarded)", c.tooLarge(n))
+		}
+		if n > len(p) {
+			// Leave the header in the buffer: the next Recv gets the message.
+			return 0, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true}
+		}
+		c.rs += headerLen
+		k := copy(p[:n], c.rbuf[c.rs:c.re])
+		c.rs += k
+		if k < n {
+			if m, err := io.ReadFull(rawReader{c}, p[k:n]); err != nil {
+				return 0, c.stopped(p[:k+m], n, err)
+			}
+		}
+		return n, nil
+	}
+}
+
+// fill reads until at least n bytes are buffered.
+func (c *Conn) fill(n int) error {
+	for c.re-c.rs < n {
+		if c.rs > 0 {
+			c.re = copy(c.rbuf, c.rbuf[c.rs:c.re])
+			c.rs = 0
+		}
+		m, err := c.read(c.rbuf[c.re:])
+		c.re += m
+		if err == io.EOF && c.re-c.rs > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// discard skips the n-byte payload of a frame too large to deliver.
+func (c *Conn) discard(n int) error {
+	k := min(n, c.re-c.rs)
+	c.rs += k
+	if _, err := io.CopyN(io.Discard, rawReader{c}, int64(n-k)); err != nil {
+		c.rbroken = fmt.Errorf("pipe: the stream is broken while discarding a %d-byte frame (%v)", n, err)
+		return err
+	}
 	return nil
 }

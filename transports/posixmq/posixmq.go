@@ -11,6 +11,15 @@
 // understands, so blocking is done by Go's poller: deadlines and Close wake
 // a blocked call without extra threads or signals.
 //
+// Close: each end's Close queues an empty message of the reserved priority
+// PrioClosed on the queue it sends to. It is the highest, so the receiver
+// takes it first, and then delivers what is still queued, without waiting,
+// before it answers ErrPeerGone. An opener also queues a one-byte message
+// of that priority when it opens, so that the creator of a channel with
+// several openers (fan-in) answers ErrPeerGone once every opener that
+// opened has closed, as a FIFO reader sees EOF once every writer closed.
+// A marker takes one slot of the queue until the receiver's next Recv.
+//
 // Limits (read at run time): a queue holds at most fs.mqueue.msg_max
 // messages of at most fs.mqueue.msgsize_max bytes (without
 // CAP_SYS_RESOURCE), the queues of one user hold at most RLIMIT_MSGQUEUE
@@ -21,64 +30,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/chanend"
 	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
-	"github.com/ipclab/ipclab/internal/peerwatch"
 	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
-
-// Scheme is the address prefix of this transport.
-const Scheme = "posixmq"
-
-// Addr names a channel by the base name of its two queues.
-type Addr struct{ Name string }
-
-func (a Addr) Transport() string { return Scheme }
-func (a Addr) String() string    { return Scheme + ":" + a.Name }
-
-// Queue names of the two directions.
-func (a Addr) toOpener() string  { return a.Name + ".1" }
-func (a Addr) toCreator() string { return a.Name + ".2" }
-
-// ParseAddr parses "posixmq:/name".
-func ParseAddr(s string) (Addr, error) {
-	name, ok := strings.CutPrefix(s, Scheme+":")
-	if !ok {
-		return Addr{}, &ipclab.AddrError{Addr: s, Reason: "want " + Scheme + ":/name"}
-	}
-	if err := checkName(name); err != nil {
-		return Addr{}, &ipclab.AddrError{Addr: s, Reason: err.Error()}
-	}
-	return Addr{Name: name}, nil
-}
-
-func checkName(name string) error {
-	switch {
-	case !strings.HasPrefix(name, "/") || len(name) < 2:
-		return errors.New("a queue name starts with / and has at least one more character")
-	case strings.Contains(name[1:], "/"):
-		return errors.New("a queue name has no / after the first")
-	case len(name)+2 > 255:
-		return errors.New("a queue name is at most 253 bytes (NAME_MAX less the .1/.2 suffix)")
-	}
-	return nil
-}
-
-var nameSeq atomic.Uint64
-
-// NewName returns a base name no other channel of this machine uses now.
-func NewName() string {
-	return fmt.Sprintf("/ipclab-%d-%d", os.Getpid(), nameSeq.Add(1))
-}
 
 // Options configure the creator's end.
 type Options struct {
@@ -91,15 +54,29 @@ type Options struct {
 	Mode uint32
 	// Reuse opens existing queues of the same name instead of failing.
 	Reuse bool
+	// Register records the created queues in the registry
+	// (internal/registry) so that `ipclab ls` and `ipclab clean` find
+	// them; the CLI and the harness set it, a library user need not.
+	Register bool
 }
+
+// PrioClosed is the priority of the open and close markers
+// (MQ_PRIO_MAX-1); Send refuses it.
+const PrioClosed = kernlimits.MQPrioMax - 1
 
 var (
 	_ ipclab.PriorityConn = (*Conn)(nil)
 	_ ipclab.PeerWatcher  = (*Conn)(nil)
+	_ ipclab.FanIn        = (*Conn)(nil)
 )
+
+// ExpectOpeners makes the creator's end report ErrPeerGone only after n
+// openers closed (see ipclab.FanIn).
+func (c *Conn) ExpectOpeners(n int) { c.openers.Expect(n) }
 
 // Conn is one end of a POSIX message-queue channel.
 type Conn struct {
+	end     chanend.End // closed, peer gone, deadlines, errors
 	addr    Addr
 	creator bool
 	tx, rx  *os.File
@@ -123,39 +100,30 @@ type Conn struct {
 	pendingLen  int // >= 0: a message kept in rbuf
 	pendingPrio uint
 
-	closed    atomic.Bool
-	peerGone  atomic.Bool
-	peer      peerwatch.Slot
-	closeOnce sync.Once
+	openers chanend.Openers // creator: who opened and closed, by their markers
 }
 
 // Create makes the two queues of a channel named name ("/base").
 func Create(name string, opt Options) (*Conn, error) {
 	a := Addr{Name: name}
 	if err := checkName(name); err != nil {
-		return nil, opErr("create", a, &ipclab.AddrError{Addr: a.String(), Reason: err.Error()})
+		return nil, chanend.OpError("create", a, &ipclab.AddrError{Addr: a.String(), Reason: err.Error()})
 	}
 	attr, err := attrFor(opt)
 	if err != nil {
-		return nil, opErr("create", a, err)
+		return nil, chanend.OpError("create", a, err)
 	}
-	mode := opt.Mode
-	if mode == 0 {
-		mode = 0o600
-	}
-	flags := unix.O_CREAT | unix.O_NONBLOCK | unix.O_CLOEXEC
-	if !opt.Reuse {
-		flags |= unix.O_EXCL
-	}
+	mode := chanend.Perm(opt.Mode)
+	flags := chanend.Exclusive(unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, unix.O_EXCL, opt.Reuse)
 	tx, err := sysipc.MqOpen(a.toOpener(), flags|unix.O_WRONLY, mode, attr)
 	if err != nil {
-		return nil, opErr("create", a, explainOpen(a.toOpener(), err, attr))
+		return nil, chanend.OpError("create", a, explainOpen(a.toOpener(), err, attr))
 	}
 	rx, err := sysipc.MqOpen(a.toCreator(), flags|unix.O_RDONLY, mode, attr)
 	if err != nil {
 		unix.Close(tx)
 		sysipc.MqUnlink(a.toOpener())
-		return nil, opErr("create", a, explainOpen(a.toCreator(), err, attr))
+		return nil, chanend.OpError("create", a, explainOpen(a.toCreator(), err, attr))
 	}
 	c, err := newConn(a, true, tx, rx)
 	if err != nil {
@@ -163,8 +131,10 @@ func Create(name string, opt Options) (*Conn, error) {
 		sysipc.MqUnlink(a.toCreator())
 		return nil, err
 	}
-	for _, n := range []string{a.toOpener(), a.toCreator()} {
-		registry.Add(registry.Entry{Kind: ipcobj.PosixMQ, Name: n})
+	if opt.Register {
+		for _, n := range []string{a.toOpener(), a.toCreator()} {
+			registry.Add(registry.Entry{Kind: ipcobj.PosixMQ, Name: n})
+		}
 	}
 	return c, nil
 }
@@ -178,55 +148,14 @@ func Open(addr string) (*Conn, error) {
 	flags := unix.O_NONBLOCK | unix.O_CLOEXEC
 	rx, err := sysipc.MqOpen(a.toOpener(), flags|unix.O_RDONLY, 0, nil)
 	if err != nil {
-		return nil, opErr("open", a, explainOpen(a.toOpener(), err, nil))
+		return nil, chanend.OpError("open", a, explainOpen(a.toOpener(), err, nil))
 	}
 	tx, err := sysipc.MqOpen(a.toCreator(), flags|unix.O_WRONLY, 0, nil)
 	if err != nil {
 		unix.Close(rx)
-		return nil, opErr("open", a, explainOpen(a.toCreator(), err, nil))
+		return nil, chanend.OpError("open", a, explainOpen(a.toCreator(), err, nil))
 	}
 	return newConn(a, false, tx, rx)
-}
-
-// attrFor checks the requested depth and size against the kernel's limits
-// and names the limit that is in the way.
-func attrFor(opt Options) (*sysipc.MqAttr, error) {
-	lim := func(name string) int { v, _ := kernlimits.Int(name); return v }
-	depth, size := opt.Depth, opt.MsgSize
-	if depth == 0 {
-		depth = lim("fs.mqueue.msg_default")
-	}
-	if size == 0 {
-		size = lim("fs.mqueue.msgsize_default")
-	}
-	if depth < 1 || size < 1 {
-		return nil, fmt.Errorf("posixmq: depth %d and message size %d must be positive", depth, size)
-	}
-	if max := lim("fs.mqueue.msg_max"); depth > max {
-		return nil, &ipclab.LimitError{What: fmt.Sprintf("queue depth %d", depth), Name: "fs.mqueue.msg_max",
-			Limit: max, Raise: kernlimits.Raise("fs.mqueue.msg_max")}
-	}
-	if max := lim("fs.mqueue.msgsize_max"); size > max {
-		return nil, &ipclab.LimitError{What: fmt.Sprintf("message size %d", size), Name: "fs.mqueue.msgsize_max",
-			Limit: max, Raise: kernlimits.Raise("fs.mqueue.msgsize_max")}
-	}
-	return &sysipc.MqAttr{Maxmsg: int64(depth), Msgsize: int64(size)}, nil
-}
-
-// explainOpen adds to mq_open's errno the limit or situation behind it.
-func explainOpen(name string, err error, attr *sysipc.MqAttr) error {
-	switch {
-	case errors.Is(err, unix.EEXIST):
-		return fmt.Errorf("%w: queue %s exists (remove it with ipclab clean, or pick another name)", err, name)
-	case errors.Is(err, unix.ENOENT):
-		return fmt.Errorf("%w: no POSIX message queue %s", err, name)
-	case errors.Is(err, unix.EMFILE) && attr != nil:
-		return fmt.Errorf("%w: the user's POSIX queues would exceed RLIMIT_MSGQUEUE (%d messages of %d bytes per queue; raise with ulimit -q)",
-			err, attr.Maxmsg, attr.Msgsize)
-	case errors.Is(err, unix.ENOSPC):
-		return fmt.Errorf("%w: fs.mqueue.queues_max queues exist already (%s)", err, kernlimits.Raise("fs.mqueue.queues_max"))
-	}
-	return err
 }
 
 func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
@@ -235,6 +164,7 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 		var rxAttr sysipc.MqAttr
 		if rxAttr, err = sysipc.MqGetsetattr(rx, nil); err == nil {
 			c := &Conn{addr: a, creator: creator, txMax: int(txAttr.Msgsize), rxSize: int(rxAttr.Msgsize), pendingLen: -1}
+			c.end.Addr = a
 			// Non-blocking descriptors make os.NewFile hand them to the poller.
 			c.tx = os.NewFile(uintptr(tx), a.Name+".tx")
 			c.rx = os.NewFile(uintptr(rx), a.Name+".rx")
@@ -243,17 +173,42 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 					c.rbuf = make([]byte, c.rxSize)
 					c.sendFn, c.recvFn = c.trySend, c.tryRecv
 					c.drainFn = func(fd uintptr) { c.tryRecv(fd) }
+					if !creator {
+						c.announce()
+					}
 					return c, nil
 				}
 			}
 			c.tx.Close()
 			c.rx.Close()
-			return nil, opErr("open", a, err)
+			return nil, chanend.OpError("open", a, err)
 		}
 	}
 	unix.Close(tx)
 	unix.Close(rx)
-	return nil, opErr("open", a, err)
+	return nil, chanend.OpError("open", a, err)
+}
+
+// openWait bounds how long Open waits for room for its open marker.
+const openWait = 5 * time.Second
+
+// announce queues the open marker, waiting up to openWait for room: a
+// fan-in queue may be full of another opener's messages, and a marker lost
+// here would let that opener's Close end the channel (the creator would
+// count one opener fewer). Nothing else uses the Conn yet.
+func (c *Conn) announce() {
+	c.tx.SetWriteDeadline(time.Now().Add(openWait))
+	c.sop.buf, c.sop.prio = []byte{'o'}, PrioClosed
+	c.txc.Write(c.sendFn)
+	c.sop.buf = nil
+	c.tx.SetWriteDeadline(time.Time{})
+}
+
+// sendMarker queues an open (one byte) or close (empty) marker without
+// waiting: a full queue has no slot for it, and then the peer learns of
+// this process's exit from its watch.
+func (c *Conn) sendMarker(m []byte) {
+	c.txc.Control(func(fd uintptr) { sysipc.MqTimedsend(int(fd), m, PrioClosed, nil) })
 }
 
 // mqOp is one mq_timedsend or mq_timedreceive: its buffer and priority,
@@ -278,19 +233,15 @@ func (c *Conn) tryRecv(fd uintptr) bool {
 // WatchPeer makes the death of process pid end this channel (see
 // ipclab.PeerWatcher); an opener whose creator died unlinks the queues on
 // Close, since nobody else will.
-func (c *Conn) WatchPeer(pid int) error {
-	if err := c.peer.Watch(pid, c.peerDied); err != nil {
-		return opErr("watch", c.addr, err)
-	}
-	return nil
-}
+func (c *Conn) WatchPeer(pid int) error { return c.end.WatchPeer(pid, c.peerDied) }
 
 // gonePast is the poller deadline of a channel whose peer died: it wakes
 // calls blocked in the poller and keeps later ones from blocking.
 var gonePast = time.Unix(1, 0)
 
+// peerDied runs once the peer is marked gone (before the deadlines move:
+// see SetReadDeadline).
 func (c *Conn) peerDied() {
-	c.peerGone.Store(true) // before the deadlines: see SetReadDeadline
 	c.rx.SetReadDeadline(gonePast)
 	c.tx.SetWriteDeadline(gonePast)
 }
@@ -303,23 +254,23 @@ func (c *Conn) MaxMessageSize() int { return c.txMax }
 // Send sends p with priority 0.
 func (c *Conn) Send(p []byte) error { return c.SendPriority(p, 0) }
 
-// SendPriority sends p with priority prio (0 .. MQ_PRIO_MAX-1 = 32767).
+// SendPriority sends p with priority prio (0 .. MQ_PRIO_MAX-2 = 32766;
+// 32767 is the close marker's).
 func (c *Conn) SendPriority(p []byte, prio uint) error {
-	if prio >= kernlimits.MQPrioMax {
-		return opErr("send", c.addr, &ipclab.LimitError{What: fmt.Sprintf("priority %d", prio), Name: "MQ_PRIO_MAX-1",
-			Limit: kernlimits.MQPrioMax - 1, Raise: "fixed by the kernel: POSIX queue priorities are 0 to 32767"})
+	if prio >= PrioClosed {
+		return c.end.Err("send", &ipclab.LimitError{What: fmt.Sprintf("priority %d", prio), Name: "MQ_PRIO_MAX-2",
+			Limit: PrioClosed - 1, Raise: "fixed: POSIX queue priorities are 0 to 32767, and 32767 marks a Close"})
 	}
 	if len(p) > c.txMax {
-		return opErr("send", c.addr, &ipclab.TooLargeError{Size: len(p), Limit: c.txMax,
-			Name: "mq_msgsize of the queue",
-			Raise: "create the channel with a larger Options.MsgSize, up to fs.mqueue.msgsize_max; " +
-				kernlimits.Raise("fs.mqueue.msgsize_max")})
+		return c.end.Err("send", chanend.TooLarge(len(p), c.txMax, "mq_msgsize of the queue",
+			"create the channel with a larger Options.MsgSize, up to fs.mqueue.msgsize_max; "+
+				kernlimits.Raise("fs.mqueue.msgsize_max")))
 	}
-	if c.closed.Load() {
-		return opErr("send", c.addr, ipclab.ErrClosed)
+	if c.end.Closed() {
+		return c.end.Err("send", ipclab.ErrClosed)
 	}
-	if c.peerGone.Load() {
-		return opErr("send", c.addr, ipclab.ErrPeerGone)
+	if c.end.PeerGone() {
+		return c.end.Err("send", ipclab.ErrPeerGone)
 	}
 	c.sendMu.Lock()
 	c.sop.buf, c.sop.prio = p, prio
@@ -329,10 +280,7 @@ func (c *Conn) SendPriority(p []byte, prio uint) error {
 	}
 	c.sop.buf = nil // not retained
 	c.sendMu.Unlock()
-	if err != nil {
-		return opErr("send", c.addr, c.mapErr(err))
-	}
-	return nil
+	return c.end.Err("send", c.mapErr(err))
 }
 
 // Recv receives the oldest message of the highest priority.
@@ -343,10 +291,29 @@ func (c *Conn) Recv(p []byte) (int, error) {
 
 // RecvPriority is Recv that also returns the message's priority.
 func (c *Conn) RecvPriority(p []byte) (int, uint, error) {
+	for {
+		n, prio, err := c.recvPriority(p)
+		if err != nil || prio != PrioClosed {
+			return n, prio, err
+		}
+		if n == 1 { // an opener's open marker
+			c.openers.Opened()
+			continue
+		}
+		// A close marker: what its sender sent before is still queued,
+		// and drain (in recvPriority) delivers it without waiting.
+		if !c.creator || c.openers.Closed() {
+			c.end.SetPeerGone()
+			c.peerDied()
+		}
+	}
+}
+
+func (c *Conn) recvPriority(p []byte) (int, uint, error) {
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
-	if c.closed.Load() {
-		return 0, 0, opErr("recv", c.addr, ipclab.ErrClosed)
+	if c.end.Closed() {
+		return 0, 0, c.end.Err("recv", ipclab.ErrClosed)
 	}
 	if c.pendingLen >= 0 {
 		return c.deliver(p, c.pendingLen, c.pendingPrio)
@@ -371,11 +338,11 @@ func (c *Conn) RecvPriority(p []byte) (int, uint, error) {
 		return c.rop.err
 	}
 	var err error
-	if c.peerGone.Load() {
+	if c.end.PeerGone() {
 		err = drain()
 	} else if err = c.rxc.Read(c.recvFn); err == nil {
 		err = c.rop.err
-	} else if c.peerGone.Load() && !c.closed.Load() {
+	} else if c.end.PeerGone() && !c.end.Closed() {
 		err = drain()
 	} else if errors.Is(err, os.ErrDeadlineExceeded) && c.rxc.Control(c.drainFn) == nil && c.rop.err != unix.EAGAIN {
 		// The poller refuses a passed deadline before it looks; a message
@@ -385,9 +352,9 @@ func (c *Conn) RecvPriority(p []byte) (int, uint, error) {
 	}
 	n, prio := c.rop.n, c.rop.prio
 	if err != nil {
-		return 0, 0, opErr("recv", c.addr, c.mapErr(err))
+		return 0, 0, c.end.Err("recv", c.mapErr(err))
 	}
-	if len(p) >= c.rxSize {
+	if len(p) >= c.rxSize || prio == PrioClosed && n <= 1 {
 		return n, prio, nil
 	}
 	return c.deliver(p, n, prio)
@@ -397,43 +364,41 @@ func (c *Conn) RecvPriority(p []byte) (int, uint, error) {
 func (c *Conn) deliver(p []byte, n int, prio uint) (int, uint, error) {
 	if n > len(p) {
 		c.pendingLen, c.pendingPrio = n, prio
-		return 0, 0, opErr("recv", c.addr, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true})
+		return 0, 0, c.end.Err("recv", &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true})
 	}
 	c.pendingLen = -1
 	return copy(p, c.rbuf[:n]), prio, nil
 }
 
 func (c *Conn) mapErr(err error) error {
-	switch {
-	case c.closed.Load() || errors.Is(err, os.ErrClosed):
-		return ipclab.ErrClosed
-	case c.peerGone.Load():
+	if err != nil && !c.end.Closed() && !errors.Is(err, os.ErrClosed) && c.end.PeerGone() {
 		return ipclab.ErrPeerGone
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return ipclab.ErrTimeout
 	}
-	return err
+	return c.end.MapErr(err)
 }
 
-// Close wakes blocked calls, closes the descriptors and, on the creator's
-// end (or an opener whose creator died), unlinks the queues.
+// Close wakes blocked calls, queues the close marker for the peer, closes
+// the descriptors and, on the creator's end (or an opener whose creator
+// died), unlinks the queues.
 func (c *Conn) Close() error {
-	var err error
-	c.closeOnce.Do(func() {
-		c.closed.Store(true)
-		c.peer.Stop()
+	return c.end.Close(func() error {
+		if !c.end.PeerGone() {
+			c.sendMarker(nil)
+		}
 		c.rx.Close()
 		c.tx.Close()
-		if c.creator || c.peerGone.Load() {
-			for _, n := range []string{c.addr.toOpener(), c.addr.toCreator()} {
-				if e := sysipc.MqUnlink(n); e != nil && !errors.Is(e, unix.ENOENT) && err == nil {
-					err = opErr("close", c.addr, e)
-				}
-				registry.Forget(registry.Entry{Kind: ipcobj.PosixMQ, Name: n})
-			}
+		if !c.end.Removes(c.creator) {
+			return nil
 		}
+		var err error
+		for _, n := range []string{c.addr.toOpener(), c.addr.toCreator()} {
+			if e := sysipc.MqUnlink(n); e != nil && !errors.Is(e, unix.ENOENT) && err == nil {
+				err = c.end.Err("close", e)
+			}
+			registry.Forget(registry.Entry{Kind: ipcobj.PosixMQ, Name: n})
+		}
+		return err
 	})
-	return err
 }
 
 func (c *Conn) SetDeadline(t time.Time) error {
@@ -445,7 +410,7 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // the peer died: then the past deadline that wakes everything stays.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	err := c.rx.SetReadDeadline(t)
-	if c.peerGone.Load() {
+	if c.end.PeerGone() {
 		c.rx.SetReadDeadline(gonePast)
 	}
 	return err
@@ -453,12 +418,8 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	err := c.tx.SetWriteDeadline(t)
-	if c.peerGone.Load() {
+	if c.end.PeerGone() {
 		c.tx.SetWriteDeadline(gonePast)
 	}
 	return err
-}
-
-func opErr(op string, a Addr, err error) error {
-	return &ipclab.OpError{Op: op, Transport: Scheme, Addr: a.String(), Err: err}
 }

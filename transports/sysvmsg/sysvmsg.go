@@ -12,6 +12,17 @@
 // signal (internal/intr), which the kernel answers with EINTR; nothing polls
 // and the fast path makes one system call per message.
 //
+// Close: the creator's Close removes the queue, which the opener sees as
+// EIDRM (ErrPeerGone); since removing a queue destroys its messages, it
+// first waits, up to CloseLinger, for the opener to take what is queued
+// for it. An opener queues an empty message of type TypeOpened when it
+// opens and one of TypeClosed when it closes, after everything it sent;
+// the creator's Recv takes its own direction's type and those (msgrcv's
+// MSG_EXCEPT of the creator's send type), and once as many openers closed
+// as opened (fan-in has several), answers ErrPeerGone, as a FIFO reader
+// sees EOF once every writer closed. A marker counts for one message and
+// no bytes of msg_qbytes.
+//
 // Limits: a message is at most kernel.msgmax bytes and at most the queue's
 // capacity msg_qbytes (kernel.msgmnb when the queue was created), shared by
 // both directions: a full direction blocks the other one's senders too.
@@ -21,15 +32,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/deadline"
+	"github.com/ipclab/ipclab/internal/chanend"
 	"github.com/ipclab/ipclab/internal/intr"
 	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
-	"github.com/ipclab/ipclab/internal/peerwatch"
 	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
@@ -39,7 +48,15 @@ import (
 const (
 	TypeToOpener  int64 = 1 // creator -> opener
 	TypeToCreator int64 = 2 // opener -> creator
+	// TypeOpened and TypeClosed mark an opener's Open and Close; SendType
+	// refuses them.
+	TypeOpened int64 = 1<<62 + 1
+	TypeClosed int64 = 1 << 62
 )
+
+// CloseLinger is how long the creator's Close waits for the opener to
+// take the messages still queued for it before it removes the queue.
+const CloseLinger = time.Second
 
 // Options configure either end.
 type Options struct {
@@ -48,6 +65,10 @@ type Options struct {
 	// Reuse opens an existing queue with the same key instead of failing
 	// with EEXIST (IPC_EXCL is the default).
 	Reuse bool
+	// Register records a created queue in the registry (internal/registry)
+	// so that `ipclab ls` and `ipclab clean` find it; the CLI and the
+	// harness set it, a library user need not.
+	Register bool
 }
 
 // TypedConn is the extra interface of this transport: send with any mtype
@@ -62,10 +83,16 @@ type TypedConn interface {
 var (
 	_ TypedConn          = (*Conn)(nil)
 	_ ipclab.PeerWatcher = (*Conn)(nil)
+	_ ipclab.FanIn       = (*Conn)(nil)
 )
+
+// ExpectOpeners makes the creator's end report ErrPeerGone only after n
+// openers closed (see ipclab.FanIn).
+func (c *Conn) ExpectOpeners(n int) { c.openers.Expect(n) }
 
 // Conn is one end of a message-queue channel.
 type Conn struct {
+	end      chanend.End // closed, peer gone, deadlines, errors
 	id       int
 	addr     Addr
 	creator  bool
@@ -81,12 +108,8 @@ type Conn struct {
 	pendingLen  int // > 0 or pendingType != 0: a received message kept in rbuf
 	pendingType int64
 
-	rdl, wdl  deadline.Deadline
-	rw, sw    intr.Waiters
-	closed    atomic.Bool
-	peerGone  atomic.Bool
-	peer      peerwatch.Slot
-	closeOnce sync.Once
+	rw, sw  intr.Waiters
+	openers chanend.Openers // creator: who opened and closed, by their markers
 }
 
 // Create makes a new queue and returns the creator's end. A zero key makes
@@ -108,34 +131,27 @@ func CreateFtok(path string, proj int, opt Options) (*Conn, error) {
 func create(a Addr, opt Options) (*Conn, error) {
 	key, err := a.key()
 	if err != nil {
-		return nil, opErr("create", a, err)
+		return nil, chanend.OpError("create", a, err)
 	}
-	mode := opt.Mode
-	if mode == 0 {
-		mode = 0o600
-	}
-	flags := unix.IPC_CREAT | int(mode&0o777)
-	if !opt.Reuse {
-		flags |= unix.IPC_EXCL
-	}
-	id, err := sysipc.Msgget(key, flags)
+	id, err := sysipc.Msgget(key, chanend.Exclusive(unix.IPC_CREAT|int(chanend.Perm(opt.Mode)), unix.IPC_EXCL, opt.Reuse))
 	if err != nil {
 		if errors.Is(err, unix.EEXIST) {
-			err = fmt.Errorf("%w: a message queue with key %s exists (remove it with ipcrm -Q %s, or pick another key)", err, key, key)
+			err = chanend.Exists(err, "a message queue with key "+key.String(), "ipcrm -Q "+key.String(), "key")
 		} else if errors.Is(err, unix.ENOSPC) {
 			err = fmt.Errorf("%w: kernel.msgmni queues exist already (%s)", err, kernlimits.Raise("kernel.msgmni"))
 		}
-		return nil, opErr("create", a, err)
+		return nil, chanend.OpError("create", a, err)
 	}
 	if key == sysipc.IPCPrivate {
 		a = Addr{ID: id}
 	}
-	registry.Add(registry.Entry{Kind: ipcobj.SysVMsg, ID: id, Key: int32(key)})
 	c, err := newConn(id, a, true)
 	if err != nil {
 		sysipc.MsgctlRemove(id)
-		registry.Forget(registry.Entry{Kind: ipcobj.SysVMsg, ID: id})
 		return nil, err
+	}
+	if opt.Register {
+		registry.Add(registry.Entry{Kind: ipcobj.SysVMsg, ID: id, Key: int32(key)})
 	}
 	return c, nil
 }
@@ -150,19 +166,19 @@ func Open(addr string, opt Options) (*Conn, error) {
 	if id < 0 {
 		key, err := a.key()
 		if err != nil {
-			return nil, opErr("open", a, err)
+			return nil, chanend.OpError("open", a, err)
 		}
 		if id, err = sysipc.Msgget(key, 0); err != nil {
 			if errors.Is(err, unix.ENOENT) {
 				err = fmt.Errorf("%w: no message queue has key %s%s", err, key, otherKinds(key))
 			}
-			return nil, opErr("open", a, err)
+			return nil, chanend.OpError("open", a, err)
 		}
 	} else if _, err := sysipc.MsgctlStat(id); err != nil {
 		if errors.Is(err, unix.EINVAL) {
 			err = fmt.Errorf("%w: no message queue has id %d", err, id)
 		}
-		return nil, opErr("open", a, err)
+		return nil, chanend.OpError("open", a, err)
 	}
 	return newConn(id, a, false)
 }
@@ -186,18 +202,22 @@ func otherKinds(key sysipc.Key) string {
 func newConn(id int, a Addr, creator bool) (*Conn, error) {
 	ds, err := sysipc.MsgctlStat(id)
 	if err != nil {
-		return nil, opErr("open", a, err)
+		return nil, chanend.OpError("open", a, err)
 	}
 	msgmax, err := kernlimits.Int("kernel.msgmax")
 	if err != nil {
-		return nil, opErr("open", a, err)
+		return nil, chanend.OpError("open", a, err)
 	}
 	c := &Conn{id: id, addr: a, creator: creator, max: min(msgmax, int(ds.Qbytes))}
+	c.end.Addr = a
 	c.sendType, c.recvType = TypeToOpener, TypeToCreator
 	if !creator {
 		c.sendType, c.recvType = TypeToCreator, TypeToOpener
 	}
 	c.rbuf = make([]byte, sysipc.MsgHeader+c.max)
+	if !creator {
+		c.sendMarker(TypeOpened)
+	}
 	return c, nil
 }
 
@@ -205,15 +225,9 @@ func newConn(id int, a Addr, creator bool) (*Conn, error) {
 // later calls return ErrPeerGone once the queued messages are drained, and
 // an opener whose creator died removes the queue on Close, since nobody
 // else will.
-func (c *Conn) WatchPeer(pid int) error {
-	if err := c.peer.Watch(pid, c.peerDied); err != nil {
-		return opErr("watch", c.addr, err)
-	}
-	return nil
-}
+func (c *Conn) WatchPeer(pid int) error { return c.end.WatchPeer(pid, c.wakeAll) }
 
-func (c *Conn) peerDied() {
-	c.peerGone.Store(true)
+func (c *Conn) wakeAll() {
 	c.rw.WakeAll()
 	c.sw.WakeAll()
 }
@@ -232,16 +246,16 @@ func (c *Conn) Send(p []byte) error { return c.SendType(p, c.sendType) }
 
 // SendType sends p with message type mtype (>= 1).
 func (c *Conn) SendType(p []byte, mtype int64) error {
-	if mtype < 1 {
-		return opErr("send", c.addr, fmt.Errorf("mtype %d: must be >= 1", mtype))
+	if mtype < 1 || mtype == TypeClosed || mtype == TypeOpened {
+		return c.end.Err("send", fmt.Errorf("mtype %d: must be >= 1 and not %d or %d, which mark an opener's Open and Close", mtype, TypeOpened, TypeClosed))
 	}
 	if len(p) > c.max {
-		return opErr("send", c.addr, c.tooLarge(len(p)))
+		return c.end.Err("send", c.tooLarge(len(p)))
 	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	if err := c.sendCheck(); err != nil {
-		return opErr("send", c.addr, err)
+	if err := c.end.SendCheck(); err != nil {
+		return c.end.Err("send", err)
 	}
 	need := sysipc.MsgHeader + len(p)
 	if cap(c.sbuf) < need {
@@ -252,72 +266,63 @@ func (c *Conn) SendType(p []byte, mtype int64) error {
 	copy(buf[sysipc.MsgHeader:], p)
 	err := sysipc.Msgsnd(c.id, buf, unix.IPC_NOWAIT)
 	if err == unix.EAGAIN { // the queue is full: wait for room
-		err = c.sw.Block(c.wdl.Get, c.sendCheck, func() error { return sysipc.Msgsnd(c.id, buf, 0) })
+		err = c.sw.Block(c.end.Wdl.Get, c.end.SendCheck, func() error { return sysipc.Msgsnd(c.id, buf, 0) })
 	}
-	if err != nil {
-		return opErr("send", c.addr, c.mapErr(err))
-	}
-	return nil
-}
-
-func (c *Conn) sendCheck() error {
-	switch {
-	case c.closed.Load():
-		return ipclab.ErrClosed
-	case c.peerGone.Load():
-		return ipclab.ErrPeerGone
-	case c.wdl.Passed():
-		return ipclab.ErrTimeout
-	}
-	return nil
+	return c.end.Err("send", c.mapErr(err))
 }
 
 func (c *Conn) tooLarge(n int) error {
 	msgmax, _ := kernlimits.Int("kernel.msgmax")
 	if c.max < msgmax {
-		return &ipclab.TooLargeError{Size: n, Limit: c.max, Name: "msg_qbytes of this queue (kernel.msgmnb at creation)",
-			Raise: kernlimits.Raise("kernel.msgmnb") + " before creating the queue"}
+		return chanend.TooLarge(n, c.max, "msg_qbytes of this queue (kernel.msgmnb at creation)",
+			kernlimits.Raise("kernel.msgmnb")+" before creating the queue")
 	}
-	return &ipclab.TooLargeError{Size: n, Limit: c.max, Name: "kernel.msgmax", Raise: kernlimits.Raise("kernel.msgmax")}
+	return chanend.TooLarge(n, c.max, "kernel.msgmax", kernlimits.Raise("kernel.msgmax"))
 }
 
-// Recv receives the next message of this end's direction type.
+// Recv receives the next message of this end's direction type; on the
+// creator's end also the opener's close marker (TypeClosed), which it
+// answers with ErrPeerGone once everything sent before it is delivered.
 func (c *Conn) Recv(p []byte) (int, error) {
-	n, _, err := c.RecvType(p, c.recvType)
-	return n, err
+	if !c.creator {
+		n, _, err := c.RecvType(p, c.recvType)
+		return n, err
+	}
+	for {
+		n, mtype, err := c.recv(p, c.sendType, sysipc.MSG_EXCEPT)
+		if err != nil || !c.marker(mtype) {
+			return n, err
+		}
+	}
 }
 
 // RecvType receives by msgrcv type selection. A message longer than p is
 // kept (ShortBufferError.Kept) and returned by the next call whose
 // selection matches it.
 func (c *Conn) RecvType(p []byte, msgtyp int64) (int, int64, error) {
+	return c.recv(p, msgtyp, 0)
+}
+
+// recv is msgrcv(msgtyp, flags) with the pending message, the wait and the
+// drain of a gone peer around it.
+func (c *Conn) recv(p []byte, msgtyp int64, flags int) (int, int64, error) {
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
-	if c.closed.Load() {
-		return 0, 0, opErr("recv", c.addr, ipclab.ErrClosed)
+	if c.end.Closed() {
+		return 0, 0, c.end.Err("recv", ipclab.ErrClosed)
 	}
-	if c.pendingType != 0 && selects(msgtyp, c.pendingType) {
+	if c.pendingType != 0 && selects(msgtyp, flags, c.pendingType) {
 		return c.deliver(p, c.pendingLen, c.pendingType)
 	}
-	n, err := sysipc.Msgrcv(c.id, c.rbuf, msgtyp, unix.IPC_NOWAIT)
+	n, err := sysipc.Msgrcv(c.id, c.rbuf, msgtyp, flags|unix.IPC_NOWAIT)
 	if err == unix.ENOMSG {
-		err = c.rw.Block(c.rdl.Get, func() error {
-			switch {
-			case c.closed.Load():
-				return ipclab.ErrClosed
-			case c.peerGone.Load():
-				return ipclab.ErrPeerGone
-			case c.rdl.Passed():
-				return ipclab.ErrTimeout
-			}
-			return nil
-		}, func() (e error) {
-			n, e = sysipc.Msgrcv(c.id, c.rbuf, msgtyp, 0)
+		err = c.rw.Block(c.end.Rdl.Get, c.end.RecvCheck, func() (e error) {
+			n, e = sysipc.Msgrcv(c.id, c.rbuf, msgtyp, flags)
 			return e
 		})
 		if err == ipclab.ErrPeerGone {
 			// Deliver what the peer sent before it went; then report it gone.
-			if n, err = sysipc.Msgrcv(c.id, c.rbuf, msgtyp, unix.IPC_NOWAIT); err == unix.ENOMSG {
+			if n, err = sysipc.Msgrcv(c.id, c.rbuf, msgtyp, flags|unix.IPC_NOWAIT); err == unix.ENOMSG {
 				err = ipclab.ErrPeerGone
 			}
 		}
@@ -326,7 +331,7 @@ func (c *Conn) RecvType(p []byte, msgtyp int64) (int, int64, error) {
 		err = fmt.Errorf("%w: a queued message is larger than the %d bytes kernel.msgmax allowed when this end was opened; reopen it", err, c.max)
 	}
 	if err != nil {
-		return 0, 0, opErr("recv", c.addr, c.mapErr(err))
+		return 0, 0, c.end.Err("recv", c.mapErr(err))
 	}
 	return c.deliver(p, n, sysipc.Mtype(c.rbuf))
 }
@@ -335,14 +340,16 @@ func (c *Conn) RecvType(p []byte, msgtyp int64) (int, int64, error) {
 func (c *Conn) deliver(p []byte, n int, mtype int64) (int, int64, error) {
 	if n > len(p) {
 		c.pendingLen, c.pendingType = n, mtype
-		return 0, 0, opErr("recv", c.addr, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true})
+		return 0, 0, c.end.Err("recv", &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true})
 	}
 	c.pendingLen, c.pendingType = 0, 0
 	return copy(p, c.rbuf[sysipc.MsgHeader:sysipc.MsgHeader+n]), mtype, nil
 }
 
-func selects(msgtyp, mtype int64) bool {
+func selects(msgtyp int64, flags int, mtype int64) bool {
 	switch {
+	case flags&sysipc.MSG_EXCEPT != 0:
+		return mtype != msgtyp
 	case msgtyp == 0:
 		return true
 	case msgtyp > 0:
@@ -353,8 +360,8 @@ func selects(msgtyp, mtype int64) bool {
 
 // mapErr turns the errnos of a vanished queue into the contract's errors.
 func (c *Conn) mapErr(err error) error {
-	if c.closed.Load() {
-		return ipclab.ErrClosed
+	if err == nil || c.end.Closed() {
+		return c.end.MapErr(err)
 	}
 	if errors.Is(err, unix.EIDRM) || errors.Is(err, unix.EINVAL) {
 		return fmt.Errorf("%w: the queue was removed (%w)", ipclab.ErrPeerGone, err)
@@ -362,42 +369,20 @@ func (c *Conn) mapErr(err error) error {
 	return err
 }
 
-// Close wakes blocked calls and, on the creator's end (or an opener whose
-// creator died), removes the queue.
-func (c *Conn) Close() error {
-	var err error
-	c.closeOnce.Do(func() {
-		c.closed.Store(true)
-		c.peer.Stop()
-		c.rw.WakeAll()
-		c.sw.WakeAll()
-		if c.creator || c.peerGone.Load() {
-			if e := sysipc.MsgctlRemove(c.id); e != nil && !errors.Is(e, unix.EINVAL) && !errors.Is(e, unix.EIDRM) {
-				err = opErr("close", c.addr, e)
-			}
-			registry.Forget(registry.Entry{Kind: ipcobj.SysVMsg, ID: c.id})
-		}
-	})
-	return err
-}
-
 func (c *Conn) SetDeadline(t time.Time) error {
-	c.SetReadDeadline(t)
-	return c.SetWriteDeadline(t)
+	c.end.SetDeadlines(t)
+	c.wakeAll()
+	return nil
 }
 
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.rdl.Set(t)
+	c.end.Rdl.Set(t)
 	c.rw.WakeAll()
 	return nil
 }
 
 func (c *Conn) SetWriteDeadline(t time.Time) error {
-	c.wdl.Set(t)
+	c.end.Wdl.Set(t)
 	c.sw.WakeAll()
 	return nil
-}
-
-func opErr(op string, a Addr, err error) error {
-	return &ipclab.OpError{Op: op, Transport: Scheme, Addr: a.String(), Err: err}
 }

@@ -16,6 +16,7 @@ var tr = transporttest.Transport{
 		return c, nil, err
 	},
 	Open:         func(addr string) (ipclab.Conn, error) { return Open(addr, Options{}) },
+	Registered:   func() (ipclab.Conn, error) { return Create(sysipc.IPCPrivate, Options{Register: true}) },
 	CreateInPeer: true,
 	BadAddrs: []string{
 		"sysvmsg:", "sysvmsg:key=zz", "sysvmsg:key=0", "sysvmsg:id=-3", "sysvmsg:key=1,id=2",

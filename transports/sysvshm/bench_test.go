@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/internal/checksum"
-	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/shmchan"
 )
 
@@ -25,22 +25,14 @@ func sizeName(n int) string {
 }
 
 // benchPair creates a channel here and starts role in a peer process.
-func benchPair(b *testing.B, cfg shmchan.Config, role string, args ...string) (*Conn, *peerproc.Proc) {
+func benchPair(b *testing.B, cfg shmchan.Config, role string, args ...string) (*Conn, *testmain.Peer) {
 	c, err := Create(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { c.Close() })
 	// Any registered sysvshm transport opens any sysvshm address.
-	p, err := peerproc.Start(role, append([]string{trs[0].Name, c.Addr().String()}, args...), peerproc.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if !p.Exited() {
-			p.Kill()
-		}
-	})
+	p := testmain.StartPeer(b, nil, nil, role, append([]string{trs[0].Name, c.Addr().String()}, args...)...)
 	c.SetDeadline(time.Now().Add(5 * time.Minute))
 	return c, p
 }

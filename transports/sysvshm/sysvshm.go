@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/chanend"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"github.com/ipclab/ipclab/shmchan"
 	"golang.org/x/sys/unix"
@@ -135,7 +136,7 @@ func Create(cfg shmchan.Config) (*Conn, error) {
 	a := Addr{Key: cfg.Key, ID: -1, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
 	ch, err := shmchan.Create(cfg)
 	if err != nil {
-		return nil, opErr("create", a, err)
+		return nil, chanend.OpError("create", a, err)
 	}
 	if cfg.Key == sysipc.IPCPrivate {
 		a.ID = ch.ID()
@@ -152,7 +153,7 @@ func Open(addr string, opt shmchan.AttachOptions) (*Conn, error) {
 	id := a.ID
 	if id < 0 {
 		if id, err = unix.SysvShmGet(int(a.Key), 0, 0); err != nil {
-			return nil, opErr("open", a, fmt.Errorf("shmget: %w: no segment has key %s (or its opener already attached)", err, a.Key))
+			return nil, chanend.OpError("open", a, fmt.Errorf("shmget: %w: no segment has key %s (or its opener already attached)", err, a.Key))
 		}
 	}
 	if opt.SpinBudget == 0 {
@@ -161,11 +162,11 @@ func Open(addr string, opt shmchan.AttachOptions) (*Conn, error) {
 	opt.TrustOtherUsers = opt.TrustOtherUsers || a.AnyOwner
 	ch, err := shmchan.Attach(id, opt)
 	if err != nil {
-		return nil, opErr("open", a, err)
+		return nil, chanend.OpError("open", a, err)
 	}
 	if a.Strategy != "" && a.Strategy != ch.Strategy().String() {
 		ch.Close()
-		return nil, opErr("open", a, fmt.Errorf("the address says wait=%s, the channel uses %s", a.Strategy, ch.Strategy()))
+		return nil, chanend.OpError("open", a, fmt.Errorf("the address says wait=%s, the channel uses %s", a.Strategy, ch.Strategy()))
 	}
 	return &Conn{ch: ch, addr: a}, nil
 }
@@ -212,9 +213,5 @@ func (c *Conn) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return opErr(op, c.addr, err)
-}
-
-func opErr(op string, a Addr, err error) error {
-	return &ipclab.OpError{Op: op, Transport: Scheme, Addr: a.String(), Err: err}
+	return chanend.OpError(op, c.addr, err)
 }

@@ -18,7 +18,10 @@ func transport(s shmchan.Strategy, ring int) transporttest.Transport {
 			c, err := Create(shmchan.Config{Strategy: s, RingSize: ring})
 			return c, nil, err
 		},
-		Open:         func(addr string) (ipclab.Conn, error) { return Open(addr, shmchan.AttachOptions{}) },
+		Open: func(addr string) (ipclab.Conn, error) { return Open(addr, shmchan.AttachOptions{}) },
+		Registered: func() (ipclab.Conn, error) {
+			return Create(shmchan.Config{Strategy: s, RingSize: ring, Register: true})
+		},
 		CreateInPeer: true,
 		BadAddrs: []string{"sysvshm:", "sysvshm:id=x", "sysvshm:key=0", "sysvshm:id=1,key=2",
 			"sysvshm:id=1,wait=sleepy", "sysvmsg:key=1", "sysvshm:id=1,id=2", "sysvshm:id=1,spin=fast", "sysvshm:id=1,spin=-5us"},

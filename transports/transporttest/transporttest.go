@@ -1,7 +1,7 @@
 // Package transporttest is the conformance suite every ipclab transport
 // passes, in the manner of golang.org/x/net/nettest: one set of cases, run
 // over each transport with t.Run, with the other end always in a separate
-// OS process started by internal/peerproc.
+// OS process started by internal/testmain.StartPeer.
 //
 // A transport's test package wires it up in two lines:
 //
@@ -15,8 +15,7 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab"
-	"github.com/ipclab/ipclab/internal/leakcheck"
-	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
 // Transport describes one transport to the suite.
@@ -32,6 +31,12 @@ type Transport struct {
 	// peer process.
 	Open func(addr string) (ipclab.Conn, error)
 
+	// Registered creates a channel with its Options' Register set, which
+	// must record it in the registry (internal/registry) until Close; nil
+	// if the transport has nothing to record (anonymous pipes). Create
+	// itself must record nothing.
+	Registered func() (ipclab.Conn, error)
+
 	// CreateInPeer is true when the peer process can create the channel and
 	// this process open it (false for inherited anonymous pipes). The suite
 	// then also kills the creator and checks that the survivor cleans up.
@@ -46,15 +51,13 @@ type Transport struct {
 
 var registered = map[string]Transport{}
 
-// Main is the TestMain of a transport's package: it runs peer roles when
-// the binary was started as a peer, and otherwise runs the tests under the
-// leak check.
+// Main is the TestMain of a transport's package: testmain.Main, with the
+// transports registered for the peer roles.
 func Main(m *testing.M, trs ...Transport) {
 	for _, tr := range trs {
 		registered[tr.Name] = tr
 	}
-	peerproc.Dispatch()
-	leakcheck.Main(m)
+	testmain.Main(m)
 }
 
 func lookup(name string) (Transport, error) {

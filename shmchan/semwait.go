@@ -1,0 +1,61 @@
+// Waiting on the textbook's System V semaphores (SysVSem).
+
+package shmchan
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/deadline"
+	"github.com/ipclab/ipclab/internal/intr"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"golang.org/x/sys/unix"
+)
+
+// semWait is P(sem, n) for SysVSem. When likely says the count is there
+// (the ring shows the message, or room), it first tries without blocking,
+// which spares the set-up of an interruptible wait; otherwise it goes
+// straight to a blocking P, as the C textbook does, so a ping-pong makes
+// no system call C would not. A blocking P carries the deadline to the
+// kernel (semtimedop's timeout) and is woken for Close, peer death and
+// moved deadlines like the message-queue transport (internal/intr).
+func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() error, sem int, n int16, likely bool) error {
+	op := []sysipc.Sembuf{{Num: uint16(sem), Op: -n, Flg: unix.IPC_NOWAIT}}
+	if likely && check() == nil {
+		if sysipc.Semtimedop(int(c.hdr.semID), op, nil) == nil {
+			return nil
+		}
+	}
+	op[0].Flg = 0
+	noDeadline := func() time.Time { return time.Time{} } // the kernel times out, not a Go timer
+	for {
+		err := ws.Block(noDeadline, func() error {
+			if c.creator {
+				c.maybeWatchOpener()
+			}
+			return check()
+		}, func() error {
+			return sysipc.Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl, false))
+		})
+		switch err {
+		case nil:
+			return nil
+		case errRetry:
+			// The peer is dead but left a message: take the count if its V
+			// came, and read the message in any case, since a dead peer
+			// whose V never came cannot wake us.
+			op[0].Flg = unix.IPC_NOWAIT
+			sysipc.Semop(int(c.hdr.semID), op)
+			return nil
+		case unix.EAGAIN: // the timeout: check says why (deadline, look-out)
+			continue
+		case unix.EIDRM, unix.EINVAL:
+			if c.end.Closed() {
+				return ipclab.ErrClosed
+			}
+			return fmt.Errorf("%w: the semaphore set was removed (%w)", ipclab.ErrPeerGone, err)
+		}
+		return err
+	}
+}

@@ -1,0 +1,112 @@
+// Waiting by spin and futex (Futex, Spin), and the kernel wait's bound
+// that keeps a dead peer or a scribbled wake word from holding a waiter.
+
+package shmchan
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipclab/ipclab/internal/deadline"
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"golang.org/x/sys/unix"
+)
+
+// await waits until ready reports true, by the channel's strategy: spin;
+// or (Futex) spin for the budget, then announce on word and sleep on it.
+// check is consulted between attempts: closed, peer gone, deadline.
+func (c *Chan) await(word *uint32, dl *deadline.Deadline, check func() error, ready func() (bool, error)) error {
+	poll := func() (bool, error) {
+		if c.creator {
+			c.maybeWatchOpener()
+		}
+		ok, err := ready()
+		if err != nil || ok {
+			return true, err
+		}
+		if err := check(); err != nil {
+			if err == errRetry {
+				return true, nil
+			}
+			return true, err
+		}
+		return false, nil
+	}
+	// Spin: check the ring on every turn, everything else every 64 turns.
+	var budget time.Duration
+	switch c.hdr.strategy {
+	case Spin:
+		budget = -1
+	case Futex:
+		budget = max(c.spin, 0) // negative: sleep at once
+	}
+	if budget != 0 {
+		start := time.Now()
+		for i := 0; ; i++ {
+			if ok, err := ready(); err != nil || ok {
+				return err
+			}
+			if i&63 == 63 {
+				if done, err := poll(); done {
+					return err
+				}
+				if budget > 0 && time.Since(start) > budget {
+					break
+				}
+			}
+		}
+	}
+	for {
+		atomic.StoreUint32(word, 1) // announce: the peer must wake us
+		if done, err := poll(); done {
+			atomic.StoreUint32(word, 0)
+			return err
+		}
+		// Woken, timed out, EAGAIN or EINTR: look again. The bound makes a
+		// missed wake-up (the peer scribbled on the word) cost at most
+		// peerCheckInterval.
+		sysipc.FutexWait(word, 1, c.waitTimeout(dl, true))
+	}
+}
+
+// peerCheckInterval bounds a futex wait, so whatever happens to the
+// shared wake-up word a dead peer or a closed channel is noticed within it.
+const peerCheckInterval = 100 * time.Millisecond
+
+// waitTimeout is how long one kernel wait may last: until the deadline;
+// at most peerCheckInterval when bounded (every futex wait), or while no
+// opener has been seen, so the creator looks for it now and then. A
+// semaphore wait needs no bound otherwise: its wake-ups are signals
+// (internal/intr), not shared memory. nil means no limit.
+func (c *Chan) waitTimeout(dl *deadline.Deadline, bounded bool) *unix.Timespec {
+	limit := time.Duration(-1)
+	if t := dl.Get(); !t.IsZero() {
+		limit = max(time.Until(t), 0)
+	}
+	if (bounded || !c.watching.Load()) && (limit < 0 || limit > peerCheckInterval) {
+		limit = peerCheckInterval
+	}
+	if limit < 0 {
+		return nil
+	}
+	ts := unix.NsecToTimespec(int64(limit))
+	return &ts
+}
+
+// wake clears an announcement and makes the wake system call only if
+// someone had announced that it sleeps: the data path's wake-up, which
+// the peer can defeat only by hurting its own side.
+func wake(word *uint32) {
+	if atomic.LoadUint32(word) != 0 && atomic.CompareAndSwapUint32(word, 1, 0) {
+		sysipc.FutexWake(word, 1)
+	}
+}
+
+// wakeAlways makes the wake system call whatever the word says: for
+// wake-ups this side owes itself (peer death, Close, a moved deadline),
+// which must not depend on a word the peer can write.
+func wakeAlways(word *uint32) {
+	atomic.StoreUint32(word, 0)
+	sysipc.FutexWake(word, math.MaxInt32)
+}
