@@ -141,6 +141,11 @@ func (f *faninCase) makeSources(fanin transports.FanIn) (skipped string, err err
 		if cs.Size > c.MaxMessageSize() {
 			return fmt.Sprintf("message of %d bytes exceeds the transport's maximum %d", cs.Size, c.MaxMessageSize()), nil
 		}
+		if fi, ok := c.(ipclab.FanIn); ok {
+			// One producer may finish before the last has opened: the
+			// queue ends only when all of them have closed.
+			fi.ExpectOpeners(cs.Producers)
+		}
 		for range cs.Producers {
 			f.addrs = append(f.addrs, c.Addr().String())
 		}

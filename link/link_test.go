@@ -311,6 +311,7 @@ func TestSeveralProducersOneQueue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			c.(ipclab.FanIn).ExpectOpeners(2) // one producer may finish before the other opens
 			var ps []*peerproc.Proc
 			for i := 0; i < 2; i++ {
 				p, err := peerproc.Start("link-produce", []string{c.Addr().String(), formatOptions(opt), strconv.Itoa(n)}, peerproc.Options{})
