@@ -316,7 +316,7 @@ func (c *Chan) RingSize() int { return int(c.hdr.ringSize) }
 
 // peerDied is what the peer watch does once the peer's process is gone.
 func (c *Chan) peerDied() {
-	c.end.SetPeerGone()
+	c.end.SetPeerDied()
 	c.wakeSelf()
 }
 

@@ -30,6 +30,7 @@ type End struct {
 
 	closed    atomic.Bool
 	peerGone  atomic.Bool
+	peerDied  atomic.Bool // gone without closing: its process exited
 	peer      peerwatch.Slot
 	closeOnce sync.Once
 }
@@ -40,13 +41,20 @@ func (e *End) Closed() bool { return e.closed.Load() }
 // PeerGone reports whether the peer closed its end or died.
 func (e *End) PeerGone() bool { return e.peerGone.Load() }
 
-// SetPeerGone records that the peer is gone.
+// SetPeerGone records that the peer is gone (it closed its end).
 func (e *End) SetPeerGone() { e.peerGone.Store(true) }
+
+// SetPeerDied records that the peer's process is gone: it is gone, and it
+// cannot have removed the channel's objects.
+func (e *End) SetPeerDied() {
+	e.peerDied.Store(true)
+	e.peerGone.Store(true)
+}
 
 // WatchPeer watches process pid: when it exits, the end is marked gone and
 // wake runs, to wake this end's blocked calls.
 func (e *End) WatchPeer(pid int, wake func()) error {
-	if err := e.peer.Watch(pid, func() { e.peerGone.Store(true); wake() }); err != nil {
+	if err := e.peer.Watch(pid, func() { e.SetPeerDied(); wake() }); err != nil {
 		return e.Err("watch", err)
 	}
 	return nil
@@ -66,9 +74,10 @@ func (e *End) Close(release func() error) error {
 }
 
 // Removes reports whether this end's Close removes the channel's kernel
-// objects: the creator's does, and so does an opener's whose creator is
-// gone, since nobody else will.
-func (e *End) Removes(creator bool) bool { return creator || e.peerGone.Load() }
+// objects: the creator's does, and so does an opener's whose creator
+// died, since nobody else will. A creator that closed removed them
+// itself, and the names or ids may already be a later channel's.
+func (e *End) Removes(creator bool) bool { return creator || e.peerDied.Load() }
 
 // SendCheck says why a Send must not (or no longer) wait: closed, peer
 // gone, or the write deadline passed; nil if it may.

@@ -75,8 +75,12 @@ func TestErrors(t *testing.T) {
 		t.Fatal("Removes before the peer is gone")
 	}
 	e.SetPeerGone()
-	if !e.Removes(false) {
-		t.Fatal("an opener whose creator is gone must remove")
+	if e.Removes(false) {
+		t.Fatal("an opener whose creator closed must not remove: the creator did, and the names may be another channel's now")
+	}
+	e.SetPeerDied()
+	if !e.Removes(false) || !e.PeerGone() {
+		t.Fatal("an opener whose creator died must remove, since nobody else will")
 	}
 	if err := Exists(syscall.EEXIST, "queue /q", "ipclab clean", "name"); !errors.Is(err, syscall.EEXIST) {
 		t.Fatalf("Exists lost the errno: %v", err)

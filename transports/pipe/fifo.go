@@ -145,6 +145,18 @@ func removeFIFO(p string) {
 	registry.Forget(registry.Entry{Kind: ipcobj.FIFO, Name: absPath(p)})
 }
 
+// removeFIFOIfSame removes the FIFO at p only if it is the one f has
+// open (same device and inode), never following a link.
+func removeFIFOIfSame(p string, f *os.File) {
+	var have, there unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &have) != nil || unix.Lstat(p, &there) != nil {
+		return
+	}
+	if there.Mode&unix.S_IFMT == unix.S_IFIFO && there.Dev == have.Dev && there.Ino == have.Ino {
+		removeFIFO(p)
+	}
+}
+
 func absPath(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
 		return a

@@ -285,6 +285,15 @@ func (c *Conn) Close() error {
 	return c.end.Close(func() error {
 		close(c.closing)
 		c.mu.Lock()
+		if !c.fifoOwner && c.addr.Path != "" && c.end.PeerGone() && c.w != nil {
+			// The creator may have died before it could unlink the paths;
+			// nobody else will. Only the FIFOs this end has open go: a
+			// creator that closed normally unlinked them long ago, and
+			// whatever stands at those names now (a later channel's FIFO,
+			// a file) is not ours.
+			removeFIFOIfSame(c.addr.toOpener(), c.r)
+			removeFIFOIfSame(c.addr.toCreator(), c.w)
+		}
 		if c.w != nil {
 			c.w.Close()
 		}
@@ -295,12 +304,6 @@ func (c *Conn) Close() error {
 			removeFIFO(p)
 		}
 		c.paths = nil
-		if !c.fifoOwner && c.addr.Path != "" && c.end.PeerGone() {
-			// The creator died, maybe before it could unlink the paths;
-			// nobody else will.
-			removeFIFO(c.addr.toOpener())
-			removeFIFO(c.addr.toCreator())
-		}
 		c.mu.Unlock()
 		c.wake()    // before r.Close, which waits for a blocked read
 		c.r.Close() // no read is left, nor can one start: the eventfd can go
