@@ -140,6 +140,18 @@ func (s Spec) Validate() error {
 	if _, err := ParsePlacement(string(s.withDefaults().Placement)); err != nil {
 		return err
 	}
+	if len(s.Cases()) == 0 {
+		// Only fan-in can select nothing: it runs raw links, over the
+		// transports several producers can share.
+		var shared []string
+		for _, t := range transports.Distinct() {
+			if capsOf(t).FanIn != transports.NoFanIn {
+				shared = append(shared, t)
+			}
+		}
+		return fmt.Errorf("no case to run: mode %s measures raw links (-links raw) over a transport several producers can share (%s)",
+			FanIn, strings.Join(shared, ", "))
+	}
 	return nil
 }
 

@@ -29,9 +29,9 @@ between two processes, write records (JSON lines, CSV) and plots (PNG, SVG)
 to a results directory, and print a summary table.`)
 	def := bench.DefaultSpec()
 	list := fs.String("transports", strings.Join(def.Transports, ","), "comma-separated transports")
-	sizes := fs.String("sizes", formatList(def.Sizes, formatSize), "comma-separated message sizes in bytes (K and M suffixes allowed)")
-	modes := fs.String("modes", strings.Join(def.Modes, ","), "comma-separated modes: latency, throughput, load (open loop at -rates)")
-	rates := fs.String("rates", formatList(def.Rates, formatRate), "load mode: offered rates in messages/s, run in order until one is not achieved")
+	sizes := fs.String("sizes", formatList(def.Sizes, formatSize), "comma-separated message sizes in bytes: 64, 64B, 4K (= 4k = 4KiB = 4096), 1M")
+	modes := fs.String("modes", strings.Join(def.Modes, ","), "comma-separated modes: latency, throughput, load (open loop at -rates), fanin (1, 2, 4, 8 producer processes into one consumer, raw links over the transports that allow it)")
+	rates := fs.String("rates", formatList(def.Rates, formatRate), "load mode: offered rates in messages/s (500, 10k, 2.5k, 1M), run in order until one is not achieved")
 	links := fs.String("links", formatList(def.Links, link.Mode.String), bench.LinksHelp)
 	runs := fs.Int("runs", def.Runs, "repeat every case this many times, interleaved (run, transport, size); 5 lets compare call a change significant")
 	pin := fs.String("pin", string(def.Placement), "placement: none, split (one CPU each), same (both on one CPU)")
@@ -45,49 +45,52 @@ to a results directory, and print a summary table.`)
 	baseline := fs.String("baseline", "c", "c: measure the C baseline (bench/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
 	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
 	failCases := fs.String("testing-fail", "", "for testing the harness only: TEXT[,...] makes every case whose progress name contains TEXT fail")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return usageErrorf("unexpected arguments %q", fs.Args())
 	}
 	if *runs < 1 || *count < 1 {
-		return errors.New("-runs and -count must be >= 1")
+		return usageErrorf("-runs and -count must be 1 or more")
 	}
 	if *caseTimeout <= 0 {
-		return errors.New("-case-timeout must be positive")
+		return usageErrorf("-case-timeout must be positive")
 	}
 	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Runs: *runs, Count: *count, CaseTimeout: *caseTimeout}
 	for _, l := range splitList(*links) {
 		m, err := link.NewMode(l)
 		if err != nil {
-			return err
+			return &usageError{err.Error()}
 		}
 		spec.Links = append(spec.Links, m)
 	}
 	var err error
 	if spec.Sizes, err = parseSizes(*sizes); err != nil {
-		return err
+		return &usageError{err.Error()}
 	}
-	if spec.Bytes, err = parseSize(*volume); err != nil {
-		return fmt.Errorf("-bytes: %w", err)
+	if spec.Bytes, err = parseSize(*volume); err != nil || spec.Bytes == 0 {
+		if err == nil {
+			err = errors.New("0 bytes is nothing to stream")
+		}
+		return usageErrorf("-bytes: %v", err)
 	}
 	if spec.Placement, err = bench.ParsePlacement(*pin); err != nil {
-		return err
+		return &usageError{err.Error()}
 	}
 	for _, f := range splitList(*rates) {
-		n, err := parseSize(strings.NewReplacer("k", "000", "M", "000000").Replace(f))
-		if err != nil || n < 1 {
-			return fmt.Errorf("-rates: %q is not a rate in messages/s (e.g. 50k)", f)
+		r, err := parseRate(f)
+		if err != nil {
+			return usageErrorf("-rates: %v", err)
 		}
-		spec.Rates = append(spec.Rates, float64(n))
+		spec.Rates = append(spec.Rates, r)
 	}
 	if spec.Delay, err = parseDelays(*delays); err != nil {
 		return err
 	}
 	spec.FailCases = splitList(*failCases)
 	if err := spec.Validate(); err != nil {
-		return err
+		return &usageError{err.Error()}
 	}
 	var compiler string
 	switch *baseline {
@@ -109,7 +112,7 @@ to a results directory, and print a summary table.`)
 		return err
 	}
 	if *force && *out == "" {
-		return errors.New("-force replaces the run in the -out directory; without -out every run gets a new directory")
+		return usageErrorf("-force replaces the run in the -out directory; without -out every run gets a new directory")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -296,22 +299,6 @@ func formatRate(r float64) string {
 		return strconv.Itoa(n/1e3) + "k"
 	}
 	return strconv.FormatFloat(r, 'f', -1, 64)
-}
-
-// parseSize reads 64, 4K, 1M (binary multiples).
-func parseSize(s string) (int, error) {
-	mult := 1
-	switch {
-	case strings.HasSuffix(s, "K"):
-		mult, s = 1<<10, strings.TrimSuffix(s, "K")
-	case strings.HasSuffix(s, "M"):
-		mult, s = 1<<20, strings.TrimSuffix(s, "M")
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > (1<<30)/mult {
-		return 0, fmt.Errorf("%q is not a size from 0 to 1G (e.g. 64, 4K, 1M)", s)
-	}
-	return n * mult, nil
 }
 
 func isTerminal(f *os.File) bool {

@@ -303,10 +303,10 @@ func TestBenchRunDirectories(t *testing.T) {
 	if n := lines(t, filepath.Join(dir, record.RecordsFile)); n != 2 {
 		t.Fatalf("after -force the directory holds %d records, want the new run's 2", n)
 	}
-	if _, errOut, code := runCLI(t, "", quickBench("-force")...); code != 1 || !strings.Contains(errOut, "-force replaces") {
+	if _, errOut, code := runCLI(t, "", quickBench("-force")...); code != 2 || !strings.Contains(errOut, "-force replaces") {
 		t.Errorf("-force without -out: exit %d, %q", code, errOut)
 	}
-	if _, errOut, code := runCLI(t, "", "bench", "-h"); code != 0 || strings.Contains(errOut, "testing-") || !strings.Contains(errOut, "-force") {
-		t.Errorf("bench -h shows the test-only flags, or not -force:\n%s", errOut)
+	if help, _, code := runCLI(t, "", "bench", "-h"); code != 0 || strings.Contains(help, "testing-") || !strings.Contains(help, "-force") {
+		t.Errorf("bench -h shows the test-only flags, or not -force:\n%s", help)
 	}
 }

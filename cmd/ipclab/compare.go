@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -16,14 +15,14 @@ each case. A change is reported only when the runs say it is not noise;
 otherwise the row says "~" (no significant change). Runs of 3 against 3
 can never reach p <= 0.05: measure with -runs 5 or more.`)
 	alpha := fs.Float64("alpha", 0.05, "significance level")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
-		return errors.New("want two result directories: OLD_DIR NEW_DIR")
+		return usageErrorf("want two result directories: OLD_DIR NEW_DIR")
 	}
 	if *alpha <= 0 || *alpha >= 1 {
-		return fmt.Errorf("-alpha %v: want a level between 0 and 1", *alpha)
+		return usageErrorf("-alpha %v: want a level between 0 and 1", *alpha)
 	}
 	var sets [2][]record.Record
 	for i, dir := range fs.Args() {

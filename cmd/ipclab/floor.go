@@ -26,11 +26,11 @@ multiple of this floor.`)
 	pin := fs.String("pin", "both", "placement: split (two CPUs), same (one CPU), both, or CPU numbers A,B")
 	budget := fs.Duration("time", floor.DefaultBudget, "total measuring time, over all placements and round trips")
 	asJSON := fs.Bool("json", false, "print the floor as JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return fs.Parse([]string{"-h"}) // prints usage, returns ErrHelp
+		return usageErrorf("unexpected arguments %q", fs.Args())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -39,43 +39,68 @@ addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=
            sysvmsg:id=ID (open only), posixmq:/NAME,
            sysvshm:key=0xKEY[,wait=futex|sysvsem|spin][,spin=off|DURATION], sysvshm:id=ID (open only)
 
-Run 'ipclab COMMAND -h' for a command's flags.
+Run 'ipclab COMMAND -h' for a command's flags, 'ipclab --version' for the
+version and commit. Exit status: 0 done, 1 failed, 2 a wrong command line.
 `
 
 func main() {
 	peerproc.Dispatch() // this process may be a bench peer
-	if len(os.Args) < 2 {
+	os.Exit(run(os.Args[1:]))
+}
+
+// commands are ipclab's subcommands, by name.
+var commands = map[string]func([]string) error{
+	"bench":   runBench,
+	"plot":    runPlot,
+	"compare": runCompare,
+	"ls":      runLs,
+	"clean":   runClean,
+	"recv":    runRecv,
+	"send":    runSend,
+	"limits":  runLimits,
+	"floor":   runFloor,
+}
+
+// run runs one command line and returns the exit status: 0 done (or help
+// asked for), 1 the command failed, 2 the command line is wrong.
+func run(args []string) int {
+	if len(args) < 1 {
 		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+		return 2
 	}
-	cmds := map[string]func([]string) error{
-		"bench":   runBench,
-		"plot":    runPlot,
-		"compare": runCompare,
-		"ls":      runLs,
-		"clean":   runClean,
-		"recv":    runRecv,
-		"send":    runSend,
-		"limits":  runLimits,
-		"floor":   runFloor,
-	}
-	name := os.Args[1]
-	if name == "-h" || name == "--help" || name == "help" {
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
-		return
+		return 0
+	case "-version", "--version", "version":
+		fmt.Println(version())
+		return 0
 	}
-	cmd, ok := cmds[name]
+	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "ipclab: unknown command %q\n\n%s", name, usage)
-		os.Exit(2)
-	}
-	if err := cmd(os.Args[2:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
+		var names []string
+		for n := range commands {
+			names = append(names, n)
 		}
-		fmt.Fprintf(os.Stderr, "ipclab %s: %v\n", name, err)
-		os.Exit(1)
+		hint := ""
+		if s := suggest(name, names); s != "" {
+			hint = fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		fmt.Fprintf(os.Stderr, "ipclab: unknown command %q%s; 'ipclab -h' lists the commands\n", name, hint)
+		return 2
 	}
+	err := cmd(args[1:])
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "ipclab %s: %v\n'ipclab %s -h' for its usage\n", name, err, name)
+		return 2
+	}
+	fmt.Fprintf(os.Stderr, "ipclab %s: %v\n", name, err)
+	return 1
 }
 
 // newFlags makes a flag set that reports errors instead of exiting.

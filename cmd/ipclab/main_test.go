@@ -173,15 +173,23 @@ func TestErrors(t *testing.T) {
 		{[]string{"send", "bogus:x"}, 1, "unknown transport bogus"},
 		{[]string{"send", "sysvmsg:key=zz"}, 1, "key must be"},
 		{[]string{"send", "posixmq:/ipclab-nothing-here"}, 1, "no POSIX message queue"},
-		{[]string{"send"}, 1, "want one address"},
-		{[]string{"bench", "-count", "0"}, 1, "must be >= 1"},
-		{[]string{"bench", "-nope"}, 1, "flag provided but not defined"},
-		{[]string{"bench", "-transports", "carrier-pigeon"}, 1, "unknown transport"},
-		{[]string{"bench", "-sizes", "12Q"}, 1, "is not a size"},
-		{[]string{"bench", "-pin", "left"}, 1, "unknown placement"},
-		{[]string{"bench", "-modes", "vibes"}, 1, "unknown mode"},
-		{[]string{"bench", "-case-timeout", "0s"}, 1, "-case-timeout must be positive"},
-		{[]string{"plot"}, 1, "want one results directory"},
+		// A wrong command line exits 2 with one line and where the usage is.
+		{[]string{"send"}, 2, "want one address"},
+		{[]string{"bench", "-count", "0"}, 2, "must be 1 or more"},
+		{[]string{"bench", "-nope"}, 2, "flag provided but not defined"},
+		{[]string{"bench", "-sizs", "4"}, 2, "(did you mean -sizes?)"},
+		{[]string{"bnech"}, 2, "(did you mean bench?)"},
+		{[]string{"bench", "-transports", "carrier-pigeon"}, 2, "unknown transport"},
+		{[]string{"bench", "-sizes", "12Q"}, 2, "is not a size"},
+		{[]string{"bench", "-sizes", "4KB"}, 2, "KB and MB are ambiguous"},
+		{[]string{"bench", "-bytes", "0"}, 2, "nothing to stream"},
+		{[]string{"bench", "-modes", "load", "-rates", "10kk"}, 2, "is not a rate"},
+		{[]string{"bench", "-transports", "pipe", "-modes", "fanin"}, 2, "no case to run"},
+		{[]string{"bench", "-pin", "left"}, 2, "unknown placement"},
+		{[]string{"bench", "-modes", "vibes"}, 2, "unknown mode"},
+		{[]string{"bench", "-case-timeout", "0s"}, 2, "-case-timeout must be positive"},
+		{[]string{"plot"}, 2, "want one results directory"},
+		{[]string{"recv", "pipe"}, 2, "anonymous pipe"},
 		{[]string{"plot", "/nonexistent"}, 1, "no results.jsonl"},
 	}
 	for _, c := range cases {
@@ -190,10 +198,17 @@ func TestErrors(t *testing.T) {
 			t.Errorf("ipclab %q: exit %d, stderr %q; want exit %d and %q", c.args, code, errOut, c.code, c.want)
 		}
 	}
-	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits"} {
-		if _, errOut, code := runCLI(t, "", cmd, "-h"); code != 0 || !strings.Contains(errOut, "usage: ipclab "+cmd) {
-			t.Errorf("ipclab %s -h: exit %d, %q", cmd, code, errOut)
+	// Help is on stdout and exits 0, like every tool a person pipes to less.
+	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "ls", "clean"} {
+		if out, errOut, code := runCLI(t, "", cmd, "-h"); code != 0 || !strings.Contains(out, "usage: ipclab "+cmd) || errOut != "" {
+			t.Errorf("ipclab %s -h: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
 		}
+	}
+	if out, _, code := runCLI(t, "", "--version"); code != 0 || !strings.HasPrefix(out, "ipclab ") {
+		t.Errorf("ipclab --version: exit %d, %q", code, out)
+	}
+	if out, _, code := runCLI(t, "", "limits"); code != 0 || !strings.Contains(out, "kernel.msgmnb") || !strings.Contains(out, "how far a sender runs ahead") {
+		t.Errorf("ipclab limits says nothing of what each limit bounds: exit %d, %q", code, out)
 	}
 }
 

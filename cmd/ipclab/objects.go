@@ -92,7 +92,7 @@ func headerObject(s ipcobj.Object, pid int) object {
 
 func runLs(args []string) error {
 	fs := newFlags("ls", "", "List the IPC objects ipclab created and whether their creator still runs.\nRegistry: "+registry.Dir())
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	objs, err := findObjects()
@@ -124,7 +124,7 @@ func runClean(args []string) error {
 	all := fs.Bool("all", false, "also remove objects whose creator still runs (their channels break)")
 	dry := fs.Bool("n", false, "only say what would be removed")
 	forget := fs.Bool("forget-unverified", false, "also drop the registry entries of objects that cannot be verified (the objects are left alone)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	objs, err := findObjects()

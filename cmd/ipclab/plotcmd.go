@@ -14,12 +14,11 @@ import (
 func runPlot(args []string) error {
 	fs := newFlags("plot", "[-summary] DIR", "Redraw the plots in DIR from DIR/results.jsonl.")
 	summary := fs.Bool("summary", false, "print the summary table bench printed, instead of the plot files")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("want one results directory")
+		return usageErrorf("want one results directory")
 	}
 	dir := fs.Arg(0)
 	recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))

@@ -22,16 +22,20 @@ import (
 func runRecv(args []string) error {
 	fs := newFlags("recv", "[-link MODE] ADDR", "Create the channel at ADDR and print each message received.")
 	mode := fs.String("link", link.Raw.String(), linkFlagHelp)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("want one address")
+		return usageErrorf("want one address (see 'ipclab -h' for their forms)")
 	}
 	lm, err := link.NewMode(*mode)
 	if err != nil {
-		return err
+		return &usageError{err.Error()}
+	}
+	if t, err := transports.Lookup(fs.Arg(0)); err == nil && t.Scheme == "pipe" {
+		// An anonymous pipe joins a parent and the child it starts: another
+		// terminal's ipclab send could never reach it.
+		return usageErrorf("an anonymous pipe joins only a process and its child (bench uses it so); between two terminals use a FIFO: ipclab recv fifo:/tmp/NAME")
 	}
 	c, _, err := transports.CreateWith(fs.Arg(0), transports.Options{Register: true})
 	if err != nil {
@@ -65,12 +69,11 @@ func runRecv(args []string) error {
 func runSend(args []string) error {
 	fs := newFlags("send", "[-link MODE] ADDR", "Open the channel at ADDR and send each line of stdin as one message.")
 	mode := fs.String("link", link.Raw.String(), linkFlagHelp+"; both ends must use the same")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("want one address")
+		return usageErrorf("want one address (see 'ipclab -h' for their forms)")
 	}
 	lm, err := link.NewMode(*mode)
 	if err != nil {
@@ -100,13 +103,18 @@ func runSend(args []string) error {
 }
 
 func runLimits(args []string) error {
-	fs := newFlags("limits", "", "Print the kernel IPC limits in force.")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("limits", "", "Print the kernel IPC limits in force, what each bounds and for which transports.")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	all := kernlimits.All()
 	for _, n := range kernlimits.Names {
-		fmt.Printf("%-28s %s\n", n, all[n])
+		v := all[n]
+		if v == "" {
+			v = "(unreadable)"
+		}
+		fmt.Printf("%-26s %s\n    %s\n", n, v, kernlimits.Meaning[n])
 	}
+	fmt.Println("\nRaise one with sysctl -w NAME=VALUE (as root). Without CAP_SYS_RESOURCE the mqueue\nmaxima bind even root; a System V queue keeps the size it was created with.")
 	return nil
 }

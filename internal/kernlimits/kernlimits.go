@@ -10,20 +10,30 @@ import (
 	"strings"
 )
 
-// Names are the sysctls that bound ipclab's transports.
+// Names are the sysctls that bound ipclab's transports, in the order
+// tools list them.
 var Names = []string{
-	"kernel.msgmax",         // largest SysV message
-	"kernel.msgmnb",         // default SysV queue capacity in bytes
-	"kernel.msgmni",         // SysV queues system-wide
-	"kernel.sem",            // SEMMSL SEMMNS SEMOPM SEMMNI
-	"kernel.shmmax",         // largest SysV segment
-	"kernel.shmall",         // pages of SysV shm system-wide
-	"fs.mqueue.msg_max",     // largest POSIX queue depth (without CAP_SYS_RESOURCE)
-	"fs.mqueue.msgsize_max", // largest POSIX message
-	"fs.mqueue.msg_default", // depth when mq_open gets no attributes
-	"fs.mqueue.msgsize_default",
-	"fs.mqueue.queues_max", // POSIX queues system-wide
-	"fs.pipe-max-size",     // largest pipe an unprivileged F_SETPIPE_SZ gets
+	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+	"kernel.shmmax", "kernel.shmall", "kernel.shmmni",
+	"fs.mqueue.msg_max", "fs.mqueue.msgsize_max", "fs.mqueue.msg_default",
+	"fs.mqueue.msgsize_default", "fs.mqueue.queues_max", "fs.pipe-max-size",
+}
+
+// Meaning says what each of Names bounds, and for which transports.
+var Meaning = map[string]string{
+	"kernel.msgmax":             "largest System V message, in bytes (sysvmsg: the largest message)",
+	"kernel.msgmnb":             "bytes a new System V queue holds, both directions together (sysvmsg: how far a sender runs ahead; a link's window)",
+	"kernel.msgmni":             "System V queues on the machine (sysvmsg)",
+	"kernel.sem":                "SEMMSL SEMMNS SEMOPM SEMMNI: semaphores per set, in all, per semop, sets (sysvshm-sysvsem: one set of 4 per channel)",
+	"kernel.shmmax":             "largest System V segment, in bytes (sysvshm: the ring's size)",
+	"kernel.shmall":             "pages of System V shared memory on the machine (sysvshm)",
+	"kernel.shmmni":             "System V segments on the machine (sysvshm: one per channel, one per fan-in producer)",
+	"fs.mqueue.msg_max":         "deepest POSIX queue without CAP_SYS_RESOURCE (posixmq: messages in flight; a link's window is at most (depth-2)/2)",
+	"fs.mqueue.msgsize_max":     "largest POSIX message, in bytes (posixmq: the largest message)",
+	"fs.mqueue.msg_default":     "depth of a POSIX queue opened without attributes (C programs that pass NULL)",
+	"fs.mqueue.msgsize_default": "message size of a POSIX queue opened without attributes",
+	"fs.mqueue.queues_max":      "POSIX queues on the machine (posixmq: two per channel)",
+	"fs.pipe-max-size":          "largest pipe an unprivileged F_SETPIPE_SZ gets, in bytes (pipe, fifo: how far a writer runs ahead; the largest link message)",
 }
 
 func path(name string) string { return "/proc/sys/" + strings.ReplaceAll(name, ".", "/") }
