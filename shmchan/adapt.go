@@ -25,10 +25,9 @@ const (
 // it needs no atomics; the peer has no say in it.
 //
 // A spin that succeeds turns spinning on; offAfter spins in a row that run
-// out turn it off, and then the side yields the CPU once (await) and sleeps
-// on the futex, as the kernel strategies do, save a probe now and then.
-// Where the peer runs on another CPU and answers within the budget, spins
-// succeed and it stays on.
+// out turn it off, and then the side sleeps on the futex at once, as the
+// kernel strategies do, save a probe now and then. Where the peer runs on
+// another CPU and answers within the budget, spins succeed and it stays on.
 type spinner struct {
 	off   bool
 	fails int // spins in a row that ran out, while on

@@ -40,15 +40,8 @@ func (c *Chan) await(word *uint32, sp *spinner, dl *deadline.Deadline, check fun
 	case Spin:
 		budget = -1
 	case Futex:
-		if c.spin > 0 { // negative: sleep at once
-			if sp.spin() {
-				budget = c.spin
-			} else {
-				// Spins have been running out: the peer is likely on this
-				// CPU. Give it the CPU before announcing a sleep, so that
-				// what it sends next needs no wake-up system call.
-				sysipc.SchedYield()
-			}
+		if c.spin > 0 && sp.spin() { // negative: sleep at once
+			budget = c.spin
 		}
 	}
 	if budget != 0 {

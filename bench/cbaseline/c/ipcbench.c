@@ -194,15 +194,11 @@ static void spinner_record(struct spinner *s, int ok) {
 	}
 }
 /* spin_for waits for *word to move from old by the strategy's spin: for
- * ever (spin), or (futex) for SPIN_NS where s says spinning pays, else
- * one sched_yield (the peer is likely on this CPU: let it run before we
- * announce a sleep); returns 0 if the futex caller should sleep. */
+ * ever (spin), or (futex) for SPIN_NS where s says spinning pays; returns 0
+ * if the futex caller should sleep. */
 static int spin_for(uint64_t *word, uint64_t old, struct spinner *s) {
 	if (kind == M_SHM_SPIN) return spin_until_changed(word, old, 1);
-	if (!spinner_spin(s)) {
-		sched_yield();
-		return __atomic_load_n(word, __ATOMIC_ACQUIRE) != old;
-	}
+	if (!spinner_spin(s)) return 0;
 	int ok = spin_until_changed(word, old, 0);
 	spinner_record(s, ok);
 	return ok;
