@@ -1,8 +1,8 @@
 // Package shmchan is a duplex message channel in one System V shared
 // memory segment: two single-producer/single-consumer rings of
 // variable-size messages, a header that describes them, and a choice of
-// how a side waits (Strategy): futex with a bounded spin (the default), the
-// textbook SysV semaphores, or a pure spin.
+// how a side waits (Strategy): futex with a bounded, adaptive spin (the
+// default), the textbook SysV semaphores, or a pure spin.
 //
 // The segment is untrusted input: the header is validated on attach and
 // every counter and length read from it is checked before use; a
@@ -48,9 +48,10 @@ const (
 	DefaultRingSize = 4 << 20
 	// DefaultMaxMessage is the largest message unless configured.
 	DefaultMaxMessage = 1 << 20
-	// DefaultSpinBudget is how long Futex spins before sleeping: about what
-	// waking a process on another core costs on a virtual machine, so
-	// spinning never costs more than twice the best sleep could.
+	// DefaultSpinBudget is how long Futex spins before sleeping, where
+	// spinning pays (adapt.go): about what waking a process on another
+	// core costs on a virtual machine, so a spin never costs more than
+	// twice the best sleep could.
 	DefaultSpinBudget = 50 * time.Microsecond
 
 	semMax = 32767 // SEMVMX: the largest value of a semaphore
@@ -73,8 +74,8 @@ type Config struct {
 	Mode uint32
 	// Reuse drops IPC_EXCL.
 	Reuse bool
-	// SpinBudget is this side's spin before sleeping (Futex); 0 means
-	// DefaultSpinBudget, negative means no spin.
+	// SpinBudget is this side's spin before sleeping (Futex), while its
+	// spins succeed; 0 means DefaultSpinBudget, negative means no spin.
 	SpinBudget time.Duration
 	// Register records the segment (and semaphore set) in the registry
 	// (internal/registry) so that `ipclab ls` and `ipclab clean` find
@@ -91,8 +92,11 @@ type Chan struct {
 	tx, rx  *ring // we produce tx and consume rx
 	txSem   int   // index of tx's "full" semaphore; "empty" is txSem+1
 	rxSem   int
-	unit    uint64 // SysVSem: bytes per unit of the "empty" semaphore
-	spin    time.Duration
+	unit    uint64        // SysVSem: bytes per unit of the "empty" semaphore
+	spin    time.Duration // Futex: the spin budget, where spinning pays
+	// Futex: whether spinning pays (adapt.go), waiting for data (under
+	// recvMu) and for room (under sendMu).
+	dataSpin, spaceSpin spinner
 
 	life     sync.RWMutex // held shared by every operation; Close takes it to detach
 	sendMu   sync.Mutex

@@ -140,7 +140,7 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 		if c.hdr.strategy == SysVSem {
 			return nil, corrupt("the semaphore granted room the ring does not have")
 		}
-		if err := c.await(c.tx.spaceWait, &c.end.Wdl, c.sendCheck, func() (bool, error) {
+		if err := c.await(c.tx.spaceWait, &c.spaceSpin, &c.end.Wdl, c.sendCheck, func() (bool, error) {
 			free, err := c.tx.free()
 			return free >= c.tx.need(c.tx.recordSize(n)), err
 		}); err != nil {
@@ -280,7 +280,7 @@ func (c *Chan) peek() ([]byte, error) {
 		if c.rx.flush() != 0 {
 			wake(c.rx.spaceWait)
 		}
-		if err := c.await(c.rx.dataWait, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {
+		if err := c.await(c.rx.dataWait, &c.dataSpin, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {
 			return nil, err
 		}
 	}

@@ -12,7 +12,11 @@ const (
 	// Futex (the default) spins for a bounded budget, then announces that
 	// it sleeps and sleeps on a futex word in the segment; the other side
 	// makes the wake system call only when that word says someone sleeps.
-	// A busy channel costs no system call per message.
+	// A busy channel costs no system call per message. The spin adapts:
+	// after a few spins in a row that ran out (the peer shares our CPU,
+	// is descheduled, or sends more slowly than the budget) a side sleeps
+	// at once, probing with a spin now and then, so on one CPU it waits
+	// like the kernel strategies instead of holding the CPU its peer needs.
 	Futex Strategy = iota
 	// SysVSem is the textbook bounded buffer of the course: per direction,
 	// a counting semaphore "full" (messages ready) and "empty" (free units

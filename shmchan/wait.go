@@ -14,9 +14,10 @@ import (
 )
 
 // await waits until ready reports true, by the channel's strategy: spin;
-// or (Futex) spin for the budget, then announce on word and sleep on it.
-// check is consulted between attempts: closed, peer gone, deadline.
-func (c *Chan) await(word *uint32, dl *deadline.Deadline, check func() error, ready func() (bool, error)) error {
+// or (Futex) spin for the budget where sp says spinning pays (adapt.go),
+// then announce on word and sleep on it. check is consulted between attempts: closed, peer
+// gone, deadline.
+func (c *Chan) await(word *uint32, sp *spinner, dl *deadline.Deadline, check func() error, ready func() (bool, error)) error {
 	poll := func() (bool, error) {
 		if c.creator {
 			c.maybeWatchOpener()
@@ -39,19 +40,28 @@ func (c *Chan) await(word *uint32, dl *deadline.Deadline, check func() error, re
 	case Spin:
 		budget = -1
 	case Futex:
-		budget = max(c.spin, 0) // negative: sleep at once
+		if c.spin > 0 && sp.spin() { // negative: sleep at once
+			budget = c.spin
+		}
 	}
 	if budget != 0 {
 		start := time.Now()
 		for i := 0; ; i++ {
 			if ok, err := ready(); err != nil || ok {
+				if budget > 0 {
+					sp.record(true)
+				}
 				return err
 			}
 			if i&63 == 63 {
 				if done, err := poll(); done {
+					if budget > 0 {
+						sp.record(true)
+					}
 					return err
 				}
 				if budget > 0 && time.Since(start) > budget {
+					sp.record(false)
 					break
 				}
 			}

@@ -13,7 +13,8 @@
  * frames, a 64 KiB read-ahead), sysvmsg (one queue, mtype 1 and 2),
  * posixmq (two queues, the kernel's default depth and size), and two rings
  * in one SysV segment waiting with SysV semaphores (shm-sysvsem), a futex
- * after a 50 us spin (shm-futex) or a pure spin (shm-spin).
+ * after a 50 us spin where spinning pays, as shmchan decides it (shm-futex),
+ * or a pure spin (shm-spin).
  *
  *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU
  *
@@ -173,6 +174,35 @@ static int spin_until_changed(uint64_t *word, uint64_t old, int forever) {
 		}
 	}
 }
+/* Whether spinning pays, per direction, as shmchan's spinner decides it
+ * (shmchan/adapt.go): OFF_AFTER spins in a row that run out turn spinning
+ * off; then a probe (one full spin) comes after FIRST_PROBE waits, and half
+ * as often after each failed probe, down to one in MAX_PROBE_GAP; a spin
+ * that succeeds turns it back on. */
+enum { OFF_AFTER = 4, FIRST_PROBE = 16, MAX_PROBE_GAP = 1024 };
+struct spinner { int off, fails, gap, left; };
+static struct spinner data_spin, room_spin;
+static int spinner_spin(struct spinner *s) { return !s->off || --s->left <= 0; }
+static void spinner_record(struct spinner *s, int ok) {
+	if (ok) {
+		memset(s, 0, sizeof *s);
+	} else if (s->off) {
+		s->gap = 2 * s->gap < MAX_PROBE_GAP ? 2 * s->gap : MAX_PROBE_GAP;
+		s->left = s->gap;
+	} else if (++s->fails >= OFF_AFTER) {
+		*s = (struct spinner){.off = 1, .gap = FIRST_PROBE, .left = FIRST_PROBE};
+	}
+}
+/* spin_for waits for *word to move from old by the strategy's spin: for
+ * ever (spin), or (futex) for SPIN_NS where s says spinning pays; returns 0
+ * if the futex caller should sleep. */
+static int spin_for(uint64_t *word, uint64_t old, struct spinner *s) {
+	if (kind == M_SHM_SPIN) return spin_until_changed(word, old, 1);
+	if (!spinner_spin(s)) return 0;
+	int ok = spin_until_changed(word, old, 0);
+	spinner_record(s, ok);
+	return ok;
+}
 /* Sleep on flag until *word moves from old: announce, recheck, sleep. The
  * other side clears the flag and wakes it after moving the word. */
 static void futex_wait_change(uint64_t *word, uint64_t old, uint32_t *flag) {
@@ -215,7 +245,7 @@ static void send_msg(struct end *e, const char *p, int n) {
 		sem_add(e->tx_full + 1, -1);
 	} else if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == nslots) {
 		uint64_t h = t - nslots;
-		if (!spin_until_changed(&r->head, h, kind == M_SHM_SPIN)) futex_wait_change(&r->head, h, &r->room_wait);
+		if (!spin_for(&r->head, h, &room_spin)) futex_wait_change(&r->head, h, &r->room_wait);
 	}
 	char *slot = r->slots + (t % nslots) * (uint64_t)slot_size;
 	memcpy(slot, &n, 4), memcpy(slot + 8, p, (size_t)n);
@@ -255,7 +285,7 @@ static int recv_msg(struct end *e, char *p) {
 		 * held up by a lazy head. */
 		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
 		futex_wake_if(&r->room_wait);
-		if (!spin_until_changed(&r->tail, h, kind == M_SHM_SPIN)) futex_wait_change(&r->tail, h, &r->data_wait);
+		if (!spin_for(&r->tail, h, &data_spin)) futex_wait_change(&r->tail, h, &r->data_wait);
 	}
 	char *slot = r->slots + (h % nslots) * (uint64_t)slot_size;
 	memcpy(&n, slot, 4);
