@@ -205,10 +205,26 @@ func (c *Conn) announce() {
 }
 
 // sendMarker queues an open (one byte) or close (empty) marker without
-// waiting: a full queue has no slot for it, and then the peer learns of
-// this process's exit from its watch.
-func (c *Conn) sendMarker(m []byte) {
-	c.txc.Control(func(fd uintptr) { sysipc.MqTimedsend(int(fd), m, PrioClosed, nil) })
+// waiting; it reports whether the queue had a slot for it.
+func (c *Conn) sendMarker(m []byte) bool {
+	var err error
+	c.txc.Control(func(fd uintptr) { err = sysipc.MqTimedsend(int(fd), m, PrioClosed, nil) })
+	return err == nil
+}
+
+// closeLinger bounds how long Close waits for a slot for its close
+// marker in a full queue: a peer that keeps running and keeps receiving
+// learns of the Close from it (a peer that exits needs no marker).
+const closeLinger = time.Second
+
+// sendCloseMarker queues the close marker, waiting up to closeLinger
+// for the peer to take a message if the queue is full.
+func (c *Conn) sendCloseMarker() {
+	backoff := time.Millisecond
+	for deadline := time.Now().Add(closeLinger); !c.sendMarker(nil) && !c.end.PeerGone() && time.Now().Before(deadline); {
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 10*time.Millisecond)
+	}
 }
 
 // mqOp is one mq_timedsend or mq_timedreceive: its buffer and priority,
@@ -383,7 +399,7 @@ func (c *Conn) mapErr(err error) error {
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
 		if !c.end.PeerGone() {
-			c.sendMarker(nil)
+			c.sendCloseMarker()
 		}
 		c.rx.Close()
 		c.tx.Close()

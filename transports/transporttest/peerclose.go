@@ -55,6 +55,39 @@ func testPeerCloseToHere(t *testing.T, tr Transport) {
 	}
 }
 
+// peerCloseFullMessages is more than a POSIX queue's default depth (10):
+// the peer's Close then finds the queue full and must wait for a slot for
+// its close marker, while this end is still receiving.
+const peerCloseFullMessages = 24
+
+// testPeerCloseFull: the peer sends more than the buffer may hold and
+// closes while this end is receiving (it is not told when): everything
+// arrives, then ErrPeerGone, the peer still running.
+func testPeerCloseFull(t *testing.T, tr Transport) {
+	c, p := pair(t, tr, "tt-send-close", strconv.Itoa(peerCloseFullMessages))
+	c.SetReadDeadline(time.Now().Add(4 * prompt)) // a backstop
+	buf := make([]byte, peerCloseSize)
+	want := make([]byte, peerCloseSize)
+	for i := 0; i < peerCloseFullMessages; i++ {
+		// A slow receiver: the peer stays ahead, so its Close finds the
+		// buffer as full as the peer could make it.
+		time.Sleep(10 * time.Millisecond)
+		m, err := c.Recv(buf)
+		if w := Pattern(want, peerCloseSeed, i, peerCloseSize); err != nil || !bytes.Equal(buf[:m], w) {
+			t.Fatalf("message %d: %d bytes, %v; want %d bytes (peer: %s)", i, m, err, len(w), p.Stderr())
+		}
+	}
+	if _, err := c.Recv(buf); !errors.Is(err, ipclab.ErrPeerGone) {
+		t.Fatalf("recv after the peer's Close: %v; want ErrPeerGone (peer: %s)", err, p.Stderr())
+	}
+	if line, err := p.ReadLine(prompt); err != nil || line != "closed" {
+		t.Fatalf("peer: %q, %v (stderr: %s)", line, err, p.Stderr())
+	}
+	if p.Exited() {
+		t.Fatalf("the peer exited (%s): its Close, not its exit, is under test", p.Stderr())
+	}
+}
+
 // testPeerCloseFromHere: this end (the creator) sends and closes; the peer
 // must receive everything, then ErrPeerGone.
 func testPeerCloseFromHere(t *testing.T, tr Transport) {

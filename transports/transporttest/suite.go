@@ -47,6 +47,7 @@ func Run(t *testing.T, tr Transport) {
 		{"CreatorKilled", testCreatorKilled},
 		{"BadAddresses", testBadAddresses},
 		{"PeerCloseToHere", testPeerCloseToHere},
+		{"PeerCloseFull", testPeerCloseFull},
 		{"PeerCloseFromHere", testPeerCloseFromHere},
 		{"FanInClose", testFanInClose},
 		{"Registry", testRegistry},
