@@ -33,9 +33,12 @@ type Conn interface {
 	// Close releases this end. Blocked Send and Recv calls return ErrClosed
 	// promptly. The peer, whose process may run on, receives what this end
 	// sent and then ErrPeerGone. The end that created the kernel objects
-	// removes them (an opener whose creator died does it instead). Close
-	// is idempotent and safe to call concurrently; calls after the first
-	// return nil.
+	// removes them (an opener whose creator died does it instead); where
+	// removing the object destroys what it still holds (a System V queue),
+	// the creator's Close first waits a bounded time (see the transport)
+	// for the peer to take it, and what the peer has not taken by then is
+	// lost. Close is idempotent and safe to call concurrently; calls after
+	// the first return nil.
 	Close() error
 
 	// SetDeadline sets both the read and write deadlines. A blocked or

@@ -7,7 +7,11 @@
 //     waits for the receiver's acknowledgement of the take; the strict
 //     rendezvous (mode "strict", Options.Strict) transmits only once the
 //     receiver waits for it: its Recv sends a grant (clear-to-send), the
-//     Send waits for the grant, then transmits;
+//     Send waits for the grant, then transmits. A strict Send returns once
+//     it has transmitted, not once the message is taken; and a strict Recv
+//     that times out leaves its grant standing, so the next Send may
+//     transmit with no Recv waiting (the message waits for the next Recv);
+
 //   - capacity n > 0, bounded and asynchronous: at most n messages sent
 //     whose take the sender has not yet heard of; on a full link Send
 //     blocks, drops the message (and counts it), or fails with ErrFull;
