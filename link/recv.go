@@ -38,11 +38,12 @@ func (l *Link) readOne(deadline time.Time) error {
 	case err != nil:
 		l.protocolError(err)
 	case h.typ == typeAck && !l.opt.Strict:
-		l.ackArrived(h.seq)
-		switch {
-		case h.acked > l.reqSent:
+		// One bad message is one protocol error, and none of it applies.
+		if h.acked > l.reqSent {
 			l.protocolError(&ProtocolError{Reason: fmt.Sprintf("an acknowledgement answers %d requests; %d were sent", h.acked, l.reqSent)})
-		case h.acked > l.reqSeen:
+			break
+		}
+		if l.ackArrived(h.seq) && h.acked > l.reqSeen {
 			l.reqSeen = h.acked
 		}
 	case h.typ == typeAckReq && !l.opt.Strict && !l.opt.NoCredits:
@@ -78,11 +79,13 @@ func (l *Link) readOne(deadline time.Time) error {
 	return nil
 }
 
-// ackArrived takes a cumulative acknowledgement; l.mu held.
-func (l *Link) ackArrived(seq uint64) {
+// ackArrived takes a cumulative acknowledgement, and reports whether it
+// was one (not a protocol error); l.mu held.
+func (l *Link) ackArrived(seq uint64) bool {
 	switch {
 	case seq > l.nextSeq:
 		l.protocolError(&ProtocolError{Reason: fmt.Sprintf("acknowledgement of %d messages; only %d were sent", seq, l.nextSeq)})
+		return false
 	case seq > l.acked:
 		for s := l.acked + 1; s <= seq; s++ {
 			i := s % uint64(len(l.costs))
@@ -92,6 +95,7 @@ func (l *Link) ackArrived(seq uint64) {
 		l.acked = seq
 		l.stats.Acked = seq
 	}
+	return true
 }
 
 // admit checks a data message against the window the peer was given: what
