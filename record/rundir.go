@@ -117,7 +117,19 @@ func createFile(dir, name string, replace bool) (*os.File, error) {
 	} else {
 		flags |= os.O_EXCL
 	}
-	return os.OpenFile(filepath.Join(dir, name), flags, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, name), flags, 0o644)
+	if err == nil {
+		syncDir(dir) // the new name, too, survives the machine stopping
+	}
+	return f, err
+}
+
+// syncDir fsyncs a directory, so the names made in it are on disk.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // Record appends r to RecordsFile and syncs it.

@@ -132,3 +132,31 @@ func TestOpenRunDirRefusesAnExistingRun(t *testing.T) {
 		t.Errorf("an empty run left %v", left)
 	}
 }
+
+// A run stopped while it wrote a record leaves a last line without its
+// newline: the records before it are still read, and the cut line is
+// said; a malformed line anywhere else is an error.
+func TestReadJSONLLeavesOutALastLineCutShort(t *testing.T) {
+	dir := t.TempDir()
+	d, err := OpenRunDir(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []string{"pipe", "fifo"} {
+		if err := d.Record(Record{Schema: SchemaVersion, Transport: tr}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.records.Write([]byte(`{"schema":1,"transp`)) // what a kill -9 mid-write leaves
+	path := filepath.Join(dir, RecordsFile)
+	recs, err := ReadJSONL(path)
+	var cut *TruncatedError
+	if !errors.As(err, &cut) || cut.Line != 3 || len(recs) != 2 || recs[1].Transport != "fifo" {
+		t.Fatalf("read %d records, %v; want the 2 whole ones and a TruncatedError for line 3", len(recs), err)
+	}
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, append(b, "\n"+`{"schema":1,"transport":"sysvmsg"}`+"\n"...), 0o644)
+	if _, err := ReadJSONL(path); err == nil || errors.As(err, &cut) {
+		t.Fatalf("a malformed line before the last: %v, want an error that is not a TruncatedError", err)
+	}
+}

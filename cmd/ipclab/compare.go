@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"os"
-	"path/filepath"
 
 	"github.com/ipclab/ipclab/record"
 )
@@ -26,7 +25,7 @@ can never reach p <= 0.05: measure with -runs 5 or more.`)
 	}
 	var sets [2][]record.Record
 	for i, dir := range fs.Args() {
-		recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+		recs, err := readRecords(dir)
 		if err != nil {
 			return err
 		}

@@ -21,11 +21,8 @@ func runPlot(args []string) error {
 		return usageErrorf("want one results directory")
 	}
 	dir := fs.Arg(0)
-	recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+	recs, err := readRecords(dir)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s has no results.jsonl; is it a results directory of ipclab bench?", dir)
-		}
 		return err
 	}
 	files, err := plot.All(recs, dir)
@@ -47,4 +44,21 @@ func runPlot(args []string) error {
 		fmt.Println(f)
 	}
 	return nil
+}
+
+// readRecords reads a results directory's records. A last record cut short
+// (the run was stopped while writing it) is left out with a warning: the
+// records before it are whole and still worth reading.
+func readRecords(dir string) ([]record.Record, error) {
+	recs, err := record.ReadJSONL(filepath.Join(dir, record.RecordsFile))
+	var cut *record.TruncatedError
+	switch {
+	case errors.As(err, &cut):
+		fmt.Fprintf(os.Stderr, "ipclab: warning: %v\n", err)
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("%s has no %s; is it a results directory of ipclab bench?", dir, record.RecordsFile)
+	case err != nil:
+		return nil, err
+	}
+	return recs, nil
 }
