@@ -231,12 +231,39 @@ func TestSendRecvTwoProcesses(t *testing.T) {
 	if _, errOut, code := runCLI(t, "uno\ndos\n", "send", addr); code != 0 {
 		t.Fatalf("send: exit %d: %s", code, errOut)
 	}
-	recv.Process.Signal(os.Interrupt) // Ctrl-C: recv must remove its queues
-	if err := recv.Wait(); err != nil {
-		t.Fatalf("recv after Ctrl-C: %v", err)
+	// recv runs until the sender closes: it must exit by itself, and
+	// remove its queues (the leak check sees any left).
+	done := make(chan error, 1)
+	go func() { done <- recv.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("recv after the sender closed: %v", err)
+		}
+	case <-time.After(10 * time.Second): // a correctness bound, generous
+		recv.Process.Signal(os.Interrupt)
+		t.Fatalf("recv still running 10s after the sender closed (Ctrl-C sent): %v", <-done)
 	}
 	if out.String() != "uno\ndos\n" {
 		t.Fatalf("recv printed %q", out.String())
+	}
+
+	// Ctrl-C while it waits: recv ends and removes its queues.
+	recv = exec.Command(exe, "recv", addr)
+	recv.Env = append(os.Environ(), envMain+"=1")
+	errPipe, _ = recv.StderrPipe()
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ = errPipe.Read(line); !strings.Contains(string(line[:n]), "waiting on "+addr) {
+		t.Fatalf("recv said %q", line[:n])
+	}
+	recv.Process.Signal(os.Interrupt)
+	if err := recv.Wait(); err != nil {
+		t.Fatalf("recv after Ctrl-C: %v", err)
+	}
+	if _, errOut, code := runCLI(t, "", "send", addr); code != 1 || !strings.Contains(errOut, "no POSIX message queue") {
+		t.Fatalf("send after recv's Ctrl-C: exit %d, %q; want its queues gone", code, errOut)
 	}
 }
 
