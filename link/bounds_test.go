@@ -203,7 +203,7 @@ func TestFullMeansUntaken(t *testing.T) {
 		if err := l.Send([]byte("x")); !errors.Is(err, ErrFull) {
 			t.Fatalf("send %d with none taken: %v, want ErrFull", capacity+1, err)
 		}
-		io.WriteString(p.stdin, "take one\n")
+		io.WriteString(p.Stdin(), "take one\n")
 		if line, err := p.ReadLine(time.Minute); err != nil || line != "took" {
 			t.Fatalf("peer: %q, %v", line, err)
 		}
@@ -216,7 +216,7 @@ func TestFullMeansUntaken(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		io.WriteString(p.stdin, "take the rest\n")
+		io.WriteString(p.Stdin(), "take the rest\n")
 		if r := p.result(t); r.Stats.Received != capacity+1 {
 			t.Fatalf("peer received %d, want %d", r.Stats.Received, capacity+1)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,10 +30,7 @@ func forEachTransport(t *testing.T, fn func(t *testing.T, tr string)) {
 	}
 }
 
-type peer struct {
-	*peerproc.Proc
-	stdin io.WriteCloser
-}
+type peer struct{ *testmain.Peer }
 
 // start creates a channel of transport tr, wraps it (if wrap is set, the
 // Conn is passed through it first) and starts role on the other end.
@@ -44,37 +40,18 @@ func start(t *testing.T, tr string, opt Options, wrap func(ipclab.Conn) ipclab.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, w, _ := os.Pipe()
-	p, err := peerproc.Start(role, append([]string{c.Addr().String(), formatOptions(opt)}, args...),
-		peerproc.Options{ExtraFiles: files, Stdin: r})
-	r.Close()
-	for _, f := range files {
-		f.Close()
-	}
-	if err != nil {
-		c.Close()
-		t.Fatal(err)
-	}
-	if pw, ok := c.(ipclab.PeerWatcher); ok {
-		pw.WatchPeer(p.Pid())
-	}
+	t.Cleanup(func() { c.Close() }) // also if the peer does not start
+	p := testmain.StartPeer(t, c, files, role, append([]string{c.Addr().String(), formatOptions(opt)}, args...)...)
 	if wrap != nil {
 		c = wrap(c)
 	}
 	l, err := New(c, opt)
 	if err != nil {
-		c.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		w.Close()
-		l.Close()
-		if !p.Exited() {
-			p.Kill()
-		}
-	})
+	t.Cleanup(func() { l.Close() }) // before the peer's stdin closes and it is killed
 	l.SetDeadline(time.Now().Add(2 * time.Minute))
-	return l, peer{p, w}
+	return l, peer{p}
 }
 
 func (p peer) result(t *testing.T) peerResult {
@@ -156,7 +133,7 @@ func TestBoundedLinkFullPolicies(t *testing.T) {
 						t.Fatalf("send %d into a full failing link: %v, want ErrFull", n+1, err)
 					}
 				}
-				io.WriteString(p.stdin, "go\n")
+				io.WriteString(p.Stdin(), "go\n")
 				got := p.result(t)
 				s := l.Stats()
 				if s.Sent != got.Stats.Received+s.Dropped {

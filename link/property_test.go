@@ -15,6 +15,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/transports"
 )
 
@@ -343,33 +344,13 @@ func runProp(t *testing.T, tr, mode string, n int, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, w, _ := os.Pipe()
-	p, err := peerproc.Start("link-prop", []string{c.Addr().String(), mode, strconv.Itoa(n), strconv.FormatUint(seed, 10)},
-		peerproc.Options{ExtraFiles: files, Stdin: r})
-	r.Close()
-	for _, f := range files {
-		f.Close()
-	}
-	if err != nil {
-		c.Close()
-		t.Fatal(err)
-	}
-	if pw, ok := c.(ipclab.PeerWatcher); ok {
-		pw.WatchPeer(p.Pid())
-	}
+	t.Cleanup(func() { c.Close() }) // also if the peer does not start
+	p := testmain.StartPeer(t, c, files, "link-prop", c.Addr().String(), mode, strconv.Itoa(n), strconv.FormatUint(seed, 10))
 	conn, l, err := propOpen(c, mode)
 	if err != nil {
-		c.Close()
-		p.Kill()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		w.Close()
-		conn.Close()
-		if !p.Exited() {
-			p.Kill()
-		}
-	})
+	t.Cleanup(func() { conn.Close() })
 	drops := strings.HasSuffix(mode, "-drop")
 	linked := l != nil
 	oneWay := propSend(conn, l, n, seed)

@@ -13,6 +13,7 @@ package testmain
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"testing"
@@ -61,6 +62,9 @@ type Peer struct {
 // CloseStdin closes the peer's standard input, which ends roles that wait
 // for it (an idle peer, a peer that lives on after its Close).
 func (p *Peer) CloseStdin() { p.stdin.Close() }
+
+// Stdin is the peer's standard input, for roles that take orders on it.
+func (p *Peer) Stdin() io.Writer { return p.stdin }
 
 // StartPeer starts role in a peer process with args, handing it files
 // as descriptors 3, 4, ... (closed here once it has started) and a
