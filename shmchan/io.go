@@ -123,8 +123,11 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 
 // reserve waits for room for an n-byte message and reserves it.
 func (c *Chan) reserve(n int) ([]byte, error) {
-	if err := c.sendCheck(); err != nil {
+	if err := c.end.SendReady(); err != nil {
 		return nil, err
+	}
+	if atomic.LoadUint32(c.peerClosed) != 0 {
+		return nil, ipclab.ErrPeerGone
 	}
 	if c.hdr.strategy == SysVSem {
 		units := c.tx.need(c.tx.recordSize(n)) / c.unit
