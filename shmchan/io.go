@@ -34,14 +34,12 @@ func (c *Chan) Reserve(n int) ([]byte, error) {
 	if n < 0 || uint64(n) > c.hdr.maxMsg {
 		return nil, c.tooLarge(n)
 	}
-	if err := c.enter(); err != nil {
+	if err := c.enterSend(); err != nil {
 		return nil, err
 	}
-	c.sendMu.Lock()
 	buf, err := c.reserve(n)
 	if err != nil {
 		c.sendMu.Unlock()
-		c.exit()
 		return nil, err
 	}
 	c.reserved = n
@@ -57,7 +55,6 @@ func (c *Chan) Commit() error {
 	c.reserved = -1
 	c.signalData()
 	c.sendMu.Unlock()
-	c.exit()
 	return nil
 }
 
@@ -65,11 +62,9 @@ func (c *Chan) Commit() error {
 // transfer and at most one wake-up) per ringful, for streams of small
 // messages. It returns how many were sent before an error.
 func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
-	if err := c.enter(); err != nil {
+	if err := c.enterSend(); err != nil {
 		return 0, err
 	}
-	defer c.exit()
-	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	done, pending := 0, 0
 	if c.hdr.strategy == SysVSem {
@@ -195,14 +190,12 @@ func (c *Chan) Recv(p []byte) (int, error) {
 func (c *Chan) RecvInPlace() ([]byte, error) { return c.recvInPlace() }
 
 func (c *Chan) recvInPlace() ([]byte, error) {
-	if err := c.enter(); err != nil {
+	if err := c.enterRecv(); err != nil {
 		return nil, err
 	}
-	c.recvMu.Lock()
 	msg, err := c.peek()
 	if err != nil {
 		c.recvMu.Unlock()
-		c.exit()
 		return nil, err
 	}
 	c.inPlace = len(msg)
@@ -229,7 +222,6 @@ func (c *Chan) Release() error {
 	}
 	c.inPlace = -1
 	c.recvMu.Unlock()
-	c.exit()
 	return nil
 }
 
@@ -241,7 +233,6 @@ func (c *Chan) unpeek() {
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
 	}
 	c.recvMu.Unlock()
-	c.exit()
 }
 
 // peek waits for the next message and returns it in place.
