@@ -41,6 +41,7 @@ type peerReport struct {
 	ClockErrN int64             `json:"clock_error_ns"`
 	Link      *record.LinkStats `json:"link,omitempty"`
 	Measured  int               `json:"measured"` // messages taken after the warm-up
+	Waits     *record.Waits     `json:"waits,omitempty"`
 }
 
 // peerMain: see PeerArgs.
@@ -84,6 +85,7 @@ func peerMain(args []string) error {
 	received := 0
 	rep := peerReport{ClockErrN: int64(clock.ErrorBound)}
 	var u0 usage
+	var w0 *record.Waits
 	var oneway []float64
 	if (mode == Latency || mode == Load) && size >= 8 {
 		oneway = make([]float64, 0, count)
@@ -91,6 +93,7 @@ func peerMain(args []string) error {
 	for i := 0; drops || i < warm+count; i++ {
 		if i == warm {
 			u0 = readUsage()
+			w0 = readWaits(c)
 		}
 		n, err := c.Recv(buf)
 		if err != nil {
@@ -144,6 +147,7 @@ func peerMain(args []string) error {
 		rep.LastNs = clock.Now()
 	}
 	rep.Cost = costSince(u0, count)
+	rep.Waits = waitsSince(w0, c)
 	if len(oneway) > 0 {
 		s, err := record.Summarize(oneway)
 		if err != nil {

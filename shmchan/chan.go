@@ -97,6 +97,9 @@ type Chan struct {
 	// Futex: whether spinning pays (adapt.go), waiting for data (under
 	// recvMu) and for room (under sendMu).
 	dataSpin, spaceSpin spinner
+	// How this side waited and woke, by direction (stats.go): under
+	// recvMu and sendMu like the spinners.
+	recvStats, sendStats WaitStats
 
 	// sendMu and recvMu serialise each direction's calls, as the contract
 	// says, and keep the mapping alive under them: Close takes both to

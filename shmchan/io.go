@@ -138,7 +138,7 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 		if c.hdr.strategy == SysVSem {
 			return nil, corrupt("the semaphore granted room the ring does not have")
 		}
-		if err := c.await(c.tx.spaceWait, &c.spaceSpin, &c.end.Wdl, c.sendCheck, func() (bool, error) {
+		if err := c.await(c.tx.spaceWait, &c.spaceSpin, &c.sendStats, &c.end.Wdl, c.sendCheck, func() (bool, error) {
 			free, err := c.tx.free()
 			return free >= c.tx.need(c.tx.recordSize(n)), err
 		}); err != nil {
@@ -164,7 +164,9 @@ func (c *Chan) signalData() {
 	case SysVSem:
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
 	case Futex:
-		wake(c.tx.dataWait)
+		if wake(c.tx.dataWait) {
+			c.sendStats.Wakes++
+		}
 	}
 }
 
@@ -216,8 +218,8 @@ func (c *Chan) Release() error {
 		// peek flushes before this side waits, so nothing is held back
 		// from a producer that waits on us while we wait on it.
 		sleeping := atomic.LoadUint32(c.rx.spaceWait) != 0
-		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping {
-			wake(c.rx.spaceWait)
+		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping && wake(c.rx.spaceWait) {
+			c.recvStats.Wakes++
 		}
 	}
 	c.inPlace = -1
@@ -271,10 +273,10 @@ func (c *Chan) peek() ([]byte, error) {
 			return nil, corrupt("the semaphore announced a message the ring does not have")
 		}
 		// About to wait: hand the producer every byte we consumed.
-		if c.rx.flush() != 0 {
-			wake(c.rx.spaceWait)
+		if c.rx.flush() != 0 && wake(c.rx.spaceWait) {
+			c.recvStats.Wakes++
 		}
-		if err := c.await(c.rx.dataWait, &c.dataSpin, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {
+		if err := c.await(c.rx.dataWait, &c.dataSpin, &c.recvStats, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {
 			return nil, err
 		}
 	}
