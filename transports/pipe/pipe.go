@@ -105,9 +105,12 @@ type Conn struct {
 	wakeFD int             // eventfd that wakes a blocked read (read.go)
 	// read's arguments and results, for readFunc (read.go); under recvMu.
 	readFunc func(fd uintptr)
-	readBuf  []byte
-	readN    int
-	readErr  error
+	// readsWaited counts the reads in a row that found the pipe empty
+	// (read.go); under recvMu.
+	readsWaited int
+	readBuf     []byte
+	readN       int
+	readErr     error
 
 	sendMu  sync.Mutex
 	wbuf    []byte

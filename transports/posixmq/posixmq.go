@@ -88,12 +88,13 @@ type Conn struct {
 	// RawConn.Control takes the call as a func; these are bound once, in
 	// newConn, with their arguments and results in sop and rop, so that a
 	// message allocates nothing. They wait in ppoll (wait.go).
-	wakers     *wakers
-	sendMu     sync.Mutex
-	sop        mqOp
-	sendWaitFn func(fd uintptr)
-	rop        mqOp
-	recvWaitFn func(fd uintptr)
+	wakers      *wakers
+	sendMu      sync.Mutex
+	sop         mqOp
+	sendWaitFn  func(fd uintptr)
+	rop         mqOp
+	recvWaitFn  func(fd uintptr)
+	recvsWaited int // receives in a row that found the queue empty; under recvMu
 
 	recvMu      sync.Mutex
 	rbuf        []byte
