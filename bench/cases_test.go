@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/link"
+	"github.com/ipclab/ipclab/record"
 )
 
 func TestCasesInterleave(t *testing.T) {
 	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
 	cs := s.Cases()
-	want := []Case{{1, "a", link.Raw, 8, Latency, "go", 0, 0}, {1, "a", link.Raw, 64, Latency, "go", 0, 0}, {1, "b", link.Raw, 8, Latency, "go", 0, 0}, {1, "b", link.Raw, 64, Latency, "go", 0, 0},
-		{2, "a", link.Raw, 8, Latency, "go", 0, 0}, {2, "a", link.Raw, 64, Latency, "go", 0, 0}, {2, "b", link.Raw, 8, Latency, "go", 0, 0}, {2, "b", link.Raw, 64, Latency, "go", 0, 0}}
+	want := []Case{{1, "a", link.Raw, 8, Latency, "go", 0, 0, 0}, {1, "a", link.Raw, 64, Latency, "go", 0, 0, 0}, {1, "b", link.Raw, 8, Latency, "go", 0, 0, 0}, {1, "b", link.Raw, 64, Latency, "go", 0, 0, 0},
+		{2, "a", link.Raw, 8, Latency, "go", 0, 0, 0}, {2, "a", link.Raw, 64, Latency, "go", 0, 0, 0}, {2, "b", link.Raw, 8, Latency, "go", 0, 0, 0}, {2, "b", link.Raw, 64, Latency, "go", 0, 0, 0}}
 	if !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}
@@ -26,8 +27,8 @@ func TestCasesPairGoWithC(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := Spec{Transports: []string{"pipe", "other"}, Links: []link.Mode{link.Raw, seq}, Runs: 1, Sizes: []int{8}, Modes: []string{Latency}, CProgram: "ipcbench"}
-	want := []Case{{1, "pipe", link.Raw, 8, Latency, "go", 0, 0}, {1, "pipe", link.Raw, 8, Latency, "c", 0, 0}, {1, "pipe", seq, 8, Latency, "go", 0, 0},
-		{1, "other", link.Raw, 8, Latency, "go", 0, 0}, {1, "other", seq, 8, Latency, "go", 0, 0}}
+	want := []Case{{1, "pipe", link.Raw, 8, Latency, "go", 0, 0, 0}, {1, "pipe", link.Raw, 8, Latency, "c", 0, 0, 0}, {1, "pipe", seq, 8, Latency, "go", 0, 0, 0},
+		{1, "other", link.Raw, 8, Latency, "go", 0, 0, 0}, {1, "other", seq, 8, Latency, "go", 0, 0, 0}}
 	if cs := s.Cases(); !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}
@@ -42,5 +43,52 @@ func TestClockAgreesAcrossReadings(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	if d := c.Now() - a; d < int64(time.Millisecond) {
 		t.Fatalf("clock advanced %d ns over a 1 ms sleep", d)
+	}
+}
+
+func TestStreamCount(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		d    time.Duration
+		want int
+	}{
+		{10e6, 200 * time.Millisecond, 2_000_000},
+		{1000, 200 * time.Millisecond, minStream}, // a slow mechanism still sends enough to have a rate
+		{1e12, time.Second, maxStream},
+		{0, time.Second, minStream},
+	} {
+		if got := streamCount(tc.rate, tc.d); got != tc.want {
+			t.Errorf("streamCount(%g, %v) = %d, want %d", tc.rate, tc.d, got, tc.want)
+		}
+	}
+}
+
+// A throughput case sized by time runs a pilot first and then the case
+// with the count the pilot's rate gives; a volume-sized Spec, and any
+// other mode, runs the case once as it is.
+func TestSizedByTime(t *testing.T) {
+	s := Spec{StreamTime: 100 * time.Millisecond}
+	var counts []int
+	// A mechanism whose pilot ran at 50,000/s and whose real rate is
+	// 10 M/s: sized again until a run lasts half of StreamTime.
+	rates := []float64{50_000, 5e6, 10e6, 10e6}
+	measure := func(c Case) (record.Record, error) {
+		rate := rates[len(counts)]
+		counts = append(counts, c.Count)
+		return record.Record{MsgsPerSec: rate, ElapsedNs: int64(float64(c.Count) / rate * 1e9)}, nil
+	}
+	if _, err := s.sizedByTime(Case{Mode: Throughput, Size: 64}, measure); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{pilotMax, 5000, 500_000}; !reflect.DeepEqual(counts, want) {
+		t.Fatalf("counts measured %v, want %v (pilot, 50,000/s x 100 ms, then 5 M/s x 100 ms)", counts, want)
+	}
+	counts = nil
+	s.StreamTime = -1
+	s.sizedByTime(Case{Mode: Throughput, Size: 64}, measure)
+	s.StreamTime = time.Second
+	s.sizedByTime(Case{Mode: Latency, Size: 64}, measure)
+	if want := []int{0, 0}; !reflect.DeepEqual(counts, want) {
+		t.Fatalf("counts measured %v, want one unsized run each", counts)
 	}
 }

@@ -60,7 +60,7 @@ func (throughput) counts(s Spec, c Case) (int, int) {
 }
 
 func (throughput) run(ctx context.Context, s Spec, c Case) (record.Record, error) {
-	return s.runPair(ctx, c, stream)
+	return s.sizedByTime(c, func(c Case) (record.Record, error) { return s.runPair(ctx, c, stream) })
 }
 
 // load sends one way at each offered rate (load.go).

@@ -18,6 +18,7 @@ type sender func(s Spec, ss *session, cs Case, r *record.Record) (sent, error)
 // sent is a sender's account of the measured part.
 type sent struct {
 	u0 usage // this process's usage when the measured part began
+	w0 *record.Waits
 	// stream: one way, so the rate is taken from firstNs (this clock, at
 	// the first measured send) to the receiver's last message, over
 	// delivered measured messages; or, fromReport (a Drop link under
@@ -47,12 +48,14 @@ func (s Spec) runPair(ctx context.Context, cs Case, send sender) (record.Record,
 		return r, err
 	}
 	r.Sender = costSince(st.u0, r.Count)
+	r.SenderWaits = waitsSince(st.w0, ss.conn)
 	r.StealMs = (stealTicks() - steal0) * 10
 	rep, err := ss.report(s.CaseTimeout)
 	if err != nil {
 		return r, err
 	}
 	r.Receiver = rep.Cost
+	r.ReceiverWaits = rep.Waits
 	r.OneWay = rep.OneWay
 	r.LinkSender, r.LinkReceiver = linkStats(ss.conn), rep.Link
 	if !st.stream {
@@ -97,6 +100,7 @@ func pingPong(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
 	for i := 0; i < warm+count; i++ {
 		if i == warm {
 			st.u0 = readUsage()
+			st.w0 = readWaits(c)
 		}
 		t0 := time.Now()
 		if delay > 0 {
@@ -136,6 +140,7 @@ func stream(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
 	for i := 0; i < warm+count; i++ {
 		if i == warm {
 			st.u0 = readUsage()
+			st.w0 = readWaits(c)
 			st.firstNs = clock.Now()
 		}
 		if delay > 0 {

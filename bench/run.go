@@ -48,7 +48,7 @@ func Run(ctx context.Context, s Spec, env *record.Env, out Output) ([]record.Rec
 			r.Skipped = fmt.Sprintf("not run: the case at %.0f msgs/s offered failed", failedAt[satKey])
 		case c.Impl == record.ImplC:
 			if err = s.injectedFailure(c); err == nil {
-				r, err = s.runCCase(ctx, c, skipped[goCase])
+				r, err = s.sizedByTime(c, func(c Case) (record.Record, error) { return s.runCCase(ctx, c, skipped[goCase]) })
 			}
 		default:
 			r, err = modes[c.Mode].run(ctx, s, c)
@@ -103,6 +103,9 @@ func (s Spec) injectedFailure(c Case) error {
 // s has its defaults (Run fills them).
 func (s Spec) newRecord(cs Case) record.Record {
 	count, warm := modes[cs.Mode].counts(s, cs)
+	if cs.Count > 0 {
+		count, warm = cs.Count, max(cs.Count/10, 1)
+	}
 	r := record.Record{Schema: record.SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: cs.Impl,
 		Mode: cs.Mode, Link: cs.Link.String(), Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement), OfferedRate: cs.Rate}
 	if r.Impl == "" {

@@ -28,8 +28,13 @@ type Spec struct {
 	Producers []int
 	// Count is the measured round trips of a latency case.
 	Count int
-	// Bytes is the volume streamed per throughput case, within
-	// 500..20,000 messages.
+	// StreamTime is how long a throughput case streams: a short pilot
+	// stream measures the rate, and the case sends as many messages as
+	// take about this long at that rate (at least 500). Negative: stream
+	// Bytes instead, whatever time it takes.
+	StreamTime time.Duration
+	// Bytes is the volume streamed per throughput case when StreamTime
+	// is negative, within 500..20,000 messages.
 	Bytes int
 	// CaseTimeout bounds one case.
 	CaseTimeout time.Duration
@@ -66,16 +71,20 @@ var DefaultProducers = []int{1, 2, 4, 8}
 // transport, raw, latency and throughput, five interleaved runs.
 func DefaultSpec() Spec {
 	return Spec{
-		Transports:  transports.Distinct(),
-		Links:       []link.Mode{link.Raw},
-		Sizes:       DefaultSizes,
-		Modes:       []string{Latency, Throughput},
-		Runs:        5, // enough for compare to call a change significant
-		Placement:   PinNone,
-		Rates:       DefaultRates,
-		Producers:   DefaultProducers,
-		Count:       5000,
-		Bytes:       16 << 20,
+		Transports: transports.Distinct(),
+		Links:      []link.Mode{link.Raw},
+		Sizes:      DefaultSizes,
+		Modes:      []string{Latency, Throughput},
+		Runs:       5, // enough for compare to call a change significant
+		Placement:  PinNone,
+		Rates:      DefaultRates,
+		Producers:  DefaultProducers,
+		Count:      5000,
+		Bytes:      16 << 20,
+		// Long enough that process start, the first page faults and one
+		// scheduler tick are a few percent of it, short enough that a
+		// default run of every transport stays within minutes.
+		StreamTime:  200 * time.Millisecond,
 		CaseTimeout: time.Minute,
 	}
 }
@@ -98,6 +107,7 @@ func (s Spec) withDefaults() Spec {
 	fill(len(s.Producers) > 0, func() { s.Producers = d.Producers })
 	fill(s.Count > 0, func() { s.Count = d.Count })
 	fill(s.Bytes > 0, func() { s.Bytes = d.Bytes })
+	fill(s.StreamTime != 0, func() { s.StreamTime = d.StreamTime })
 	fill(s.CaseTimeout > 0, func() { s.CaseTimeout = d.CaseTimeout })
 	return s
 }
@@ -165,6 +175,9 @@ type Case struct {
 	Impl      string  // record.ImplGo, or record.ImplC for the C baseline
 	Rate      float64 // load: offered messages per second
 	Producers int     // fanin: producer processes
+	// Count, when set, replaces the mode's message count: a throughput
+	// case sized by its pilot stream (streamtime.go).
+	Count int
 }
 
 func (c Case) String() string {

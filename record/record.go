@@ -61,6 +61,12 @@ type Record struct {
 	LinkSender   *LinkStats `json:"link_sender,omitempty"`
 	LinkReceiver *LinkStats `json:"link_receiver,omitempty"`
 
+	// SenderWaits and ReceiverWaits count how each end's shared-memory
+	// channel waited over the measured messages (spins, spins that ran
+	// out, futex sleeps, wake-ups); nil for other transports and links.
+	SenderWaits   *Waits `json:"sender_waits,omitempty"`
+	ReceiverWaits *Waits `json:"receiver_waits,omitempty"`
+
 	Sender   Cost  `json:"sender"` // the process that drives the case
 	Receiver Cost  `json:"receiver"`
 	StealMs  int64 `json:"steal_ms"` // host steal time during the case, all CPUs (/proc/stat)
@@ -89,4 +95,21 @@ func (c *Cost) PerMessage(msgs int) {
 		c.CPUNsPerMsg = float64(c.UserNs+c.SysNs) / float64(msgs)
 		c.CtxSwPerMsg = float64(c.VolCtxSw+c.InvolCtxSw) / float64(msgs)
 	}
+}
+
+// Waits are one end's wait counts, for its Recvs (waiting for data) and
+// its Sends (waiting for room): shmchan.WaitStats, as recorded.
+type Waits struct {
+	Recv WaitCounts `json:"recv"`
+	Send WaitCounts `json:"send"`
+}
+
+// WaitCounts: see shmchan.WaitStats for each count's meaning.
+type WaitCounts struct {
+	Waits     uint64 `json:"waits"`
+	Spins     uint64 `json:"spins"`
+	SpinsLost uint64 `json:"spins_lost"`
+	SpinTurns uint64 `json:"spin_turns"`
+	Sleeps    uint64 `json:"sleeps"`
+	Wakes     uint64 `json:"wakes"`
 }

@@ -97,12 +97,20 @@ type Chan struct {
 	// Futex: whether spinning pays (adapt.go), waiting for data (under
 	// recvMu) and for room (under sendMu).
 	dataSpin, spaceSpin spinner
+	// How this side waited and woke, by direction (stats.go): under
+	// recvMu and sendMu like the spinners.
+	recvStats, sendStats WaitStats
 
-	life     sync.RWMutex // held shared by every operation; Close takes it to detach
+	// sendMu and recvMu serialise each direction's calls, as the contract
+	// says, and keep the mapping alive under them: Close takes both to
+	// detach. One lock per call, not two: each lock-prefixed instruction
+	// waits for the stores before it, the message's cache lines on their
+	// way to the peer's CPU, so it costs about a cache-line transfer.
 	sendMu   sync.Mutex
 	recvMu   sync.Mutex
-	reserved int // bytes of the record Reserve handed out, -1 if none
-	inPlace  int // length of the message RecvInPlace handed out, -1 if none
+	wakeMu   sync.RWMutex // held shared by wakeSelf; Close takes it to detach
+	reserved int          // bytes of the record Reserve handed out, -1 if none
+	inPlace  int          // length of the message RecvInPlace handed out, -1 if none
 
 	end      chanend.End // closed, peer gone (its death), deadlines
 	watching atomic.Bool
@@ -325,7 +333,7 @@ func (c *Chan) peerDied() {
 }
 
 // peerGone reports whether the peer closed its side or died. It reads the
-// mapping: call it inside an operation (enter).
+// mapping: call it inside an operation (under sendMu or recvMu).
 func (c *Chan) peerGone() bool {
 	return c.end.PeerGone() || atomic.LoadUint32(c.peerClosed) != 0
 }
@@ -334,11 +342,11 @@ func (c *Chan) peerGone() bool {
 // wait: a dead peer, a moved deadline. It touches the mapping, so only
 // while the channel is open.
 func (c *Chan) wakeSelf() {
-	if c.enter() != nil {
-		return
+	c.wakeMu.RLock()
+	defer c.wakeMu.RUnlock()
+	if !c.end.Closed() {
+		c.wakeAll()
 	}
-	defer c.exit()
-	c.wakeAll()
 }
 
 // wakeAll wakes this side's sleepers unconditionally: the words are in
@@ -374,7 +382,11 @@ func (c *Chan) Close() error {
 	return c.end.Close(func() error {
 		c.wakeAll() // still attached: only Close detaches, below
 		c.wakePeer()
-		c.life.Lock() // every operation has returned; none will start
+		// Every call has returned (the wake-ups above ended its wait) and
+		// none will start: each takes its lock, then checks closed.
+		c.sendMu.Lock()
+		c.recvMu.Lock()
+		c.wakeMu.Lock()
 		if c.creator {
 			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVShm, ID: c.shmID})
@@ -384,7 +396,9 @@ func (c *Chan) Close() error {
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVSem, ID: int(c.hdr.semID)})
 		}
 		unix.SysvShmDetach(c.seg)
-		c.life.Unlock()
+		c.wakeMu.Unlock()
+		c.recvMu.Unlock()
+		c.sendMu.Unlock()
 		return nil
 	})
 }
@@ -401,20 +415,25 @@ func (c *Chan) wakePeer() {
 	}
 }
 
-// enter starts an operation; it fails once Close has begun.
-func (c *Chan) enter() error {
+// enterSend starts a sending call, holding sendMu; it fails once Close
+// has begun. enterRecv is its receiving twin.
+func (c *Chan) enterSend() error {
+	c.sendMu.Lock()
 	if c.end.Closed() {
-		return ipclab.ErrClosed
-	}
-	c.life.RLock()
-	if c.end.Closed() {
-		c.life.RUnlock()
+		c.sendMu.Unlock()
 		return ipclab.ErrClosed
 	}
 	return nil
 }
 
-func (c *Chan) exit() { c.life.RUnlock() }
+func (c *Chan) enterRecv() error {
+	c.recvMu.Lock()
+	if c.end.Closed() {
+		c.recvMu.Unlock()
+		return ipclab.ErrClosed
+	}
+	return nil
+}
 
 func (c *Chan) SetDeadline(t time.Time) error {
 	c.SetReadDeadline(t)

@@ -34,14 +34,12 @@ func (c *Chan) Reserve(n int) ([]byte, error) {
 	if n < 0 || uint64(n) > c.hdr.maxMsg {
 		return nil, c.tooLarge(n)
 	}
-	if err := c.enter(); err != nil {
+	if err := c.enterSend(); err != nil {
 		return nil, err
 	}
-	c.sendMu.Lock()
 	buf, err := c.reserve(n)
 	if err != nil {
 		c.sendMu.Unlock()
-		c.exit()
 		return nil, err
 	}
 	c.reserved = n
@@ -57,7 +55,6 @@ func (c *Chan) Commit() error {
 	c.reserved = -1
 	c.signalData()
 	c.sendMu.Unlock()
-	c.exit()
 	return nil
 }
 
@@ -65,11 +62,9 @@ func (c *Chan) Commit() error {
 // transfer and at most one wake-up) per ringful, for streams of small
 // messages. It returns how many were sent before an error.
 func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
-	if err := c.enter(); err != nil {
+	if err := c.enterSend(); err != nil {
 		return 0, err
 	}
-	defer c.exit()
-	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	done, pending := 0, 0
 	if c.hdr.strategy == SysVSem {
@@ -123,8 +118,11 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 
 // reserve waits for room for an n-byte message and reserves it.
 func (c *Chan) reserve(n int) ([]byte, error) {
-	if err := c.sendCheck(); err != nil {
+	if err := c.end.SendReady(); err != nil {
 		return nil, err
+	}
+	if atomic.LoadUint32(c.peerClosed) != 0 {
+		return nil, ipclab.ErrPeerGone
 	}
 	if c.hdr.strategy == SysVSem {
 		units := c.tx.need(c.tx.recordSize(n)) / c.unit
@@ -140,7 +138,7 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 		if c.hdr.strategy == SysVSem {
 			return nil, corrupt("the semaphore granted room the ring does not have")
 		}
-		if err := c.await(c.tx.spaceWait, &c.spaceSpin, &c.end.Wdl, c.sendCheck, func() (bool, error) {
+		if err := c.await(c.tx.spaceWait, &c.spaceSpin, &c.sendStats, &c.end.Wdl, c.sendCheck, func() (bool, error) {
 			free, err := c.tx.free()
 			return free >= c.tx.need(c.tx.recordSize(n)), err
 		}); err != nil {
@@ -166,7 +164,9 @@ func (c *Chan) signalData() {
 	case SysVSem:
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
 	case Futex:
-		wake(c.tx.dataWait)
+		if wake(c.tx.dataWait) {
+			c.sendStats.Wakes++
+		}
 	}
 }
 
@@ -192,14 +192,12 @@ func (c *Chan) Recv(p []byte) (int, error) {
 func (c *Chan) RecvInPlace() ([]byte, error) { return c.recvInPlace() }
 
 func (c *Chan) recvInPlace() ([]byte, error) {
-	if err := c.enter(); err != nil {
+	if err := c.enterRecv(); err != nil {
 		return nil, err
 	}
-	c.recvMu.Lock()
 	msg, err := c.peek()
 	if err != nil {
 		c.recvMu.Unlock()
-		c.exit()
 		return nil, err
 	}
 	c.inPlace = len(msg)
@@ -220,13 +218,12 @@ func (c *Chan) Release() error {
 		// peek flushes before this side waits, so nothing is held back
 		// from a producer that waits on us while we wait on it.
 		sleeping := atomic.LoadUint32(c.rx.spaceWait) != 0
-		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping {
-			wake(c.rx.spaceWait)
+		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping && wake(c.rx.spaceWait) {
+			c.recvStats.Wakes++
 		}
 	}
 	c.inPlace = -1
 	c.recvMu.Unlock()
-	c.exit()
 	return nil
 }
 
@@ -238,7 +235,6 @@ func (c *Chan) unpeek() {
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
 	}
 	c.recvMu.Unlock()
-	c.exit()
 }
 
 // peek waits for the next message and returns it in place.
@@ -277,10 +273,10 @@ func (c *Chan) peek() ([]byte, error) {
 			return nil, corrupt("the semaphore announced a message the ring does not have")
 		}
 		// About to wait: hand the producer every byte we consumed.
-		if c.rx.flush() != 0 {
-			wake(c.rx.spaceWait)
+		if c.rx.flush() != 0 && wake(c.rx.spaceWait) {
+			c.recvStats.Wakes++
 		}
-		if err := c.await(c.rx.dataWait, &c.dataSpin, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {
+		if err := c.await(c.rx.dataWait, &c.dataSpin, &c.recvStats, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {
 			return nil, err
 		}
 	}

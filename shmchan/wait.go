@@ -17,7 +17,8 @@ import (
 // or (Futex) spin for the budget where sp says spinning pays (adapt.go),
 // then announce on word and sleep on it. check is consulted between attempts: closed, peer
 // gone, deadline.
-func (c *Chan) await(word *uint32, sp *spinner, dl *deadline.Deadline, check func() error, ready func() (bool, error)) error {
+func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Deadline, check func() error, ready func() (bool, error)) error {
+	ws.Waits++
 	poll := func() (bool, error) {
 		if c.creator {
 			c.maybeWatchOpener()
@@ -45,12 +46,14 @@ func (c *Chan) await(word *uint32, sp *spinner, dl *deadline.Deadline, check fun
 		}
 	}
 	if budget != 0 {
+		ws.Spins++
 		start := time.Now()
 		for i := 0; ; i++ {
 			if ok, err := ready(); err != nil || ok {
 				if budget > 0 {
 					sp.record(true)
 				}
+				ws.SpinTurns += uint64(i)
 				return err
 			}
 			if i&63 == 63 {
@@ -58,10 +61,13 @@ func (c *Chan) await(word *uint32, sp *spinner, dl *deadline.Deadline, check fun
 					if budget > 0 {
 						sp.record(true)
 					}
+					ws.SpinTurns += uint64(i)
 					return err
 				}
 				if budget > 0 && time.Since(start) > budget {
 					sp.record(false)
+					ws.SpinTurns += uint64(i)
+					ws.SpinsLost++
 					break
 				}
 			}
@@ -76,6 +82,7 @@ func (c *Chan) await(word *uint32, sp *spinner, dl *deadline.Deadline, check fun
 		// Woken, timed out, EAGAIN or EINTR: look again. The bound makes a
 		// missed wake-up (the peer scribbled on the word) cost at most
 		// peerCheckInterval.
+		ws.Sleeps++
 		sysipc.FutexWait(word, 1, c.waitTimeout(dl, true))
 	}
 }
@@ -107,10 +114,12 @@ func (c *Chan) waitTimeout(dl *deadline.Deadline, bounded bool) *unix.Timespec {
 // wake clears an announcement and makes the wake system call only if
 // someone had announced that it sleeps: the data path's wake-up, which
 // the peer can defeat only by hurting its own side.
-func wake(word *uint32) {
+func wake(word *uint32) bool {
 	if atomic.LoadUint32(word) != 0 && atomic.CompareAndSwapUint32(word, 1, 0) {
 		sysipc.FutexWake(word, 1)
+		return true
 	}
+	return false
 }
 
 // wakeAlways makes the wake system call whatever the word says: for

@@ -159,13 +159,22 @@ func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 }
 
 // findChild finds a running prog and its forked child.
+// findChild finds the ipcbench this test process started (another test
+// binary running at the same time may run the same program) and its
+// forked receiver.
 func findChild(prog string) (parent, child int) {
-	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
-	for _, p := range procs {
-		if exe, _ := os.Readlink(p); exe != prog {
+	// Run starts ipcbench from whichever thread runs its goroutine.
+	var b []byte
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", os.Getpid()))
+	for _, t := range tasks {
+		more, _ := os.ReadFile(t)
+		b = append(append(b, ' '), more...)
+	}
+	for _, f := range strings.Fields(string(b)) {
+		pid, _ := strconv.Atoi(f)
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe != prog {
 			continue
 		}
-		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
 		if f := strings.Fields(string(b)); len(f) > 0 {
 			c, _ := strconv.Atoi(f[0])

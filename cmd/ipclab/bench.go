@@ -36,7 +36,8 @@ to a results directory, and print a summary table.`)
 	runs := fs.Int("runs", def.Runs, "repeat every case this many times, interleaved (run, transport, size); 5 lets compare call a change significant")
 	pin := fs.String("pin", string(def.Placement), "placement: none, split (one CPU each), same (both on one CPU)")
 	count := fs.Int("count", def.Count, "round trips per latency case")
-	volume := fs.String("bytes", formatSize(def.Bytes), "bytes streamed per throughput case (500 to 20,000 messages)")
+	streamTime := fs.Duration("stream-time", def.StreamTime, "how long each throughput case streams (a short pilot stream sizes it first)")
+	volume := fs.String("bytes", formatSize(def.Bytes), "instead of -stream-time: bytes streamed per throughput case (500 to 20,000 messages)")
 	caseTimeout := fs.Duration("case-timeout", def.CaseTimeout, "a case still running after this long is stopped and recorded as failed; the run goes on")
 	floorTime := fs.Duration("floor-time", time.Second, "with a shared-memory transport in the run: measure the machine's floor (see ipclab floor) for this long first; 0 skips it")
 	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
@@ -74,6 +75,18 @@ to a results directory, and print a summary table.`)
 			err = errors.New("0 bytes is nothing to stream")
 		}
 		return usageErrorf("-bytes: %v", err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["bytes"] && set["stream-time"]:
+		return usageErrorf("-bytes and -stream-time: give one (a throughput case streams a volume or for a time)")
+	case set["bytes"]:
+		spec.StreamTime = -1
+	case *streamTime <= 0:
+		return usageErrorf("-stream-time must be positive (or give -bytes)")
+	default:
+		spec.StreamTime = *streamTime
 	}
 	if spec.Placement, err = bench.ParsePlacement(*pin); err != nil {
 		return &usageError{err.Error()}

@@ -93,6 +93,22 @@ func (e *End) SendCheck() error {
 	return nil
 }
 
+// SendReady is SendCheck for a Send about to try without waiting: it
+// takes the write deadline as its timer last saw it (deadline.Expired)
+// rather than reading the clock, which would cost as much as a small
+// message through shared memory. A wait must use SendCheck.
+func (e *End) SendReady() error {
+	switch {
+	case e.closed.Load():
+		return ipclab.ErrClosed
+	case e.peerGone.Load():
+		return ipclab.ErrPeerGone
+	case e.Wdl.Expired():
+		return ipclab.ErrTimeout
+	}
+	return nil
+}
+
 // RecvCheck is SendCheck for a Recv, which must deliver what the peer
 // queued before it went: a transport calls it only once it found nothing
 // queued.

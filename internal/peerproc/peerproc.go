@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -60,11 +62,38 @@ func Dispatch() {
 	if len(os.Args) > 1 {
 		args = os.Args[1:]
 	}
-	if err := fn(args); err != nil {
+	stop := startProfile(name)
+	err := fn(args)
+	stop()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "peer %s: %v\n", name, err)
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// EnvCPUProfile names a directory: every peer started with it set writes
+// a CPU profile there (ROLE-PID.pprof), so the other end of a measurement
+// can be profiled as the process that started it is with -cpuprofile.
+const EnvCPUProfile = "IPCLAB_PEER_CPUPROFILE"
+
+func startProfile(role string) (stop func()) {
+	dir := os.Getenv(EnvCPUProfile)
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", role, os.Getpid())), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "peer %s: no CPU profile: %v\n", role, err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 func known() string {

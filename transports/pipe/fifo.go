@@ -14,6 +14,7 @@ import (
 	"github.com/ipclab/ipclab/internal/chanend"
 	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/registry"
+	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -165,7 +166,7 @@ func absPath(p string) string {
 }
 
 // openFIFO opens path without blocking, checks that it is a FIFO, and
-// returns a file Go's poller watches.
+// returns it as a non-blocking file (in Go's poller for writing only).
 func openFIFO(path string, mode int) (*os.File, error) {
 	fd, err := unix.Open(path, mode|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -178,6 +179,9 @@ func openFIFO(path string, mode int) (*os.File, error) {
 			err = fmt.Errorf("%s exists but is not a FIFO", path)
 		}
 		return nil, err
+	}
+	if mode == unix.O_RDONLY { // reads wait in ppoll: see Create
+		return sysipc.UnpolledFile(fd, path), nil
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }

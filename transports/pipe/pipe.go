@@ -34,6 +34,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
+	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -104,9 +105,12 @@ type Conn struct {
 	wakeFD int             // eventfd that wakes a blocked read (read.go)
 	// read's arguments and results, for readFunc (read.go); under recvMu.
 	readFunc func(fd uintptr)
-	readBuf  []byte
-	readN    int
-	readErr  error
+	// readsWaited counts the reads in a row that found the pipe empty
+	// (read.go); under recvMu.
+	readsWaited int
+	readBuf     []byte
+	readN       int
+	readErr     error
 
 	sendMu  sync.Mutex
 	wbuf    []byte
@@ -156,7 +160,15 @@ func Create(opt Options) (*Conn, []*os.File, error) {
 	if err != nil {
 		return nil, nil, chanend.OpError("create", Addr{}, err)
 	}
-	fromChildR, fromChildW, err := os.Pipe()
+	// Our read end stays out of Go's poller: reads wait in ppoll
+	// (read.go), and a descriptor in its epoll set would wake an idle
+	// runtime thread for every message.
+	var fds [2]int
+	err = unix.Pipe2(fds[:], unix.O_CLOEXEC)
+	var fromChildR, fromChildW *os.File
+	if err == nil {
+		fromChildR, fromChildW = sysipc.UnpolledFile(fds[0], "pipe-from-child"), os.NewFile(uintptr(fds[1]), "pipe-from-child-w")
+	}
 	if err != nil {
 		toChildR.Close()
 		toChildW.Close()
@@ -181,7 +193,7 @@ func Open(addr string, opt Options) (*Conn, error) {
 		return nil, err
 	}
 	if a.Path == "" {
-		r, w := inherited(a.RFD), inherited(a.WFD)
+		r, w := inherited(a.RFD, true), inherited(a.WFD, false)
 		if r == nil || w == nil {
 			return nil, chanend.OpError("open", a, fmt.Errorf("descriptors %d and %d must be open pipes", a.RFD, a.WFD))
 		}
@@ -194,15 +206,20 @@ func Open(addr string, opt Options) (*Conn, error) {
 	return openFIFOEnd(a, opt)
 }
 
-// inherited returns descriptor fd as a pollable file if it is a pipe.
-func inherited(fd int) *os.File {
+// inherited returns descriptor fd as a non-blocking file if it is a
+// pipe: for reading, out of Go's poller (see Create); for writing, in it.
+func inherited(fd int, read bool) *os.File {
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return nil
 	}
-	unix.SetNonblock(fd, true)
 	unix.CloseOnExec(fd)
-	return os.NewFile(uintptr(fd), fmt.Sprintf("pipe-fd%d", fd))
+	name := fmt.Sprintf("pipe-fd%d", fd)
+	if read {
+		return sysipc.UnpolledFile(fd, name)
+	}
+	unix.SetNonblock(fd, true)
+	return os.NewFile(uintptr(fd), name)
 }
 
 func (c *Conn) Addr() ipclab.Addr { return c.addr }

@@ -1,0 +1,49 @@
+package deadline
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPastDeadlineExpiresAtOnce(t *testing.T) {
+	var d Deadline
+	d.Set(time.Now().Add(-time.Second))
+	if !d.Expired() || !d.Passed() {
+		t.Fatalf("a deadline set in the past: Expired %v, Passed %v; want both", d.Expired(), d.Passed())
+	}
+	d.Set(time.Time{})
+	if d.Expired() || d.Passed() || !d.Get().IsZero() {
+		t.Fatalf("a cleared deadline: Expired %v, Passed %v, Get %v", d.Expired(), d.Passed(), d.Get())
+	}
+}
+
+// The timer turns Expired on once the deadline passes, with no call in
+// between: a Send that would not wait must still fail after its deadline.
+func TestFutureDeadlineExpiresByItself(t *testing.T) {
+	var d Deadline
+	d.Set(time.Now().Add(5 * time.Millisecond))
+	if d.Expired() {
+		t.Fatal("a deadline 5 ms ahead is already expired")
+	}
+	for giveUp := time.Now().Add(time.Minute); !d.Expired(); time.Sleep(time.Millisecond) {
+		if time.Now().After(giveUp) {
+			t.Fatal("a minute after a 5 ms deadline, Expired is still false")
+		}
+	}
+	if !d.Passed() {
+		t.Fatal("Expired but not Passed")
+	}
+}
+
+// A timer of an earlier Set must not expire a deadline moved later.
+func TestMovedDeadlineIgnoresOldTimer(t *testing.T) {
+	var d Deadline
+	for i := 0; i < 100; i++ {
+		d.Set(time.Now().Add(time.Duration(i%3) * time.Microsecond))
+		d.Set(time.Now().Add(time.Hour))
+	}
+	time.Sleep(20 * time.Millisecond) // time for any stale timer to run
+	if d.Expired() || d.Passed() {
+		t.Fatalf("a deadline an hour ahead: Expired %v, Passed %v", d.Expired(), d.Passed())
+	}
+}
