@@ -36,8 +36,11 @@ commands:
                 between two pinned processes, and the CPU pair's topology
 
 addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=N,
-           sysvmsg:id=ID (open only), posixmq:/NAME,
-           sysvshm:key=0xKEY[,wait=futex|sysvsem|spin][,spin=off|DURATION], sysvshm:id=ID (open only)
+           sysvmsg:id=ID (open only), posixmq:/NAME (two queues, /NAME.1 and /NAME.2),
+           posixmq:/NAME,single (the one queue /NAME, as C's mq_open sees it; one way),
+           sysvshm:key=0xKEY[,wait=futex|sysvsem|spin][,spin=off|DURATION], sysvshm:path=P,proj=N,
+           sysvshm:id=ID (open only). proj is any int, as ftok(3) takes it: glibc uses its
+           low 8 bits (1300 is 20), and 0 is allowed.
 
 Run 'ipclab COMMAND -h' for a command's flags, 'ipclab --version' for the
 version and commit. Exit status: 0 done, 1 failed, 2 a wrong command line.
