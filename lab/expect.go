@@ -439,3 +439,6 @@ func fmtValue(v float64, unit string) string {
 	}
 	return fmt.Sprintf("%.3g", v)
 }
+
+// FormatValue prints a figure of an Outcome in its unit.
+func FormatValue(v float64, unit string) string { return fmtValue(v, unit) }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/floor"
 	"github.com/ipclab/ipclab/link"
 )
 
@@ -274,8 +275,8 @@ func (r RunSpec) spec() (bench.Spec, error) {
 		}
 	}
 	if r.FloorTime != "" {
-		if d, err := time.ParseDuration(r.FloorTime); err != nil || d < 0 {
-			return s, fmt.Errorf("floor_time %q: want a duration such as 1s, or 0s", r.FloorTime)
+		if d, err := time.ParseDuration(r.FloorTime); err != nil || d < 0 || d > 0 && d < floor.MinBudget {
+			return s, fmt.Errorf("floor_time %q: want 0s (none) or a duration of at least %v, such as 1s", r.FloorTime, floor.MinBudget)
 		}
 	}
 	if slices.Contains(r.Modes, bench.Throughput) && r.Bytes == 0 {

@@ -7,6 +7,7 @@
 //	ipclab send ADDR        open the channel at ADDR and send stdin, line by line
 //	ipclab limits           print the kernel IPC limits in force
 //	ipclab floor            measure this machine's cache-line, futex and pipe round trips
+//	ipclab lab run NAME     run a course experiment; lab check DIR verifies a run
 package main
 
 import (
@@ -34,6 +35,8 @@ commands:
   limits        print the kernel IPC limits in force
   floor         measure this machine's floor: cache-line, futex and pipe round trips
                 between two pinned processes, and the CPU pair's topology
+  lab           the course's laboratory: run an experiment file, its expectations,
+                a report to hand in, and the instructor's check ('ipclab lab help')
 
 addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=N,
            sysvmsg:id=ID (open only), posixmq:/NAME (two queues, /NAME.1 and /NAME.2),
@@ -62,6 +65,7 @@ var commands = map[string]func([]string) error{
 	"send":    runSend,
 	"limits":  runLimits,
 	"floor":   runFloor,
+	"lab":     runLab,
 }
 
 // run runs one command line and returns the exit status: 0 done (or help

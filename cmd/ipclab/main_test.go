@@ -199,7 +199,7 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	// Help is on stdout and exits 0, like every tool a person pipes to less.
-	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "ls", "clean"} {
+	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "ls", "clean", "lab"} {
 		if out, errOut, code := runCLI(t, "", cmd, "-h"); code != 0 || !strings.Contains(out, "usage: ipclab "+cmd) || errOut != "" {
 			t.Errorf("ipclab %s -h: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
 		}
