@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/internal/ctest"
+	"github.com/ipclab/ipclab/internal/sysipc"
 )
 
 // The course's send/recv: raw System V types, POSIX priorities and the
@@ -19,9 +20,10 @@ import (
 
 // recvProc is a running `ipclab recv`.
 type recvProc struct {
-	cmd   *exec.Cmd
-	lines chan string // its stdout, line by line; closed at its end
-	wd    *time.Timer
+	cmd    *exec.Cmd
+	lines  chan string // its stdout, line by line; closed at its end
+	wd     *time.Timer
+	waited bool
 }
 
 // startRecv starts `ipclab recv ARGS...` and returns once the channel
@@ -35,6 +37,17 @@ func startRecv(t *testing.T, args ...string) *recvProc {
 		t.Fatal(err)
 	}
 	p := &recvProc{cmd: cmd, lines: make(chan string, 100), wd: watchdog(cmd, time.Minute)}
+	// A test that fails midway must not leave recv to the watchdog,
+	// which would end the whole test binary a minute later.
+	t.Cleanup(func() {
+		if !p.waited {
+			cmd.Process.Signal(os.Interrupt)
+			for range p.lines {
+			}
+			cmd.Wait()
+			p.wd.Stop()
+		}
+	})
 	sc := bufio.NewScanner(errPipe)
 	if !sc.Scan() || !strings.Contains(sc.Text(), "waiting on") {
 		cmd.Process.Kill()
@@ -85,6 +98,7 @@ func (p *recvProc) stop(t *testing.T, interrupt bool) []string {
 	for l := range p.lines {
 		rest = append(rest, l)
 	}
+	p.waited = true
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("recv %q: %v", p.cmd.Args, err)
 	}
@@ -105,14 +119,26 @@ func runC(t *testing.T, prog string, args ...string) string {
 
 // TestSendRecvTypes: -type on both ends (Go to Go): recv -type 7 takes
 // only type 7, prints it, and still ends by itself when the sender closes
-// (its close marker is not of type 7).
+// (its close marker is not of type 7). One sender: a creator's channel
+// ends once every opener that opened has closed, so a second sender
+// started after the first closed may find it gone.
 func TestSendRecvTypes(t *testing.T) {
 	addr := "sysvmsg:key=0x7e570010"
 	r := startRecv(t, "-type", "7", addr)
-	for _, tc := range []struct{ typ, text string }{{"3", "tres"}, {"7", "siete\nsiete-2"}} {
-		if _, errOut, code := runCLI(t, tc.text+"\n", "send", "-type", tc.typ, addr); code != 0 {
-			t.Fatalf("send -type %s: exit %d: %s", tc.typ, code, errOut)
-		}
+	// A message of type 3 queued first, as a C program would (no
+	// markers): recv -type 7 leaves it.
+	id, err := sysipc.Msgget(0x7e570010, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := make([]byte, sysipc.MsgHeader+4)
+	sysipc.PutMtype(m, 3)
+	copy(m[sysipc.MsgHeader:], "tres")
+	if err := sysipc.Msgsnd(id, m, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCLI(t, "siete\nsiete-2\n", "send", "-type", "7", addr); code != 0 {
+		t.Fatalf("send -type 7: exit %d: %s", code, errOut)
 	}
 	// No interrupt: recv must notice that every sender closed.
 	if got := r.stop(t, false); !slices.Equal(got, []string{"type=7 siete", "type=7 siete-2"}) {
@@ -160,7 +186,7 @@ func TestTypesWithCPeer(t *testing.T) {
 	var code int
 	var errOut string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, errOut, code = runCLI(t, "uno\nsiete\n", "send", "-type", "7", addr); code == 0 || !strings.Contains(errOut, "no message queue") {
+		if _, errOut, code = runCLI(t, "siete\n", "send", "-type", "7", addr); code == 0 || !strings.Contains(errOut, "no message queue") {
 			break
 		}
 	}
@@ -169,7 +195,7 @@ func TestTypesWithCPeer(t *testing.T) {
 		crecv.Wait()
 		t.Fatalf("send -type 7: exit %d: %s", code, errOut)
 	}
-	if err := crecv.Wait(); err != nil || !strings.Contains(cout.String(), "uno") {
+	if err := crecv.Wait(); err != nil || !strings.Contains(cout.String(), "siete") {
 		t.Fatalf("C msgq recv 7: %v\n%s", err, cout.String())
 	}
 }
