@@ -3,6 +3,7 @@ module github.com/ipclab/ipclab
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.5.0
 	github.com/montanaflynn/stats v0.14.0
 	golang.org/x/sys v0.49.0
 	gonum.org/v1/plot v0.17.0

@@ -270,6 +270,9 @@ func (t *Transport) createAt(addr string, o Options) (ipclab.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		if a.Single {
+			return posixmq.CreateSingle(a.Name, posixmq.Options{Register: o.Register})
+		}
 		return posixmq.Create(a.Name, posixmq.Options{Register: o.Register})
 	case sysvshm.Scheme:
 		a, err := sysvshm.ParseAddr(addr)

@@ -7,6 +7,7 @@
 //	ipclab send ADDR        open the channel at ADDR and send stdin, line by line
 //	ipclab limits           print the kernel IPC limits in force
 //	ipclab floor            measure this machine's cache-line, futex and pipe round trips
+//	ipclab lab run NAME     run a course experiment; lab check DIR verifies a run
 package main
 
 import (
@@ -34,10 +35,15 @@ commands:
   limits        print the kernel IPC limits in force
   floor         measure this machine's floor: cache-line, futex and pipe round trips
                 between two pinned processes, and the CPU pair's topology
+  lab           the course's laboratory: run an experiment file, its expectations,
+                a report to hand in, and the instructor's check ('ipclab lab help')
 
 addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=N,
-           sysvmsg:id=ID (open only), posixmq:/NAME,
-           sysvshm:key=0xKEY[,wait=futex|sysvsem|spin][,spin=off|DURATION], sysvshm:id=ID (open only)
+           sysvmsg:id=ID (open only), posixmq:/NAME (two queues, /NAME.1 and /NAME.2),
+           posixmq:/NAME,single (the one queue /NAME, as C's mq_open sees it; one way),
+           sysvshm:key=0xKEY[,wait=futex|sysvsem|spin][,spin=off|DURATION], sysvshm:path=P,proj=N,
+           sysvshm:id=ID (open only). proj is any int, as ftok(3) takes it: glibc uses its
+           low 8 bits (1300 is 20), and 0 is allowed.
 
 Run 'ipclab COMMAND -h' for a command's flags, 'ipclab --version' for the
 version and commit. Exit status: 0 done, 1 failed, 2 a wrong command line.
@@ -59,6 +65,7 @@ var commands = map[string]func([]string) error{
 	"send":    runSend,
 	"limits":  runLimits,
 	"floor":   runFloor,
+	"lab":     runLab,
 }
 
 // run runs one command line and returns the exit status: 0 done (or help

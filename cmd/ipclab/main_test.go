@@ -199,7 +199,7 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	// Help is on stdout and exits 0, like every tool a person pipes to less.
-	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "ls", "clean"} {
+	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "ls", "clean", "lab"} {
 		if out, errOut, code := runCLI(t, "", cmd, "-h"); code != 0 || !strings.Contains(out, "usage: ipclab "+cmd) || errOut != "" {
 			t.Errorf("ipclab %s -h: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
 		}
@@ -244,7 +244,7 @@ func TestSendRecvTwoProcesses(t *testing.T) {
 		recv.Process.Signal(os.Interrupt)
 		t.Fatalf("recv still running 10s after the sender closed (Ctrl-C sent): %v", <-done)
 	}
-	if out.String() != "uno\ndos\n" {
+	if out.String() != "prio=0 uno\nprio=0 dos\n" { // a POSIX queue: recv shows each priority
 		t.Fatalf("recv printed %q", out.String())
 	}
 

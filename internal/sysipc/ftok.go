@@ -2,6 +2,7 @@ package sysipc
 
 import (
 	"fmt"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,4 +26,28 @@ func Ftok(path string, id int) (Key, error) {
 	}
 	k := uint32(st.Ino&0xffff) | uint32(st.Dev&0xff)<<16 | uint32(id&0xff)<<24
 	return Key(int32(k)), nil
+}
+
+// ParseProj reads ftok's proj argument as C programs pass it: any int.
+// glibc keeps only its low 8 bits (ftok("/bin/cat", 1300) is the key of
+// proj 20), and proj 0 is no error there either: the key's top byte is
+// then 0, which is still a key unless the whole key comes out 0
+// (IPC_PRIVATE; see FtokKey).
+func ParseProj(s string) (int, error) {
+	n, err := strconv.ParseInt(s, 0, 32)
+	if err != nil {
+		return 0, fmt.Errorf("proj %q must be an int (C's int: -2147483648..2147483647); ftok uses its low 8 bits", s)
+	}
+	return int(n), nil
+}
+
+// FtokKey is Ftok for an object other processes must find by key: a key
+// of 0 would be IPC_PRIVATE, a new object nobody can open, so it is an
+// error naming the way out.
+func FtokKey(path string, id int) (Key, error) {
+	k, err := Ftok(path, id)
+	if err == nil && k == IPCPrivate {
+		err = fmt.Errorf("ftok(%s, %d) is 0, which is IPC_PRIVATE: pick another proj", path, id)
+	}
+	return k, err
 }

@@ -7,6 +7,11 @@
 // mq_send()s to /base.2 plays the opener. Priorities are exposed through
 // ipclab.PriorityConn.
 //
+// A single-queue channel (posixmq:/name,single; CreateSingle, Addr.Single)
+// is the one queue /name, so a C program's mq_open("/name") is a peer; it
+// carries messages one way, openers to creator, with no markers (see
+// Addr.Single).
+//
 // On Linux a message queue descriptor is a file descriptor that epoll
 // understands, so blocking is done by Go's poller: deadlines and Close wake
 // a blocked call without extra threads or signals.
@@ -140,13 +145,48 @@ func Create(name string, opt Options) (*Conn, error) {
 	return c, nil
 }
 
-// Open opens the other end of a channel from its address.
+// CreateSingle makes the one queue of a single-queue channel (see
+// Addr.Single) and returns the creator's end, which receives only.
+func CreateSingle(name string, opt Options) (*Conn, error) {
+	a := Addr{Name: name, Single: true}
+	if err := checkName(name); err != nil {
+		return nil, chanend.OpError("create", a, &ipclab.AddrError{Addr: a.String(), Reason: err.Error()})
+	}
+	attr, err := attrFor(opt)
+	if err != nil {
+		return nil, chanend.OpError("create", a, err)
+	}
+	flags := chanend.Exclusive(unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, unix.O_EXCL, opt.Reuse)
+	rx, err := sysipc.MqOpen(name, flags|unix.O_RDONLY, chanend.Perm(opt.Mode), attr)
+	if err != nil {
+		return nil, chanend.OpError("create", a, explainOpen(name, err, attr))
+	}
+	c, err := newConn(a, true, -1, rx)
+	if err != nil {
+		sysipc.MqUnlink(name)
+		return nil, err
+	}
+	if opt.Register {
+		registry.Add(registry.Entry{Kind: ipcobj.PosixMQ, Name: name})
+	}
+	return c, nil
+}
+
+// Open opens the other end of a channel from its address; the opener of
+// a single-queue channel sends only.
 func Open(addr string) (*Conn, error) {
 	a, err := ParseAddr(addr)
 	if err != nil {
 		return nil, err
 	}
 	flags := unix.O_NONBLOCK | unix.O_CLOEXEC
+	if a.Single {
+		tx, err := sysipc.MqOpen(a.Name, flags|unix.O_WRONLY, 0, nil)
+		if err != nil {
+			return nil, chanend.OpError("open", a, explainOpen(a.Name, err, nil))
+		}
+		return newConn(a, false, tx, -1)
+	}
 	rx, err := sysipc.MqOpen(a.toOpener(), flags|unix.O_RDONLY, 0, nil)
 	if err != nil {
 		return nil, chanend.OpError("open", a, explainOpen(a.toOpener(), err, nil))
@@ -159,43 +199,80 @@ func Open(addr string) (*Conn, error) {
 	return newConn(a, false, tx, rx)
 }
 
+// newConn makes an end from its descriptors; tx or rx is -1 on the ends
+// of a single-queue channel.
 func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
-	txAttr, err := sysipc.MqGetsetattr(tx, nil)
-	if err == nil {
-		var rxAttr sysipc.MqAttr
-		if rxAttr, err = sysipc.MqGetsetattr(rx, nil); err == nil {
-			c := &Conn{addr: a, creator: creator, txMax: int(txAttr.Msgsize), rxSize: int(rxAttr.Msgsize), pendingLen: -1}
-			c.end.Addr = a
-			if c.wakers, err = newWakers(); err != nil {
-				unix.Close(tx)
-				unix.Close(rx)
-				return nil, chanend.OpError("open", a, err)
+	c := &Conn{addr: a, creator: creator, pendingLen: -1}
+	c.end.Addr = a
+	closeFds := func() {
+		for _, fd := range []int{tx, rx} {
+			if fd >= 0 {
+				unix.Close(fd)
 			}
-			// Waits happen in ppoll (wait.go), not in Go's poller; a descriptor
-			// in its epoll set would wake an idle thread for every message
-			// (64-byte round trips on one CPU: 4.9 context switches each
-			// with it, 2.4 without).
-			c.tx, c.rx = sysipc.UnpolledFile(tx, a.Name+".tx"), sysipc.UnpolledFile(rx, a.Name+".rx")
-			if c.txc, err = c.tx.SyscallConn(); err == nil {
-				if c.rxc, err = c.rx.SyscallConn(); err == nil {
-					c.rbuf = make([]byte, c.rxSize)
-					c.sendWaitFn = func(fd uintptr) { c.sop.wait = c.waitIO(fd, false) }
-					c.recvWaitFn = func(fd uintptr) { c.rop.wait = c.waitIO(fd, true) }
-					if !creator {
-						c.announce()
-					}
-					return c, nil
-				}
-			}
-			c.tx.Close()
-			c.rx.Close()
-			c.wakers.close()
-			return nil, chanend.OpError("open", a, err)
 		}
 	}
-	unix.Close(tx)
-	unix.Close(rx)
-	return nil, chanend.OpError("open", a, err)
+	for _, fd := range []int{tx, rx} {
+		if fd < 0 {
+			continue
+		}
+		attr, err := sysipc.MqGetsetattr(fd, nil)
+		if err != nil {
+			closeFds()
+			return nil, chanend.OpError("open", a, err)
+		}
+		if fd == tx {
+			c.txMax = int(attr.Msgsize)
+		} else {
+			c.rxSize = int(attr.Msgsize)
+		}
+	}
+	var err error
+	if c.wakers, err = newWakers(); err != nil {
+		closeFds()
+		return nil, chanend.OpError("open", a, err)
+	}
+	// Waits happen in ppoll (wait.go), not in Go's poller; a descriptor in
+	// its epoll set would wake an idle thread for every message (64-byte
+	// round trips on one CPU: 4.9 context switches each with it, 2.4
+	// without).
+	if tx >= 0 {
+		c.tx = sysipc.UnpolledFile(tx, a.Name+".tx")
+		c.txc, err = c.tx.SyscallConn()
+	}
+	if rx >= 0 {
+		c.rx = sysipc.UnpolledFile(rx, a.Name+".rx")
+		if err == nil {
+			c.rxc, err = c.rx.SyscallConn()
+		}
+	}
+	if err != nil {
+		c.closeFiles()
+		return nil, chanend.OpError("open", a, err)
+	}
+	c.rbuf = make([]byte, c.rxSize)
+	c.sendWaitFn = func(fd uintptr) { c.sop.wait = c.waitIO(fd, false) }
+	c.recvWaitFn = func(fd uintptr) { c.rop.wait = c.waitIO(fd, true) }
+	if !creator && !a.Single {
+		c.announce()
+	}
+	return c, nil
+}
+
+// closeFiles closes the descriptors this end has, and then the eventfds.
+func (c *Conn) closeFiles() {
+	if c.rx != nil {
+		c.rx.Close()
+	}
+	if c.tx != nil {
+		c.tx.Close()
+	}
+	c.wakers.close()
+}
+
+// errOneWay is what the wrong direction of a single-queue channel gets.
+func (c *Conn) errOneWay(op string) error {
+	return c.end.Err(op, fmt.Errorf("%s is one queue carrying messages one way, from its openers to its creator: this end cannot %s (posixmq:%s, two queues, goes both ways)",
+		c.addr, op, c.addr.Name))
 }
 
 // openWait bounds how long Open waits for room for its open marker.
@@ -267,8 +344,14 @@ func (c *Conn) peerDied() { c.wakers.wake(true, true) }
 
 func (c *Conn) Addr() ipclab.Addr { return c.addr }
 
-// MaxMessageSize is mq_msgsize of the queue this end sends to.
-func (c *Conn) MaxMessageSize() int { return c.txMax }
+// MaxMessageSize is mq_msgsize of the queue this end sends to (the
+// creator of a single-queue channel, which only receives: of its queue).
+func (c *Conn) MaxMessageSize() int {
+	if c.tx == nil {
+		return c.rxSize
+	}
+	return c.txMax
+}
 
 // Send sends p with priority 0.
 func (c *Conn) Send(p []byte) error { return c.SendPriority(p, 0) }
@@ -276,6 +359,9 @@ func (c *Conn) Send(p []byte) error { return c.SendPriority(p, 0) }
 // SendPriority sends p with priority prio (0 .. MQ_PRIO_MAX-2 = 32766;
 // 32767 is the close marker's).
 func (c *Conn) SendPriority(p []byte, prio uint) error {
+	if c.tx == nil {
+		return c.errOneWay("send")
+	}
 	if prio >= PrioClosed {
 		return c.end.Err("send", &ipclab.LimitError{What: fmt.Sprintf("priority %d", prio), Name: "MQ_PRIO_MAX-2",
 			Limit: PrioClosed - 1, Raise: "fixed: POSIX queue priorities are 0 to 32767, and 32767 marks a Close"})
@@ -314,7 +400,16 @@ func (c *Conn) Recv(p []byte) (int, error) {
 }
 
 // RecvPriority is Recv that also returns the message's priority.
+//
+// On a single-queue channel there are no markers, and a message of
+// priority PrioClosed (which a C sender may use) is delivered as any other.
 func (c *Conn) RecvPriority(p []byte) (int, uint, error) {
+	if c.rx == nil {
+		return 0, 0, c.errOneWay("recv")
+	}
+	if c.addr.Single {
+		return c.recvPriority(p)
+	}
 	for {
 		n, prio, err := c.recvPriority(p)
 		if err != nil || prio != PrioClosed {
@@ -360,7 +455,7 @@ func (c *Conn) recvPriority(p []byte) (int, uint, error) {
 	if err != nil {
 		return 0, 0, c.end.Err("recv", c.mapErr(err))
 	}
-	if len(p) >= c.rxSize || prio == PrioClosed && n <= 1 {
+	if len(p) >= c.rxSize || prio == PrioClosed && n <= 1 && !c.addr.Single {
 		return n, prio, nil
 	}
 	return c.deliver(p, n, prio)
@@ -388,18 +483,16 @@ func (c *Conn) mapErr(err error) error {
 // died), unlinks the queues.
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
-		c.wakers.wake(true, true) // before the Closes below, which wait for the waiters
-		if !c.end.PeerGone() {
+		c.wakers.wake(true, true) // before closeFiles, which waits for the waiters
+		if !c.end.PeerGone() && !c.addr.Single {
 			c.sendCloseMarker()
 		}
-		c.rx.Close()
-		c.tx.Close()
-		c.wakers.close()
+		c.closeFiles()
 		if !c.end.Removes(c.creator) {
 			return nil
 		}
 		var err error
-		for _, n := range []string{c.addr.toOpener(), c.addr.toCreator()} {
+		for _, n := range c.addr.queues() {
 			if e := sysipc.MqUnlink(n); e != nil && !errors.Is(e, unix.ENOENT) && err == nil {
 				err = c.end.Err("close", e)
 			}

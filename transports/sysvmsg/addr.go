@@ -18,6 +18,9 @@ const Scheme = "sysvmsg"
 //	sysvmsg:key=0x4d2
 //	sysvmsg:id=32769
 //	sysvmsg:path=/bin/cat,proj=65
+//
+// proj is any int, as C passes it to ftok(3); glibc uses its low 8 bits,
+// so proj=1300 and proj=20 name the same queue, and proj=0 is allowed.
 type Addr struct {
 	Key  sysipc.Key // used when ID < 0 and Path == ""
 	ID   int        // >= 0 names the queue by id
@@ -40,7 +43,7 @@ func (a Addr) String() string {
 // key resolves the address to a key (for msgget).
 func (a Addr) key() (sysipc.Key, error) {
 	if a.Path != "" {
-		return sysipc.Ftok(a.Path, a.Proj)
+		return sysipc.FtokKey(a.Path, a.Proj)
 	}
 	return a.Key, nil
 }
@@ -79,11 +82,11 @@ func ParseAddr(s string) (Addr, error) {
 		case "path":
 			a.Path = v
 		case "proj":
-			n, err := strconv.ParseInt(v, 0, 32)
-			if err != nil || n < 1 || n > 255 {
-				return bad("proj must be 1..255 (ftok uses its low 8 bits and 0 is reserved)")
+			n, err := sysipc.ParseProj(v)
+			if err != nil {
+				return bad(err.Error())
 			}
-			a.Proj = int(n)
+			a.Proj = n
 		default:
 			return bad("unknown parameter " + k)
 		}

@@ -20,7 +20,7 @@ import (
 func TestFtokMatchesGlibc(t *testing.T) {
 	prog := ctest.Build(t, "testdata/cpeer.c")
 	for _, path := range []string{"/bin/cat", os.TempDir(), prog} {
-		for _, id := range []int{1, 65, 'I', 200, 255} {
+		for _, id := range []int{0, 1, 65, 'I', 200, 255, 1300, -1, 1 << 20} { // any int, as C passes it
 			out, err := exec.Command(prog, "ftok", path, strconv.Itoa(id)).Output()
 			if err != nil {
 				t.Fatalf("C ftok(%s, %d): %v", path, id, err)

@@ -299,9 +299,55 @@ func (c *Conn) Recv(p []byte) (int, error) {
 // RecvType receives by msgrcv type selection. A message longer than p is
 // kept (ShortBufferError.Kept) and returned by the next call whose
 // selection matches it.
+//
+// The openers' open and close markers are never returned: a selection
+// that takes one (msgtyp 0, or a negative one reaching 2^62) counts it on
+// the creator's end and goes on; msgtyp naming a marker's type is refused.
+// A selection that cannot take them (msgtyp > 0 other than the markers',
+// or -N below 2^62) leaves them queued: call TakeMarkers to learn that the
+// openers closed.
 func (c *Conn) RecvType(p []byte, msgtyp int64) (int, int64, error) {
-	return c.recv(p, msgtyp, 0)
+	if msgtyp == TypeClosed || msgtyp == TypeOpened {
+		return 0, 0, c.end.Err("recv", fmt.Errorf("msgtyp %d selects the openers' markers, which are not messages", msgtyp))
+	}
+	for {
+		n, mtype, err := c.recv(p, msgtyp, 0)
+		if err != nil || !isMarker(mtype) {
+			return n, mtype, err
+		}
+		if c.creator {
+			c.marker(mtype)
+			if c.end.PeerGone() {
+				return 0, 0, c.end.Err("recv", ipclab.ErrPeerGone)
+			}
+		}
+	}
 }
+
+// TakeMarkers takes the openers' open and close markers queued now,
+// without waiting, and reports whether every opener that opened has
+// closed. A creator receiving with RecvType and a selection that leaves
+// the markers queued calls it (from time to time, or after a read
+// deadline) to end as Recv would; on an opener's end it does nothing.
+func (c *Conn) TakeMarkers() (openersGone bool) {
+	if !c.creator {
+		return false
+	}
+	c.recvMu.Lock()
+	defer c.recvMu.Unlock()
+	var m [sysipc.MsgHeader]byte
+	for _, t := range []int64{TypeOpened, TypeClosed} {
+		for {
+			if _, err := sysipc.Msgrcv(c.id, m[:], t, sysipc.MSG_NOERROR|unix.IPC_NOWAIT); err != nil {
+				break
+			}
+			c.marker(t)
+		}
+	}
+	return c.end.PeerGone()
+}
+
+func isMarker(mtype int64) bool { return mtype == TypeOpened || mtype == TypeClosed }
 
 // recv is msgrcv(msgtyp, flags) with the pending message, the wait and the
 // drain of a gone peer around it.

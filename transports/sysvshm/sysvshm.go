@@ -30,13 +30,26 @@ import (
 // Scheme is the address prefix of this transport.
 const Scheme = "sysvshm"
 
-// Addr names a channel's segment.
+// Addr names a channel's segment: by key, by id, or by path=P,proj=N,
+// which ParseAddr turns into the key ftok(3) gives (proj is any int, as C
+// passes it: glibc uses its low 8 bits, and 0 is allowed); String prints
+// that key.
 type Addr struct {
 	Key      sysipc.Key // used when ID < 0
 	ID       int
 	Strategy string        // "" when not given
 	Spin     time.Duration // the opener's spin budget: 0 default, < 0 none
 	AnyOwner bool          // owner=any: open a segment another user made
+
+	path string // path=, proj=: what Key was made from
+	proj int
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (a Addr) Transport() string { return Scheme }
@@ -66,7 +79,7 @@ func ParseAddr(s string) (Addr, error) {
 	bad := func(why string) (Addr, error) { return Addr{}, &ipclab.AddrError{Addr: s, Reason: why} }
 	rest, ok := strings.CutPrefix(s, Scheme+":")
 	if !ok {
-		return bad("want " + Scheme + ":id=ID or " + Scheme + ":key=0xKEY, optionally ,wait=futex|sysvsem|spin")
+		return bad("want " + Scheme + ":id=ID, " + Scheme + ":key=0xKEY or " + Scheme + ":path=PATH,proj=N, optionally ,wait=futex|sysvsem|spin")
 	}
 	a := Addr{ID: -1}
 	seen := map[string]bool{}
@@ -104,6 +117,14 @@ func ParseAddr(s string) (Addr, error) {
 				return bad("spin is off or a positive duration such as 50us")
 			}
 			a.Spin = d
+		case "path":
+			a.path = v
+		case "proj":
+			n, err := sysipc.ParseProj(v)
+			if err != nil {
+				return bad(err.Error())
+			}
+			a.proj = n
 		case "owner":
 			if v != "any" {
 				return bad("owner=any is the only owner parameter (it opens a segment another user made)")
@@ -113,8 +134,18 @@ func ParseAddr(s string) (Addr, error) {
 			return bad("unknown parameter " + k)
 		}
 	}
-	if seen["id"] == seen["key"] {
-		return bad("give exactly one of id and key")
+	if seen["path"] != seen["proj"] {
+		return bad("path and proj go together")
+	}
+	if btoi(seen["id"])+btoi(seen["key"])+btoi(seen["path"]) != 1 {
+		return bad("give exactly one of id, key, or path and proj")
+	}
+	if seen["path"] {
+		k, err := sysipc.FtokKey(a.path, a.proj)
+		if err != nil {
+			return bad("ftok: " + err.Error())
+		}
+		a.Key = k
 	}
 	return a, nil
 }

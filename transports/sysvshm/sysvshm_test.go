@@ -24,7 +24,8 @@ func transport(s shmchan.Strategy, ring int) transporttest.Transport {
 		},
 		CreateInPeer: true,
 		BadAddrs: []string{"sysvshm:", "sysvshm:id=x", "sysvshm:key=0", "sysvshm:id=1,key=2",
-			"sysvshm:id=1,wait=sleepy", "sysvmsg:key=1", "sysvshm:id=1,id=2", "sysvshm:id=1,spin=fast", "sysvshm:id=1,spin=-5us"},
+			"sysvshm:id=1,wait=sleepy", "sysvmsg:key=1", "sysvshm:id=1,id=2", "sysvshm:id=1,spin=fast", "sysvshm:id=1,spin=-5us",
+			"sysvshm:path=/bin/cat", "sysvshm:path=/nonexistent-ipclab,proj=1", "sysvshm:key=1,path=/bin/cat,proj=1"},
 		MissingAddr: func() string { return "sysvshm:id=2147483000" },
 	}
 }
