@@ -72,7 +72,7 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	done, pending := 0, 0
-	if c.hdr.strategy == SysVSem {
+	if c.hdr.strategy == SysVSem || c.hdr.strategy == PosixSem {
 		// The textbook keeps P and V around every message.
 		for _, m := range msgs {
 			if uint64(len(m)) > c.hdr.maxMsg {
@@ -137,8 +137,14 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 		if err != nil || ok {
 			return buf, err
 		}
-		if c.hdr.strategy == SysVSem {
+		switch c.hdr.strategy {
+		case SysVSem:
 			return nil, corrupt("the semaphore granted room the ring does not have")
+		case PosixSem:
+			if err := c.psemRoom(c.tx.recordSize(n)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err := c.await(c.tx.spaceWait, &c.spaceSpin, &c.end.Wdl, c.sendCheck, func() (bool, error) {
 			free, err := c.tx.free()
@@ -165,6 +171,8 @@ func (c *Chan) signalData() {
 	switch c.hdr.strategy {
 	case SysVSem:
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
+	case PosixSem:
+		c.psem[c.txSem].Post()
 	case Futex:
 		wake(c.tx.dataWait)
 	}
@@ -215,6 +223,9 @@ func (c *Chan) Release() error {
 	case SysVSem: // the textbook: V(empty) for every message
 		freed := c.rx.release(c.inPlace, true)
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
+	case PosixSem: // V(empty) for every message; EOVERFLOW (2^31 tokens nobody waited for) loses nothing
+		c.rx.release(c.inPlace, true)
+		c.psem[c.rxSem+1].Post()
 	default:
 		// Publish lazily unless the producer said it sleeps for room;
 		// peek flushes before this side waits, so nothing is held back
@@ -234,8 +245,11 @@ func (c *Chan) Release() error {
 // SysVSem its P(full) is undone.
 func (c *Chan) unpeek() {
 	c.inPlace = -1
-	if c.hdr.strategy == SysVSem {
+	switch c.hdr.strategy {
+	case SysVSem:
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
+	case PosixSem:
+		c.psem[c.rxSem].Post()
 	}
 	c.recvMu.Unlock()
 	c.exit()
@@ -265,12 +279,28 @@ func (c *Chan) peek() ([]byte, error) {
 			}
 		}
 	}
+	if c.hdr.strategy == PosixSem {
+		ready, err := c.rx.available()
+		if err != nil {
+			return nil, err
+		}
+		full := c.psem[c.rxSem]
+		if !ready || full.TryWait() != nil { // delivered whatever the deadline, as above
+			switch err := c.psemWait(full, &c.end.Rdl, c.recvCheck); err {
+			case nil:
+			case errRetry: // the peer is gone but left a message: take its token if it came
+				full.TryWait()
+			default:
+				return nil, err
+			}
+		}
+	}
 	for {
 		msg, ok, err := c.rx.peek()
 		if err != nil || ok {
 			return msg, err
 		}
-		if c.hdr.strategy == SysVSem {
+		if c.hdr.strategy == SysVSem || c.hdr.strategy == PosixSem {
 			if c.peerGone() { // the V of its Close, with nothing after it
 				return nil, ipclab.ErrPeerGone
 			}

@@ -25,11 +25,21 @@ const (
 	// Spin busy-waits and never sleeps: the lower bound of latency, at the
 	// price of a core per waiting side, for as long as it waits.
 	Spin
+	// PosixSem is the course's bounded buffer with POSIX named semaphores
+	// (sem_open, sem_wait, sem_post), in glibc's format so that a C
+	// program is a peer (internal/posixsem). Per direction, "full" counts
+	// messages: P before and V after every message, as the textbook does.
+	// "empty" is posted once per message taken; a producer waits on it
+	// only when the ring lacks room, after taking the tokens that piled up
+	// while it did not wait and looking at the ring once more (a POSIX
+	// semaphore cannot be decremented by n at once, as SysVSem's units are).
+	// Only the posixshm transport has the names it needs.
+	PosixSem
 
 	numStrategies
 )
 
-var strategyNames = [...]string{Futex: "futex", SysVSem: "sysvsem", Spin: "spin"}
+var strategyNames = [...]string{Futex: "futex", SysVSem: "sysvsem", Spin: "spin", PosixSem: "posixsem"}
 
 func (s Strategy) String() string {
 	if s < numStrategies {
