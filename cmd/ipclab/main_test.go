@@ -42,7 +42,8 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	testmain.Main(m)
+	// A private /dev/shm: posixshm's objects are checked for leaks too.
+	testmain.MainWith(m, testmain.Options{PrivateDevShm: true})
 }
 
 func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {

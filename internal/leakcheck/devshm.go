@@ -22,9 +22,9 @@ func PrivateDevShm() bool {
 	if os.Getenv(envPrivate) != "1" {
 		return false
 	}
-	// 64 MiB: a few channels of the default 8 MiB at once (tmpfs takes
+	// 256 MiB: fan-in runs eight channels of the default 8 MiB (tmpfs takes
 	// pages as they are used; the size is only a ceiling).
-	devShmPrivate = unix.Mount("ipclab-test", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777,size=64m") == nil
+	devShmPrivate = unix.Mount("ipclab-test", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777,size=256m") == nil
 	return devShmPrivate
 }
 
