@@ -38,6 +38,7 @@ commands:
 addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=N,
            sysvmsg:id=ID (open only), posixmq:/NAME,
            sysvshm:key=0xKEY[,wait=futex|sysvsem|spin][,spin=off|DURATION], sysvshm:id=ID (open only)
+           posixshm:name=/NAME[,wait=futex|posixsem|spin][,spin=off|DURATION]
 
 Run 'ipclab COMMAND -h' for a command's flags, 'ipclab --version' for the
 version and commit. Exit status: 0 done, 1 failed, 2 a wrong command line.
