@@ -114,6 +114,9 @@ type Chan struct {
 
 	sem  semIdentity      // opener, SysVSem: the set as verified at attach
 	psem [4]*posixsem.Sem // PosixSem: full and empty of ring 0, then ring 1
+	// EventFD: the eventfds of ring 0's data and space words, then ring 1's.
+	efd   [4]int
+	rings [2]*ring // ring 0 (creator to opener) and ring 1
 }
 
 // plan checks cfg and returns the header of the segment it asks for.
@@ -167,6 +170,10 @@ func Create(cfg Config) (*Chan, error) {
 	}
 	if cfg.Strategy == PosixSem {
 		_, err := (&sysvObject{}).PosixSems(true)
+		return nil, err
+	}
+	if cfg.Strategy == EventFD {
+		_, err := (&sysvObject{}).EventFDs()
 		return nil, err
 	}
 	ringSize, align := h.ringSize, h.align
@@ -282,6 +289,9 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 	if err == nil && h.strategy == PosixSem {
 		_, err = (&sysvObject{}).PosixSems(false)
 	}
+	if err == nil && h.strategy == EventFD {
+		_, err = (&sysvObject{}).EventFDs()
+	}
 	if err == nil && !atomic.CompareAndSwapUint32(u32(seg, offOpenerPID), 0, uint32(os.Getpid())) {
 		err = fmt.Errorf("shmchan: segment %d already has an opener (pid %d); a channel joins exactly two processes",
 			id, atomic.LoadUint32(u32(seg, offOpenerPID)))
@@ -314,7 +324,7 @@ func (c *Chan) attached() error {
 	// Tell a creator that sleeps that we are here, so it starts watching
 	// us (and, for a named object, unlinks it).
 	for _, w := range []*uint32{c.rx.spaceWait, c.tx.dataWait} {
-		wakeAlways(w)
+		c.wakeAlways(w)
 	}
 	if c.hdr.strategy == PosixSem {
 		c.psem[c.rxSem+1].Wake()
@@ -354,13 +364,19 @@ func CreateOn(mem []byte, obj Object, cfg Config) (*Chan, error) {
 			return nil, err
 		}
 	}
+	efd := [4]int{-1, -1, -1, -1}
+	if cfg.Strategy == EventFD {
+		if efd, err = obj.EventFDs(); err != nil {
+			return nil, err
+		}
+	}
 	h.put(mem)
 	c, err := newChan(mem, obj, h, true, cfg.SpinBudget)
 	if err != nil {
 		closeSems(sems)
 		return nil, err
 	}
-	c.psem = sems
+	c.psem, c.efd = sems, efd
 	return c, nil
 }
 
@@ -380,6 +396,10 @@ func AttachOn(mem []byte, size uint64, obj Object, opt AttachOptions) (*Chan, er
 	if err == nil && h.strategy == PosixSem {
 		sems, err = obj.PosixSems(false)
 	}
+	efd := [4]int{-1, -1, -1, -1}
+	if err == nil && h.strategy == EventFD {
+		efd, err = obj.EventFDs()
+	}
 	if err == nil && !atomic.CompareAndSwapUint32(u32(mem, offOpenerPID), 0, uint32(os.Getpid())) {
 		err = fmt.Errorf("shmchan: the channel already has an opener (pid %d); a channel joins exactly two processes",
 			atomic.LoadUint32(u32(mem, offOpenerPID)))
@@ -393,7 +413,7 @@ func AttachOn(mem []byte, size uint64, obj Object, opt AttachOptions) (*Chan, er
 		obj.Close(false)
 		return nil, err
 	}
-	c.psem = sems
+	c.psem, c.efd = sems, efd
 	return c, c.attached()
 }
 
@@ -409,6 +429,7 @@ func newChan(seg []byte, obj Object, h header, creator bool, spin time.Duration)
 	r0 := newRing(seg, ctrlBase, dataStart, h)
 	r1 := newRing(seg, ctrlBase+ctrlSize, dataStart+h.ringSize, h)
 	c := &Chan{seg: seg, obj: obj, shmID: -1, hdr: h, creator: creator, tx: r0, rx: r1, txSem: 0, rxSem: 2,
+		rings: [2]*ring{r0, r1}, efd: [4]int{-1, -1, -1, -1},
 		unit: h.align, spin: spin, reserved: -1, inPlace: -1}
 	c.myClosed, c.peerClosed = u32(seg, offCreatorClosed), u32(seg, offOpenerClosed)
 	if !creator {
@@ -466,8 +487,8 @@ func (c *Chan) wakeSelf() {
 // wakeAll wakes this side's sleepers unconditionally: the words are in
 // memory the peer can write, so "nobody announced a sleep" proves nothing.
 func (c *Chan) wakeAll() {
-	wakeAlways(c.rx.dataWait)
-	wakeAlways(c.tx.spaceWait)
+	c.wakeAlways(c.rx.dataWait)
+	c.wakeAlways(c.tx.spaceWait)
 	c.rw.WakeAll()
 	c.sw.WakeAll()
 	if c.hdr.strategy == PosixSem && c.psem[0] != nil {
@@ -521,8 +542,8 @@ func (c *Chan) Close() error {
 // for room (futex word). The peer then finds the flag.
 func (c *Chan) wakePeer() {
 	atomic.StoreUint32(c.myClosed, 1)
-	wakeAlways(c.tx.dataWait)
-	wakeAlways(c.rx.spaceWait)
+	c.wakeAlways(c.tx.dataWait)
+	c.wakeAlways(c.rx.spaceWait)
 	if c.hdr.strategy == SysVSem && !c.creator { // the creator removes the set: EIDRM wakes the peer
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1, Flg: unix.IPC_NOWAIT}})
 	}

@@ -173,8 +173,8 @@ func (c *Chan) signalData() {
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
 	case PosixSem:
 		c.psem[c.txSem].Post()
-	case Futex:
-		wake(c.tx.dataWait)
+	case Futex, EventFD:
+		c.wake(c.tx.dataWait)
 	}
 }
 
@@ -232,7 +232,7 @@ func (c *Chan) Release() error {
 		// from a producer that waits on us while we wait on it.
 		sleeping := atomic.LoadUint32(c.rx.spaceWait) != 0
 		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping {
-			wake(c.rx.spaceWait)
+			c.wake(c.rx.spaceWait)
 		}
 	}
 	c.inPlace = -1
@@ -308,7 +308,7 @@ func (c *Chan) peek() ([]byte, error) {
 		}
 		// About to wait: hand the producer every byte we consumed.
 		if c.rx.flush() != 0 {
-			wake(c.rx.spaceWait)
+			c.wake(c.rx.spaceWait)
 		}
 		if err := c.await(c.rx.dataWait, &c.dataSpin, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {
 			return nil, err

@@ -33,6 +33,11 @@ type Object interface {
 	// semaphores of the PosixSem strategy: ring 0's "full" and "empty",
 	// then ring 1's. An object without names fails with the reason.
 	PosixSems(create bool) ([4]*posixsem.Sem, error)
+	// EventFDs are the four eventfds of the EventFD strategy, standing
+	// for ring 0's data and space wake words, then ring 1's; the object
+	// owns them and closes them in Close. An object without them fails
+	// with the reason.
+	EventFDs() ([4]int, error)
 }
 
 // sysvObject is a System V segment.
@@ -51,6 +56,10 @@ func (o *sysvObject) Close(remove bool) {
 		registry.Forget(registry.Entry{Kind: ipcobj.SysVShm, ID: o.id})
 	}
 	unix.SysvShmDetach(o.seg)
+}
+
+func (o *sysvObject) EventFDs() ([4]int, error) {
+	return [4]int{-1, -1, -1, -1}, fmt.Errorf("shmchan: the %s strategy needs eventfds inherited from the creator, which a System V segment's opener has no way to get: use posixshm's inherited memfd pair", EventFD)
 }
 
 func (o *sysvObject) PosixSems(bool) ([4]*posixsem.Sem, error) {

@@ -35,11 +35,18 @@ const (
 	// semaphore cannot be decremented by n at once, as SysVSem's units are).
 	// Only the posixshm transport has the names it needs.
 	PosixSem
+	// EventFD is Futex with eventfds in place of the futex words' sleep
+	// and wake: the same adaptive spin and the same "I sleep" words in the
+	// segment, but a side sleeps in ppoll on an eventfd and is woken by a
+	// write to it (as ipc-bench's eventfd case, and any poller-driven
+	// program, would). Eventfds are descriptors: the opener must inherit
+	// them from the creator, so only posixshm's inherited memfd pair has it.
+	EventFD
 
 	numStrategies
 )
 
-var strategyNames = [...]string{Futex: "futex", SysVSem: "sysvsem", Spin: "spin", PosixSem: "posixsem"}
+var strategyNames = [...]string{Futex: "futex", SysVSem: "sysvsem", Spin: "spin", PosixSem: "posixsem", EventFD: "eventfd"}
 
 func (s Strategy) String() string {
 	if s < numStrategies {

@@ -98,6 +98,10 @@ var table = func() []*Transport {
 	}
 	pbare := *pshm(shmchan.Futex)
 	pbare.Name, pbare.Alias = posixshm.Scheme, pbare.Name
+	// eventfd is an inherited memfd pair (the child gets the eventfds
+	// too): one child per channel, so no fan-in.
+	pevent := pshm(shmchan.EventFD)
+	pevent.FanIn = NoFanIn
 	return []*Transport{
 		{Name: pipe.SchemePipe, Scheme: pipe.SchemePipe, Caps: Caps{CMechanism: "pipe"}},
 		{Name: pipe.SchemeFIFO, Scheme: pipe.SchemeFIFO, Caps: Caps{FanIn: SharedFIFO, CMechanism: "fifo"}},
@@ -111,6 +115,7 @@ var table = func() []*Transport {
 		pshm(shmchan.Futex),
 		pshm(shmchan.PosixSem),
 		pshm(shmchan.Spin),
+		pevent,
 	}
 }()
 
@@ -218,8 +223,9 @@ var seq atomic.Int64
 // Create makes a new channel from an address or a bare transport name,
 // with no options. A bare name picks a fresh object: an IPC_PRIVATE
 // queue, a new POSIX queue name, FIFOs in the temporary directory,
-// anonymous pipes. childFiles is non-nil only for anonymous pipes (see
-// pipe.Create).
+// anonymous pipes, a memfd for posixshm-eventfd. childFiles is non-nil
+// only for anonymous pipes and posixshm-eventfd (see pipe.Create,
+// posixshm.CreateInherited).
 func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 	return CreateWith(addr, Options{})
 }
@@ -256,6 +262,9 @@ func (t *Transport) createBare(o Options) (ipclab.Conn, []*os.File, error) {
 		c, err := sysvshm.Create(shmchan.Config{Strategy: t.Variant, Register: o.Register})
 		return c, nil, err
 	case posixshm.Scheme:
+		if t.Variant == shmchan.EventFD {
+			return posixshm.CreateInherited(shmchan.Config{Strategy: t.Variant}) // a memfd: nothing to register
+		}
 		c, err := posixshm.Create(posixshm.NewName(), shmchan.Config{Strategy: t.Variant, Register: o.Register})
 		return c, nil, err
 	}

@@ -30,11 +30,11 @@ func TestNames(t *testing.T) {
 	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm", "posixshm"}; !reflect.DeepEqual(Names, want) {
 		t.Errorf("Names %v, want %v", Names, want)
 	}
-	if want := []string{"sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin", "posixshm-futex", "posixshm-posixsem", "posixshm-spin"}; !reflect.DeepEqual(Variants, want) {
+	if want := []string{"sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin", "posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd"}; !reflect.DeepEqual(Variants, want) {
 		t.Errorf("Variants %v, want %v", Variants, want)
 	}
 	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin",
-		"posixshm-futex", "posixshm-posixsem", "posixshm-spin"}; !reflect.DeepEqual(Distinct(), want) {
+		"posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd"}; !reflect.DeepEqual(Distinct(), want) {
 		t.Errorf("Distinct %v, want %v", Distinct(), want)
 	}
 	for _, bad := range []string{"", "bogus", "bogus:x", "sysvshm-bogus", "sysvshm-futex:key=0x1", "pipe-x"} {

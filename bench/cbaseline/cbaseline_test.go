@@ -116,7 +116,7 @@ func TestLimit(t *testing.T) {
 // promptly, and TestMain finds nothing left behind.
 func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 	prog := build(t)
-	for _, mech := range []string{"sysvmsg", "posixmq", "shm-sysvsem", "shm-futex", "fifo", "posixshm-futex", "posixshm-posixsem"} {
+	for _, mech := range []string{"sysvmsg", "posixmq", "shm-sysvsem", "shm-futex", "fifo", "posixshm-futex", "posixshm-posixsem", "posixshm-eventfd"} {
 		t.Run(mech+"/sigterm", func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(300*time.Millisecond, cancel)

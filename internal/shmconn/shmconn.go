@@ -79,7 +79,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ch.SetWriteDeadlin
 // publish every message's room at once.
 func (c *Conn) Buffer() ipclab.Buffer {
 	bytes := c.ch.RingSize()
-	if st := c.ch.Strategy(); st == shmchan.Futex || st == shmchan.Spin {
+	if st := c.ch.Strategy(); st == shmchan.Futex || st == shmchan.Spin || st == shmchan.EventFD {
 		bytes -= bytes / 8
 	}
 	return ipclab.Buffer{Bytes: bytes, Contiguous: true, Cost: c.ch.RecordSize}

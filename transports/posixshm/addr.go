@@ -15,6 +15,7 @@ import (
 type Addr struct {
 	Name     string        // "/NAME"; "" for an inherited descriptor
 	FD       int           // the inherited memfd, when Name is ""
+	EFD      int           // with FD: the first of the four inherited eventfds (wait=eventfd), else -1
 	Strategy string        // "" when not given
 	Spin     time.Duration // the opener's spin budget: 0 default, < 0 none
 	AnyOwner bool          // owner=any: open an object another user owns
@@ -26,6 +27,9 @@ func (a Addr) String() string {
 	s := Scheme + ":name=" + a.Name
 	if a.Name == "" {
 		s = fmt.Sprintf("%s:fd=%d", Scheme, a.FD)
+		if a.EFD >= 0 {
+			s += fmt.Sprintf(",efd=%d", a.EFD)
+		}
 	}
 	if a.Strategy != "" {
 		s += ",wait=" + a.Strategy
@@ -47,9 +51,9 @@ func ParseAddr(s string) (Addr, error) {
 	bad := func(why string) (Addr, error) { return Addr{}, &ipclab.AddrError{Addr: s, Reason: why} }
 	rest, ok := strings.CutPrefix(s, Scheme+":")
 	if !ok {
-		return bad("want " + Scheme + ":name=/NAME or " + Scheme + ":fd=N, optionally ,wait=futex|spin|posixsem")
+		return bad("want " + Scheme + ":name=/NAME or " + Scheme + ":fd=N[,efd=M], optionally ,wait=futex|spin|posixsem|eventfd")
 	}
-	a := Addr{FD: -1}
+	a := Addr{FD: -1, EFD: -1}
 	seen := map[string]bool{}
 	for _, kv := range strings.Split(rest, ",") {
 		k, v, ok := strings.Cut(kv, "=")
@@ -69,6 +73,12 @@ func ParseAddr(s string) (Addr, error) {
 				return bad("fd must be a non-negative number")
 			}
 			a.FD = n
+		case "efd":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return bad("efd must be a non-negative number")
+			}
+			a.EFD = n
 		case "wait":
 			st, err := shmchan.ParseStrategy(v)
 			if err != nil {
@@ -99,6 +109,14 @@ func ParseAddr(s string) (Addr, error) {
 	}
 	if seen["name"] == seen["fd"] {
 		return bad("give exactly one of name and fd")
+	}
+	switch st := a.Strategy; {
+	case seen["efd"] && !seen["fd"]:
+		return bad("efd= comes with fd=: eventfds are inherited, like the memfd")
+	case seen["efd"] && (a.EFD <= a.FD && a.EFD+3 >= a.FD):
+		return bad("the four eventfds efd..efd+3 must not include the memfd's fd")
+	case st == "eventfd" && !seen["efd"], st != "" && st != "eventfd" && seen["efd"]:
+		return bad("wait=eventfd and efd= go together (an eventfd channel is an inherited pair)")
 	}
 	return a, nil
 }

@@ -69,7 +69,7 @@ type Conn struct{ *shmconn.Conn }
 // Create makes a channel in a new object /dev/shm/NAME (and its
 // semaphores, for posixsem). cfg.Key is ignored; cfg.Reuse is refused.
 func Create(name string, cfg shmchan.Config) (*Conn, error) {
-	a := Addr{Name: name, FD: -1, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
+	a := Addr{Name: name, FD: -1, EFD: -1, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
 	ch, err := create(name, cfg)
 	if err != nil {
 		return nil, chanend.OpError("create", a, err)
@@ -84,8 +84,11 @@ func create(name string, cfg shmchan.Config) (*shmchan.Chan, error) {
 	if cfg.Reuse {
 		return nil, errors.New("posixshm: Reuse is not supported: a name is always created exclusively (remove a stale one with ipclab clean)")
 	}
-	if cfg.Strategy == shmchan.SysVSem {
+	switch cfg.Strategy {
+	case shmchan.SysVSem:
 		return nil, fmt.Errorf("posixshm: the %s strategy is the sysvshm transport's; use futex, spin or posixsem", cfg.Strategy)
+	case shmchan.EventFD:
+		return nil, fmt.Errorf("posixshm: the %s strategy needs descriptors the opener inherits: use CreateInherited (a named object's opener could get them only by SCM_RIGHTS or pidfd_getfd)", cfg.Strategy)
 	}
 	size, err := shmchan.SegmentSize(cfg)
 	if err != nil {
@@ -109,7 +112,7 @@ func create(name string, cfg shmchan.Config) (*shmchan.Chan, error) {
 		return nil, fmt.Errorf("shm_open %s: %w", name, err)
 	}
 	defer unix.Close(fd) // the mapping keeps the memory
-	obj := &object{name: name, creator: true, mode: mode, register: cfg.Register}
+	obj := &object{name: name, creator: true, mode: mode, register: cfg.Register, efd: [4]int{-1, -1, -1, -1}}
 	var st unix.Stat_t
 	if err = allocate(fd, size); err == nil {
 		err = unix.Fstat(fd, &st)
@@ -134,12 +137,16 @@ func create(name string, cfg shmchan.Config) (*shmchan.Chan, error) {
 }
 
 // CreateInherited makes a channel in a memfd, for a child process: it
-// returns the creator's end and the file to hand to the child as its
-// descriptor 3 (closed here once the child has started), whose end is
-// Open("posixshm:fd=3"). cfg.Strategy posixsem is refused: its semaphores
-// need names.
+// returns the creator's end and the files to hand to the child as its
+// descriptors 3, 4, ... (closed here once the child has started), whose
+// end is Open of the Conn's address ("posixshm:fd=3"; with eventfd,
+// "posixshm:fd=3,efd=4,wait=eventfd": the four eventfds are 4 to 7).
+// cfg.Strategy posixsem is refused: its semaphores need names.
 func CreateInherited(cfg shmchan.Config) (*Conn, []*os.File, error) {
-	a := Addr{FD: 3, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
+	a := Addr{FD: 3, EFD: -1, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
+	if cfg.Strategy == shmchan.EventFD {
+		a.EFD = 4
+	}
 	fail := func(err error) (*Conn, []*os.File, error) { return nil, nil, chanend.OpError("create", a, err) }
 	if cfg.Strategy == shmchan.SysVSem || cfg.Strategy == shmchan.PosixSem {
 		return fail(fmt.Errorf("posixshm: an inherited memfd channel waits by futex or spin; %s needs named objects (posixshm:name=)", cfg.Strategy))
@@ -153,7 +160,7 @@ func CreateInherited(cfg shmchan.Config) (*Conn, []*os.File, error) {
 		return fail(fmt.Errorf("memfd_create: %w", err))
 	}
 	f := os.NewFile(uintptr(fd), "ipclab-posixshm-memfd")
-	obj := &object{creator: true}
+	obj := &object{creator: true, efd: [4]int{-1, -1, -1, -1}}
 	if err = allocate(fd, size); err == nil {
 		// The child cannot shrink it under us (a fault on the creator's
 		// side), nor change the seals.
@@ -166,13 +173,34 @@ func CreateInherited(cfg shmchan.Config) (*Conn, []*os.File, error) {
 		f.Close()
 		return fail(err)
 	}
-	ch, err := shmchan.CreateOn(obj.mem, obj, cfg)
+	files := []*os.File{f}
+	if cfg.Strategy == shmchan.EventFD {
+		// Ours, and a duplicate of each for the child (same eventfd).
+		for i := range obj.efd {
+			if obj.efd[i], err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err == nil {
+				var dup int
+				if dup, err = unix.FcntlInt(uintptr(obj.efd[i]), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+					files = append(files, os.NewFile(uintptr(dup), "ipclab-posixshm-eventfd"))
+				}
+			}
+			if err != nil {
+				err = fmt.Errorf("eventfd: %w", err)
+				break
+			}
+		}
+	}
+	var ch *shmchan.Chan
+	if err == nil {
+		ch, err = shmchan.CreateOn(obj.mem, obj, cfg)
+	}
 	if err != nil {
 		obj.Close(true)
-		f.Close()
+		for _, f := range files {
+			f.Close()
+		}
 		return fail(err)
 	}
-	return &Conn{shmconn.New(ch, a)}, []*os.File{f}, nil
+	return &Conn{shmconn.New(ch, a)}, files, nil
 }
 
 // Open attaches to the channel at addr.
@@ -229,9 +257,22 @@ func open(a Addr, opt shmchan.AttachOptions) (*shmchan.Chan, error) {
 	case st.Size < 4096 || st.Size > maxSegment:
 		return nil, fmt.Errorf("%w: the object has %d bytes; a channel has from 4096 to %d", shmchan.ErrCorrupt, st.Size, maxSegment)
 	}
-	obj := &object{name: a.Name, dev: st.Dev, ino: st.Ino, uid: st.Uid}
+	obj := &object{name: a.Name, dev: st.Dev, ino: st.Ino, uid: st.Uid, efd: [4]int{-1, -1, -1, -1}}
+	if a.EFD >= 0 {
+		for i := range obj.efd {
+			fd := a.EFD + i
+			if link, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err != nil || link != "anon_inode:[eventfd]" {
+				return nil, fmt.Errorf("posixshm: descriptor %d is not an inherited eventfd (%q, %v)", fd, link, err)
+			}
+		}
+		for i := range obj.efd {
+			obj.efd[i] = a.EFD + i // ours from now on: Close closes them
+			unix.CloseOnExec(obj.efd[i])
+		}
+	}
 	mem, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
+		obj.closeEventFDs()
 		return nil, fmt.Errorf("mmap: %w", err)
 	}
 	obj.mem = mem
@@ -279,6 +320,8 @@ type object struct {
 	mode     uint32
 	register bool
 
+	efd [4]int // eventfds, or -1
+
 	mu       sync.Mutex
 	unlinked bool
 	sems     [4]*posixsem.Sem
@@ -310,6 +353,24 @@ func (o *object) Close(remove bool) {
 		o.Unlink()
 	}
 	unix.Munmap(o.mem)
+	o.closeEventFDs()
+}
+
+func (o *object) closeEventFDs() {
+	for i, fd := range o.efd {
+		if fd >= 0 {
+			unix.Close(fd)
+			o.efd[i] = -1
+		}
+	}
+}
+
+func (o *object) EventFDs() ([4]int, error) {
+	if o.efd[0] < 0 {
+		return o.efd, fmt.Errorf("posixshm: the %s strategy needs the eventfds a creator hands its child (posixshm:fd=N,efd=M); "+
+			"a named object's opener has no way to get them", shmchan.EventFD)
+	}
+	return o.efd, nil
 }
 
 func (o *object) PosixSems(create bool) ([4]*posixsem.Sem, error) {

@@ -27,7 +27,8 @@ func named(s shmchan.Strategy, ring int) transporttest.Transport {
 		CreateInPeer: true,
 		BadAddrs: []string{"posixshm:", "posixshm:name=x", "posixshm:name=/a/b", "posixshm:name=/", "posixshm:fd=x",
 			"posixshm:name=/a,fd=3", "posixshm:name=/a,wait=sleepy", "posixshm:name=/a,wait=sysvsem", "sysvshm:id=1",
-			"posixshm:name=/a,name=/b", "posixshm:name=/a,spin=fast", "posixshm:name=/..", "posixshm:owner=me,name=/a"},
+			"posixshm:name=/a,name=/b", "posixshm:name=/a,spin=fast", "posixshm:name=/..", "posixshm:owner=me,name=/a",
+			"posixshm:name=/a,efd=4", "posixshm:fd=3,efd=2", "posixshm:fd=3,wait=eventfd", "posixshm:fd=3,efd=4,wait=futex"},
 		MissingAddr: func() string { return Scheme + ":name=/ipclab-missing-object" },
 	}
 }
@@ -52,6 +53,7 @@ var trs = []transporttest.Transport{
 	named(shmchan.Spin, 256<<10),
 	inherited(shmchan.Futex, 256<<10),
 	inherited(shmchan.Spin, 256<<10),
+	inherited(shmchan.EventFD, 256<<10),
 }
 
 func TestMain(m *testing.M) {
@@ -66,7 +68,7 @@ func TestConformance(t *testing.T) {
 
 func TestAddrRoundTrip(t *testing.T) {
 	for _, s := range []string{"posixshm:name=/x", "posixshm:name=/ipclab-1-2,wait=posixsem", "posixshm:fd=3,wait=futex,spin=off",
-		"posixshm:name=/y,spin=20µs,owner=any"} {
+		"posixshm:name=/y,spin=20µs,owner=any", "posixshm:fd=3,efd=4,wait=eventfd"} {
 		a, err := ParseAddr(s)
 		if err != nil || a.String() != s {
 			t.Errorf("ParseAddr(%q) = %v (%v), printed back as %q", s, a, err, a.String())

@@ -21,6 +21,10 @@
  * V after every message, "empty" is posted for every message taken and
  * waited on only when the ring is full, after taking the tokens that piled
  * up. Names are unlinked as soon as both processes have them (before fork).
+ * posixshm-eventfd is posixshm-futex with four eventfds (per ring: data,
+ * room) in place of the futex sleep and wake: the same announcement flags,
+ * a blocking read(2) to sleep and a write(2) to wake (ipclab's Go side
+ * polls with a timeout, then reads: its waits are bounded).
  *
  *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU
  *
@@ -43,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
@@ -135,7 +140,7 @@ struct end {
 static const char *mech;
 static int size, bufsize, slot_size; /* bufsize: SIZE, at least 64 for the confirmation */
 static uint64_t nslots;
-enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN, M_SHM_PSEM } kind;
+enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN, M_SHM_PSEM, M_SHM_EVENTFD } kind;
 static int posix_shm; /* the rings are in a POSIX shared-memory object */
 
 static void write_all(int fd, const char *p, size_t n) {
@@ -168,6 +173,27 @@ static void read_exact(struct end *e, char *dst, size_t n) {
 }
 
 static long futex(uint32_t *w, int op, uint32_t v) { return syscall(SYS_futex, w, op, v, NULL, NULL, 0); }
+/* posixshm-eventfd: the eventfd standing for each announcement flag. */
+static struct shm_ring *ring_base;
+static int efds[2][2] = {{-1, -1}, {-1, -1}}; /* [ring][data, room] */
+static int efd_of(uint32_t *flag) {
+	for (int i = 0; i < 2; i++) {
+		if (flag == &ring_base[i].data_wait) return efds[i][0];
+		if (flag == &ring_base[i].room_wait) return efds[i][1];
+	}
+	return -1;
+}
+/* sleep_on and wake_one: the futex, or the flag's eventfd. */
+static void sleep_on(uint32_t *flag) {
+	if (kind != M_SHM_EVENTFD) { futex(flag, FUTEX_WAIT, 1); return; }
+	uint64_t v;
+	if (read(efd_of(flag), &v, 8) < 0 && errno != EINTR) die("read eventfd");
+}
+static void wake_one(uint32_t *flag) {
+	if (kind != M_SHM_EVENTFD) { futex(flag, FUTEX_WAKE, 1); return; }
+	uint64_t one = 1;
+	if (write(efd_of(flag), &one, 8) < 0) die("write eventfd");
+}
 static void psem_wait(sem_t *s) { while (sem_wait(s) < 0) if (errno != EINTR) die("sem_wait"); }
 static void sem_add(int num, int delta) {
 	struct sembuf op = {(unsigned short)num, (short)delta, 0};
@@ -222,13 +248,13 @@ static void futex_wait_change(uint64_t *word, uint64_t old, uint32_t *flag) {
 	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == old) {
 		__atomic_store_n(flag, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != old) break;
-		futex(flag, FUTEX_WAIT, 1);
+		sleep_on(flag);
 	}
 	__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
 }
 static void futex_wake_if(uint32_t *flag) {
 	if (__atomic_load_n(flag, __ATOMIC_SEQ_CST) && __atomic_exchange_n(flag, 0, __ATOMIC_SEQ_CST))
-		futex(flag, FUTEX_WAKE, 1);
+		wake_one(flag);
 }
 
 static void send_msg(struct end *e, const char *p, int n) {
@@ -271,7 +297,7 @@ static void send_msg(struct end *e, const char *p, int n) {
 	__atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST);
 	if (kind == M_SHM_SEM) sem_add(e->tx_full, 1);
 	else if (kind == M_SHM_PSEM) { if (sem_post(e->tx_psem[0]) < 0) die("sem_post"); }
-	else if (kind == M_SHM_FUTEX) futex_wake_if(&r->data_wait);
+	else if (kind == M_SHM_FUTEX || kind == M_SHM_EVENTFD) futex_wake_if(&r->data_wait);
 }
 
 static int recv_msg(struct end *e, char *p) {
@@ -372,7 +398,7 @@ static int too_large(const char *limit, long value, const char *raise) {
 
 int main(int argc, char **argv) {
 	if (argc != 8) {
-		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin|posixshm-futex|posixshm-spin|posixshm-posixsem latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU\n");
+		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin|posixshm-futex|posixshm-spin|posixshm-posixsem|posixshm-eventfd latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU\n");
 		return 2;
 	}
 	mech = argv[1];
@@ -395,6 +421,7 @@ int main(int argc, char **argv) {
 	else if (!strcmp(mech, "posixshm-futex")) kind = M_SHM_FUTEX, posix_shm = 1;
 	else if (!strcmp(mech, "posixshm-spin")) kind = M_SHM_SPIN, posix_shm = 1;
 	else if (!strcmp(mech, "posixshm-posixsem")) kind = M_SHM_PSEM, posix_shm = 1;
+	else if (!strcmp(mech, "posixshm-eventfd")) kind = M_SHM_EVENTFD, posix_shm = 1;
 	else { fprintf(stderr, "unknown mechanism %s\n", mech); return 2; }
 
 	atexit(cleanup);
@@ -483,6 +510,10 @@ int main(int argc, char **argv) {
 			if (rings == (void *)-1) die("shmat");
 		}
 		tx.tx = rx.rx = &rings[0], rx.tx = tx.rx = &rings[1];
+		ring_base = rings;
+		if (kind == M_SHM_EVENTFD)
+			for (int i = 0; i < 4; i++)
+				if ((efds[i / 2][i % 2] = eventfd(0, EFD_CLOEXEC)) < 0) die("eventfd");
 		if (kind == M_SHM_SEM) {
 			/* 0: ping full, 1: ping empty, 2: pong full, 3: pong empty. */
 			if ((semid = semget(IPC_PRIVATE, 4, IPC_CREAT | IPC_EXCL | 0600)) < 0) die("semget");
