@@ -5,13 +5,15 @@
 // a child process. Its wait strategies are futex (the default), spin and
 // posixsem, the textbook's bounded buffer on glibc-compatible named
 // semaphores (internal/posixsem), so a C program using shm_open and
-// sem_open on the same names is a peer.
+// sem_open on the same names is a peer; and, for the inherited pair only,
+// eventfd (descriptors cannot be opened by name).
 //
 // Addresses: posixshm:name=/NAME, the object /dev/shm/NAME (and, with
 // posixsem, the semaphores /NAME-f0, /NAME-e0, /NAME-f1, /NAME-e1: "full"
 // and "empty" of the creator's ring, then of the opener's); or
-// posixshm:fd=N, a memfd the creator handed down (futex and spin only:
-// the semaphores need names). Options as sysvshm's: ,wait=STRATEGY
+// posixshm:fd=N, a memfd the creator handed down (futex and spin: the
+// semaphores need names), with ,efd=M for eventfd (M to M+3, handed down
+// too). Options as sysvshm's: ,wait=STRATEGY
 // (checked against the header), ,spin=off|DURATION, ,owner=any.
 //
 // Lifetime: objects are created 0600 and O_EXCL, opened with O_NOFOLLOW,
