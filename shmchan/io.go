@@ -123,6 +123,9 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 
 // reserve waits for room for an n-byte message and reserves it.
 func (c *Chan) reserve(n int) ([]byte, error) {
+	if c.creator {
+		c.maybeWatchOpener() // one load once watching; else the opener may have come
+	}
 	if err := c.sendCheck(); err != nil {
 		return nil, err
 	}
@@ -257,6 +260,9 @@ func (c *Chan) unpeek() {
 
 // peek waits for the next message and returns it in place.
 func (c *Chan) peek() ([]byte, error) {
+	if c.creator {
+		c.maybeWatchOpener()
+	}
 	if c.end.Closed() {
 		return nil, ipclab.ErrClosed
 	}

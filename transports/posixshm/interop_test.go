@@ -81,10 +81,11 @@ func TestCOpener(t *testing.T) {
 		if want := "echo: " + msg(i); string(buf[:k]) != want {
 			t.Fatalf("reply %d is %.40q..., want %.40q...", i, buf[:k], want)
 		}
-		if i == 0 {
-			// Both ends are attached and the creator has waited since:
-			// every name is gone while the channel works on.
-			devShmEmpty(t, "after the first reply")
+		if i == 1 {
+			// This Recv began after the first reply, so after the opener
+			// attached: the creator has seen it, and every name is gone
+			// while the channel works on.
+			devShmEmpty(t, "after the second reply")
 		}
 	}
 	if err := <-sent; err != nil {

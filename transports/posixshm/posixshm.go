@@ -20,7 +20,7 @@
 // and checked (regular file, owner, size) before they are mapped. The
 // names go as soon as both ends are attached: the opener marks its
 // attachment in the header, and the creator unlinks when it sees it (at
-// its next wait) or at Close; an opener whose creator died unlinks them,
+// its next Send, Recv or wait) or at Close; an opener whose creator died unlinks them,
 // if they still name the files it mapped (device and inode). The memory
 // lives until the last mapping goes. A memfd has no name, and is sealed
 // against shrinking, so its opener cannot make the creator fault.
