@@ -26,13 +26,11 @@ import (
 // PingPong reports p50-ns and p99-ns of the round trip; Stream, MB/s;
 // BenchmarkLink runs the link modes over every transport.
 
-func TestMain(m *testing.M) { testmain.Main(m) }
+func TestMain(m *testing.M) { testmain.MainWith(m, testmain.Options{PrivateDevShm: true}) }
 
 var benchSizes = []int{8, 64, 512, 4 << 10, 64 << 10}
 
-func allTransports() []string {
-	return append(append([]string{}, transports.Names[:len(transports.Names)-1]...), transports.Variants...)
-}
+func allTransports() []string { return transports.Distinct() }
 
 func sizeName(n int) string {
 	if n >= 1<<10 {

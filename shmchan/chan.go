@@ -35,6 +35,7 @@ import (
 	"github.com/ipclab/ipclab/internal/intr"
 	"github.com/ipclab/ipclab/internal/ipcobj"
 	"github.com/ipclab/ipclab/internal/kernlimits"
+	"github.com/ipclab/ipclab/internal/posixsem"
 	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
@@ -86,7 +87,8 @@ type Config struct {
 // Chan is one side of a channel.
 type Chan struct {
 	seg     []byte
-	shmID   int
+	obj     Object
+	shmID   int // System V only; -1 otherwise
 	hdr     header
 	creator bool
 	tx, rx  *ring // we produce tx and consume rx
@@ -118,21 +120,24 @@ type Chan struct {
 	// The close flags in the header: ours, and the peer's.
 	myClosed, peerClosed *uint32
 
-	sem semIdentity // opener, SysVSem: the set as verified at attach
+	sem  semIdentity      // opener, SysVSem: the set as verified at attach
+	psem [4]*posixsem.Sem // PosixSem: full and empty of ring 0, then ring 1
+	// EventFD: the eventfds of ring 0's data and space words, then ring 1's.
+	efd   [4]int
+	rings [2]*ring // ring 0 (creator to opener) and ring 1
 }
 
-// Create makes a new segment (and semaphore set, for SysVSem) and returns
-// the creator's side.
-func Create(cfg Config) (*Chan, error) {
+// plan checks cfg and returns the header of the segment it asks for.
+func (cfg Config) plan() (header, error) {
 	ringSize := uint64(cfg.RingSize)
 	if ringSize == 0 {
 		ringSize = DefaultRingSize
 	}
 	if ringSize < minRing || ringSize > maxRing || ringSize&(ringSize-1) != 0 {
-		return nil, fmt.Errorf("shmchan: ring size %d: must be a power of two from %d to %d", ringSize, minRing, maxRing)
+		return header{}, fmt.Errorf("shmchan: ring size %d: must be a power of two from %d to %d", ringSize, minRing, maxRing)
 	}
 	if cfg.Strategy >= numStrategies {
-		return nil, fmt.Errorf("shmchan: unknown strategy %d", cfg.Strategy)
+		return header{}, fmt.Errorf("shmchan: unknown strategy %d", cfg.Strategy)
 	}
 	align := uint64(8)
 	if cfg.Strategy == SysVSem {
@@ -146,17 +151,42 @@ func Create(cfg Config) (*Chan, error) {
 	maxMsg := uint64(cfg.MaxMessage)
 	switch {
 	case cfg.MaxMessage < 0:
-		return nil, fmt.Errorf("shmchan: MaxMessage %d is negative", cfg.MaxMessage)
+		return header{}, fmt.Errorf("shmchan: MaxMessage %d is negative", cfg.MaxMessage)
 	case maxMsg == 0:
 		maxMsg = min(DefaultMaxMessage, ceiling)
 	case maxMsg > ceiling:
-		return nil, &ipclab.LimitError{What: fmt.Sprintf("message size %d", maxMsg), Name: "what a ring of RingSize bytes can always hold",
+		return header{}, &ipclab.LimitError{What: fmt.Sprintf("message size %d", maxMsg), Name: "what a ring of RingSize bytes can always hold",
 			Limit: int(ceiling), Raise: "configure a RingSize of at least twice the largest message"}
 	}
+	return header{strategy: cfg.Strategy, segSize: segSizeFor(ringSize), ringSize: ringSize, maxMsg: maxMsg,
+		align: align, semID: -1, creator: int32(os.Getpid())}, nil
+}
+
+// SegmentSize is the size of the memory a channel configured by cfg
+// needs, for CreateOn's callers, or why cfg is refused.
+func SegmentSize(cfg Config) (int, error) {
+	h, err := cfg.plan()
+	return int(h.segSize), err
+}
+
+// Create makes a new segment (and semaphore set, for SysVSem) and returns
+// the creator's side.
+func Create(cfg Config) (*Chan, error) {
+	h, err := cfg.plan()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Strategy == PosixSem {
+		_, err := (&sysvObject{}).PosixSems(true)
+		return nil, err
+	}
+	if cfg.Strategy == EventFD {
+		_, err := (&sysvObject{}).EventFDs()
+		return nil, err
+	}
+	ringSize, align := h.ringSize, h.align
 	mode := chanend.Perm(cfg.Mode)
 	flags := chanend.Exclusive(unix.IPC_CREAT|int(mode), unix.IPC_EXCL, cfg.Reuse)
-	h := header{strategy: cfg.Strategy, segSize: segSizeFor(ringSize), ringSize: ringSize, maxMsg: maxMsg,
-		align: align, semID: -1, creator: int32(os.Getpid())}
 	id, err := unix.SysvShmGet(int(cfg.Key), int(h.segSize), flags)
 	if err != nil {
 		return nil, explainShmget(err, cfg.Key, h.segSize)
@@ -195,10 +225,11 @@ func Create(cfg Config) (*Chan, error) {
 		}
 	}
 	h.put(seg)
-	c, err := newChan(seg, id, h, true, cfg.SpinBudget)
+	c, err := newChan(seg, &sysvObject{id: id, seg: seg, creator: true}, h, true, cfg.SpinBudget)
 	if err != nil {
 		return fail(err)
 	}
+	c.shmID = id
 	if cfg.Register {
 		registry.Add(registry.Entry{Kind: ipcobj.SysVShm, ID: id, Key: int32(cfg.Key)})
 		if h.semID >= 0 {
@@ -263,6 +294,12 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 	if err == nil && h.strategy == SysVSem {
 		sem, err = verifySemSet(int(h.semID), &ds)
 	}
+	if err == nil && h.strategy == PosixSem {
+		_, err = (&sysvObject{}).PosixSems(false)
+	}
+	if err == nil && h.strategy == EventFD {
+		_, err = (&sysvObject{}).EventFDs()
+	}
 	if err == nil && !atomic.CompareAndSwapUint32(u32(seg, offOpenerPID), 0, uint32(os.Getpid())) {
 		err = fmt.Errorf("shmchan: segment %d already has an opener (pid %d); a channel joins exactly two processes",
 			id, atomic.LoadUint32(u32(seg, offOpenerPID)))
@@ -274,28 +311,133 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 	// Both sides are attached: from now on the kernel frees the segment
 	// when the last one detaches, whatever kills whom.
 	unix.SysvShmCtl(id, unix.IPC_RMID, nil)
-	c, err := newChan(seg, id, h, false, opt.SpinBudget)
+	c, err := newChan(seg, &sysvObject{id: id, seg: seg}, h, false, opt.SpinBudget)
 	if err != nil {
 		unix.SysvShmDetach(seg)
 		return nil, err
 	}
+	c.shmID = id
 	c.sem = sem
-	if err := c.end.WatchPeer(int(h.creator), c.wakeSelf); err != nil {
+	return c, c.attached()
+}
+
+// attached finishes the opener's Attach: watch the creator, and tell it
+// that we are here. On error the channel is closed.
+func (c *Chan) attached() error {
+	if err := c.end.WatchPeer(int(c.hdr.creator), c.peerDiedOpener); err != nil {
 		c.Close()
-		return nil, err
+		return err
 	}
 	c.watching.Store(true)
-	// Tell a creator that sleeps that we are here, so it starts watching us.
+	// Tell a creator that sleeps that we are here, so it starts watching
+	// us (and, for a named object, unlinks it).
 	for _, w := range []*uint32{c.rx.spaceWait, c.tx.dataWait} {
-		wakeAlways(w)
+		c.wakeAlways(w)
 	}
+	if c.hdr.strategy == PosixSem {
+		c.psem[c.rxSem+1].Wake()
+		c.psem[c.txSem].Wake()
+	}
+	return nil
+}
+
+// peerDiedOpener is the opener's reaction to its creator's death: wake
+// its own waiters, and unlink what the creator can no longer unlink.
+func (c *Chan) peerDiedOpener() {
+	c.wakeSelf()
+	if c.end.PeerGone() && !c.end.Closed() {
+		c.obj.Unlink()
+	}
+}
+
+// CreateOn makes a channel configured by cfg in mem, the mapping of obj,
+// which its caller has just created (exclusively) with at least
+// SegmentSize(cfg) bytes; cfg.Key, Mode, Reuse and Register are the
+// caller's business. The Chan owns obj from then on; on error the caller
+// still does, and unlinks and closes it.
+func CreateOn(mem []byte, obj Object, cfg Config) (*Chan, error) {
+	h, err := cfg.plan()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Strategy == SysVSem:
+		return nil, fmt.Errorf("shmchan: the %s strategy verifies its semaphore set against a System V segment: use the sysvshm transport", SysVSem)
+	case uint64(len(mem)) < h.segSize:
+		return nil, fmt.Errorf("shmchan: a mapping of %d bytes cannot hold the %d-byte channel", len(mem), h.segSize)
+	}
+	var sems [4]*posixsem.Sem
+	if cfg.Strategy == PosixSem {
+		if sems, err = obj.PosixSems(true); err != nil {
+			return nil, err
+		}
+	}
+	efd := [4]int{-1, -1, -1, -1}
+	if cfg.Strategy == EventFD {
+		if efd, err = obj.EventFDs(); err != nil {
+			return nil, err
+		}
+	}
+	h.put(mem)
+	c, err := newChan(mem, obj, h, true, cfg.SpinBudget)
+	if err != nil {
+		closeSems(sems)
+		return nil, err
+	}
+	c.psem, c.efd = sems, efd
 	return c, nil
 }
 
-func newChan(seg []byte, id int, h header, creator bool, spin time.Duration) (*Chan, error) {
+// AttachOn opens the other side of the channel in mem, the mapping of obj,
+// which the kernel says is size bytes (the caller has checked that this
+// user owns it). The header is validated as Attach does; the creator pid
+// it names is watched, and cannot be checked against the kernel, which
+// keeps no creator pid for files: a forged one only makes this side
+// misjudge when its peer is gone. The Chan owns obj from then on, also
+// on error (it is closed then).
+func AttachOn(mem []byte, size uint64, obj Object, opt AttachOptions) (*Chan, error) {
+	h, err := validateHeader(mem, size)
+	if err == nil && h.strategy == SysVSem {
+		err = fmt.Errorf("shmchan: the header says %s, which only a System V segment carries", SysVSem)
+	}
+	var sems [4]*posixsem.Sem
+	if err == nil && h.strategy == PosixSem {
+		sems, err = obj.PosixSems(false)
+	}
+	efd := [4]int{-1, -1, -1, -1}
+	if err == nil && h.strategy == EventFD {
+		efd, err = obj.EventFDs()
+	}
+	if err == nil && !atomic.CompareAndSwapUint32(u32(mem, offOpenerPID), 0, uint32(os.Getpid())) {
+		err = fmt.Errorf("shmchan: the channel already has an opener (pid %d); a channel joins exactly two processes",
+			atomic.LoadUint32(u32(mem, offOpenerPID)))
+	}
+	var c *Chan
+	if err == nil {
+		c, err = newChan(mem, obj, h, false, opt.SpinBudget)
+	}
+	if err != nil {
+		closeSems(sems)
+		obj.Close(false)
+		return nil, err
+	}
+	c.psem, c.efd = sems, efd
+	return c, c.attached()
+}
+
+func closeSems(sems [4]*posixsem.Sem) {
+	for _, s := range sems {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+func newChan(seg []byte, obj Object, h header, creator bool, spin time.Duration) (*Chan, error) {
 	r0 := newRing(seg, ctrlBase, dataStart, h)
 	r1 := newRing(seg, ctrlBase+ctrlSize, dataStart+h.ringSize, h)
-	c := &Chan{seg: seg, shmID: id, hdr: h, creator: creator, tx: r0, rx: r1, txSem: 0, rxSem: 2,
+	c := &Chan{seg: seg, obj: obj, shmID: -1, hdr: h, creator: creator, tx: r0, rx: r1, txSem: 0, rxSem: 2,
+		rings: [2]*ring{r0, r1}, efd: [4]int{-1, -1, -1, -1},
 		unit: h.align, spin: spin, reserved: -1, inPlace: -1}
 	c.myClosed, c.peerClosed = u32(seg, offCreatorClosed), u32(seg, offOpenerClosed)
 	if !creator {
@@ -314,7 +456,8 @@ func newChan(seg []byte, id int, h header, creator bool, spin time.Duration) (*C
 	return c, nil
 }
 
-// ID is the segment's System V id.
+// ID is the segment's System V id; -1 for a channel made by CreateOn or
+// AttachOn.
 func (c *Chan) ID() int { return c.shmID }
 
 // Strategy is the channel's wait strategy.
@@ -352,10 +495,14 @@ func (c *Chan) wakeSelf() {
 // wakeAll wakes this side's sleepers unconditionally: the words are in
 // memory the peer can write, so "nobody announced a sleep" proves nothing.
 func (c *Chan) wakeAll() {
-	wakeAlways(c.rx.dataWait)
-	wakeAlways(c.tx.spaceWait)
+	c.wakeAlways(c.rx.dataWait)
+	c.wakeAlways(c.tx.spaceWait)
 	c.rw.WakeAll()
 	c.sw.WakeAll()
+	if c.hdr.strategy == PosixSem && c.psem[0] != nil {
+		c.psem[c.rxSem].Wake()
+		c.psem[c.txSem+1].Wake()
+	}
 }
 
 // maybeWatchOpener starts watching the opener once its pid is in the
@@ -371,7 +518,7 @@ func (c *Chan) maybeWatchOpener() {
 	if err := c.end.WatchPeer(int(pid), c.wakeSelf); err != nil {
 		c.watching.Store(false)
 	}
-	unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil) // the opener did it too; harmless
+	c.obj.Unlink() // both sides are attached (a SysV opener did it too; harmless)
 }
 
 // Close wakes blocked calls, tells the peer (the close flag, and a wake-up
@@ -387,15 +534,16 @@ func (c *Chan) Close() error {
 		c.sendMu.Lock()
 		c.recvMu.Lock()
 		c.wakeMu.Lock()
-		if c.creator {
-			unix.SysvShmCtl(c.shmID, unix.IPC_RMID, nil)
-			registry.Forget(registry.Entry{Kind: ipcobj.SysVShm, ID: c.shmID})
-		}
 		if c.hdr.strategy == SysVSem && c.end.Removes(c.creator) && (c.creator || c.sem.stillSame(int(c.hdr.semID))) {
 			sysipc.SemctlRemove(int(c.hdr.semID))
 			registry.Forget(registry.Entry{Kind: ipcobj.SysVSem, ID: int(c.hdr.semID)})
 		}
-		unix.SysvShmDetach(c.seg)
+		remove := c.end.Removes(c.creator)
+		if remove {
+			c.obj.Unlink() // before the semaphores are unmapped: Unlink checks them
+		}
+		closeSems(c.psem)
+		c.obj.Close(remove)
 		c.wakeMu.Unlock()
 		c.recvMu.Unlock()
 		c.sendMu.Unlock()
@@ -408,10 +556,14 @@ func (c *Chan) Close() error {
 // for room (futex word). The peer then finds the flag.
 func (c *Chan) wakePeer() {
 	atomic.StoreUint32(c.myClosed, 1)
-	wakeAlways(c.tx.dataWait)
-	wakeAlways(c.rx.spaceWait)
+	c.wakeAlways(c.tx.dataWait)
+	c.wakeAlways(c.rx.spaceWait)
 	if c.hdr.strategy == SysVSem && !c.creator { // the creator removes the set: EIDRM wakes the peer
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1, Flg: unix.IPC_NOWAIT}})
+	}
+	if c.hdr.strategy == PosixSem { // a wake without a token: the peer re-checks and finds the flag
+		c.psem[c.txSem].Wake()
+		c.psem[c.rxSem+1].Wake()
 	}
 }
 

@@ -67,7 +67,7 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 	}
 	defer c.sendMu.Unlock()
 	done, pending := 0, 0
-	if c.hdr.strategy == SysVSem {
+	if c.hdr.strategy == SysVSem || c.hdr.strategy == PosixSem {
 		// The textbook keeps P and V around every message.
 		for _, m := range msgs {
 			if uint64(len(m)) > c.hdr.maxMsg {
@@ -118,6 +118,9 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 
 // reserve waits for room for an n-byte message and reserves it.
 func (c *Chan) reserve(n int) ([]byte, error) {
+	if c.creator {
+		c.maybeWatchOpener() // one load once watching; else the opener may have come
+	}
 	if err := c.end.SendReady(); err != nil {
 		return nil, err
 	}
@@ -135,8 +138,14 @@ func (c *Chan) reserve(n int) ([]byte, error) {
 		if err != nil || ok {
 			return buf, err
 		}
-		if c.hdr.strategy == SysVSem {
+		switch c.hdr.strategy {
+		case SysVSem:
 			return nil, corrupt("the semaphore granted room the ring does not have")
+		case PosixSem:
+			if err := c.psemRoom(c.tx.recordSize(n)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err := c.await(c.tx.spaceWait, &c.spaceSpin, &c.sendStats, &c.end.Wdl, c.sendCheck, func() (bool, error) {
 			free, err := c.tx.free()
@@ -163,8 +172,10 @@ func (c *Chan) signalData() {
 	switch c.hdr.strategy {
 	case SysVSem:
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
-	case Futex:
-		if wake(c.tx.dataWait) {
+	case PosixSem:
+		c.psem[c.txSem].Post()
+	case Futex, EventFD:
+		if c.wake(c.tx.dataWait) {
 			c.sendStats.Wakes++
 		}
 	}
@@ -213,12 +224,15 @@ func (c *Chan) Release() error {
 	case SysVSem: // the textbook: V(empty) for every message
 		freed := c.rx.release(c.inPlace, true)
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
+	case PosixSem: // V(empty) for every message; EOVERFLOW (2^31 tokens nobody waited for) loses nothing
+		c.rx.release(c.inPlace, true)
+		c.psem[c.rxSem+1].Post()
 	default:
 		// Publish lazily unless the producer said it sleeps for room;
 		// peek flushes before this side waits, so nothing is held back
 		// from a producer that waits on us while we wait on it.
 		sleeping := atomic.LoadUint32(c.rx.spaceWait) != 0
-		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping && wake(c.rx.spaceWait) {
+		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping && c.wake(c.rx.spaceWait) {
 			c.recvStats.Wakes++
 		}
 	}
@@ -231,14 +245,20 @@ func (c *Chan) Release() error {
 // SysVSem its P(full) is undone.
 func (c *Chan) unpeek() {
 	c.inPlace = -1
-	if c.hdr.strategy == SysVSem {
+	switch c.hdr.strategy {
+	case SysVSem:
 		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
+	case PosixSem:
+		c.psem[c.rxSem].Post()
 	}
 	c.recvMu.Unlock()
 }
 
 // peek waits for the next message and returns it in place.
 func (c *Chan) peek() ([]byte, error) {
+	if c.creator {
+		c.maybeWatchOpener()
+	}
 	if c.end.Closed() {
 		return nil, ipclab.ErrClosed
 	}
@@ -261,19 +281,35 @@ func (c *Chan) peek() ([]byte, error) {
 			}
 		}
 	}
+	if c.hdr.strategy == PosixSem {
+		ready, err := c.rx.available()
+		if err != nil {
+			return nil, err
+		}
+		full := c.psem[c.rxSem]
+		if !ready || full.TryWait() != nil { // delivered whatever the deadline, as above
+			switch err := c.psemWait(full, &c.end.Rdl, c.recvCheck); err {
+			case nil:
+			case errRetry: // the peer is gone but left a message: take its token if it came
+				full.TryWait()
+			default:
+				return nil, err
+			}
+		}
+	}
 	for {
 		msg, ok, err := c.rx.peek()
 		if err != nil || ok {
 			return msg, err
 		}
-		if c.hdr.strategy == SysVSem {
+		if c.hdr.strategy == SysVSem || c.hdr.strategy == PosixSem {
 			if c.peerGone() { // the V of its Close, with nothing after it
 				return nil, ipclab.ErrPeerGone
 			}
 			return nil, corrupt("the semaphore announced a message the ring does not have")
 		}
 		// About to wait: hand the producer every byte we consumed.
-		if c.rx.flush() != 0 && wake(c.rx.spaceWait) {
+		if c.rx.flush() != 0 && c.wake(c.rx.spaceWait) {
 			c.recvStats.Wakes++
 		}
 		if err := c.await(c.rx.dataWait, &c.dataSpin, &c.recvStats, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {

@@ -167,3 +167,24 @@ func Identify(id int) (creatorPID int, ok bool) {
 	}
 	return int(int32(binary.LittleEndian.Uint32(seg[offCreatorPID:]))), true
 }
+
+// IdentifyFile reports whether the file at path (a POSIX shared-memory
+// object) is an ipclab channel, by reading its header without mapping or
+// following a link, and if so which process created it. `ipclab ls` and
+// `ipclab clean` use it: a /dev/shm name is never judged by its name alone.
+func IdentifyFile(path string) (creatorPID int, ok bool) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size < dataStart {
+		return 0, false
+	}
+	var b [offOpenerPID]byte
+	if n, err := unix.Pread(fd, b[:], 0); err != nil || n != len(b) || binary.LittleEndian.Uint64(b[offMagic:]) != magic {
+		return 0, false
+	}
+	return int(int32(binary.LittleEndian.Uint32(b[offCreatorPID:]))), true
+}

@@ -24,7 +24,8 @@ type WaitStats struct {
 }
 
 // WaitStats returns this side's counts for its Recvs (data) and its Sends
-// (room). Under SysVSem the waits are in semop and not counted.
+// (room). Under SysVSem and PosixSem the waits are in the semaphores and
+// not counted.
 func (c *Chan) WaitStats() (recv, send WaitStats) {
 	c.recvMu.Lock()
 	recv = c.recvStats

@@ -25,11 +25,28 @@ const (
 	// Spin busy-waits and never sleeps: the lower bound of latency, at the
 	// price of a core per waiting side, for as long as it waits.
 	Spin
+	// PosixSem is the course's bounded buffer with POSIX named semaphores
+	// (sem_open, sem_wait, sem_post), in glibc's format so that a C
+	// program is a peer (internal/posixsem). Per direction, "full" counts
+	// messages: P before and V after every message, as the textbook does.
+	// "empty" is posted once per message taken; a producer waits on it
+	// only when the ring lacks room, after taking the tokens that piled up
+	// while it did not wait and looking at the ring once more (a POSIX
+	// semaphore cannot be decremented by n at once, as SysVSem's units are).
+	// Only the posixshm transport has the names it needs.
+	PosixSem
+	// EventFD is Futex with eventfds in place of the futex words' sleep
+	// and wake: the same adaptive spin and the same "I sleep" words in the
+	// segment, but a side sleeps in ppoll on an eventfd and is woken by a
+	// write to it (as ipc-bench's eventfd case, and any poller-driven
+	// program, would). Eventfds are descriptors: the opener must inherit
+	// them from the creator, so only posixshm's inherited memfd pair has it.
+	EventFD
 
 	numStrategies
 )
 
-var strategyNames = [...]string{Futex: "futex", SysVSem: "sysvsem", Spin: "spin"}
+var strategyNames = [...]string{Futex: "futex", SysVSem: "sysvsem", Spin: "spin", PosixSem: "posixsem", EventFD: "eventfd"}
 
 func (s Strategy) String() string {
 	if s < numStrategies {

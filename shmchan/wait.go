@@ -40,7 +40,7 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 	switch c.hdr.strategy {
 	case Spin:
 		budget = -1
-	case Futex:
+	case Futex, EventFD:
 		if c.spin > 0 && sp.spin() { // negative: sleep at once
 			budget = c.spin
 		}
@@ -83,7 +83,11 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 		// missed wake-up (the peer scribbled on the word) cost at most
 		// peerCheckInterval.
 		ws.Sleeps++
-		sysipc.FutexWait(word, 1, c.waitTimeout(dl, true))
+		if fd := c.eventFD(word); fd >= 0 {
+			sysipc.EventfdWait(fd, c.waitTimeout(dl, true))
+		} else {
+			sysipc.FutexWait(word, 1, c.waitTimeout(dl, true))
+		}
 	}
 }
 
@@ -114,9 +118,13 @@ func (c *Chan) waitTimeout(dl *deadline.Deadline, bounded bool) *unix.Timespec {
 // wake clears an announcement and makes the wake system call only if
 // someone had announced that it sleeps: the data path's wake-up, which
 // the peer can defeat only by hurting its own side.
-func wake(word *uint32) bool {
+func (c *Chan) wake(word *uint32) bool {
 	if atomic.LoadUint32(word) != 0 && atomic.CompareAndSwapUint32(word, 1, 0) {
-		sysipc.FutexWake(word, 1)
+		if fd := c.eventFD(word); fd >= 0 {
+			sysipc.EventfdSignal(fd)
+		} else {
+			sysipc.FutexWake(word, 1)
+		}
 		return true
 	}
 	return false
@@ -125,7 +133,24 @@ func wake(word *uint32) bool {
 // wakeAlways makes the wake system call whatever the word says: for
 // wake-ups this side owes itself (peer death, Close, a moved deadline),
 // which must not depend on a word the peer can write.
-func wakeAlways(word *uint32) {
+func (c *Chan) wakeAlways(word *uint32) {
 	atomic.StoreUint32(word, 0)
+	if fd := c.eventFD(word); fd >= 0 {
+		sysipc.EventfdSignal(fd)
+		return
+	}
 	sysipc.FutexWake(word, math.MaxInt32)
+}
+
+// eventFD is the eventfd that stands for a wake word under EventFD, or -1.
+func (c *Chan) eventFD(word *uint32) int {
+	if c.hdr.strategy != EventFD {
+		return -1
+	}
+	for i, w := range [4]*uint32{c.rings[0].dataWait, c.rings[0].spaceWait, c.rings[1].dataWait, c.rings[1].spaceWait} {
+		if w == word {
+			return c.efd[i]
+		}
+	}
+	return -1
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ipclab/ipclab/shmchan"
 	"github.com/ipclab/ipclab/transports/pipe"
 	"github.com/ipclab/ipclab/transports/posixmq"
+	"github.com/ipclab/ipclab/transports/posixshm"
 	"github.com/ipclab/ipclab/transports/sysvmsg"
 	"github.com/ipclab/ipclab/transports/sysvshm"
 )
@@ -89,6 +90,18 @@ var table = func() []*Transport {
 	}
 	bare := *shm(shmchan.Futex) // shmchan's default strategy
 	bare.Name, bare.Alias = sysvshm.Scheme, bare.Name
+	// pshm is the same ring in a POSIX shared-memory object, named
+	// posixshm-<st>; the C baseline's posixshm-<st> is the same too.
+	pshm := func(st shmchan.Strategy) *Transport {
+		return &Transport{Name: posixshm.Scheme + "-" + st.String(), Scheme: posixshm.Scheme, Variant: st,
+			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, SharedMemory: true, CMechanism: "posixshm-" + st.String()}}
+	}
+	pbare := *pshm(shmchan.Futex)
+	pbare.Name, pbare.Alias = posixshm.Scheme, pbare.Name
+	// eventfd is an inherited memfd pair (the child gets the eventfds
+	// too): one child per channel, so no fan-in.
+	pevent := pshm(shmchan.EventFD)
+	pevent.FanIn = NoFanIn
 	return []*Transport{
 		{Name: pipe.SchemePipe, Scheme: pipe.SchemePipe, Caps: Caps{CMechanism: "pipe"}},
 		{Name: pipe.SchemeFIFO, Scheme: pipe.SchemeFIFO, Caps: Caps{FanIn: SharedFIFO, CMechanism: "fifo"}},
@@ -98,6 +111,11 @@ var table = func() []*Transport {
 		shm(shmchan.Futex),
 		shm(shmchan.SysVSem),
 		shm(shmchan.Spin),
+		&pbare,
+		pshm(shmchan.Futex),
+		pshm(shmchan.PosixSem),
+		pshm(shmchan.Spin),
+		pevent,
 	}
 }()
 
@@ -194,6 +212,8 @@ func OpenWith(addr string, o Options) (ipclab.Conn, error) {
 		return posixmq.Open(addr)
 	case sysvshm.Scheme:
 		return sysvshm.Open(addr, shmchan.AttachOptions{})
+	case posixshm.Scheme:
+		return posixshm.Open(addr, shmchan.AttachOptions{})
 	}
 	return nil, unknown(addr)
 }
@@ -203,8 +223,9 @@ var seq atomic.Int64
 // Create makes a new channel from an address or a bare transport name,
 // with no options. A bare name picks a fresh object: an IPC_PRIVATE
 // queue, a new POSIX queue name, FIFOs in the temporary directory,
-// anonymous pipes. childFiles is non-nil only for anonymous pipes (see
-// pipe.Create).
+// anonymous pipes, a memfd for posixshm-eventfd. childFiles is non-nil
+// only for anonymous pipes and posixshm-eventfd (see pipe.Create,
+// posixshm.CreateInherited).
 func Create(addr string) (c ipclab.Conn, childFiles []*os.File, err error) {
 	return CreateWith(addr, Options{})
 }
@@ -239,6 +260,12 @@ func (t *Transport) createBare(o Options) (ipclab.Conn, []*os.File, error) {
 		return c, nil, err
 	case sysvshm.Scheme:
 		c, err := sysvshm.Create(shmchan.Config{Strategy: t.Variant, Register: o.Register})
+		return c, nil, err
+	case posixshm.Scheme:
+		if t.Variant == shmchan.EventFD {
+			return posixshm.CreateInherited(shmchan.Config{Strategy: t.Variant}) // a memfd: nothing to register
+		}
+		c, err := posixshm.Create(posixshm.NewName(), shmchan.Config{Strategy: t.Variant, Register: o.Register})
 		return c, nil, err
 	}
 	return nil, nil, unknown(t.Name)
@@ -290,6 +317,21 @@ func (t *Transport) createAt(addr string, o Options) (ipclab.Conn, error) {
 			}
 		}
 		return sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin, Register: o.Register})
+	case posixshm.Scheme:
+		a, err := posixshm.ParseAddr(addr)
+		if err != nil {
+			return nil, err
+		}
+		if a.Name == "" {
+			return nil, &ipclab.AddrError{Addr: addr, Reason: "a new object is named by name=/NAME; fd= is an inherited memfd's, opened only"}
+		}
+		st := t.Variant
+		if a.Strategy != "" {
+			if st, err = shmchan.ParseStrategy(a.Strategy); err != nil {
+				return nil, &ipclab.AddrError{Addr: addr, Reason: err.Error()}
+			}
+		}
+		return posixshm.Create(a.Name, shmchan.Config{Strategy: st, SpinBudget: a.Spin, Register: o.Register})
 	case pipe.SchemePipe:
 		return nil, &ipclab.AddrError{Addr: addr, Reason: "anonymous pipes are created bare (\"pipe\") and inherited by a child"}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/transports/pipe"
 	"github.com/ipclab/ipclab/transports/posixmq"
+	"github.com/ipclab/ipclab/transports/posixshm"
 	"github.com/ipclab/ipclab/transports/sysvmsg"
 	"github.com/ipclab/ipclab/transports/sysvshm"
 )
@@ -17,6 +18,7 @@ func TestSharedMemory(t *testing.T) {
 		"sysvshm": true, "sysvshm-futex": true, "sysvshm-spin": true, "sysvshm:key=0x1234": true,
 		"pipe": false, "fifo:/tmp/x": false, "sysvmsg": false, "posixmq:/q": false, "sysvshmx": false,
 		"sysvshm-futex:key=0x1": false, // not an address: its scheme is sysvshm
+		"posixshm":              true, "posixshm-posixsem": true, "posixshm:name=/x": true,
 	} {
 		if got := SharedMemory(name); got != want {
 			t.Errorf("SharedMemory(%q) = %v, want %v", name, got, want)
@@ -25,13 +27,14 @@ func TestSharedMemory(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm"}; !reflect.DeepEqual(Names, want) {
+	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm", "posixshm"}; !reflect.DeepEqual(Names, want) {
 		t.Errorf("Names %v, want %v", Names, want)
 	}
-	if want := []string{"sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}; !reflect.DeepEqual(Variants, want) {
+	if want := []string{"sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin", "posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd"}; !reflect.DeepEqual(Variants, want) {
 		t.Errorf("Variants %v, want %v", Variants, want)
 	}
-	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}; !reflect.DeepEqual(Distinct(), want) {
+	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin",
+		"posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd"}; !reflect.DeepEqual(Distinct(), want) {
 		t.Errorf("Distinct %v, want %v", Distinct(), want)
 	}
 	for _, bad := range []string{"", "bogus", "bogus:x", "sysvshm-bogus", "sysvshm-futex:key=0x1", "pipe-x"} {
@@ -51,6 +54,7 @@ func TestCapsMatchTheConns(t *testing.T) {
 	types := map[string]ipclab.Conn{
 		pipe.SchemePipe: (*pipe.Conn)(nil), pipe.SchemeFIFO: (*pipe.Conn)(nil),
 		sysvmsg.Scheme: (*sysvmsg.Conn)(nil), posixmq.Scheme: (*posixmq.Conn)(nil), sysvshm.Scheme: (*sysvshm.Conn)(nil),
+		posixshm.Scheme: (*posixshm.Conn)(nil),
 	}
 	for _, tr := range All() {
 		c, ok := types[tr.Scheme]

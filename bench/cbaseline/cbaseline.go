@@ -67,7 +67,7 @@ func Build(dir string) (prog, compiler string, err error) {
 	// Build under a temporary name and rename, so a concurrent or killed
 	// build never leaves a half-written program in the cache.
 	tmp := fmt.Sprintf("%s.%d", prog, os.Getpid())
-	if out, err := exec.Command(gcc, "-O2", "-Wall", "-Werror", "-o", tmp, src, "-lrt").CombinedOutput(); err != nil {
+	if out, err := exec.Command(gcc, "-O2", "-Wall", "-Werror", "-o", tmp, src, "-lrt", "-pthread").CombinedOutput(); err != nil {
 		os.Remove(tmp)
 		return "", "", fmt.Errorf("gcc ipcbench.c: %v\n%s", err, out)
 	}

@@ -17,7 +17,9 @@ import (
 	"github.com/ipclab/ipclab/transports"
 )
 
-func TestMain(m *testing.M) { testmain.Main(m) }
+// A private /dev/shm: the posixshm mechanisms' objects and semaphores are
+// checked for leaks too.
+func TestMain(m *testing.M) { testmain.MainWith(m, testmain.Options{PrivateDevShm: true}) }
 
 func build(t *testing.T) string {
 	t.Helper()
@@ -114,7 +116,7 @@ func TestLimit(t *testing.T) {
 // promptly, and TestMain finds nothing left behind.
 func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 	prog := build(t)
-	for _, mech := range []string{"sysvmsg", "posixmq", "shm-sysvsem", "shm-futex", "fifo"} {
+	for _, mech := range []string{"sysvmsg", "posixmq", "shm-sysvsem", "shm-futex", "fifo", "posixshm-futex", "posixshm-posixsem", "posixshm-eventfd"} {
 		t.Run(mech+"/sigterm", func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(300*time.Millisecond, cancel)

@@ -44,6 +44,7 @@ addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=
            sysvshm:key=0xKEY[,wait=futex|sysvsem|spin][,spin=off|DURATION], sysvshm:path=P,proj=N,
            sysvshm:id=ID (open only). proj is any int, as ftok(3) takes it: glibc uses its
            low 8 bits (1300 is 20), and 0 is allowed.
+           posixshm:name=/NAME[,wait=futex|posixsem|spin][,spin=off|DURATION]
 
 Run 'ipclab COMMAND -h' for a command's flags, 'ipclab --version' for the
 version and commit. Exit status: 0 done, 1 failed, 2 a wrong command line.

@@ -42,7 +42,8 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	testmain.Main(m)
+	// A private /dev/shm: posixshm's objects are checked for leaks too.
+	testmain.MainWith(m, testmain.Options{PrivateDevShm: true})
 }
 
 func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
@@ -102,7 +103,8 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
+	names := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin",
+		"posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd"}
 	// Every transport has a C baseline, measured when gcc is there.
 	impls := 2
 	if _, err := exec.LookPath("gcc"); err != nil {

@@ -31,6 +31,7 @@ func findObjects() ([]object, error) {
 	}
 	var out []object
 	known := map[int]bool{}
+	knownFiles := map[string]bool{} // /dev/shm names the registry has
 	for _, e := range entries {
 		o := object{entry: e}
 		switch v := e.Verify(); v.State {
@@ -46,6 +47,14 @@ func findObjects() ([]object, error) {
 			if e.Kind == ipcobj.SysVShm {
 				known[e.ID] = true
 			}
+			// The registry confirmed owner and inode; a channel's object
+			// must also still carry a channel's header.
+			if _, ok := shmchan.IdentifyFile(ipcobj.ShmPath(e.Kind, e.Name)); e.Kind == ipcobj.PosixShm && !ok {
+				o.state, o.why = notVerified, "it carries no ipclab channel header"
+			}
+		}
+		if e.Kind == ipcobj.PosixShm || e.Kind == ipcobj.PosixSem {
+			knownFiles[ipcobj.ShmPath(e.Kind, e.Name)] = true
 		}
 		out = append(out, o)
 	}
@@ -61,7 +70,54 @@ func findObjects() ([]object, error) {
 			out = append(out, headerObject(s, pid))
 		}
 	}
-	return out, nil
+	return append(out, devShmObjects(knownFiles)...), nil
+}
+
+// devShmObjects finds POSIX shared-memory channels no registry entry
+// names, by their header, and their semaphores (NAME-f0 ... NAME-e1, see
+// transports/posixshm). They count as ours only if this user owns them;
+// the header's creator pid decides "orphan" or "in use".
+func devShmObjects(known map[string]bool) []object {
+	files, _ := ipcobj.DevShmFiles(ipcobj.DevShm)
+	var out []object
+	for _, f := range files {
+		path := ipcobj.ShmPath(f.Kind, f.Name)
+		if f.Kind != ipcobj.PosixShm || known[path] {
+			continue
+		}
+		pid, ok := shmchan.IdentifyFile(path)
+		if !ok {
+			continue
+		}
+		state := "orphan"
+		if peerwatch.Alive(pid) {
+			state = "in use"
+		}
+		entries := []registry.Entry{{Kind: ipcobj.PosixShm, Name: f.Name, PID: pid}}
+		for _, suffix := range []string{"-f0", "-e0", "-f1", "-e1"} {
+			e := registry.Entry{Kind: ipcobj.PosixSem, Name: f.Name + suffix, PID: pid}
+			if !known[ipcobj.ShmPath(e.Kind, e.Name)] {
+				entries = append(entries, e)
+			}
+		}
+		for i, e := range entries {
+			id, err := registry.Probe(e)
+			if i > 0 && errors.Is(err, os.ErrNotExist) {
+				continue // a futex or spin channel has no semaphores
+			}
+			o := object{entry: e, byHead: true, state: notVerified}
+			switch {
+			case err != nil:
+				o.why = err.Error()
+			case id.UID != uint32(os.Geteuid()):
+				o.why = fmt.Sprintf("owned by uid %d, not by this user", id.UID)
+			default:
+				o.entry.Ident, o.state = &id, state
+			}
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // headerObject judges a segment that carries ipclab's header but no entry:

@@ -28,7 +28,47 @@ const (
 	SysVShm Kind = "sysvshm"
 	PosixMQ Kind = "posixmq"
 	FIFO    Kind = "fifo"
+	// PosixShm is a POSIX shared-memory object, /dev/shm/NAME, and PosixSem
+	// a glibc named semaphore, /dev/shm/sem.NAME; Name is "/NAME" for both.
+	PosixShm Kind = "posixshm"
+	PosixSem Kind = "posixsem"
 )
+
+// DevShm is where glibc's shm_open and sem_open keep their objects.
+const DevShm = "/dev/shm"
+
+// ShmPath is the file behind the POSIX shared-memory or semaphore object
+// kind named name ("/NAME").
+func ShmPath(kind Kind, name string) string {
+	if kind == PosixSem {
+		return DevShm + "/sem." + strings.TrimPrefix(name, "/")
+	}
+	return DevShm + "/" + strings.TrimPrefix(name, "/")
+}
+
+// DevShmFiles lists the files in dir (DevShm, or a test's own mount) as
+// POSIX shared-memory objects and semaphores (a "sem." prefix).
+func DevShmFiles(dir string) ([]Object, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Object
+	for _, e := range ents {
+		o := Object{Kind: PosixShm, Name: "/" + e.Name()}
+		if n, ok := strings.CutPrefix(e.Name(), "sem."); ok {
+			o.Kind, o.Name = PosixSem, "/"+n
+		}
+		if info, err := e.Info(); err == nil {
+			o.Mode = uint32(info.Mode().Perm())
+			if st, ok := info.Sys().(*unix.Stat_t); ok {
+				o.UID = int(st.Uid)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
 
 // Object is one live IPC object.
 type Object struct {
@@ -214,6 +254,8 @@ func Remove(o Object) error {
 		return sysipc.MqUnlink(o.Name)
 	case FIFO:
 		return os.Remove(o.Name)
+	case PosixShm, PosixSem:
+		return os.Remove(ShmPath(o.Kind, o.Name))
 	}
 	return fmt.Errorf("ipcobj: cannot remove a %s", o.Kind)
 }

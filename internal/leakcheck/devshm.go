@@ -3,8 +3,13 @@ package leakcheck
 import (
 	"os"
 
+	"github.com/ipclab/ipclab/internal/ipcobj"
 	"golang.org/x/sys/unix"
 )
+
+// devShmPrivate is set once PrivateDevShm has mounted this binary's own
+// /dev/shm: only then are its files checked for leaks.
+var devShmPrivate bool
 
 // PrivateDevShm gives this test binary, when Main runs it in its private
 // namespaces, an empty tmpfs of its own on /dev/shm, where POSIX named
@@ -17,5 +22,20 @@ func PrivateDevShm() bool {
 	if os.Getenv(envPrivate) != "1" {
 		return false
 	}
-	return unix.Mount("ipclab-test", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777,size=16m") == nil
+	// 256 MiB: fan-in runs eight channels of the default 8 MiB (tmpfs takes
+	// pages as they are used; the size is only a ceiling).
+	devShmPrivate = unix.Mount("ipclab-test", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777,size=256m") == nil
+	return devShmPrivate
+}
+
+// devShmObjects lists the files in this binary's private /dev/shm: POSIX
+// shared-memory objects and named semaphores, which a test must remove.
+// Without the private mount it lists nothing: the machine's /dev/shm is
+// shared with every process, so a difference there would blame the tests
+// for files others made (any test binary may create posixshm objects).
+func devShmObjects() ([]ipcobj.Object, error) {
+	if !devShmPrivate {
+		return nil, nil
+	}
+	return ipcobj.DevShmFiles(ipcobj.DevShm)
 }

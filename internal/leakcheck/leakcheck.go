@@ -196,6 +196,11 @@ func snapshot(mqdir string) ([]ipcobj.Object, error) {
 		}
 		all = append(all, objs...)
 	}
+	shm, err := devShmObjects()
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, shm...)
 	fifos, err := ipcobj.FIFOs(os.TempDir(), 2)
 	return append(all, fifos...), err
 }

@@ -16,7 +16,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(envDevShmLeak) == "1" {
+		PrivateDevShm()
+	}
+	Main(m)
+}
 
 // envLeak makes FuzzTempFiles leave a queue behind, to show that a fuzz
 // worker's leak is still caught (by its coordinator).

@@ -12,6 +12,10 @@
 // waiter must register in the high half exactly as glibc's do, or a C post
 // would never wake it. This package follows that protocol; it learned it
 // from glibc's nptl/sem_post.c and sem_waitcommon.c and copies no code.
+// The layout is glibc's struct new_sem (sysdeps/nptl/internaltypes.h, the
+// __HAVE_64B_ATOMICS branch): uint64_t data (value in the low 32 bits,
+// SEM_NWAITERS_SHIFT 32), then int private; sem_open.c initialises private
+// to FUTEX_SHARED and the file to sizeof(sem_t), 32 bytes on x86-64.
 //
 // The file's contents are untrusted input: Open checks its size and its
 // process-shared flag before using it.
@@ -20,10 +24,12 @@ package posixsem
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -55,6 +61,10 @@ const (
 // number of goroutines; Close must come after every other call has returned.
 type Sem struct {
 	name string
+	path string
+	dev  uint64 // the file mapped, as fstat saw it: what UnlinkIfSame checks
+	ino  uint64
+	uid  uint32
 	mem  []byte
 	word *uint64 // value (low half) and waiters (high half)
 	val  *uint32 // the value's half: the futex word
@@ -89,7 +99,7 @@ func Open(name string, flags int, mode uint32, value uint32) (*Sem, error) {
 		if flags&unix.O_EXCL == 0 || flags&unix.O_CREAT == 0 {
 			f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW, 0)
 			if err == nil {
-				return mapFile(name, f)
+				return mapFile(name, path, f)
 			}
 			if !errors.Is(err, os.ErrNotExist) || flags&unix.O_CREAT == 0 {
 				return nil, fmt.Errorf("posixsem: open %s: %w", name, err)
@@ -129,12 +139,12 @@ func create(name, path string, mode uint32, value uint32) (*Sem, error) {
 		tmp.Close()
 		return nil, fmt.Errorf("posixsem: create %s: %w", name, err)
 	}
-	return mapFile(name, tmp)
+	return mapFile(name, path, tmp)
 }
 
-// mapFile maps the semaphore in f after checking that f holds one, and
-// closes f: the mapping keeps the semaphore.
-func mapFile(name string, f *os.File) (*Sem, error) {
+// mapFile maps the semaphore in f, which path names, after checking that
+// f holds one, and closes f: the mapping keeps the semaphore.
+func mapFile(name, path string, f *os.File) (*Sem, error) {
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
@@ -153,7 +163,10 @@ func mapFile(name string, f *os.File) (*Sem, error) {
 		return nil, fmt.Errorf("posixsem: open %s: %s is not a process-shared glibc semaphore (flag %d, want %d)",
 			name, f.Name(), shared, sharedFlag)
 	}
-	s := &Sem{name: name, mem: mem, word: (*uint64)(unsafe.Pointer(&mem[0]))}
+	s := &Sem{name: name, path: path, mem: mem, word: (*uint64)(unsafe.Pointer(&mem[0]))}
+	if st, ok := st.Sys().(*syscall.Stat_t); ok {
+		s.dev, s.ino, s.uid = st.Dev, st.Ino, st.Uid
+	}
 	s.val = (*uint32)(unsafe.Pointer(&mem[valueOffset()]))
 	return s, nil
 }
@@ -179,6 +192,35 @@ func Unlink(name string) error {
 	}
 	return nil
 }
+
+// UnlinkIfSame removes the semaphore's name only if it still names the
+// file this Sem mapped (same device and inode, not a link): a name another
+// process re-created after us is left alone. A missing name is no error.
+func (s *Sem) UnlinkIfSame() error {
+	dir, err := unix.Open(Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("posixsem: unlink %s: %w", s.name, err)
+	}
+	defer unix.Close(dir)
+	base := filepath.Base(s.path)
+	var st unix.Stat_t
+	if err := unix.Fstatat(dir, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("posixsem: unlink %s: %w", s.name, err)
+	}
+	if st.Dev != s.dev || st.Ino != s.ino {
+		return nil // someone else's now
+	}
+	if err := unix.Unlinkat(dir, base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("posixsem: unlink %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// Owner is the uid that owned the semaphore's file when it was opened.
+func (s *Sem) Owner() uint32 { return s.uid }
 
 // Name is the name the semaphore was opened by.
 func (s *Sem) Name() string { return s.name }
@@ -260,6 +302,49 @@ func (s *Sem) sleep(deadline time.Time) error {
 	default:
 		return err
 	}
+}
+
+// WaitOnce takes one if it can; otherwise it registers as a waiter, as
+// glibc's sem_wait does, sleeps once on the futex (until a Post, a Wake, a
+// signal or timeout; timeout < 0: no limit) and tries again. took is false
+// when it woke without a token: the caller re-checks why it waits (closed,
+// peer gone, deadline) and calls again. This is what lets a channel wake
+// its own waiters without posting a token its peer would count.
+func (s *Sem) WaitOnce(timeout time.Duration) (took bool, err error) {
+	if s.tryTake() {
+		return true, nil
+	}
+	d := atomic.AddUint64(s.word, waiterOne)
+	if d&valueMask == 0 {
+		var ts *unix.Timespec
+		if timeout >= 0 {
+			t := unix.NsecToTimespec(timeout.Nanoseconds())
+			ts = &t
+		}
+		switch e := sysipc.FutexWait(s.val, 0, ts); e {
+		case nil, unix.EAGAIN, unix.EINTR, unix.ETIMEDOUT:
+		default:
+			err = fmt.Errorf("posixsem: wait %s: %w", s.name, e)
+		}
+		d = atomic.LoadUint64(s.word)
+	}
+	for d&valueMask != 0 {
+		if atomic.CompareAndSwapUint64(s.word, d, d-1-waiterOne) {
+			return true, nil
+		}
+		d = atomic.LoadUint64(s.word)
+	}
+	// Unregister. A Post that saw us registered woke someone, or no one;
+	// its token stays in the value, so it is not lost.
+	atomic.AddUint64(s.word, ^(waiterOne - 1))
+	return false, err
+}
+
+// Wake wakes every waiter sleeping on the semaphore without adding a token:
+// a Go waiter in WaitOnce returns to re-check its conditions, a glibc one
+// finds the value still zero and sleeps again.
+func (s *Sem) Wake() {
+	sysipc.FutexWake(s.val, math.MaxInt32)
 }
 
 func (s *Sem) tryTake() bool {

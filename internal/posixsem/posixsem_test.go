@@ -216,3 +216,84 @@ func TestBadNamesAndFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitOnceAndWake: WaitOnce takes a token when there is one; a Wake
+// without a token ends its sleep with took false and the waiter
+// unregistered, the value untouched; a Post wakes it with the token.
+func TestWaitOnceAndWake(t *testing.T) {
+	watchdog(t, 30*time.Second)
+	n := name(t)
+	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer Unlink(n)
+	if took, err := s.WaitOnce(-1); !took || err != nil || s.Value() != 0 {
+		t.Fatalf("WaitOnce on 1: took %v, %v, value %d", took, err, s.Value())
+	}
+	if took, err := s.WaitOnce(time.Millisecond); took || err != nil {
+		t.Fatalf("WaitOnce on 0 past its timeout: took %v, %v", took, err)
+	}
+	type result struct {
+		took bool
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() { took, err := s.WaitOnce(-1); done <- result{took, err} }()
+	waitForWaiters(t, s, 1)
+	// Registered is not yet asleep: wake until it has ended (a Wake
+	// before its futex wait is lost, which the channel's bounded sleeps
+	// cover).
+	var r result
+	for woken := false; !woken; {
+		s.Wake()
+		select {
+		case r = <-done:
+			woken = true
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if r.took || r.err != nil {
+		t.Fatalf("WaitOnce woken without a token: took %v, %v", r.took, r.err)
+	}
+	if d := atomic.LoadUint64(s.word); d != 0 {
+		t.Fatalf("after a tokenless wake the word is %#x, want no waiter and value 0", d)
+	}
+	go func() { took, err := s.WaitOnce(-1); done <- result{took, err} }()
+	waitForWaiters(t, s, 1)
+	s.Post()
+	if r := <-done; !r.took || r.err != nil || atomic.LoadUint64(s.word) != 0 {
+		t.Fatalf("WaitOnce woken by a post: took %v, %v, word %#x", r.took, r.err, atomic.LoadUint64(s.word))
+	}
+}
+
+// TestUnlinkIfSame removes the name of the file it mapped, and leaves a
+// file someone re-created under the name alone.
+func TestUnlinkIfSame(t *testing.T) {
+	n := name(t)
+	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	path, _ := Path(n)
+	if err := s.UnlinkIfSame(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("UnlinkIfSame left %s: %v", path, err)
+	}
+	other, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0) // a later semaphore of the same name
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	defer Unlink(n)
+	if err := s.UnlinkIfSame(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("UnlinkIfSame removed another semaphore's name: %v", err)
+	}
+}

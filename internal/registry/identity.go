@@ -17,8 +17,8 @@ import (
 //
 // System V objects: owner and creator uid, key and ctime from IPC_STAT,
 // plus the creator pid for segments and the size of a semaphore set (the
-// kernel keeps no creator pid for queues and sets). POSIX queues and
-// FIFOs: owner, device and inode (and a FIFO's birth time, since a file
+// kernel keeps no creator pid for queues and sets). POSIX queues, FIFOs
+// and /dev/shm files (shared memory, semaphores): owner, device and inode (and a FIFO's birth time, since a file
 // system such as ext4 hands a freed inode number to the next file); their
 // ctime moves with every message, so the live one may only be later than
 // the recorded one.
@@ -87,6 +87,22 @@ func Probe(e Entry) (Identity, error) {
 		unix.Close(fd)
 		if err != nil {
 			return id, err
+		}
+		id.fromStat(&st)
+	case ipcobj.PosixShm, ipcobj.PosixSem:
+		// O_PATH: no open of the file itself, so nothing it is can act.
+		fd, err := unix.Open(ipcobj.ShmPath(e.Kind, e.Name), unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return id, gone(err)
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		unix.Close(fd)
+		if err != nil {
+			return id, err
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return id, fmt.Errorf("%s is not a regular file", ipcobj.ShmPath(e.Kind, e.Name))
 		}
 		id.fromStat(&st)
 	case ipcobj.FIFO:
@@ -204,14 +220,19 @@ func (rec *Identity) differs(e Entry, live Identity) string {
 	return ""
 }
 
-// removeVerified removes an object Verify found to be ours. A FIFO is
-// checked again through the same directory descriptor it is unlinked by.
+// removeVerified removes an object Verify found to be ours. A FIFO or a
+// /dev/shm file is checked again through the same directory descriptor it
+// is unlinked by.
 func removeVerified(e Entry) error {
 	switch e.Kind {
 	case ipcobj.SysVMsg, ipcobj.SysVSem, ipcobj.SysVShm, ipcobj.PosixMQ:
 		return ipcobj.Remove(ipcobj.Object{Kind: e.Kind, ID: e.ID, Name: e.Name})
-	case ipcobj.FIFO:
-		d, base, err := openParent(e.Name)
+	case ipcobj.FIFO, ipcobj.PosixShm, ipcobj.PosixSem:
+		path, want := e.Name, uint32(unix.S_IFIFO)
+		if e.Kind != ipcobj.FIFO {
+			path, want = ipcobj.ShmPath(e.Kind, e.Name), unix.S_IFREG
+		}
+		d, base, err := openParent(path)
 		if err != nil {
 			return err
 		}
@@ -220,8 +241,8 @@ func removeVerified(e Entry) error {
 		if err := unix.Fstatat(d, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return err
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFIFO || st.Dev != e.Ident.Dev || st.Ino != e.Ident.Ino {
-			return fmt.Errorf("%s changed before it could be removed; left alone", e.Name)
+		if st.Mode&unix.S_IFMT != want || st.Dev != e.Ident.Dev || st.Ino != e.Ident.Ino {
+			return fmt.Errorf("%s changed before it could be removed; left alone", path)
 		}
 		return unix.Unlinkat(d, base, 0)
 	}

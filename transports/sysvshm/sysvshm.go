@@ -22,6 +22,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
+	"github.com/ipclab/ipclab/internal/shmconn"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"github.com/ipclab/ipclab/shmchan"
 	"golang.org/x/sys/unix"
@@ -154,13 +155,11 @@ var (
 	_ ipclab.Conn             = (*Conn)(nil)
 	_ ipclab.ZeroCopySender   = (*Conn)(nil)
 	_ ipclab.ZeroCopyReceiver = (*Conn)(nil)
+	_ ipclab.Buffered         = (*Conn)(nil)
 )
 
-// Conn is one side of a shared-memory channel.
-type Conn struct {
-	ch   *shmchan.Chan
-	addr Addr
-}
+// Conn is one side of a shared-memory channel (see internal/shmconn).
+type Conn struct{ *shmconn.Conn }
 
 // Create makes a channel; cfg.Key 0 makes an IPC_PRIVATE segment.
 func Create(cfg shmchan.Config) (*Conn, error) {
@@ -172,7 +171,7 @@ func Create(cfg shmchan.Config) (*Conn, error) {
 	if cfg.Key == sysipc.IPCPrivate {
 		a.ID = ch.ID()
 	}
-	return &Conn{ch: ch, addr: a}, nil
+	return &Conn{shmconn.New(ch, a)}, nil
 }
 
 // Open attaches to the channel at addr.
@@ -199,50 +198,5 @@ func Open(addr string, opt shmchan.AttachOptions) (*Conn, error) {
 		ch.Close()
 		return nil, chanend.OpError("open", a, fmt.Errorf("the address says wait=%s, the channel uses %s", a.Strategy, ch.Strategy()))
 	}
-	return &Conn{ch: ch, addr: a}, nil
-}
-
-// Chan is the underlying channel, for its extra operations (SendBatch).
-func (c *Conn) Chan() *shmchan.Chan { return c.ch }
-
-func (c *Conn) Addr() ipclab.Addr   { return c.addr }
-func (c *Conn) MaxMessageSize() int { return c.ch.MaxMessageSize() }
-func (c *Conn) Close() error        { return c.ch.Close() }
-
-func (c *Conn) Send(p []byte) error { return c.wrap("send", c.ch.Send(p)) }
-
-func (c *Conn) Recv(p []byte) (int, error) {
-	n, err := c.ch.Recv(p)
-	return n, c.wrap("recv", err)
-}
-
-func (c *Conn) Reserve(n int) ([]byte, error) {
-	b, err := c.ch.Reserve(n)
-	return b, c.wrap("reserve", err)
-}
-
-func (c *Conn) Commit() error { return c.wrap("commit", c.ch.Commit()) }
-
-func (c *Conn) RecvInPlace() ([]byte, error) {
-	b, err := c.ch.RecvInPlace()
-	return b, c.wrap("recv", err)
-}
-
-func (c *Conn) Release() error { return c.wrap("release", c.ch.Release()) }
-
-// SendBatch sends several messages with one publication per ringful.
-func (c *Conn) SendBatch(msgs [][]byte) (int, error) {
-	n, err := c.ch.SendBatch(msgs)
-	return n, c.wrap("send", err)
-}
-
-func (c *Conn) SetDeadline(t time.Time) error      { return c.ch.SetDeadline(t) }
-func (c *Conn) SetReadDeadline(t time.Time) error  { return c.ch.SetReadDeadline(t) }
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ch.SetWriteDeadline(t) }
-
-func (c *Conn) wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return chanend.OpError(op, c.addr, err)
+	return &Conn{shmconn.New(ch, a)}, nil
 }

@@ -53,11 +53,15 @@ var registered = map[string]Transport{}
 
 // Main is the TestMain of a transport's package: testmain.Main, with the
 // transports registered for the peer roles.
-func Main(m *testing.M, trs ...Transport) {
+func Main(m *testing.M, trs ...Transport) { MainWith(m, testmain.Options{}, trs...) }
+
+// MainWith is Main with testmain's options (PrivateDevShm for transports
+// that live in /dev/shm).
+func MainWith(m *testing.M, opt testmain.Options, trs ...Transport) {
 	for _, tr := range trs {
 		registered[tr.Name] = tr
 	}
-	testmain.Main(m)
+	testmain.MainWith(m, opt)
 }
 
 func lookup(name string) (Transport, error) {

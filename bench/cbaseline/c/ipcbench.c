@@ -14,7 +14,17 @@
  * posixmq (two queues, the kernel's default depth and size), and two rings
  * in one SysV segment waiting with SysV semaphores (shm-sysvsem), a futex
  * after a 50 us spin where spinning pays, as shmchan decides it (shm-futex),
- * or a pure spin (shm-spin).
+ * or a pure spin (shm-spin). The posixshm-futex and posixshm-spin
+ * mechanisms are the same rings in a POSIX shared-memory object (shm_open,
+ * mmap); posixshm-posixsem waits on four glibc named semaphores (sem_open)
+ * as ipclab's posixsem strategy does: per direction, "full" is P before and
+ * V after every message, "empty" is posted for every message taken and
+ * waited on only when the ring is full, after taking the tokens that piled
+ * up. Names are unlinked as soon as both processes have them (before fork).
+ * posixshm-eventfd is posixshm-futex with four eventfds (per ring: data,
+ * room) in place of the futex sleep and wake: the same announcement flags,
+ * a blocking read(2) to sleep and a write(2) to wake (ipclab's Go side
+ * polls with a timeout, then reads: its waits are bounded).
  *
  *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU
  *
@@ -30,12 +40,15 @@
 #include <linux/futex.h>
 #include <mqueue.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -65,12 +78,14 @@ static long read_limit(const char *path) {
 
 /* ---- objects, removed by whoever created them on any exit ---- */
 static int msqid = -1, semid = -1, is_parent = 1;
-static char mq_names[2][64], fifo_dir[256];
+static char mq_names[2][64], fifo_dir[256], shm_name[64], psem_names[4][80];
 static void cleanup(void) {
 	if (!is_parent) return;
 	if (msqid >= 0) msgctl(msqid, IPC_RMID, NULL), msqid = -1;
 	if (semid >= 0) semctl(semid, 0, IPC_RMID), semid = -1;
 	for (int i = 0; i < 2; i++) if (mq_names[i][0]) mq_unlink(mq_names[i]), mq_names[i][0] = 0;
+	if (shm_name[0]) shm_unlink(shm_name), shm_name[0] = 0;
+	for (int i = 0; i < 4; i++) if (psem_names[i][0]) sem_unlink(psem_names[i]), psem_names[i][0] = 0;
 	if (fifo_dir[0]) {
 		char p[300];
 		for (int i = 1; i <= 2; i++) { snprintf(p, sizeof p, "%s/%d", fifo_dir, i); unlink(p); }
@@ -118,13 +133,15 @@ struct end {
 	mqd_t rq, wq; long mqsize; char *mqbuf;
 	struct shm_ring *rx, *tx; /* shm */
 	int rx_full, tx_full;     /* sysvsem: semaphore numbers; full + 1 is empty */
+	sem_t *rx_psem[2], *tx_psem[2]; /* posixsem: full, empty */
 	uint64_t rx_head;         /* consumed, possibly not yet published */
 };
 
 static const char *mech;
 static int size, bufsize, slot_size; /* bufsize: SIZE, at least 64 for the confirmation */
 static uint64_t nslots;
-enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN } kind;
+enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN, M_SHM_PSEM, M_SHM_EVENTFD } kind;
+static int posix_shm; /* the rings are in a POSIX shared-memory object */
 
 static void write_all(int fd, const char *p, size_t n) {
 	while (n > 0) {
@@ -156,6 +173,28 @@ static void read_exact(struct end *e, char *dst, size_t n) {
 }
 
 static long futex(uint32_t *w, int op, uint32_t v) { return syscall(SYS_futex, w, op, v, NULL, NULL, 0); }
+/* posixshm-eventfd: the eventfd standing for each announcement flag. */
+static struct shm_ring *ring_base;
+static int efds[2][2] = {{-1, -1}, {-1, -1}}; /* [ring][data, room] */
+static int efd_of(uint32_t *flag) {
+	for (int i = 0; i < 2; i++) {
+		if (flag == &ring_base[i].data_wait) return efds[i][0];
+		if (flag == &ring_base[i].room_wait) return efds[i][1];
+	}
+	return -1;
+}
+/* sleep_on and wake_one: the futex, or the flag's eventfd. */
+static void sleep_on(uint32_t *flag) {
+	if (kind != M_SHM_EVENTFD) { futex(flag, FUTEX_WAIT, 1); return; }
+	uint64_t v;
+	if (read(efd_of(flag), &v, 8) < 0 && errno != EINTR) die("read eventfd");
+}
+static void wake_one(uint32_t *flag) {
+	if (kind != M_SHM_EVENTFD) { futex(flag, FUTEX_WAKE, 1); return; }
+	uint64_t one = 1;
+	if (write(efd_of(flag), &one, 8) < 0) die("write eventfd");
+}
+static void psem_wait(sem_t *s) { while (sem_wait(s) < 0) if (errno != EINTR) die("sem_wait"); }
 static void sem_add(int num, int delta) {
 	struct sembuf op = {(unsigned short)num, (short)delta, 0};
 	while (semop(semid, &op, 1) < 0) if (errno != EINTR) die("semop");
@@ -209,13 +248,13 @@ static void futex_wait_change(uint64_t *word, uint64_t old, uint32_t *flag) {
 	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == old) {
 		__atomic_store_n(flag, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != old) break;
-		futex(flag, FUTEX_WAIT, 1);
+		sleep_on(flag);
 	}
 	__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
 }
 static void futex_wake_if(uint32_t *flag) {
 	if (__atomic_load_n(flag, __ATOMIC_SEQ_CST) && __atomic_exchange_n(flag, 0, __ATOMIC_SEQ_CST))
-		futex(flag, FUTEX_WAKE, 1);
+		wake_one(flag);
 }
 
 static void send_msg(struct end *e, const char *p, int n) {
@@ -243,6 +282,12 @@ static void send_msg(struct end *e, const char *p, int n) {
 	uint64_t t = r->tail;
 	if (kind == M_SHM_SEM) {
 		sem_add(e->tx_full + 1, -1);
+	} else if (kind == M_SHM_PSEM) {
+		while (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == nslots) {
+			while (sem_trywait(e->tx_psem[1]) == 0) {}
+			if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) < nslots) break;
+			psem_wait(e->tx_psem[1]);
+		}
 	} else if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == nslots) {
 		uint64_t h = t - nslots;
 		if (!spin_for(&r->head, h, &room_spin)) futex_wait_change(&r->head, h, &r->room_wait);
@@ -251,7 +296,8 @@ static void send_msg(struct end *e, const char *p, int n) {
 	memcpy(slot, &n, 4), memcpy(slot + 8, p, (size_t)n);
 	__atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST);
 	if (kind == M_SHM_SEM) sem_add(e->tx_full, 1);
-	else if (kind == M_SHM_FUTEX) futex_wake_if(&r->data_wait);
+	else if (kind == M_SHM_PSEM) { if (sem_post(e->tx_psem[0]) < 0) die("sem_post"); }
+	else if (kind == M_SHM_FUTEX || kind == M_SHM_EVENTFD) futex_wake_if(&r->data_wait);
 }
 
 static int recv_msg(struct end *e, char *p) {
@@ -280,6 +326,8 @@ static int recv_msg(struct end *e, char *p) {
 	uint64_t h = e->rx_head;
 	if (kind == M_SHM_SEM) {
 		sem_add(e->rx_full, -1);
+	} else if (kind == M_SHM_PSEM) {
+		psem_wait(e->rx_psem[0]);
 	} else if (__atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) == h) {
 		/* About to wait: publish what was consumed, so the producer is not
 		 * held up by a lazy head. */
@@ -295,6 +343,9 @@ static int recv_msg(struct end *e, char *p) {
 	if (kind == M_SHM_SEM) {
 		__atomic_store_n(&r->head, h, __ATOMIC_RELEASE);
 		sem_add(e->rx_full + 1, 1);
+	} else if (kind == M_SHM_PSEM) {
+		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
+		sem_post(e->rx_psem[1]); /* EOVERFLOW: 2^31 tokens nobody waited for; nothing lost */
 	} else if (h - __atomic_load_n(&r->head, __ATOMIC_RELAXED) >= nslots / 8 ||
 	           __atomic_load_n(&r->room_wait, __ATOMIC_SEQ_CST)) {
 		/* Publish the head every eighth of the ring or when the producer waits
@@ -347,7 +398,7 @@ static int too_large(const char *limit, long value, const char *raise) {
 
 int main(int argc, char **argv) {
 	if (argc != 8) {
-		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU\n");
+		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin|posixshm-futex|posixshm-spin|posixshm-posixsem|posixshm-eventfd latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU\n");
 		return 2;
 	}
 	mech = argv[1];
@@ -367,6 +418,10 @@ int main(int argc, char **argv) {
 	else if (!strcmp(mech, "shm-sysvsem")) kind = M_SHM_SEM;
 	else if (!strcmp(mech, "shm-futex")) kind = M_SHM_FUTEX;
 	else if (!strcmp(mech, "shm-spin")) kind = M_SHM_SPIN;
+	else if (!strcmp(mech, "posixshm-futex")) kind = M_SHM_FUTEX, posix_shm = 1;
+	else if (!strcmp(mech, "posixshm-spin")) kind = M_SHM_SPIN, posix_shm = 1;
+	else if (!strcmp(mech, "posixshm-posixsem")) kind = M_SHM_PSEM, posix_shm = 1;
+	else if (!strcmp(mech, "posixshm-eventfd")) kind = M_SHM_EVENTFD, posix_shm = 1;
 	else { fprintf(stderr, "unknown mechanism %s\n", mech); return 2; }
 
 	atexit(cleanup);
@@ -426,12 +481,39 @@ int main(int argc, char **argv) {
 		slot_size = (8 + bufsize + 7) & ~7;
 		nslots = RING_BYTES / (uint64_t)slot_size;
 		if (kind == M_SHM_SEM && nslots > SEM_MAX) nslots = SEM_MAX; /* SEMVMX */
-		int shmid = shmget(IPC_PRIVATE, 2 * sizeof(struct shm_ring), IPC_CREAT | IPC_EXCL | 0600);
-		if (shmid < 0) die("shmget");
-		struct shm_ring *rings = shmat(shmid, NULL, 0);
-		shmctl(shmid, IPC_RMID, NULL); /* gone once both processes detach */
-		if (rings == (void *)-1) die("shmat");
+		struct shm_ring *rings;
+		if (posix_shm) {
+			snprintf(shm_name, sizeof shm_name, "/ipcbench-%d", getpid());
+			int fd = shm_open(shm_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+			if (fd < 0) { shm_name[0] = 0; die("shm_open"); }
+			/* Pages reserved now: a full /dev/shm fails here, not as SIGBUS. */
+			if ((errno = posix_fallocate(fd, 0, 2 * sizeof(struct shm_ring))) != 0) die("posix_fallocate /dev/shm");
+			rings = mmap(NULL, 2 * sizeof(struct shm_ring), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			close(fd);
+			if (rings == MAP_FAILED) die("mmap");
+			if (kind == M_SHM_PSEM) {
+				/* ping full, ping empty, pong full, pong empty */
+				sem_t *s[4];
+				for (int i = 0; i < 4; i++) {
+					snprintf(psem_names[i], sizeof psem_names[i], "/ipcbench-%d-%c%d", getpid(), i % 2 ? 'e' : 'f', i / 2);
+					if ((s[i] = sem_open(psem_names[i], O_CREAT | O_EXCL, 0600, 0)) == SEM_FAILED) { psem_names[i][0] = 0; die("sem_open"); }
+				}
+				tx.tx_psem[0] = rx.rx_psem[0] = s[0], tx.tx_psem[1] = rx.rx_psem[1] = s[1];
+				rx.tx_psem[0] = tx.rx_psem[0] = s[2], rx.tx_psem[1] = tx.rx_psem[1] = s[3];
+			}
+			cleanup(); /* the names go; the mappings stay, and fork shares them */
+		} else {
+			int shmid = shmget(IPC_PRIVATE, 2 * sizeof(struct shm_ring), IPC_CREAT | IPC_EXCL | 0600);
+			if (shmid < 0) die("shmget");
+			rings = shmat(shmid, NULL, 0);
+			shmctl(shmid, IPC_RMID, NULL); /* gone once both processes detach */
+			if (rings == (void *)-1) die("shmat");
+		}
 		tx.tx = rx.rx = &rings[0], rx.tx = tx.rx = &rings[1];
+		ring_base = rings;
+		if (kind == M_SHM_EVENTFD)
+			for (int i = 0; i < 4; i++)
+				if ((efds[i / 2][i % 2] = eventfd(0, EFD_CLOEXEC)) < 0) die("eventfd");
 		if (kind == M_SHM_SEM) {
 			/* 0: ping full, 1: ping empty, 2: pong full, 3: pong empty. */
 			if ((semid = semget(IPC_PRIVATE, 4, IPC_CREAT | IPC_EXCL | 0600)) < 0) die("semget");
