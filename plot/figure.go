@@ -206,6 +206,7 @@ func (f *figure) size() (vg.Length, vg.Length) {
 type Figure struct {
 	Name string // the files' base name: "latency_vs_size"
 	fig  *figure
+	svg  []byte // drawn once: a report and a file both want it
 }
 
 // Title is the figure's title.
@@ -228,8 +229,15 @@ func (f *figure) named(base string) ([]*Figure, error) {
 
 // SVG draws the figure as an SVG document.
 func (f *Figure) SVG() ([]byte, error) {
-	w, h := f.fig.size()
-	return f.render(vgsvg.New(w, h))
+	if f.svg == nil {
+		w, h := f.fig.size()
+		b, err := f.render(vgsvg.New(w, h))
+		if err != nil {
+			return nil, err
+		}
+		f.svg = b
+	}
+	return f.svg, nil
 }
 
 // PNG draws the figure as a PNG image at PNGDPI.
