@@ -300,8 +300,12 @@ func environmentSection(recs []record.Record) Section {
 	facts := []fact{
 		{"kernel", func(e *record.Env) string { return e.Kernel }},
 		{"CPU model", func(e *record.Env) string { return e.CPUModel }},
-		{"CPUs", func(e *record.Env) string { return nonZero(float64(e.NumCPU), func(v float64) string { return fmt.Sprint(v) }) }},
-		{"GOMAXPROCS", func(e *record.Env) string { return nonZero(float64(e.GOMAXPROCS), func(v float64) string { return fmt.Sprint(v) }) }},
+		{"CPUs", func(e *record.Env) string {
+			return nonZero(float64(e.NumCPU), func(v float64) string { return fmt.Sprint(v) })
+		}},
+		{"GOMAXPROCS", func(e *record.Env) string {
+			return nonZero(float64(e.GOMAXPROCS), func(v float64) string { return fmt.Sprint(v) })
+		}},
 		{"Go", func(e *record.Env) string { return e.GoVersion }},
 		{"commit", func(e *record.Env) string { return e.Commit }},
 		{"C compiler", func(e *record.Env) string { return e.CCompiler }},
