@@ -25,7 +25,7 @@ const (
 // figs are the run's figures (plot.Figures); their SVG goes inline, and
 // the Markdown links the Name.svg files plot.All writes beside it.
 func Run(title string, recs []record.Record, fails []record.Failure, figs []*plot.Figure) (*Doc, error) {
-	d := &Doc{Title: title, Subtitle: context(recs)}
+	d := &Doc{Title: title, Subtitle: runContext(recs)}
 	d.Sections = append(d.Sections, summarySection(recs, fails))
 	d.Sections = append(d.Sections, warningSection(recs, fails))
 	if len(figs) > 0 {
@@ -47,9 +47,9 @@ func Run(title string, recs []record.Record, fails []record.Failure, figs []*plo
 	return d, nil
 }
 
-// context is the line under the title: placement, machine, kernel,
+// runContext is the line under the title: placement, machine, kernel,
 // dates and runs.
-func context(recs []record.Record) string {
+func runContext(recs []record.Record) string {
 	var placements, cpus, days []string
 	runs := map[int]bool{}
 	for _, r := range recs {
