@@ -122,3 +122,38 @@ func TestKeyString(t *testing.T) {
 		}
 	}
 }
+
+// LinkTotals sums both ends over runs, leaves raw and silent links out,
+// and the summary's link table is drawn from it.
+func TestLinkTotals(t *testing.T) {
+	recs := latencyRuns("pipe", 100, 100)
+	for i := range recs {
+		recs[i].Link = "cap-16-block"
+		recs[i].LinkSender = &LinkStats{Capacity: 8, CapacityLimit: "pipe buffer", Sent: 50, Dropped: 1, CreditWaits: 2, Lost: 1}
+		recs[i].LinkReceiver = &LinkStats{Received: 49, AcksSent: 49, Reordered: 3}
+	}
+	silent := latencyRuns("fifo", 100)
+	silent[0].Link, silent[0].LinkSender, silent[0].LinkReceiver = "rendezvous", &LinkStats{}, &LinkStats{}
+	recs = append(append(recs, silent...), latencyRuns("raw", 100)...)
+	got := LinkTotals(recs)
+	if len(got) != 1 {
+		t.Fatalf("%d totals, want the pipe link's alone: %+v", len(got), got)
+	}
+	l := got[0]
+	if l.Window != 8 || l.WindowLimited != "pipe buffer" || l.Sender.Sent != 100 || l.Sender.Dropped != 2 || l.Sender.CreditWaits != 4 ||
+		l.Receiver.Received != 98 || l.Receiver.Lost != 2 || l.Receiver.Reordered != 6 || l.AcksPerMessage() != 1 {
+		t.Errorf("totals %+v", l)
+	}
+	var b strings.Builder
+	writeLinkTable(&b, recs)
+	var row []string
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.Contains(line, "cap-16-block") {
+			row = strings.Fields(line)
+		}
+	}
+	want := []string{"pipe", "cap-16-block", "64", "B", "latency", "8*", "100", "2", "4", "0", "1.00", "2/0/6/0"}
+	if !slices.Equal(row, want) {
+		t.Errorf("link table row %q, want %q:\n%s", row, want, b.String())
+	}
+}

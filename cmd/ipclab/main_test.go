@@ -160,6 +160,22 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "latency_vs_size.png")); err != nil {
 		t.Fatalf("plot did not redraw: %v", err)
 	}
+	// bench wrote the report; ipclab report writes it again from the records.
+	for _, f := range []string{"report.html", "report.md"} {
+		path := filepath.Join(dir, f)
+		b, err := os.ReadFile(path)
+		if err != nil || !strings.Contains(string(b), "Summary") || (f == "report.md" && !strings.Contains(string(b), "latency_vs_size.svg")) {
+			t.Fatalf("%s after bench: %v\n%.300s", f, err, b)
+		}
+		os.Remove(path)
+	}
+	out, errOut, code = runCLI(t, "", "report", dir)
+	if code != 0 || !strings.Contains(out, filepath.Join(dir, "report.html")) {
+		t.Fatalf("report: exit %d: %s%s", code, out, errOut)
+	}
+	if html, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !strings.Contains(string(html), `<img src="data:image/svg`) {
+		t.Fatalf("report.html from ipclab report: %v, no inline figure", err)
+	}
 }
 
 func TestErrors(t *testing.T) {
@@ -199,7 +215,7 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	// Help is on stdout and exits 0, like every tool a person pipes to less.
-	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "ls", "clean"} {
+	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "report", "ls", "clean"} {
 		if out, errOut, code := runCLI(t, "", cmd, "-h"); code != 0 || !strings.Contains(out, "usage: ipclab "+cmd) || errOut != "" {
 			t.Errorf("ipclab %s -h: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
 		}
