@@ -347,5 +347,5 @@ func WriteWarnings(w io.Writer, warns []Warning) {
 }
 
 // WarningRules says in one line when each warning fires.
-var WarningRules = fmt.Sprintf("wide-spread: largest per-run value over smallest above %.1f; bimodal (%d+ runs): a gap of %.2f× or more between two groups of 2+ runs, wider than either group; outlier (%d+ runs): beyond Tukey's %.1f IQR fences and %.0f%% off the median",
+var WarningRules = fmt.Sprintf("wide-spread: largest per-run value over smallest above %.1f; bimodal (%d+ runs): a gap of %.2f× or more between two groups of 2+ runs, wider than either group and than any other gap squared; outlier (%d+ runs): beyond Tukey's %.1f IQR fences and %.0f%% off the median",
 	WideSpreadRatio, MinRunsForBimodal, BimodalGap, MinRunsForOutliers, TukeyK, 100*OutlierMinDeviation)

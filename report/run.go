@@ -31,11 +31,11 @@ func Run(title string, recs []record.Record, fails []record.Failure, figs []*plo
 	if len(figs) > 0 {
 		s := Section{Heading: "Figures"}
 		for _, f := range figs {
-			svg, err := f.SVG()
+			b, err := FigureOf(f)
 			if err != nil {
 				return nil, err
 			}
-			s.Blocks = append(s.Blocks, Figure{Title: f.Title(), Caption: f.Caption(), SVG: svg, File: f.Name + ".svg"})
+			s.Blocks = append(s.Blocks, b)
 		}
 		d.Sections = append(d.Sections, s)
 	}
@@ -45,6 +45,17 @@ func Run(title string, recs []record.Record, fails []record.Failure, figs []*plo
 	}
 	d.Sections = append(d.Sections, environmentSection(recs))
 	return d, nil
+}
+
+// FigureOf is a figure of package plot as a block: its SVG inline, its
+// title and caption as text, and the Markdown linking Name.svg, the file
+// plot writes beside the report.
+func FigureOf(f *plot.Figure) (Figure, error) {
+	svg, err := f.SVG()
+	if err != nil {
+		return Figure{}, err
+	}
+	return Figure{Title: f.Title(), Caption: f.Caption(), SVG: svg, File: f.Name + ".svg"}, nil
 }
 
 // runContext is the line under the title: placement, machine, kernel,
