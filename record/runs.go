@@ -21,11 +21,10 @@ const (
 	// values, a number no run measured; then each run's value is shown.
 	MinRunsForMedian = 3
 	// WideSpreadRatio: runs disagree when the largest per-run value is
-	// more than this times the smallest. 1.5 is far beyond the few
-	// per cent two runs of a quiet machine differ by, and below the
-	// factor of two a scheduler placement change makes on a wake-up
-	// bound mechanism: a spread this wide means the runs did not measure
-	// the same thing.
+	// more than this times the smallest. 1.5 is far beyond the few per
+	// cent by which runs of one behaviour differ: a spread this wide is
+	// not noise around one figure but runs that did not measure the same
+	// thing (another CPU, a neighbour, a frequency change).
 	WideSpreadRatio = 1.5
 	// BimodalGap: sorted per-run values that split, at their largest
 	// ratio between neighbours, into two groups of 2 or more runs each
@@ -61,11 +60,12 @@ type Warning struct {
 	Kind   WarningKind `json:"kind"`
 	Case   string      `json:"case"`   // Key.String of the case
 	Metric string      `json:"metric"` // the figure, as Metric.Name
-	// Runs are the run numbers the warning points at (the outliers; the
-	// upper group of a bimodal case; the slowest and fastest run).
+	// Runs are the run numbers the warning points at: the outlier; the
+	// upper group of a bimodal case; the runs of the highest and the
+	// lowest value of a wide spread.
 	Runs    []int  `json:"runs,omitempty"`
 	Message string `json:"message"` // what was seen and the rule it broke, in one sentence
-	Short   string `json:"short"`   // the gist in a few words: "outlier: run 2 +45%"
+	Short   string `json:"short"`   // the gist in a few words: "outlier run 2 +45%"
 }
 
 func (w Warning) String() string {
