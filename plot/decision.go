@@ -23,7 +23,7 @@ var DecisionSizes = []int{64, 4096}
 // left is cheaper; the dotted diagonal is where the CPU time equals the
 // round-trip time (two processes that spin the whole time sit at twice
 // that).
-func Decision(recs []record.Record, dir string) ([]string, error) {
+func Decision(recs []record.Record) ([]*Figure, error) {
 	var lat []record.Record
 	present := map[int]bool{}
 	var placements []string
@@ -81,7 +81,7 @@ func Decision(recs []record.Record, dir string) ([]string, error) {
 	}
 	f.add("p50 (median over runs)", keyGlyph(false))
 	f.add("p99", keyGlyph(true))
-	return f.save(dir, "decision")
+	return f.named("decision")
 }
 
 // decisionSizes picks DecisionSizes that were measured, else the

@@ -10,7 +10,7 @@ import (
 // FanInThroughput: the messages per second one consumer receives from 1,
 // 2, 4 and 8 producer processes, per transport. Drawn when the fan-in
 // mode was measured.
-func FanInThroughput(recs []record.Record, dir string) ([]string, error) {
+func FanInThroughput(recs []record.Record) ([]*Figure, error) {
 	ss := group(recs, record.FanIn)
 	if len(ss) == 0 {
 		return nil, nil
@@ -50,7 +50,7 @@ func FanInThroughput(recs []record.Record, dir string) ([]string, error) {
 		p.X.Min, p.X.Max = ns[0]-span*0.05, ns[len(ns)-1]+span*0.05
 	}
 	f.row(p)
-	return f.save(dir, "fanin_throughput")
+	return f.named("fanin_throughput")
 }
 
 func appendNew(xs []float64, x float64) []float64 {

@@ -1,6 +1,8 @@
 package plot
 
 import (
+	"bytes"
+	"fmt"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -198,35 +200,74 @@ func (f *figure) size() (vg.Length, vg.Length) {
 	return FigureWidth, vg.Length(len(f.panels))*PanelHeight + 4*vg.Centimeter
 }
 
-// save writes the figure as base.png and base.svg in dir.
-func (f *figure) save(dir, base string) ([]string, error) {
+// Figure is one drawn figure, ready to be written as PNG or SVG: to
+// files (WriteFiles) or to bytes (SVG, PNG), e.g. for a report that
+// holds its figures inline.
+type Figure struct {
+	Name string // the files' base name: "latency_vs_size"
+	fig  *figure
+	svg  []byte // drawn once: a report and a file both want it
+}
+
+// Title is the figure's title.
+func (f *Figure) Title() string { return f.fig.title }
+
+// Caption is the text under the figure's panels, one paragraph each:
+// where and when it was measured, and how to read it.
+func (f *Figure) Caption() []string { return f.fig.caption }
+
+// named wraps f as a Figure named base, or none when it has no panels.
+func (f *figure) named(base string) ([]*Figure, error) {
 	if len(f.panels) == 0 {
 		return nil, nil
 	}
 	if onSave != nil {
 		onSave(f, base)
 	}
-	w, h := f.size()
-	var files []string
-	for _, ext := range []string{".png", ".svg"} {
-		var c vg.CanvasWriterTo
-		if ext == ".png" {
-			img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PNGDPI))
-			c = vgimg.PngCanvas{Canvas: img}
-		} else {
-			c = vgsvg.New(w, h)
+	return []*Figure{{Name: base, fig: f}}, nil
+}
+
+// SVG draws the figure as an SVG document.
+func (f *Figure) SVG() ([]byte, error) {
+	if f.svg == nil {
+		w, h := f.fig.size()
+		b, err := f.render(vgsvg.New(w, h))
+		if err != nil {
+			return nil, err
 		}
-		f.draw(draw.New(c))
-		path := filepath.Join(dir, base+ext)
-		out, err := os.Create(path)
+		f.svg = b
+	}
+	return f.svg, nil
+}
+
+// PNG draws the figure as a PNG image at PNGDPI.
+func (f *Figure) PNG() ([]byte, error) {
+	w, h := f.fig.size()
+	return f.render(vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PNGDPI))})
+}
+
+func (f *Figure) render(c vg.CanvasWriterTo) ([]byte, error) {
+	f.fig.draw(draw.New(c))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// WriteFiles writes the figure as Name.png and Name.svg in dir.
+func (f *Figure) WriteFiles(dir string) ([]string, error) {
+	var files []string
+	for _, format := range []struct {
+		ext    string
+		render func() ([]byte, error)
+	}{{".png", f.PNG}, {".svg", f.SVG}} {
+		b, err := format.render()
 		if err != nil {
 			return files, err
 		}
-		if _, err := c.WriteTo(out); err != nil {
-			out.Close()
-			return files, err
-		}
-		if err := out.Close(); err != nil {
+		path := filepath.Join(dir, f.Name+format.ext)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
 			return files, err
 		}
 		files = append(files, path)

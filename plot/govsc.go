@@ -12,7 +12,7 @@ import (
 // size (record.Overheads, from medians over runs), in three panels:
 // round-trip p50, round-trip p99 and throughput. A dotted line marks
 // parity. Drawn when C was measured.
-func GoVsC(recs []record.Record, dir string) ([]string, error) {
+func GoVsC(recs []record.Record) ([]*Figure, error) {
 	ovs := record.Overheads(recs)
 	if len(ovs) == 0 {
 		return nil, nil
@@ -65,5 +65,5 @@ func GoVsC(recs []record.Record, dir string) ([]string, error) {
 		finish(p)
 		f.row(p)
 	}
-	return f.save(dir, "go_vs_c")
+	return f.named("go_vs_c")
 }

@@ -15,8 +15,8 @@ import (
 // free, 2 = twice the cost). Drawn only when the records have link modes.
 // The bars are greys: here the categories are link modes, and a
 // transport's colour would say the wrong thing.
-func LinkCost(recs []record.Record, dir string) ([]string, error) {
-	var files []string
+func LinkCost(recs []record.Record) ([]*Figure, error) {
+	var figs []*Figure
 	for _, m := range []struct {
 		mode, base, title string
 		value             func(record.Record) float64
@@ -25,16 +25,16 @@ func LinkCost(recs []record.Record, dir string) ([]string, error) {
 		{record.Latency, "link_cost_latency", "round-trip p50 relative to the raw transport", func(r record.Record) float64 { return r.RTT.P50 }, false},
 		{record.Throughput, "link_cost_throughput", "the raw transport's throughput relative to the link's", func(r record.Record) float64 { return r.MsgsPerSec }, true},
 	} {
-		out, err := linkCost(recs, dir, m.mode, m.base, m.title, m.value, m.higherIsBetter)
+		out, err := linkCost(recs, m.mode, m.base, m.title, m.value, m.higherIsBetter)
 		if err != nil {
-			return files, err
+			return figs, err
 		}
-		files = append(files, out...)
+		figs = append(figs, out...)
 	}
-	return files, nil
+	return figs, nil
 }
 
-func linkCost(recs []record.Record, dir, mode, base, title string, value func(record.Record) float64, higherIsBetter bool) ([]string, error) {
+func linkCost(recs []record.Record, mode, base, title string, value func(record.Record) float64, higherIsBetter bool) ([]*Figure, error) {
 	// Pick the size: CDFSize if any link record has it, else the smallest.
 	size := -1
 	var transports, links []string
@@ -112,5 +112,5 @@ func linkCost(recs []record.Record, dir, mode, base, title string, value func(re
 	p.Y.Min, p.Y.Max = 0, top*1.08                        // the tallest bar below the frame's top
 	f.mark(p)
 	f.row(p)
-	return f.save(dir, base)
+	return f.named(base)
 }

@@ -46,7 +46,7 @@ func loadSize(ss []*series) int {
 // time) against the offered load, per transport, p50 and p99 in two
 // panels; a line ends where the transport saturated. Drawn when the load
 // mode was measured.
-func LoadLatency(recs []record.Record, dir string) ([]string, error) {
+func LoadLatency(recs []record.Record) ([]*Figure, error) {
 	ss := group(recs, record.Load)
 	if len(ss) == 0 {
 		return nil, nil
@@ -76,7 +76,7 @@ func LoadLatency(recs []record.Record, dir string) ([]string, error) {
 		finish(p)
 		f.row(p)
 	}
-	return f.save(dir, "load_latency")
+	return f.named("load_latency")
 }
 
 // LoadCPU: what each message costs in CPU under open-loop load, against
@@ -86,7 +86,7 @@ func LoadLatency(recs []record.Record, dir string) ([]string, error) {
 // burns a millisecond per message whatever the mechanism. Its system
 // time alone (the send calls and wake-ups, not the user-space pacing
 // spin) is drawn apart, in the second panel.
-func LoadCPU(recs []record.Record, dir string) ([]string, error) {
+func LoadCPU(recs []record.Record) ([]*Figure, error) {
 	ss := group(recs, record.Load)
 	if len(ss) == 0 {
 		return nil, nil
@@ -121,7 +121,7 @@ func LoadCPU(recs []record.Record, dir string) ([]string, error) {
 		finish(p)
 		f.row(p)
 	}
-	return f.save(dir, "load_cpu")
+	return f.named("load_cpu")
 }
 
 // positive is v, or NaN (left out) when it is not above 0: a CPU time of

@@ -1,5 +1,5 @@
 // Package plot draws the harness's figures from result records with
-// gonum.org/v1/plot, each as PNG and SVG: latency and throughput against
+// gonum.org/v1/plot, each as PNG and SVG, to files or to bytes: latency and throughput against
 // message size, the latency distribution at one size, a decision figure
 // (latency against CPU cost per mechanism), and, when measured, the cost
 // of link modes, Go against C, latency and CPU under open-loop load, and
@@ -28,20 +28,39 @@ import (
 // it was measured (else the smallest measured size is used).
 const CDFSize = 64
 
-// All draws every figure the records allow into dir and returns the files.
+// All draws every figure the records allow into dir, as PNG and SVG, and
+// returns the files.
 func All(recs []record.Record, dir string) ([]string, error) {
+	figs, err := Figures(recs)
+	if err != nil {
+		return nil, err
+	}
 	var files []string
-	for _, f := range []func([]record.Record, string) ([]string, error){
-		LatencyVsSize, ThroughputVsSize, LatencyCDF, Decision, LinkCost, GoVsC,
-		LoadLatency, LoadCPU, FanInThroughput,
-	} {
-		out, err := f(recs, dir)
+	for _, f := range figs {
+		out, err := f.WriteFiles(dir)
+		files = append(files, out...)
 		if err != nil {
 			return files, err
 		}
-		files = append(files, out...)
 	}
 	return files, nil
+}
+
+// Figures draws every figure the records allow, in memory, in the order
+// a reader meets them.
+func Figures(recs []record.Record) ([]*Figure, error) {
+	var figs []*Figure
+	for _, f := range []func([]record.Record) ([]*Figure, error){
+		LatencyVsSize, ThroughputVsSize, LatencyCDF, Decision, LinkCost, GoVsC,
+		LoadLatency, LoadCPU, FanInThroughput,
+	} {
+		out, err := f(recs)
+		if err != nil {
+			return figs, err
+		}
+		figs = append(figs, out...)
+	}
+	return figs, nil
 }
 
 // series groups measured records of one mode by transport, link and

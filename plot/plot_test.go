@@ -355,16 +355,18 @@ func TestNoRecordsNoFigures(t *testing.T) {
 func TestLinkCostBarsAreLinkModes(t *testing.T) {
 	figs := capture(t)
 	recs := records(t, shape{sizes: []int{64}, links: []string{"rendezvous", "cap-16"}})
-	dir := t.TempDir()
-	files, err := LinkCost(recs, dir)
-	if err != nil || len(files) != 4 {
-		t.Fatalf("LinkCost: %v, %v", files, err)
+	out, err := LinkCost(recs)
+	if err != nil || len(out) != 2 || out[0].Name != "link_cost_latency" || out[1].Name != "link_cost_throughput" {
+		t.Fatalf("LinkCost: %v, %v", out, err)
 	}
 	f := figs["link_cost_latency"]
 	if f == nil || !slices.Equal(f.names, []string{"rendezvous", "cap-16"}) {
 		t.Fatalf("legend of the link-cost bars: %v", f)
 	}
-	b, _ := os.ReadFile(filepath.Join(dir, "link_cost_latency.svg"))
+	b, err := out[0].SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(string(b), "rendezvous") || !strings.Contains(string(b), "cap-16") {
 		t.Fatal("the bar chart's legend lacks the link modes")
 	}
@@ -374,8 +376,8 @@ func TestLinkCostBarsAreLinkModes(t *testing.T) {
 			raw = append(raw, r)
 		}
 	}
-	if files, _ := LinkCost(raw, dir); len(files) != 0 {
-		t.Fatalf("raw only: %v, want no bar chart", files)
+	if out, _ := LinkCost(raw); len(out) != 0 {
+		t.Fatalf("raw only: %v, want no bar chart", out)
 	}
 }
 
@@ -400,5 +402,34 @@ func TestDecisionSizes(t *testing.T) {
 		if got := decisionSizes(c.present); !slices.Equal(got, c.want) {
 			t.Errorf("%v: %v, want %v", c.present, got, c.want)
 		}
+	}
+}
+
+// Figures draws in memory what All writes: the same names, SVG and PNG
+// bytes that are whole documents.
+func TestFiguresInMemory(t *testing.T) {
+	recs := records(t, shape{sizes: []int{64, 4096}, withC: true, runs: 2})
+	figs, err := Figures(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range figs {
+		names = append(names, f.Name)
+		if f.Title() == "" || len(f.Caption()) == 0 {
+			t.Errorf("%s: no title or caption", f.Name)
+		}
+		svg, err := f.SVG()
+		if err != nil || !strings.Contains(string(svg), "<svg") || !strings.HasSuffix(strings.TrimSpace(string(svg)), "</svg>") {
+			t.Fatalf("%s: SVG %d bytes, %v", f.Name, len(svg), err)
+		}
+		png, err := f.PNG()
+		if err != nil || !strings.HasPrefix(string(png), "\x89PNG") {
+			t.Fatalf("%s: PNG %d bytes, %v", f.Name, len(png), err)
+		}
+	}
+	want := []string{"latency_vs_size", "throughput_vs_size", "latency_cdf_64B", "decision", "go_vs_c"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("figures %v, want %v", names, want)
 	}
 }

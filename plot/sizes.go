@@ -20,7 +20,7 @@ const cNote = "Solid lines, filled markers: Go; dashed lines, hollow markers: th
 // transports' p50–p99 bands overlap on a log axis (the tails of every
 // sleeping mechanism lie within a factor of three), and stacked
 // translucent bands blend into one colour that names no transport.
-func LatencyVsSize(recs []record.Record, dir string) ([]string, error) {
+func LatencyVsSize(recs []record.Record) ([]*Figure, error) {
 	ss := group(recs, record.Latency)
 	if len(ss) == 0 {
 		return nil, nil
@@ -53,11 +53,11 @@ func LatencyVsSize(recs []record.Record, dir string) ([]string, error) {
 		finish(p)
 		f.row(p)
 	}
-	return f.save(dir, "latency_vs_size")
+	return f.named("latency_vs_size")
 }
 
 // ThroughputVsSize: streaming throughput in MB/s against size, log-log.
-func ThroughputVsSize(recs []record.Record, dir string) ([]string, error) {
+func ThroughputVsSize(recs []record.Record) ([]*Figure, error) {
 	ss := group(recs, record.Throughput)
 	if len(ss) == 0 {
 		return nil, nil
@@ -83,13 +83,13 @@ func ThroughputVsSize(recs []record.Record, dir string) ([]string, error) {
 	}
 	finish(p)
 	f.row(p)
-	return f.save(dir, "throughput_vs_size")
+	return f.named("throughput_vs_size")
 }
 
 // LatencyCDF: the distribution of round trips at one size, per transport,
 // from the percentiles each record keeps, of the run whose p50 is the
 // median of the runs (a typical run, not the first).
-func LatencyCDF(recs []record.Record, dir string) ([]string, error) {
+func LatencyCDF(recs []record.Record) ([]*Figure, error) {
 	ss := group(recs, record.Latency)
 	size := -1
 	for _, s := range ss {
@@ -147,7 +147,7 @@ func LatencyCDF(recs []record.Record, dir string) ([]string, error) {
 	finish(p)
 	p.Y.Min, p.Y.Max = 0, 1
 	f.row(p)
-	return f.save(dir, fmt.Sprintf("latency_cdf_%dB", size))
+	return f.named(fmt.Sprintf("latency_cdf_%dB", size))
 }
 
 // typicalRun is the round-trip summary of the run with the median p50,

@@ -15,32 +15,8 @@ import (
 func writeLinkTable(w io.Writer, recs []Record) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := false
-	for _, g := range GroupRecords(recs) {
-		if g.Link == RawLink || g.Skipped() != "" {
-			continue
-		}
-		var snd, rcv LinkStats
-		window, limit := 0, ""
-		for _, r := range g.Records {
-			if r.LinkSender == nil || r.LinkReceiver == nil {
-				continue
-			}
-			s, v := *r.LinkSender, *r.LinkReceiver
-			window, limit = s.Capacity, s.CapacityLimit
-			snd.Sent += s.Sent
-			snd.Dropped += s.Dropped
-			snd.CreditWaits += s.CreditWaits
-			snd.FullByBytes += s.FullByBytes
-			rcv.AcksSent += v.AcksSent
-			rcv.Received += v.Received
-			rcv.Lost += v.Lost + s.Lost
-			rcv.Duplicates += v.Duplicates + s.Duplicates
-			rcv.Reordered += v.Reordered + s.Reordered
-			rcv.ProtocolErrors += v.ProtocolErrors + s.ProtocolErrors
-		}
-		if snd.Sent == 0 {
-			continue
-		}
+	for _, t := range LinkTotals(recs) {
+		snd, rcv, window, limit := t.Sender, t.Receiver, t.Window, t.WindowLimited
 		if !header {
 			fmt.Fprintf(tw, "\nLINK (summed over runs)\ttransport\tsize\tmode\twindow\tsent\tdropped\tcredit waits\tfull by bytes\tacks/msg\tlost/dup/reord/proto\t\n")
 			header = true
@@ -49,8 +25,8 @@ func writeLinkTable(w io.Writer, recs []Record) {
 		if limit != "" {
 			win += "*"
 		}
-		fmt.Fprintf(tw, "\t%s %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%d/%d/%d/%d\t\n", g.Transport, g.Link, SizeLabel(g.Size), g.Mode, win,
-			snd.Sent, snd.Dropped, snd.CreditWaits, snd.FullByBytes, float64(rcv.AcksSent)/float64(max(rcv.Received, 1)),
+		fmt.Fprintf(tw, "\t%s %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%d/%d/%d/%d\t\n", t.Transport, t.Link, SizeLabel(t.Size), t.Mode, win,
+			snd.Sent, snd.Dropped, snd.CreditWaits, snd.FullByBytes, t.AcksPerMessage(),
 			rcv.Lost, rcv.Duplicates, rcv.Reordered, rcv.ProtocolErrors)
 	}
 	tw.Flush()

@@ -64,10 +64,13 @@ func Summarize(samples []float64) (Summary, error) {
 	return s, err
 }
 
-// Spread is the median and range of one measure over repeated runs.
+// Spread is the median and range of one measure over repeated runs, and
+// each run's value. With fewer than MinRunsForMedian runs the Median is
+// not a figure to print as the case's: see Format.
 type Spread struct {
 	Median, Min, Max float64
 	Runs             int
+	Values           []float64 // in the order given (run order)
 }
 
 // SpreadOf summarises values from repeated runs of one case.
@@ -78,5 +81,5 @@ func SpreadOf(values []float64) Spread {
 	med, _ := stats.Median(values)
 	lo, _ := stats.Min(values)
 	hi, _ := stats.Max(values)
-	return Spread{Median: med, Min: lo, Max: hi, Runs: len(values)}
+	return Spread{Median: med, Min: lo, Max: hi, Runs: len(values), Values: slices.Clone(values)}
 }

@@ -14,6 +14,7 @@ import (
 // failed cases (fails) under it.
 func WriteSummary(w io.Writer, recs []Record, fails []Failure) {
 	writeTable(w, recs)
+	WriteWarnings(w, RunWarnings(recs))
 	if len(fails) > 0 {
 		fmt.Fprintf(w, "\nFAILED, not in the table (%s):\n%s\n", FailuresFile, FailureList(fails))
 	}
@@ -156,14 +157,8 @@ func writeTable(w io.Writer, recs []Record) {
 	writeLinkTable(w, recs)
 }
 
-// spread formats a spread over runs: the median, and the range when there
-// were several runs.
-func spread(s Spread, f func(float64) string) string {
-	if s.Runs > 1 {
-		return fmt.Sprintf("%s (%s..%s)", f(s.Median), f(s.Min), f(s.Max))
-	}
-	return f(s.Median)
-}
+// spread formats a spread over runs, as Spread.Format does.
+func spread(s Spread, f func(float64) string) string { return s.Format(f) }
 
 // ns prints nanoseconds with about three significant digits.
 func ns(v float64) string {

@@ -134,6 +134,8 @@ func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 			var parent int
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			// An ipcbench of an earlier subtest may still be on its way out.
+			before := ourProgs(prog)
 			go func() {
 				_, err := Run(ctx, prog, Args{Mechanism: mech, Mode: "throughput", Size: 64, Count: 1 << 24, SenderCPU: -1, ReceiverCPU: -1})
 				errc <- err
@@ -142,7 +144,7 @@ func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 			child := 0
 			for child == 0 && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
-				parent, child = findChild(prog)
+				parent, child = findChild(prog, before)
 			}
 			if child == 0 {
 				t.Fatal("found no ipcbench receiver")
@@ -160,21 +162,31 @@ func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 	}
 }
 
-// findChild finds a running prog and its forked child.
-// findChild finds the ipcbench this test process started (another test
-// binary running at the same time may run the same program) and its
-// forked receiver.
-func findChild(prog string) (parent, child int) {
-	// Run starts ipcbench from whichever thread runs its goroutine.
+// ourProgs lists the processes running prog that this test process
+// started (another test binary running at the same time may run the same
+// program). Run starts them from whichever thread runs its goroutine.
+func ourProgs(prog string) map[int]bool {
 	var b []byte
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", os.Getpid()))
 	for _, t := range tasks {
 		more, _ := os.ReadFile(t)
 		b = append(append(b, ' '), more...)
 	}
+	pids := map[int]bool{}
 	for _, f := range strings.Fields(string(b)) {
 		pid, _ := strconv.Atoi(f)
-		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe != prog {
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe == prog {
+			pids[pid] = true
+		}
+	}
+	return pids
+}
+
+// findChild finds one of our processes running prog, other than those in
+// skip, and its forked receiver.
+func findChild(prog string, skip map[int]bool) (parent, child int) {
+	for pid := range ourProgs(prog) {
+		if skip[pid] {
 			continue
 		}
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))

@@ -18,7 +18,6 @@ import (
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/bench/cbaseline"
 	"github.com/ipclab/ipclab/link"
-	"github.com/ipclab/ipclab/plot"
 	"github.com/ipclab/ipclab/record"
 	"golang.org/x/sys/unix"
 )
@@ -212,7 +211,7 @@ func (o *tellingOutput) Failure(f record.Failure) error {
 }
 
 // writeRunFiles writes what is derived from the finished cases' records:
-// the CSV, the summary table and the plots. The records are already on
+// the CSV, the summary table, the plots and the report. The records are already on
 // disk, appended case by case.
 func writeRunFiles(dir string, recs []record.Record, fails []record.Failure) (plots []string, err error) {
 	if err := record.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
@@ -223,11 +222,8 @@ func writeRunFiles(dir string, recs []record.Record, fails []record.Failure) (pl
 	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(sum.String()), 0o644); err != nil {
 		return nil, err
 	}
-	plots, err = plot.All(recs, dir)
-	if err != nil {
-		return plots, fmt.Errorf("plots: %w", err)
-	}
-	return plots, nil
+	plots, _, err = writeReport(dir, recs, fails)
+	return plots, err
 }
 
 // printVisibleDefaults is fs.PrintDefaults without the flags meant for

@@ -2,6 +2,7 @@
 //
 //	ipclab bench            latency and throughput of every transport, two processes
 //	ipclab plot DIR         redraw the plots of a results directory
+//	ipclab report DIR       write the report (HTML, Markdown) of a results directory
 //	ipclab ls, ipclab clean list and remove the IPC objects ipclab created
 //	ipclab recv ADDR        create the channel at ADDR and print what arrives
 //	ipclab send ADDR        open the channel at ADDR and send stdin, line by line
@@ -28,6 +29,7 @@ commands:
                 processes; records, plots and a summary table
   plot DIR      redraw the plots of a results directory
   compare A B   compare two results directories, with a significance test per case
+  report DIR    write DIR/report.html and report.md: summary, warnings, figures
   ls            list the IPC objects ipclab created, and whether their creator runs
   clean         remove those whose creator is gone
   recv ADDR     create the channel at ADDR and print each message received
@@ -60,6 +62,7 @@ var commands = map[string]func([]string) error{
 	"bench":   runBench,
 	"plot":    runPlot,
 	"compare": runCompare,
+	"report":  runReport,
 	"ls":      runLs,
 	"clean":   runClean,
 	"recv":    runRecv,

@@ -162,6 +162,22 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "latency_vs_size.png")); err != nil {
 		t.Fatalf("plot did not redraw: %v", err)
 	}
+	// bench wrote the report; ipclab report writes it again from the records.
+	for _, f := range []string{"report.html", "report.md"} {
+		path := filepath.Join(dir, f)
+		b, err := os.ReadFile(path)
+		if err != nil || !strings.Contains(string(b), "Summary") || (f == "report.md" && !strings.Contains(string(b), "latency_vs_size.svg")) {
+			t.Fatalf("%s after bench: %v\n%.300s", f, err, b)
+		}
+		os.Remove(path)
+	}
+	out, errOut, code = runCLI(t, "", "report", dir)
+	if code != 0 || !strings.Contains(out, filepath.Join(dir, "report.html")) {
+		t.Fatalf("report: exit %d: %s%s", code, out, errOut)
+	}
+	if html, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !strings.Contains(string(html), `<img src="data:image/svg`) {
+		t.Fatalf("report.html from ipclab report: %v, no inline figure", err)
+	}
 }
 
 func TestErrors(t *testing.T) {
@@ -201,7 +217,7 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	// Help is on stdout and exits 0, like every tool a person pipes to less.
-	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "ls", "clean", "lab"} {
+	for _, cmd := range []string{"bench", "plot", "send", "recv", "limits", "floor", "compare", "report", "ls", "clean", "lab"} {
 		if out, errOut, code := runCLI(t, "", cmd, "-h"); code != 0 || !strings.Contains(out, "usage: ipclab "+cmd) || errOut != "" {
 			t.Errorf("ipclab %s -h: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
 		}
@@ -323,11 +339,13 @@ func TestLsAndCleanRemoveOnlyOrphans(t *testing.T) {
 	}
 }
 
-// compare finds a deliberately slowed case and says why it cannot judge
-// when it cannot.
+// compare finds a deliberately slowed case, says it is slower, and
+// nothing else changed. 5 runs a side: with 4 figures tested (p50 and
+// p99 of two transports) and two changed, 4 runs (p >= 0.029) cannot
+// pass the Benjamini–Hochberg correction at 0.05.
 func TestCompareFindsTheSlowedCase(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
-	common := []string{"bench", "-runs", "4", "-count", "200", "-bytes", "64K", "-sizes", "64", "-transports", "pipe,sysvshm-spin", "-baseline", "none"}
+	common := []string{"bench", "-runs", "5", "-count", "200", "-modes", "latency", "-sizes", "64", "-transports", "pipe,sysvshm-spin", "-baseline", "none"}
 	for _, dir := range []string{a, b} {
 		args := append(append([]string{}, common...), "-out", dir)
 		if dir == b {
@@ -341,17 +359,61 @@ func TestCompareFindsTheSlowedCase(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("compare: exit %d: %s", code, errOut)
 	}
+	found := false
 	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 6 || f[0] != "pipe" || f[3] != "p50" {
+		if !strings.HasPrefix(line, "pipe 64 B latency ") || !strings.Contains(line, " p50 ") {
 			continue
 		}
-		if !strings.HasPrefix(f[6], "+") {
-			t.Fatalf("a 1 ms delay per message was not found significant:\n%s", out)
+		found = true
+		if !strings.Contains(line, "× slower") {
+			t.Errorf("a 1 ms delay per round trip of ~50 µs is not said to be many times slower:\n%s", out)
 		}
-		return
 	}
-	t.Fatalf("no pipe p50 row:\n%s", out)
+	if !found {
+		t.Fatalf("no pipe p50 row:\n%s", out)
+	}
+	if !strings.Contains(out, "Benjamini–Hochberg correction over the 4 figures") {
+		t.Errorf("the correction and the number of figures tested are not said:\n%s", out)
+	}
+}
+
+// compare refuses two runs at different placements unless forced, and
+// then says so loudly; a differing commit is a warning only; cases of one
+// side only are listed.
+func TestCompareRefusesDifferentPlacements(t *testing.T) {
+	write := func(placement, commit string, transports ...string) string {
+		dir := t.TempDir()
+		var recs []record.Record
+		for _, tr := range transports {
+			for run := 1; run <= 5; run++ {
+				recs = append(recs, record.Record{Schema: record.SchemaVersion, Run: run, Transport: tr, Impl: "go", Mode: record.Latency,
+					Link: "raw", Size: 64, Placement: placement, RTT: &record.Summary{P50: float64(1000 + run), P99: 5000},
+					Env: &record.Env{Kernel: "Linux 6.1", CPUModel: "CPU", Commit: commit}})
+			}
+		}
+		if err := record.WriteJSONL(filepath.Join(dir, record.RecordsFile), recs); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	split, same := write("split", "aaa", "pipe", "fifo"), write("same", "aaa", "pipe", "sysvmsg")
+	_, errOut, code := runCLI(t, "", "compare", split, same)
+	if code != 1 || !strings.Contains(errOut, "placement differs: old split, new same") || !strings.Contains(errOut, "-force") {
+		t.Fatalf("different placements: exit %d, %q; want exit 1 naming the placements and -force", code, errOut)
+	}
+	out, errOut, code := runCLI(t, "", "compare", "-force", split, same)
+	if code != 0 || !strings.Contains(out, "WARNING: placement differs") || !strings.Contains(out, "FORCED") {
+		t.Fatalf("-force: exit %d, %s%s", code, out, errOut)
+	}
+	for _, want := range []string{"measured only in OLD, not compared (1):\n  fifo 64 B latency", "measured only in NEW, not compared (1):\n  sysvmsg 64 B latency"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("compare does not say %q:\n%s", want, out)
+		}
+	}
+	out, errOut, code = runCLI(t, "", "compare", split, write("split", "bbb", "pipe"))
+	if code != 0 || !strings.Contains(out, "WARNING: commit differs: old aaa, new bbb (compared anyway") {
+		t.Fatalf("another commit: exit %d, %s%s; want a warning and the comparison", code, out, errOut)
+	}
 }
 
 func TestCompareErrors(t *testing.T) {
