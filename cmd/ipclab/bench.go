@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/bench/cbaseline"
+	"github.com/ipclab/ipclab/internal/progress"
 	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/plot"
 	"github.com/ipclab/ipclab/record"
@@ -98,7 +98,7 @@ to a results directory, and print a summary table.`)
 		prog, cc, err := cbaseline.Build("")
 		switch {
 		case errors.Is(err, cbaseline.ErrNoCompiler) && !flagSet(fs, "baseline"):
-			fmt.Fprintf(os.Stderr, "ipclab: %v; measuring Go only\n", err)
+			warn("ipclab: %v; measuring Go only", err)
 		case err != nil:
 			return fmt.Errorf("-baseline c: %w", err)
 		default:
@@ -126,10 +126,14 @@ to a results directory, and print a summary table.`)
 		return err
 	}
 	dir := rd.Path
-	progress := io.Discard
-	if isTerminal(os.Stderr) {
-		spec.Progress = progressBar(os.Stderr)
-		progress = os.Stderr
+	line := progress.New(os.Stderr, stderrTerminal())
+	defer line.End()
+	spec.Progress = func(done, total int, c bench.Case) {
+		if done == total {
+			line.End()
+		} else {
+			line.Start(done, total, c.String())
+		}
 	}
 	clock := bench.NewClock()
 	env := bench.CollectEnv(clock)
@@ -137,7 +141,7 @@ to a results directory, and print a summary table.`)
 	bench.RecordFloor(ctx, spec, &env, *floorTime)
 	start := time.Now()
 	total := len(spec.Cases())
-	recs, fails, runErr := bench.Run(ctx, spec, &env, &tellingOutput{RunDir: rd, progress: progress})
+	recs, fails, runErr := bench.Run(ctx, spec, &env, &tellingOutput{RunDir: rd, line: line})
 	interrupted := ctx.Err() != nil // before stop, which cancels ctx too
 	// Every outcome is on disk now: a second Ctrl-C while the plots are
 	// drawn may end the process at once.
@@ -185,17 +189,40 @@ to a results directory, and print a summary table.`)
 	return nil
 }
 
-// tellingOutput writes each outcome to the run directory and says on
-// stderr when a case failed, as it happens.
+// tellingOutput writes each outcome to the run directory and tells the
+// progress line: off a terminal a line per case, and a failure as it
+// happens.
 type tellingOutput struct {
 	*record.RunDir
-	progress io.Writer // the terminal the progress bar is on, or io.Discard
+	line *progress.Line
+}
+
+func (o *tellingOutput) Record(r record.Record) error {
+	if err := o.RunDir.Record(r); err != nil {
+		return err
+	}
+	o.line.Finish(headline(r))
+	return nil
 }
 
 func (o *tellingOutput) Failure(f record.Failure) error {
-	fmt.Fprint(o.progress, "\r\033[K") // clear the progress line
-	fmt.Fprintf(os.Stderr, "ipclab bench: %s failed, going on: %s\n", f.Case, f.Error)
+	o.line.FailedCase(fmt.Sprintf("ipclab bench: %s failed, going on: %s", f.Case, f.Error))
 	return o.RunDir.Failure(f)
+}
+
+// headline is a finished case's main figure, for its progress line.
+func headline(r record.Record) string {
+	switch {
+	case r.Skipped != "":
+		return "skipped: " + r.Skipped
+	case r.Mode == record.Latency && r.RTT != nil:
+		return fmt.Sprintf("round trip p50 %s, p99 %s", record.FormatNs(r.RTT.P50), record.FormatNs(r.RTT.P99))
+	case r.Mode == record.Load && r.OneWay != nil:
+		return fmt.Sprintf("%.0f msgs/s achieved, one way p50 %s, p99 %s", r.MsgsPerSec, record.FormatNs(r.OneWay.P50), record.FormatNs(r.OneWay.P99))
+	case r.Mode == record.FanIn:
+		return fmt.Sprintf("%.0f msgs/s from %d producers", r.MsgsPerSec, r.Producers)
+	}
+	return fmt.Sprintf("%.0f MB/s, %.0f msgs/s", r.MBPerSec, r.MsgsPerSec)
 }
 
 // writeRunFiles writes what is derived from the finished cases' records:
@@ -306,18 +333,29 @@ func isTerminal(f *os.File) bool {
 	return err == nil
 }
 
-// progressBar draws one line on a terminal, rewritten before each case.
-func progressBar(w io.Writer) func(done, total int, c bench.Case) {
-	return func(done, total int, c bench.Case) {
-		const width = 30
-		fill := width * done / max(total, 1)
-		label := c.String()
-		if done == total {
-			label = "done"
-		}
-		fmt.Fprintf(w, "\r\033[K[%s%s] %d/%d %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), done, total, label)
-		if done == total {
-			fmt.Fprintln(w)
-		}
+// stderrTerminal is what stderr is, for the progress line: its width is
+// asked of the kernel (TIOCGWINSZ) at every redraw, so a resized window
+// is followed.
+func stderrTerminal() progress.Terminal {
+	tty := isTerminal(os.Stderr)
+	return progress.Terminal{
+		IsTerminal: tty,
+		Color:      progress.ColorAllowed(tty, os.Getenv),
+		Width: func() int {
+			ws, err := unix.IoctlGetWinsize(int(os.Stderr.Fd()), unix.TIOCGWINSZ)
+			if err != nil {
+				return 0
+			}
+			return int(ws.Col)
+		},
 	}
+}
+
+// warn prints a warning on stderr, yellow on a terminal (unless NO_COLOR).
+func warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if progress.ColorAllowed(isTerminal(os.Stderr), os.Getenv) {
+		msg = "\033[33m" + msg + "\033[0m"
+	}
+	fmt.Fprintln(os.Stderr, msg)
 }
