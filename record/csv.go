@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"slices"
@@ -182,21 +183,27 @@ func ShellJoin(words []string) string {
 	return strings.Join(out, " ")
 }
 
-// WriteCSV writes the records, one row each (columns: CSVHeader).
+// WriteCSV writes the records to a file, one row each (columns:
+// CSVHeader).
 func WriteCSV(path string, recs []Record) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(f)
-	w.Write(CSVHeader)
-	for i := range recs {
-		w.Write(csvRow(&recs[i]))
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	if err := WriteCSVTo(f, recs); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
+}
+
+// WriteCSVTo writes the records as CSV to w.
+func WriteCSVTo(w io.Writer, recs []Record) error {
+	cw := csv.NewWriter(w)
+	cw.Write(CSVHeader)
+	for i := range recs {
+		cw.Write(csvRow(&recs[i]))
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +26,7 @@ import (
 )
 
 func runBench(args []string) error {
+	began := time.Now()
 	fs := newFlags("bench", "[flags]", `Measure latency (ping-pong) and throughput (streaming) of every transport
 between two processes, write records (JSON lines, CSV) and plots (PNG, SVG)
 to a results directory, and print a summary table.`)
@@ -41,7 +44,8 @@ to a results directory, and print a summary table.`)
 	floorTime := fs.Duration("floor-time", time.Second, "with a shared-memory transport in the run: measure the machine's floor (see ipclab floor) for this long first; 0 skips it")
 	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
 	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds")
-	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
+	format := fs.String("format", "table", formatHelp)
+	asJSON := fs.Bool("json", false, "the same as -format json")
 	baseline := fs.String("baseline", "c", "c: measure the C baseline (bench/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
 	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
 	failCases := fs.String("testing-fail", "", "for testing the harness only: TEXT[,...] makes every case whose progress name contains TEXT fail")
@@ -50,6 +54,12 @@ to a results directory, and print a summary table.`)
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	if *asJSON {
+		*format = "json"
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	if *runs < 1 || *count < 1 {
 		return usageErrorf("-runs and -count must be 1 or more")
@@ -99,6 +109,7 @@ to a results directory, and print a summary table.`)
 		switch {
 		case errors.Is(err, cbaseline.ErrNoCompiler) && !flagSet(fs, "baseline"):
 			warn("ipclab: %v; measuring Go only", err)
+			*baseline = "none" // in force, for the records' options
 		case err != nil:
 			return fmt.Errorf("-baseline c: %w", err)
 		default:
@@ -135,9 +146,12 @@ to a results directory, and print a summary table.`)
 			line.Start(done, total, c.String())
 		}
 	}
+	*out = dir // in force, for the records' options
 	clock := bench.NewClock()
 	env := bench.CollectEnv(clock)
 	env.CCompiler = compiler
+	env.Command = os.Args
+	env.Options = flagValues(fs)
 	bench.RecordFloor(ctx, spec, &env, *floorTime)
 	start := time.Now()
 	total := len(spec.Cases())
@@ -157,21 +171,38 @@ to a results directory, and print a summary table.`)
 			return runErr
 		}
 	}
-	files, err := writeRunFiles(dir, recs, fails)
+	files, plots, err := writeRunFiles(dir, recs, fails)
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		for i := range recs {
-			enc.Encode(&recs[i])
+	m := record.Manifest{Command: os.Args, Options: env.Options, Spec: spec.Effective(), Start: began.UTC(), End: time.Now().UTC(),
+		Version: version(), Commit: env.Commit, Interrupted: interrupted, Files: files,
+		Cases: record.CaseCount{Planned: total, Finished: len(recs), Failed: len(fails)}}
+	for _, r := range recs {
+		if r.Skipped != "" {
+			m.Cases.Skipped++
 		}
-	} else {
-		record.WriteSummary(os.Stdout, recs, fails)
-		fmt.Printf("\n%d cases in %v; records and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), len(files), dir)
-		fmt.Printf("clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
-		printFloorLine(os.Stdout, &env)
 	}
+	if runErr != nil && !interrupted {
+		m.Error = runErr.Error()
+	}
+	if err := record.WriteManifest(dir, m); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := writeFormat(os.Stdout, *format, recs, fails); err != nil {
+		return errors.Join(runErr, err)
+	}
+	// Beside a table for people, where the rest is; beside records for
+	// programs, on stderr, so stdout stays one format.
+	info := io.Writer(os.Stdout)
+	if *format != "table" && *format != "markdown" {
+		info = os.Stderr
+	} else {
+		fmt.Println()
+	}
+	fmt.Fprintf(info, "%d cases in %v; records, summary and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), plots, dir)
+	fmt.Fprintf(info, "clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
+	printFloorLine(info, &env)
 	switch {
 	case interrupted:
 		failed := ""
@@ -226,22 +257,85 @@ func headline(r record.Record) string {
 }
 
 // writeRunFiles writes what is derived from the finished cases' records:
-// the CSV, the summary table and the plots. The records are already on
-// disk, appended case by case.
-func writeRunFiles(dir string, recs []record.Record, fails []record.Failure) (plots []string, err error) {
+// the CSV, the summary (text and Markdown), the benchmark-format file and
+// the plots. The records are already on disk, appended case by case. It
+// returns the names of every file of the run in dir, and how many plots.
+func writeRunFiles(dir string, recs []record.Record, fails []record.Failure) (files []string, plots int, err error) {
+	files = []string{record.RecordsFile}
+	if len(fails) > 0 {
+		files = append(files, record.FailuresFile)
+	}
 	if err := record.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
-		return nil, err
+		return files, 0, err
 	}
-	var sum strings.Builder
-	record.WriteSummary(&sum, recs, fails)
-	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(sum.String()), 0o644); err != nil {
-		return nil, err
+	files = append(files, "results.csv")
+	for name, format := range map[string]string{"summary.txt": "table", "summary.md": "markdown", "results.bench": "benchfmt"} {
+		var b bytes.Buffer
+		if err := writeFormat(&b, format, recs, fails); err != nil {
+			return files, 0, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return files, 0, err
+		}
 	}
-	plots, err = plot.All(recs, dir)
+	files = append(files, "summary.txt", "summary.md", "results.bench")
+	paths, err := plot.All(recs, dir)
+	for _, p := range paths {
+		files = append(files, filepath.Base(p))
+	}
 	if err != nil {
-		return plots, fmt.Errorf("plots: %w", err)
+		return files, len(paths), fmt.Errorf("plots: %w", err)
 	}
-	return plots, nil
+	return files, len(paths), nil
+}
+
+const formatHelp = `what to print on stdout: table (the summary), markdown (the same tables),
+csv (every record, as results.csv), json (every record, one JSON line each, as
+results.jsonl), benchfmt (the Go benchmark format, as results.bench:
+benchstat reads it)`
+
+// checkFormat refuses a -format ipclab does not write.
+func checkFormat(f string) error {
+	switch f {
+	case "table", "markdown", "csv", "json", "benchfmt":
+		return nil
+	}
+	hint := ""
+	if s := suggest(f, []string{"table", "markdown", "csv", "json", "benchfmt"}); s != "" {
+		hint = fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return usageErrorf("-format %q: want table, markdown, csv, json or benchfmt%s", f, hint)
+}
+
+// writeFormat writes a run's records in one of -format's formats.
+func writeFormat(w io.Writer, format string, recs []record.Record, fails []record.Failure) error {
+	switch format {
+	case "table":
+		record.WriteSummary(w, recs, fails)
+	case "markdown":
+		record.WriteSummaryMarkdown(w, recs, fails)
+	case "csv":
+		return record.WriteCSVTo(w, recs)
+	case "json":
+		enc := json.NewEncoder(w)
+		for i := range recs {
+			if err := enc.Encode(&recs[i]); err != nil {
+				return err
+			}
+		}
+	case "benchfmt":
+		return record.WriteBenchfmt(w, recs)
+	default:
+		return checkFormat(format)
+	}
+	return nil
+}
+
+// flagValues are every flag's value in force, given or defaulted.
+func flagValues(fs *flag.FlagSet) map[string]string {
+	out := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { out[f.Name] = f.Value.String() })
+	return out
 }
 
 // printVisibleDefaults is fs.PrintDefaults without the flags meant for

@@ -14,7 +14,11 @@ import (
 func runPlot(args []string) error {
 	fs := newFlags("plot", "[-summary] DIR", "Redraw the plots in DIR from DIR/results.jsonl.")
 	summary := fs.Bool("summary", false, "print the summary table bench printed, instead of the plot files")
+	format := fs.String("format", "table", "with -summary: "+formatHelp)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat(*format); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -37,8 +41,7 @@ func runPlot(args []string) error {
 		if err != nil {
 			return err
 		}
-		record.WriteSummary(os.Stdout, recs, fails) // as bench printed it, failures included
-		return nil
+		return writeFormat(os.Stdout, *format, recs, fails) // as bench printed it, failures included
 	}
 	for _, f := range files {
 		fmt.Println(f)
