@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -36,6 +37,12 @@ func WriteBenchfmt(w io.Writer, recs []Record) error {
 			continue
 		}
 		keys, vals := benchConfig(r)
+		for k := range last { // configuration is sticky: an empty value ends it
+			if !slices.Contains(keys, k) {
+				delete(last, k)
+				fmt.Fprintf(bw, "%s:\n", k)
+			}
+		}
 		for j, k := range keys {
 			if v, seen := last[k]; !seen || v != vals[j] {
 				last[k] = vals[j]
@@ -80,9 +87,7 @@ func benchConfig(r *Record) (keys, vals []string) {
 	add("go", e.GoVersion)
 	add("commit", e.Commit)
 	add("clocksource", e.ClockSource)
-	if e.CCompiler != "" && r.Impl == ImplC {
-		add("cc", e.CCompiler)
-	}
+	add("cc", e.CCompiler) // the run's, beside Go's and C's lines alike
 	return keys, vals
 }
 

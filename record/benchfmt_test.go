@@ -118,3 +118,25 @@ func TestBenchfmtReadsBackAsTheRecords(t *testing.T) {
 		}
 	}
 }
+
+// Configuration is sticky in the format: a key a later record does not
+// have is ended with an empty value, not left to label it wrongly.
+func TestBenchfmtEndsConfiguration(t *testing.T) {
+	a, b := fullRecord(), fullRecord()
+	a.Skipped, b.Skipped = "", ""
+	b.Env = &Env{Kernel: a.Env.Kernel, GOMAXPROCS: 2} // no commit, no cpu
+	var out strings.Builder
+	if err := WriteBenchfmt(&out, []Record{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	rd := benchfmt.NewReader(strings.NewReader(out.String()), "x")
+	var commits []string
+	for rd.Scan() {
+		if res, ok := rd.Result().(*benchfmt.Result); ok {
+			commits = append(commits, res.GetConfig("commit")+"|"+res.GetConfig("cpu"))
+		}
+	}
+	if len(commits) != 2 || commits[0] != "abc|cpu" || commits[1] != "|" {
+		t.Errorf("commit|cpu per result: %q\n%s", commits, out.String())
+	}
+}
