@@ -202,7 +202,11 @@ to a results directory, and print a summary table.`)
 	}
 	fmt.Fprintf(info, "%d cases in %v; records, summary and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), plots, dir)
 	fmt.Fprintf(info, "clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
-	printFloorLine(info, &env)
+	var fl strings.Builder // one long line: wrapped, as the summary is, to 100 columns
+	printFloorLine(&fl, &env)
+	if fl.Len() > 0 {
+		record.WriteText(info, []record.Table{{Notes: strings.Split(strings.TrimSuffix(fl.String(), "\n"), "\n")}})
+	}
 	switch {
 	case interrupted:
 		failed := ""

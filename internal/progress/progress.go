@@ -7,7 +7,7 @@
 // middle of the progress line; on a terminal they are coloured, unless
 // NO_COLOR is set.
 //
-// Our own ~150 lines rather than vbauerster/mpb or schollz/progressbar:
+// Our own ~200 lines rather than vbauerster/mpb or schollz/progressbar:
 // both are built around a byte or item count they draw as a bar and
 // would need wrapping to show a case name and to print the plain
 // per-case lines off a terminal, and both draw from a goroutine of
