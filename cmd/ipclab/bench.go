@@ -157,6 +157,7 @@ to a results directory, and print a summary table.`)
 	total := len(spec.Cases())
 	recs, fails, runErr := bench.Run(ctx, spec, &env, &tellingOutput{RunDir: rd, line: line})
 	interrupted := ctx.Err() != nil // before stop, which cancels ctx too
+	line.End()                      // an interrupted run leaves its line drawn, and the summary follows
 	// Every outcome is on disk now: a second Ctrl-C while the plots are
 	// drawn may end the process at once.
 	stop()
