@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/ipclab/ipclab/record"
 )
@@ -96,9 +95,8 @@ func TestBenchRunDirectoryIsComplete(t *testing.T) {
 		}
 	}
 
-	// Each file is its format of the records (in this process: each
-	// plot -summary redraws the plots, slow under the race detector),
-	// and plot -summary -format prints it again from the directory.
+	// Each file is its format of the records, and plot -summary -format
+	// prints it again from the directory.
 	fails, err := record.ReadFailures(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -127,24 +125,5 @@ func TestBenchRunDirectoryIsComplete(t *testing.T) {
 
 	if _, errOut, code := runCLI(t, "", "bench", "-format", "benchstat"); code != 2 || !strings.Contains(errOut, "did you mean benchfmt?") {
 		t.Errorf("-format benchstat: exit %d, %q", code, errOut)
-	}
-}
-
-// Everything bench prints on stdout fits 100 columns (but the line that
-// names the results directory, as long as its path): the tables, the
-// clock and the floor.
-func TestBenchStdoutFits100Columns(t *testing.T) {
-	dir := t.TempDir()
-	out, errOut, code := runCLI(t, "", quickBench("-transports", "pipe,sysvshm-futex", "-floor-time", "60ms", "-out", dir)...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if !strings.Contains(out, "LATENCY") || !strings.Contains(out, "floor, p50 round trips") {
-		t.Fatalf("no table or no floor:\n%s", out)
-	}
-	for _, l := range strings.Split(out, "\n") {
-		if n := utf8.RuneCountInString(l); n > record.TextWidth && !strings.Contains(l, dir) {
-			t.Errorf("a %d-column line: %q", n, l)
-		}
 	}
 }
