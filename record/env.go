@@ -29,4 +29,9 @@ type Env struct {
 	// that measures it; decode it with json.Unmarshal into a floor.Floor.
 	Floor      json.RawMessage `json:"floor,omitempty"`
 	FloorError string          `json:"floor_error,omitempty"`
+	// Command is the command line of the run (os.Args), and Options every
+	// option of it in force, given or defaulted, by flag name: what
+	// repeats the run.
+	Command []string          `json:"command,omitempty"`
+	Options map[string]string `json:"options,omitempty"`
 }

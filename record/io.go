@@ -3,12 +3,10 @@ package record
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 )
 
 // WriteJSONL writes records as JSON lines.
@@ -78,51 +76,4 @@ func ReadJSONL(path string) ([]Record, error) {
 			return recs, fmt.Errorf("%s: %w", path, rerr)
 		}
 	}
-}
-
-// CSVHeader are the CSV columns: the flat part of a record.
-var CSVHeader = []string{"run", "transport", "impl", "mode", "link", "size", "count", "placement", "skipped",
-	"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_min_ns", "rtt_max_ns", "rtt_mean_ns", "rtt_stddev_ns",
-	"oneway_p50_ns", "oneway_p99_ns", "msgs_per_sec", "mb_per_sec",
-	"sender_cpu_ns_per_msg", "sender_ctxsw_per_msg", "receiver_cpu_ns_per_msg", "receiver_ctxsw_per_msg",
-	"steal_ms", "kernel", "cpu_model", "go_version", "commit"}
-
-// WriteCSV writes the flat part of the records, one row each.
-func WriteCSV(path string, recs []Record) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(f)
-	w.Write(CSVHeader)
-	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-	for _, r := range recs {
-		row := []string{strconv.Itoa(r.Run), r.Transport, r.Impl, r.Mode, r.Link, strconv.Itoa(r.Size),
-			strconv.Itoa(r.Count), r.Placement, r.Skipped}
-		if s := r.RTT; s != nil {
-			row = append(row, num(s.P50), num(s.P90), num(s.P99), num(s.P999), num(s.Min), num(s.Max), num(s.Mean), num(s.Stddev))
-		} else {
-			row = append(row, "", "", "", "", "", "", "", "")
-		}
-		if s := r.OneWay; s != nil {
-			row = append(row, num(s.P50), num(s.P99))
-		} else {
-			row = append(row, "", "")
-		}
-		row = append(row, num(r.MsgsPerSec), num(r.MBPerSec),
-			num(r.Sender.CPUNsPerMsg), num(r.Sender.CtxSwPerMsg), num(r.Receiver.CPUNsPerMsg), num(r.Receiver.CtxSwPerMsg),
-			strconv.FormatInt(r.StealMs, 10))
-		if e := r.Env; e != nil {
-			row = append(row, e.Kernel, e.CPUModel, e.GoVersion, e.Commit)
-		} else {
-			row = append(row, "", "", "", "")
-		}
-		w.Write(row)
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -2,35 +2,42 @@ package record
 
 import (
 	"fmt"
-	"io"
-	"text/tabwriter"
+	"slices"
+	"strconv"
 )
 
-// writeLinkTable writes, for every case with a link, what the link did
-// (summed over runs): the window in force, drops, how often the sender
-// waited for credit or found the link full by bytes, acknowledgements per
-// message, and whatever the receiver counted lost, duplicated, reordered
-// or broken. Nothing here is a timing: it says what the numbers above
-// measured.
-func writeLinkTable(w io.Writer, recs []Record) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	header := false
+// linkTables are, for every case with a link, what the link did (summed
+// over runs): at the sender, the window in force, drops, how often it
+// waited for credit or found the link full by bytes; at the receiver,
+// acknowledgements per message and whatever it counted lost, duplicated,
+// reordered or broken. Two tables, so each fits 100 columns. Nothing
+// here is a timing: it says what the numbers above measured.
+func linkTables(recs []Record) []Table {
+	heads := []string{"transport", "link", "size", "mode"}
+	sender := Table{Title: "LINK, sender (summed over runs)", Left: len(heads),
+		Columns: append(slices.Clone(heads), "window", "sent", "dropped", "credit waits", "full by bytes")}
+	receiver := Table{Title: "LINK, receiver (summed over runs)", Left: len(heads),
+		Columns: append(slices.Clone(heads), "received", "acks/msg", "lost", "duplicates", "reordered", "protocol errors")}
+	limited := false
 	for _, t := range LinkTotals(recs) {
 		snd, rcv, window, limit := t.Sender, t.Receiver, t.Window, t.WindowLimited
-		if !header {
-			fmt.Fprintf(tw, "\nLINK (summed over runs)\ttransport\tsize\tmode\twindow\tsent\tdropped\tcredit waits\tfull by bytes\tacks/msg\tlost/dup/reord/proto\t\n")
-			header = true
-		}
 		win := fmt.Sprint(window)
 		if limit != "" {
 			win += "*"
+			limited = true
 		}
-		fmt.Fprintf(tw, "\t%s %s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%d/%d/%d/%d\t\n", t.Transport, t.Link, SizeLabel(t.Size), t.Mode, win,
-			snd.Sent, snd.Dropped, snd.CreditWaits, snd.FullByBytes, t.AcksPerMessage(),
-			rcv.Lost, rcv.Duplicates, rcv.Reordered, rcv.ProtocolErrors)
+		name := []string{t.Transport, t.Link, SizeLabel(t.Size), t.Mode}
+		u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+		sender.Rows = append(sender.Rows, append(slices.Clone(name), win, u(snd.Sent), u(snd.Dropped), u(snd.CreditWaits), u(snd.FullByBytes)))
+		receiver.Rows = append(receiver.Rows, append(slices.Clone(name), u(rcv.Received),
+			fmt.Sprintf("%.2f", t.AcksPerMessage()),
+			u(rcv.Lost), u(rcv.Duplicates), u(rcv.Reordered), u(rcv.ProtocolErrors)))
 	}
-	tw.Flush()
-	if header {
-		fmt.Fprintln(w, "\n* window below the mode's N: the transport holds less (records: link_sender.capacity_limit)")
+	if len(sender.Rows) == 0 {
+		return nil
 	}
+	if limited {
+		sender.Notes = []string{"* window below the mode's N: the transport holds less (records: link_sender.capacity_limit)"}
+	}
+	return []Table{sender, receiver}
 }

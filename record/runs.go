@@ -318,11 +318,17 @@ func quantile7(sorted []float64, p float64) float64 {
 }
 
 // WriteWarnings writes warnings under a heading, one line a case and
-// figure with the gist of each (Warning.Short; the full sentences are in
-// the report), and the rules; nothing when there are none.
+// metric, and the rules that made them.
 func WriteWarnings(w io.Writer, warns []Warning) {
+	if t := warningTable(warns); t != nil {
+		WriteText(w, []Table{*t})
+	}
+}
+
+// warningTable is the warnings as a table of notes, nil if none.
+func warningTable(warns []Warning) *Table {
 	if len(warns) == 0 {
-		return
+		return nil
 	}
 	type line struct{ name, gist string }
 	var lines []line
@@ -339,11 +345,12 @@ func WriteWarnings(w io.Writer, warns []Warning) {
 		}
 		lines[i].gist += x.Short
 	}
-	fmt.Fprintf(w, "\nWARNING: the runs of %d case(s) disagree (their median hides it):\n", len(lines))
+	t := Table{Title: fmt.Sprintf("WARNING: the runs of %d case(s) disagree (their median hides it):", len(lines))}
 	for _, l := range lines {
-		fmt.Fprintf(w, "  %s: %s\n", l.name, l.gist)
+		t.Notes = append(t.Notes, fmt.Sprintf("  %s: %s", l.name, l.gist))
 	}
-	fmt.Fprintf(w, "  rules: %s\n", WarningRules)
+	t.Notes = append(t.Notes, "  rules: "+WarningRules)
+	return &t
 }
 
 // WarningRules says in one line when each warning fires.

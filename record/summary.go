@@ -5,34 +5,43 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
-// WriteSummary writes the summary table a bench run prints, and the
-// failed cases (fails) under it.
+// WriteSummary writes the summary tables a bench run prints, as text
+// that fits 100 columns for the default run, and the failed cases under
+// them.
 func WriteSummary(w io.Writer, recs []Record, fails []Failure) {
-	writeTable(w, recs)
-	WriteWarnings(w, RunWarnings(recs))
-	if len(fails) > 0 {
-		fmt.Fprintf(w, "\nFAILED, not in the table (%s):\n%s\n", FailuresFile, FailureList(fails))
-	}
+	WriteText(w, SummaryTables(recs, fails))
+}
+
+// WriteSummaryMarkdown writes the same tables as Markdown.
+func WriteSummaryMarkdown(w io.Writer, recs []Record, fails []Failure) {
+	WriteMarkdown(w, SummaryTables(recs, fails))
 }
 
 // FailureList lists failed cases, one indented line each.
 func FailureList(fails []Failure) string {
+	return strings.Join(failureLines(fails), "\n")
+}
+
+func failureLines(fails []Failure) []string {
 	lines := make([]string, len(fails))
 	for i, f := range fails {
 		lines[i] = "  " + f.Case + ": " + f.Error
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
-// writeTable writes one row per transport, link mode, size and mode:
-// the median over runs, with the range when there were several, and the
-// C baseline's figures and Go's ratio to them where C was measured.
-func writeTable(w io.Writer, recs []Record) {
+// SummaryTables are the summary of a run: per mode, one row per
+// transport, link mode and size with the median over runs (the range
+// when there were several); where the C baseline was measured, a second
+// table sets Go beside C; then what the links did, and the failures. A
+// column is there only when some row has something in it: no link column
+// in a raw-only run, no C table without the baseline.
+func SummaryTables(recs []Record, fails []Failure) []Table {
 	groups := GroupRecords(recs)
 	cOf := map[Key]*Group{}
 	var rows []*Group
@@ -50,40 +59,70 @@ func writeTable(w io.Writer, recs []Record) {
 		ratio[o.Key] = o
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Mode < rows[j].Mode })
-	label := func(k Key) string {
-		if k.Link == RawLink {
-			return k.Transport
+	links := slices.ContainsFunc(rows, func(g *Group) bool { return g.Link != RawLink })
+	// names are a row's leading cells: transport, the link when any row
+	// has one, and the size.
+	names := func(g *Group) []string {
+		if links {
+			return []string{g.Transport, g.Link, SizeLabel(g.Size)}
 		}
-		return k.Transport + " " + k.Link
+		return []string{g.Transport, SizeLabel(g.Size)}
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	var skipped []string // reasons, listed once under the table
+	heads := func(more ...string) []string {
+		h := []string{"transport", "size"}
+		if links {
+			h = []string{"transport", "link", "size"}
+		}
+		return append(h, more...)
+	}
+	left := len(heads()) // the names; all but the size align left
+	var tables []Table
+	var skipped []string // reasons, listed once under the tables
+	var cur, vsC *Table  // the mode's table, and its Go-beside-C table
+	flush := func() {
+		for _, t := range []*Table{cur, vsC} {
+			if t != nil && len(t.Rows) > 0 {
+				tables = append(tables, *t)
+			}
+		}
+		cur, vsC = nil, nil
+	}
 	mode := ""
 	for _, g := range rows {
 		if g.Mode != mode {
+			flush()
 			mode = g.Mode
-			if mode == FanIn {
-				fmt.Fprintf(tw, "\nFAN-IN (N producers, one consumer)\ttransport\tsize\tproducers\tmsgs/s\tMB/s\tconsumer CPU/msg\tout of order\t\t\t\t\t\n")
-			} else if mode == Load {
-				fmt.Fprintf(tw, "\nLOAD (open loop, one way)\ttransport\tsize\toffered/s\tachieved/s\tp50\tp99\tp99.9\tsender late p99\t\t\t\t\n")
-			} else if mode == Latency {
-				fmt.Fprintf(tw, "\nLATENCY (round trip)\ttransport\tsize\tp50\tp99\tone-way p50\tCPU/msg\tctx sw/msg\tC p50\tC p99\tGo/C p50\tGo/C p99\t\n")
-			} else {
-				fmt.Fprintf(tw, "\nTHROUGHPUT (one way)\ttransport\tsize\tMB/s\tmsgs/s\tCPU/msg\tctx sw/msg\tC MB/s\tGo/C\t\t\t\n")
+			switch mode {
+			case FanIn:
+				cur = &Table{Title: "FAN-IN (N producers, one consumer)", Left: left - 1,
+					Columns: heads("producers", "msgs/s", "MB/s", "consumer CPU/msg", "out of order")}
+			case Load:
+				cur = &Table{Title: "LOAD (open loop, one way)", Left: left - 1,
+					Columns: heads("offered/s", "achieved/s", "p50", "p99", "p99.9", "sender late p99")}
+			case Latency:
+				cur = &Table{Title: "LATENCY (round trip)", Left: left - 1,
+					Columns: heads("p50", "p99", "one-way p50", "CPU/msg", "ctx sw/msg")}
+				vsC = &Table{Title: "LATENCY, Go beside the C baseline (medians over runs)", Left: left - 1,
+					Columns: heads("Go p50", "C p50", "Go/C p50", "Go p99", "C p99", "Go/C p99")}
+			default:
+				cur = &Table{Title: "THROUGHPUT (one way)", Left: left - 1,
+					Columns: heads("MB/s", "msgs/s", "CPU/msg", "ctx sw/msg")}
+				vsC = &Table{Title: "THROUGHPUT, Go beside the C baseline (medians over runs)", Left: left - 1,
+					Columns: heads("Go MB/s", "C MB/s", "Go/C")}
 			}
 		}
-		name := label(g.Key)
+		row := func(cells ...string) { cur.Rows = append(cur.Rows, append(names(g), cells...)) }
 		if g.Mode == FanIn {
 			if g.Skipped() != "" {
-				fmt.Fprintf(tw, "\t%s\t%s\t%d\tskipped: %s\t\t\t\t\t\t\t\t\n", name, SizeLabel(g.Size), g.Producers, g.Skipped())
+				row(strconv.Itoa(g.Producers), "skipped: "+g.Skipped(), "", "", "")
 				continue
 			}
 			msgs := g.Spread(func(r Record) float64 { return r.MsgsPerSec })
-			fmt.Fprintf(tw, "\t%s\t%s\t%d\t%s\t%.0f\t%s\t%.0f\t\t\t\t\t\n", name, SizeLabel(g.Size), g.Producers,
+			row(strconv.Itoa(g.Producers),
 				spread(msgs, func(v float64) string { return fmt.Sprintf("%.0f", v) }),
-				g.Spread(func(r Record) float64 { return r.MBPerSec }).Median,
+				fmt.Sprintf("%.0f", g.Spread(func(r Record) float64 { return r.MBPerSec }).Median),
 				ns(g.Spread(func(r Record) float64 { return r.Receiver.CPUNsPerMsg }).Median),
-				g.Spread(func(r Record) float64 { return float64(r.OrderErrors) }).Max)
+				fmt.Sprintf("%.0f", g.Spread(func(r Record) float64 { return float64(r.OrderErrors) }).Max))
 			continue
 		}
 		if g.Mode == Load {
@@ -92,25 +131,27 @@ func writeTable(w io.Writer, recs []Record) {
 				if !strings.HasPrefix(g.Skipped(), "beyond saturation") {
 					why = "not run" // a lower rate failed
 				}
-				fmt.Fprintf(tw, "\t%s\t%s\t%.0f\t%s\t\t\t\t\t\t\t\t\n", name, SizeLabel(g.Size), g.Rate, why)
+				row(fmt.Sprintf("%.0f", g.Rate), why, "", "", "", "")
 				continue
 			}
 			q := func(f func(*Summary) float64) string {
 				return ns(g.Spread(func(r Record) float64 { return f(r.OneWay) }).Median)
 			}
 			late := ns(g.Spread(func(r Record) float64 { return r.SendLateness.P99 }).Median)
-			fmt.Fprintf(tw, "\t%s\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\t\t\t\n", name, SizeLabel(g.Size), g.Rate,
-				g.Spread(func(r Record) float64 { return r.MsgsPerSec }).Median,
+			row(fmt.Sprintf("%.0f", g.Rate),
+				fmt.Sprintf("%.0f", g.Spread(func(r Record) float64 { return r.MsgsPerSec }).Median),
 				q(func(s *Summary) float64 { return s.P50 }), q(func(s *Summary) float64 { return s.P99 }),
 				q(func(s *Summary) float64 { return s.P999 }), late)
 			continue
 		}
 		if g.Skipped() != "" {
-			note := fmt.Sprintf("%s %s: %s", name, SizeLabel(g.Size), g.Skipped())
+			note := fmt.Sprintf("  %s %s: %s", strings.Join(names(g)[:left-1], " "), SizeLabel(g.Size), g.Skipped())
 			if !slices.Contains(skipped, note) {
 				skipped = append(skipped, note)
 			}
-			fmt.Fprintf(tw, "\t%s\t%s\tskipped*\t\t\t\t\t\t\t\t\t\n", name, SizeLabel(g.Size))
+			cells := make([]string, len(cur.Columns)-left)
+			cells[0] = "skipped*"
+			row(cells...)
 			continue
 		}
 		c := cOf[g.Key]
@@ -127,34 +168,41 @@ func writeTable(w io.Writer, recs []Record) {
 			if g.Records[0].OneWay != nil {
 				ow = ns(g.Spread(func(r Record) float64 { return r.OneWay.P50 }).Median)
 			}
-			cols := "-\t-\t-\t-"
+			row(spread(p50, ns), ns(p99.Median), ow, ns(cpu.Median), fmt.Sprintf("%.2f", ctx.Median))
 			if c != nil {
 				o := ratio[g.Key]
-				cols = fmt.Sprintf("%s\t%s\t%.2f\t%.2f", ns(c.Spread(p50f).Median), ns(c.Spread(p99f).Median), o.P50, o.P99)
+				vsC.Rows = append(vsC.Rows, append(names(g), ns(p50.Median), ns(c.Spread(p50f).Median), fmt.Sprintf("%.2f", o.P50),
+					ns(p99.Median), ns(c.Spread(p99f).Median), fmt.Sprintf("%.2f", o.P99)))
 			}
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t\n", name, SizeLabel(g.Size), spread(p50, ns), ns(p99.Median), ow, ns(cpu.Median), ctx.Median, cols)
 		} else {
 			mbf := func(r Record) float64 { return r.MBPerSec }
 			mb := g.Spread(mbf)
 			msgs := g.Spread(func(r Record) float64 { return r.MsgsPerSec })
-			cols := "-\t-"
+			row(spread(mb, func(v float64) string { return fmt.Sprintf("%.0f", v) }), fmt.Sprintf("%.0f", msgs.Median),
+				ns(cpu.Median), fmt.Sprintf("%.3f", ctx.Median))
 			if c != nil {
-				cols = fmt.Sprintf("%.0f\t%.2f", c.Spread(mbf).Median, ratio[g.Key].Throughput)
+				vsC.Rows = append(vsC.Rows, append(names(g), fmt.Sprintf("%.0f", mb.Median), fmt.Sprintf("%.0f", c.Spread(mbf).Median),
+					fmt.Sprintf("%.2f", ratio[g.Key].Throughput)))
 			}
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%.0f\t%s\t%.3f\t%s\t\t\t\n", name, SizeLabel(g.Size), spread(mb, func(v float64) string { return fmt.Sprintf("%.0f", v) }), msgs.Median, ns(cpu.Median), ctx.Median, cols)
 		}
 	}
-	tw.Flush()
+	flush()
 	if len(skipped) > 0 {
-		fmt.Fprintln(w, "\n* skipped, at this machine's limits:")
-		for _, s := range skipped {
-			fmt.Fprintln(w, "  "+s)
-		}
+		tables = append(tables, Table{Title: "* skipped, at this machine's limits:", Notes: skipped})
 	}
 	if len(cOf) > 0 {
-		fmt.Fprintln(w, "\nGo/C: Go's figure over the C baseline's for the same mechanism (latency: above 1 is slower; MB/s: below 1 is slower)")
+		tables = append(tables, Table{Notes: []string{
+			"Go/C: Go's figure over the C baseline's for the same mechanism",
+			"(latency: above 1 is slower; MB/s: below 1 is slower)"}})
 	}
-	writeLinkTable(w, recs)
+	tables = append(tables, linkTables(recs)...)
+	if w := warningTable(RunWarnings(recs)); w != nil {
+		tables = append(tables, *w)
+	}
+	if len(fails) > 0 {
+		tables = append(tables, Table{Title: fmt.Sprintf("FAILED, not in the tables (%s):", FailuresFile), Notes: failureLines(fails)})
+	}
+	return tables
 }
 
 // spread formats a spread over runs, as Spread.Format does.

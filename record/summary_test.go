@@ -1,34 +1,144 @@
 package record
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
-// The summary tables of the committed reference runs are what
-// WriteSummary writes from their records, byte for byte: the table moved
-// here from the CLI unchanged.
+var update = flag.Bool("update", false, "rewrite the reference runs' summary.txt and summary.md from their records")
+
+// referenceRuns are the committed runs: the default spec (7 transports,
+// 6 sizes, latency and throughput, 5 runs, Go and C) at each placement,
+// and the load and fan-in runs beside them.
+var referenceRuns = []string{"none", "split", "same", "none/load-fanin", "split/load-fanin", "same/load-fanin"}
+
+func readReference(t *testing.T, dir string) ([]Record, []Failure) {
+	t.Helper()
+	recs, err := ReadJSONL(filepath.Join(dir, RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fails, err := ReadFailures(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, fails
+}
+
+// The summaries of the committed reference runs are what WriteSummary and
+// WriteSummaryMarkdown write from their records, byte for byte (go test
+// ./record -run Reference -update rewrites them after a deliberate change).
 func TestSummaryOfTheReferenceRuns(t *testing.T) {
-	for _, dir := range []string{"split", "split/load-fanin", "same", "same/load-fanin"} {
+	for _, dir := range referenceRuns {
 		dir = filepath.Join("..", "results", "reference", dir)
-		recs, err := ReadJSONL(filepath.Join(dir, RecordsFile))
-		if err != nil {
-			t.Fatal(err)
+		recs, fails := readReference(t, dir)
+		var txt, md strings.Builder
+		WriteSummary(&txt, recs, fails)
+		WriteSummaryMarkdown(&md, recs, fails)
+		for name, got := range map[string]string{"summary.txt": txt.String(), "summary.md": md.String()} {
+			path := filepath.Join(dir, name)
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from what the records give:\n%s", path, got)
+			}
 		}
-		fails, err := ReadFailures(dir)
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+// Every line of the text summary of a default run fits 100 columns, with
+// the C baseline and without it; without it no C column, no Go/C table
+// and no empty cell of C is left.
+func TestSummaryFits100Columns(t *testing.T) {
+	for _, dir := range referenceRuns {
+		recs, fails := readReference(t, filepath.Join("..", "results", "reference", dir))
+		goOnly := slices.DeleteFunc(slices.Clone(recs), func(r Record) bool { return r.Impl == ImplC })
+		for _, set := range []struct {
+			name string
+			recs []Record
+		}{{dir, recs}, {dir + " -baseline none", goOnly}} {
+			var b strings.Builder
+			WriteSummary(&b, set.recs, fails)
+			out := b.String()
+			if !strings.Contains(out, "transport") {
+				t.Fatalf("%s: no table:\n%s", set.name, out)
+			}
+			for i, l := range strings.Split(out, "\n") {
+				if n := utf8.RuneCountInString(l); n > TextWidth {
+					t.Errorf("%s: line %d is %d columns: %q", set.name, i+1, n, l)
+				}
+			}
+			if len(set.recs) < len(recs) && (strings.Contains(out, "C p50") || strings.Contains(out, "Go/C") || strings.Contains(out, "C MB/s")) {
+				t.Errorf("%s: C columns without a C baseline:\n%s", set.name, out)
+			}
 		}
-		wantb, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+// What does not fit beside the Go figures is in a second table, not
+// dropped: every Go/C ratio is printed.
+func TestSummaryKeepsTheCBaseline(t *testing.T) {
+	recs, fails := readReference(t, filepath.Join("..", "results", "reference", "split"))
+	tables := SummaryTables(recs, fails)
+	var vsC []Table
+	for _, tb := range tables {
+		if strings.Contains(tb.Title, "C baseline") {
+			vsC = append(vsC, tb)
 		}
-		var got strings.Builder
-		WriteSummary(&got, recs, fails)
-		if want := string(wantb); got.String() != want {
-			t.Errorf("%s: the summary differs from summary.txt:\n%s", dir, got.String())
+	}
+	if len(vsC) != 2 {
+		t.Fatalf("want a Go-beside-C table for latency and for throughput, got %d", len(vsC))
+	}
+	overheads := Overheads(recs)
+	rows := len(vsC[0].Rows) + len(vsC[1].Rows)
+	if rows != len(overheads) || rows == 0 {
+		t.Errorf("%d Go/C rows for %d measured Go and C pairs", rows, len(overheads))
+	}
+	for _, tb := range tables {
+		for _, r := range tb.Rows {
+			if len(r) != len(tb.Columns) {
+				t.Errorf("%s: row %q has %d cells for %d columns", tb.Title, r, len(r), len(tb.Columns))
+			}
 		}
+	}
+}
+
+// Markdown: a heading per table, a pipe table with the alignment rule,
+// and a | in a cell escaped so it cannot split the cell.
+func TestWriteMarkdown(t *testing.T) {
+	var b strings.Builder
+	WriteMarkdown(&b, []Table{{Title: "T", Columns: []string{"name", "v"}, Left: 1, Rows: [][]string{{"a|b", "1"}}, Notes: []string{"note"}}})
+	want := "### T\n\n| name | v |\n|:---|---:|\n| a\\|b | 1 |\n\nnote  \n"
+	if b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+}
+
+func TestWrapNotes(t *testing.T) {
+	long := "  " + strings.Repeat("word ", 40)
+	lines := wrap(long, 30)
+	if len(lines) < 2 {
+		t.Fatalf("not wrapped: %q", lines)
+	}
+	for _, l := range lines {
+		if utf8.RuneCountInString(l) > 30 || !strings.HasPrefix(l, "  word") && !strings.HasPrefix(l, "      word") {
+			t.Errorf("line %q", l)
+		}
+	}
+	if strings.Join(strings.Fields(strings.Join(lines, " ")), " ") != strings.TrimSpace(long) {
+		t.Error("wrapping lost or changed words")
 	}
 }

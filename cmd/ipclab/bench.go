@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,12 +18,14 @@ import (
 
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/bench/cbaseline"
+	"github.com/ipclab/ipclab/internal/progress"
 	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/record"
 	"golang.org/x/sys/unix"
 )
 
 func runBench(args []string) error {
+	began := time.Now()
 	fs := newFlags("bench", "[flags]", `Measure latency (ping-pong) and throughput (streaming) of every transport
 between two processes, write records (JSON lines, CSV) and plots (PNG, SVG)
 to a results directory, and print a summary table.`)
@@ -41,7 +44,8 @@ to a results directory, and print a summary table.`)
 	floorTime := fs.Duration("floor-time", time.Second, "with a shared-memory transport in the run: measure the machine's floor (see ipclab floor) for this long first; 0 skips it")
 	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
 	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds")
-	asJSON := fs.Bool("json", false, "print the records as JSON lines on stdout instead of the table")
+	format := fs.String("format", "table", formatHelp)
+	asJSON := fs.Bool("json", false, "the same as -format json")
 	baseline := fs.String("baseline", "c", "c: measure the C baseline (bench/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
 	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
 	failCases := fs.String("testing-fail", "", "for testing the harness only: TEXT[,...] makes every case whose progress name contains TEXT fail")
@@ -50,6 +54,12 @@ to a results directory, and print a summary table.`)
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	if *asJSON {
+		*format = "json"
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	if *runs < 1 || *count < 1 {
 		return usageErrorf("-runs and -count must be 1 or more")
@@ -110,7 +120,8 @@ to a results directory, and print a summary table.`)
 		prog, cc, err := cbaseline.Build("")
 		switch {
 		case errors.Is(err, cbaseline.ErrNoCompiler) && !flagSet(fs, "baseline"):
-			fmt.Fprintf(os.Stderr, "ipclab: %v; measuring Go only\n", err)
+			warn("ipclab: %v; measuring Go only", err)
+			*baseline = "none" // in force, for the records' options
 		case err != nil:
 			return fmt.Errorf("-baseline c: %w", err)
 		default:
@@ -138,19 +149,27 @@ to a results directory, and print a summary table.`)
 		return err
 	}
 	dir := rd.Path
-	progress := io.Discard
-	if isTerminal(os.Stderr) {
-		spec.Progress = progressBar(os.Stderr)
-		progress = os.Stderr
+	line := progress.New(os.Stderr, stderrTerminal())
+	defer line.End()
+	spec.Progress = func(done, total int, c bench.Case) {
+		if done == total {
+			line.End()
+		} else {
+			line.Start(done, total, c.String())
+		}
 	}
+	*out = dir // in force, for the records' options
 	clock := bench.NewClock()
 	env := bench.CollectEnv(clock)
 	env.CCompiler = compiler
+	env.Command = os.Args
+	env.Options = flagValues(fs)
 	bench.RecordFloor(ctx, spec, &env, *floorTime)
 	start := time.Now()
 	total := len(spec.Cases())
-	recs, fails, runErr := bench.Run(ctx, spec, &env, &tellingOutput{RunDir: rd, progress: progress})
+	recs, fails, runErr := bench.Run(ctx, spec, &env, &tellingOutput{RunDir: rd, line: line})
 	interrupted := ctx.Err() != nil // before stop, which cancels ctx too
+	line.End()                      // an interrupted run leaves its line drawn, and the summary follows
 	// Every outcome is on disk now: a second Ctrl-C while the plots are
 	// drawn may end the process at once.
 	stop()
@@ -165,20 +184,41 @@ to a results directory, and print a summary table.`)
 			return runErr
 		}
 	}
-	files, err := writeRunFiles(dir, recs, fails)
+	files, plots, err := writeRunFiles(dir, recs, fails)
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		for i := range recs {
-			enc.Encode(&recs[i])
+	m := record.Manifest{Command: os.Args, Options: env.Options, Spec: spec.Effective(), Start: began.UTC(), End: time.Now().UTC(),
+		Version: version(), Commit: env.Commit, Interrupted: interrupted, Files: files,
+		Cases: record.CaseCount{Planned: total, Finished: len(recs), Failed: len(fails)}}
+	for _, r := range recs {
+		if r.Skipped != "" {
+			m.Cases.Skipped++
 		}
+	}
+	if runErr != nil && !interrupted {
+		m.Error = runErr.Error()
+	}
+	if err := record.WriteManifest(dir, m); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := writeFormat(os.Stdout, *format, recs, fails); err != nil {
+		return errors.Join(runErr, err)
+	}
+	// Beside a table for people, where the rest is; beside records for
+	// programs, on stderr, so stdout stays one format.
+	info := io.Writer(os.Stdout)
+	if *format != "table" && *format != "markdown" {
+		info = os.Stderr
 	} else {
-		record.WriteSummary(os.Stdout, recs, fails)
-		fmt.Printf("\n%d cases in %v; records and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), len(files), dir)
-		fmt.Printf("clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
-		printFloorLine(os.Stdout, &env)
+		fmt.Println()
+	}
+	fmt.Fprintf(info, "%d cases in %v; records, summary and %d plots in %s\n", len(recs), time.Since(start).Round(time.Second), plots, dir)
+	fmt.Fprintf(info, "clock: %s, %.0f ns a reading, %.0f ns harness overhead per sample\n", env.ClockSource, env.TimerNs, env.SampleOverheadNs)
+	var fl strings.Builder // one long line: wrapped, as the summary is, to 100 columns
+	printFloorLine(&fl, &env)
+	if fl.Len() > 0 {
+		record.WriteText(info, []record.Table{{Notes: strings.Split(strings.TrimSuffix(fl.String(), "\n"), "\n")}})
 	}
 	switch {
 	case interrupted:
@@ -197,33 +237,123 @@ to a results directory, and print a summary table.`)
 	return nil
 }
 
-// tellingOutput writes each outcome to the run directory and says on
-// stderr when a case failed, as it happens.
+// tellingOutput writes each outcome to the run directory and tells the
+// progress line: off a terminal a line per case, and a failure as it
+// happens.
 type tellingOutput struct {
 	*record.RunDir
-	progress io.Writer // the terminal the progress bar is on, or io.Discard
+	line *progress.Line
+}
+
+func (o *tellingOutput) Record(r record.Record) error {
+	if err := o.RunDir.Record(r); err != nil {
+		return err
+	}
+	o.line.Finish(headline(r))
+	return nil
 }
 
 func (o *tellingOutput) Failure(f record.Failure) error {
-	fmt.Fprint(o.progress, "\r\033[K") // clear the progress line
-	fmt.Fprintf(os.Stderr, "ipclab bench: %s failed, going on: %s\n", f.Case, f.Error)
+	o.line.FailedCase(fmt.Sprintf("ipclab bench: %s failed, going on: %s", f.Case, f.Error))
 	return o.RunDir.Failure(f)
 }
 
+// headline is a finished case's main figure, for its progress line.
+func headline(r record.Record) string {
+	switch {
+	case r.Skipped != "":
+		return "skipped: " + r.Skipped
+	case r.Mode == record.Latency && r.RTT != nil:
+		return fmt.Sprintf("round trip p50 %s, p99 %s", record.FormatNs(r.RTT.P50), record.FormatNs(r.RTT.P99))
+	case r.Mode == record.Load && r.OneWay != nil:
+		return fmt.Sprintf("%.0f msgs/s achieved, one way p50 %s, p99 %s", r.MsgsPerSec, record.FormatNs(r.OneWay.P50), record.FormatNs(r.OneWay.P99))
+	case r.Mode == record.FanIn:
+		return fmt.Sprintf("%.0f msgs/s from %d producers", r.MsgsPerSec, r.Producers)
+	}
+	return fmt.Sprintf("%.0f MB/s, %.0f msgs/s", r.MBPerSec, r.MsgsPerSec)
+}
+
 // writeRunFiles writes what is derived from the finished cases' records:
-// the CSV, the summary table, the plots and the report. The records are already on
-// disk, appended case by case.
-func writeRunFiles(dir string, recs []record.Record, fails []record.Failure) (plots []string, err error) {
+// the CSV, the summary (text and Markdown), the benchmark-format file,
+// the plots and the report. The records are already on disk, appended
+// case by case. It returns the names of every file of the run in dir, and
+// how many plots.
+func writeRunFiles(dir string, recs []record.Record, fails []record.Failure) (files []string, plots int, err error) {
+	files = []string{record.RecordsFile}
+	if len(fails) > 0 {
+		files = append(files, record.FailuresFile)
+	}
 	if err := record.WriteCSV(filepath.Join(dir, "results.csv"), recs); err != nil {
-		return nil, err
+		return files, 0, err
 	}
-	var sum strings.Builder
-	record.WriteSummary(&sum, recs, fails)
-	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(sum.String()), 0o644); err != nil {
-		return nil, err
+	files = append(files, "results.csv")
+	for name, format := range map[string]string{"summary.txt": "table", "summary.md": "markdown", "results.bench": "benchfmt"} {
+		var b bytes.Buffer
+		if err := writeFormat(&b, format, recs, fails); err != nil {
+			return files, 0, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return files, 0, err
+		}
 	}
-	plots, _, err = writeReport(dir, recs, fails)
-	return plots, err
+	files = append(files, "summary.txt", "summary.md", "results.bench")
+	paths, reports, err := writeReport(dir, recs, fails)
+	for _, p := range append(paths, reports...) {
+		files = append(files, filepath.Base(p))
+		if filepath.Ext(p) == ".png" {
+			plots++ // each figure is a PNG and an SVG
+		}
+	}
+	return files, plots, err
+}
+
+const formatHelp = `what to print on stdout: table (the summary), markdown (the same tables),
+csv (every record, as results.csv), json (every record, one JSON line each, as
+results.jsonl), benchfmt (the Go benchmark format, as results.bench:
+benchstat reads it)`
+
+// checkFormat refuses a -format ipclab does not write.
+func checkFormat(f string) error {
+	switch f {
+	case "table", "markdown", "csv", "json", "benchfmt":
+		return nil
+	}
+	hint := ""
+	if s := suggest(f, []string{"table", "markdown", "csv", "json", "benchfmt"}); s != "" {
+		hint = fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return usageErrorf("-format %q: want table, markdown, csv, json or benchfmt%s", f, hint)
+}
+
+// writeFormat writes a run's records in one of -format's formats.
+func writeFormat(w io.Writer, format string, recs []record.Record, fails []record.Failure) error {
+	switch format {
+	case "table":
+		record.WriteSummary(w, recs, fails)
+	case "markdown":
+		record.WriteSummaryMarkdown(w, recs, fails)
+	case "csv":
+		return record.WriteCSVTo(w, recs)
+	case "json":
+		enc := json.NewEncoder(w)
+		for i := range recs {
+			if err := enc.Encode(&recs[i]); err != nil {
+				return err
+			}
+		}
+	case "benchfmt":
+		return record.WriteBenchfmt(w, recs)
+	default:
+		return checkFormat(format)
+	}
+	return nil
+}
+
+// flagValues are every flag's value in force, given or defaulted.
+func flagValues(fs *flag.FlagSet) map[string]string {
+	out := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { out[f.Name] = f.Value.String() })
+	return out
 }
 
 // printVisibleDefaults is fs.PrintDefaults without the flags meant for
@@ -315,18 +445,29 @@ func isTerminal(f *os.File) bool {
 	return err == nil
 }
 
-// progressBar draws one line on a terminal, rewritten before each case.
-func progressBar(w io.Writer) func(done, total int, c bench.Case) {
-	return func(done, total int, c bench.Case) {
-		const width = 30
-		fill := width * done / max(total, 1)
-		label := c.String()
-		if done == total {
-			label = "done"
-		}
-		fmt.Fprintf(w, "\r\033[K[%s%s] %d/%d %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), done, total, label)
-		if done == total {
-			fmt.Fprintln(w)
-		}
+// stderrTerminal is what stderr is, for the progress line: its width is
+// asked of the kernel (TIOCGWINSZ) at every redraw, so a resized window
+// is followed.
+func stderrTerminal() progress.Terminal {
+	tty := isTerminal(os.Stderr)
+	return progress.Terminal{
+		IsTerminal: tty,
+		Color:      progress.ColorAllowed(tty, os.Getenv),
+		Width: func() int {
+			ws, err := unix.IoctlGetWinsize(int(os.Stderr.Fd()), unix.TIOCGWINSZ)
+			if err != nil {
+				return 0
+			}
+			return int(ws.Col)
+		},
 	}
+}
+
+// warn prints a warning on stderr, yellow on a terminal (unless NO_COLOR).
+func warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if progress.ColorAllowed(isTerminal(os.Stderr), os.Getenv) {
+		msg = "\033[33m" + msg + "\033[0m"
+	}
+	fmt.Fprintln(os.Stderr, msg)
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/internal/progress"
 	"github.com/ipclab/ipclab/lab"
 	"github.com/ipclab/ipclab/record"
 )
@@ -141,13 +143,20 @@ with a SHA-256 digest (lab check verifies it) and report.md.`)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if isTerminal(os.Stderr) {
-		o.Progress = progressBar(os.Stderr)
+	line := progress.New(os.Stderr, stderrTerminal())
+	defer line.End()
+	o.Progress = func(done, total int, c bench.Case) {
+		if done == total {
+			line.End()
+		} else {
+			line.Start(done, total, c.String())
+		}
 	}
 	o.Failed = func(f record.Failure) {
-		fmt.Fprintf(os.Stderr, "\nipclab lab: %s failed, going on: %s\n", f.Case, f.Error)
+		line.FailedCase(fmt.Sprintf("ipclab lab: %s failed, going on: %s", f.Case, f.Error))
 	}
 	res, runErr := lab.Run(ctx, e, o)
+	line.End()
 	stop()
 	if res == nil || res.Manifest == nil || res.Manifest.Digest == "" {
 		return runErr

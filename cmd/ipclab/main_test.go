@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/internal/sysipc"
@@ -152,6 +153,13 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 	for _, n := range names {
 		if !strings.Contains(out, n) {
 			t.Errorf("summary has no row for %s:\n%s", n, out)
+		}
+	}
+	// All of stdout fits 100 columns (the tables, the clock, the floor),
+	// but the line naming the results directory, as long as its path.
+	for _, l := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(l); n > record.TextWidth && !strings.Contains(l, dir) {
+			t.Errorf("a %d-column line on stdout: %q", n, l)
 		}
 	}
 	// ipclab plot redraws from the records alone.

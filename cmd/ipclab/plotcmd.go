@@ -13,8 +13,12 @@ import (
 // runPlot redraws the plots of a results directory from its records.
 func runPlot(args []string) error {
 	fs := newFlags("plot", "[-summary] DIR", "Redraw the plots in DIR from DIR/results.jsonl.")
-	summary := fs.Bool("summary", false, "print the summary table bench printed, instead of the plot files")
+	summary := fs.Bool("summary", false, "print the summary bench printed (see -format), and draw no plot")
+	format := fs.String("format", "table", "with -summary: "+formatHelp)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat(*format); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -25,20 +29,19 @@ func runPlot(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *summary { // the plots stay as they are: drawing them all takes seconds
+		fails, err := record.ReadFailures(dir)
+		if err != nil {
+			return err
+		}
+		return writeFormat(os.Stdout, *format, recs, fails) // as bench printed it, failures included
+	}
 	files, err := plot.All(recs, dir)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
 		return fmt.Errorf("%s: no measured case to plot", dir)
-	}
-	if *summary {
-		fails, err := record.ReadFailures(dir)
-		if err != nil {
-			return err
-		}
-		record.WriteSummary(os.Stdout, recs, fails) // as bench printed it, failures included
-		return nil
 	}
 	for _, f := range files {
 		fmt.Println(f)
