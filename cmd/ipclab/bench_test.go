@@ -222,14 +222,17 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 		switch {
 		case r.Transport == "posixmq" && r.OfferedRate == 2000 && strings.Contains(r.Skipped, "failed"):
 			notRun++
-		case r.Transport == "pipe" && r.Skipped == "":
+		case r.Transport == "pipe" && (r.Skipped == "" || strings.HasPrefix(r.Skipped, "beyond saturation")):
+			// A loaded machine may not keep up with 1k/s through a pipe;
+			// then 2k/s is skipped as beyond saturation: still a pipe
+			// case that ran its course, which is what this test is about.
 			measured++
 		default:
 			t.Errorf("unexpected record %+v", r)
 		}
 	}
 	if measured != 3 || notRun != 1 {
-		t.Errorf("%d pipe cases measured (want 3), %d posixmq rate after the failed one not run (want 1)", measured, notRun)
+		t.Errorf("%d pipe cases measured or skipped as beyond saturation (want 3), %d posixmq rate after the failed one not run (want 1)", measured, notRun)
 	}
 }
 
