@@ -107,7 +107,8 @@ func (s Spec) newRecord(cs Case) record.Record {
 		count, warm = cs.Count, max(cs.Count/10, 1)
 	}
 	r := record.Record{Schema: record.SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: cs.Impl,
-		Mode: cs.Mode, Link: cs.Link.String(), Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement), OfferedRate: cs.Rate}
+		Mode: cs.Mode, Link: cs.Link.String(), Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement), OfferedRate: cs.Rate,
+		SharedMemory: capsOf(cs.Transport).SharedMemory}
 	if r.Impl == "" {
 		r.Impl = record.ImplGo
 	}

@@ -13,8 +13,9 @@ type Env struct {
 	ClockSource string            `json:"clocksource"`
 	Limits      map[string]string `json:"limits"`
 	// TimerNs is what one reading of the monotonic clock costs here, and
-	// SampleOverheadNs what the harness adds to each latency sample (two
-	// readings and a store), measured at start-up.
+	// SampleOverheadNs what the harness adds to each latency sample (one
+	// reading and a store: a round trip ends where the next begins),
+	// measured at start-up.
 	TimerNs          float64 `json:"timer_ns"`
 	SampleOverheadNs float64 `json:"sample_overhead_ns"`
 	// ClockPairErrorNs bounds the error of the harness's absolute

@@ -26,6 +26,9 @@ type Record struct {
 	Count     int       `json:"count"`  // measured messages (round trips for latency)
 	Warmup    int       `json:"warmup"` // messages before measuring
 	Placement string    `json:"placement"`
+	// SharedMemory: the transport moves messages through shared memory,
+	// so its latency is also read against the machine's floor (FloorOf).
+	SharedMemory bool `json:"shared_memory,omitempty"`
 	// OfferedRate is the load mode's send rate in messages per second;
 	// MsgsPerSec is then the rate achieved, and OneWay the latency of
 	// each message from its intended send time.

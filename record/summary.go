@@ -195,6 +195,9 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 			"Go/C: Go's figure over the C baseline's for the same mechanism",
 			"(latency: above 1 is slower; MB/s: below 1 is slower)"}})
 	}
+	if t := floorTable(groups, names, heads); t != nil {
+		tables = append(tables, *t)
+	}
 	tables = append(tables, linkTables(recs)...)
 	if w := warningTable(RunWarnings(recs)); w != nil {
 		tables = append(tables, *w)

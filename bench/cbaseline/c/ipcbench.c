@@ -571,16 +571,19 @@ int main(int argc, char **argv) {
 	close(rep_pipe[1]);
 	pin(cpu_tx);
 	uint64_t *rtt = latency ? malloc(sizeof(uint64_t) * (size_t)count) : NULL, first_send = 0;
+	/* One clock reading per round trip, as the Go harness: each round trip
+	 * ends where the next begins. */
+	uint64_t t0 = now_ns();
 	for (int i = 0; i < warm + count; i++) {
-		if (i == warm) cost_start(), first_send = now_ns();
+		if (i == warm) cost_start(), first_send = t0 = now_ns();
 		if (latency) {
-			uint64_t t0 = now_ns();
 			if (size >= 8) memcpy(msg, &t0, 8);
 			send_msg(&tx, msg, size);
 			int n = recv_msg(&tx, buf);
 			uint64_t t1 = now_ns();
 			if (n != size) { fprintf(stderr, "ipcbench: reply %d has %d bytes, want %d\n", i, n, size); return 1; }
 			if (i >= warm) rtt[i - warm] = t1 - t0;
+			t0 = t1;
 		} else {
 			send_msg(&tx, msg, size);
 		}
