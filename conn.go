@@ -113,6 +113,15 @@ type ZeroCopySender interface {
 	Commit() error
 }
 
+// BatchSender is implemented by transports that can send several messages
+// in one call, each still one message to the receiver, for less per
+// message: a shared-memory ring publishes and wakes once per batch rather
+// than once per message. SendBatch returns how many of msgs were sent
+// before an error.
+type BatchSender interface {
+	SendBatch(msgs [][]byte) (int, error)
+}
+
 // ZeroCopyReceiver is the receiving half: RecvInPlace returns the next
 // message where it lies, valid until Release. Its bytes may be in memory
 // the peer process can write; copy what must not change.

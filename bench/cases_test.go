@@ -12,8 +12,8 @@ import (
 func TestCasesInterleave(t *testing.T) {
 	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
 	cs := s.Cases()
-	want := []Case{{1, "a", link.Raw, 8, Latency, "go", 0, 0, 0}, {1, "a", link.Raw, 64, Latency, "go", 0, 0, 0}, {1, "b", link.Raw, 8, Latency, "go", 0, 0, 0}, {1, "b", link.Raw, 64, Latency, "go", 0, 0, 0},
-		{2, "a", link.Raw, 8, Latency, "go", 0, 0, 0}, {2, "a", link.Raw, 64, Latency, "go", 0, 0, 0}, {2, "b", link.Raw, 8, Latency, "go", 0, 0, 0}, {2, "b", link.Raw, 64, Latency, "go", 0, 0, 0}}
+	want := []Case{{1, "a", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {1, "a", link.Raw, 64, Latency, "go", 0, 0, 0, 0}, {1, "b", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {1, "b", link.Raw, 64, Latency, "go", 0, 0, 0, 0},
+		{2, "a", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {2, "a", link.Raw, 64, Latency, "go", 0, 0, 0, 0}, {2, "b", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {2, "b", link.Raw, 64, Latency, "go", 0, 0, 0, 0}}
 	if !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}
@@ -27,8 +27,8 @@ func TestCasesPairGoWithC(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := Spec{Transports: []string{"pipe", "other"}, Links: []link.Mode{link.Raw, seq}, Runs: 1, Sizes: []int{8}, Modes: []string{Latency}, CProgram: "ipcbench"}
-	want := []Case{{1, "pipe", link.Raw, 8, Latency, "go", 0, 0, 0}, {1, "pipe", link.Raw, 8, Latency, "c", 0, 0, 0}, {1, "pipe", seq, 8, Latency, "go", 0, 0, 0},
-		{1, "other", link.Raw, 8, Latency, "go", 0, 0, 0}, {1, "other", seq, 8, Latency, "go", 0, 0, 0}}
+	want := []Case{{1, "pipe", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {1, "pipe", link.Raw, 8, Latency, "c", 0, 0, 0, 0}, {1, "pipe", seq, 8, Latency, "go", 0, 0, 0, 0},
+		{1, "other", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {1, "other", seq, 8, Latency, "go", 0, 0, 0, 0}}
 	if cs := s.Cases(); !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}
@@ -90,5 +90,20 @@ func TestSizedByTime(t *testing.T) {
 	s.sizedByTime(Case{Mode: Latency, Size: 64}, measure)
 	if want := []int{0, 0}; !reflect.DeepEqual(counts, want) {
 		t.Fatalf("counts measured %v, want one unsized run each", counts)
+	}
+}
+
+// -batch adds a batched Go case to raw throughput cases of transports
+// that can send in batches, and to nothing else.
+func TestBatchCases(t *testing.T) {
+	s := Spec{Transports: []string{"sysvshm-spin", "pipe"}, Runs: 1, Sizes: []int{64}, Modes: []string{Latency, Throughput}, Batch: 32}
+	var got []string
+	for _, c := range s.Cases() {
+		got = append(got, c.String())
+	}
+	want := []string{"run 1 sysvshm-spin raw 64 B latency go", "run 1 sysvshm-spin raw 64 B throughput go",
+		"run 1 sysvshm-spin raw 64 B throughput go batch 32", "run 1 pipe raw 64 B latency go", "run 1 pipe raw 64 B throughput go"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("cases\n%q\nwant\n%q", got, want)
 	}
 }

@@ -52,7 +52,15 @@ func (latency) run(ctx context.Context, s Spec, c Case) (record.Record, error) {
 // throughput streams one way; the receiver checksums every byte.
 type throughput struct{}
 
-func (throughput) cases(s Spec, base Case) []Case { return withC(s, base) }
+func (throughput) cases(s Spec, base Case) []Case {
+	cs := withC(s, base)
+	if s.Batch > 0 && capsOf(base.Transport).Batch && base.Link.IsRaw() {
+		b := base
+		b.Batch = s.Batch
+		cs = append(cs, b)
+	}
+	return cs
+}
 
 func (throughput) counts(s Spec, c Case) (int, int) {
 	count := min(max(s.Bytes/max(c.Size, 1), 500), 20000)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/record"
 )
 
@@ -88,6 +89,47 @@ func (ss *session) report(timeout time.Duration) (peerReport, error) {
 	return rep, ss.peer.Wait(timeout)
 }
 
+// streamBatches is stream through SendBatch, cs.Batch messages a call
+// (the warm-up as well), on a raw transport that can.
+func streamBatches(ss *session, cs Case, r *record.Record, st sent, msg []byte) (sent, error) {
+	c, count, warm := ss.conn, r.Count, r.Warmup
+	bs, ok := c.(ipclab.BatchSender)
+	if !ok {
+		return st, fmt.Errorf("%s cannot send in batches (no SendBatch)", cs.Transport)
+	}
+	batch := make([][]byte, cs.Batch)
+	for i := range batch {
+		batch[i] = msg
+	}
+	clock := NewClock()
+	send := func(n int) error {
+		for n > 0 {
+			k, err := bs.SendBatch(batch[:min(n, len(batch))])
+			if err != nil {
+				return ss.peerErr("send batch: %w", err)
+			}
+			n -= k
+		}
+		return nil
+	}
+	if err := send(warm); err != nil {
+		return st, err
+	}
+	st.u0 = readUsage()
+	st.w0 = readWaits(c)
+	st.firstNs = clock.Now()
+	if err := send(count); err != nil {
+		return st, err
+	}
+	buf := make([]byte, 64)
+	n, err := c.Recv(buf)
+	if err != nil {
+		return st, ss.peerErr("receiver's confirmation: %w", err)
+	}
+	st.delivered, err = checkConfirmation(string(buf[:n]), c, count, warm, msg, false)
+	return st, err
+}
+
 // pingPong is the latency mode's sender: it times each round trip, and
 // stamps each message with its clock for the receiver's one-way figure.
 func pingPong(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
@@ -146,6 +188,9 @@ func stream(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
 	clock := NewClock()
 	delay := s.Delay[cs.Transport]
 	msg := message(cs.Size)
+	if cs.Batch > 0 {
+		return streamBatches(ss, cs, r, st, msg)
+	}
 	for i := 0; i < warm+count; i++ {
 		if i == warm {
 			st.u0 = readUsage()

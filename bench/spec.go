@@ -33,6 +33,11 @@ type Spec struct {
 	// take about this long at that rate (at least 500). Negative: stream
 	// Bytes instead, whatever time it takes.
 	StreamTime time.Duration
+	// Batch, when above 0, adds to every raw throughput case of a
+	// transport that can send in batches (ipclab.BatchSender) a case that
+	// sends Batch messages per call: the tuned figure beside the
+	// idiomatic one-Send-per-message figure.
+	Batch int
 	// Bytes is the volume streamed per throughput case when StreamTime
 	// is negative, within 500..20,000 messages.
 	Bytes int
@@ -178,6 +183,7 @@ type Case struct {
 	// Count, when set, replaces the mode's message count: a throughput
 	// case sized by its pilot stream (streamtime.go).
 	Count int
+	Batch int // throughput: messages per SendBatch call, 0 for one Send each
 }
 
 func (c Case) String() string {
@@ -186,6 +192,9 @@ func (c Case) String() string {
 		return fmt.Sprintf("run %d %s %s %s load %.0f/s", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Rate)
 	case FanIn:
 		return fmt.Sprintf("run %d %s %s %s fanin %d producers", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Producers)
+	}
+	if c.Batch > 0 {
+		return fmt.Sprintf("run %d %s %s %s %s %s batch %d", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Mode, c.Impl, c.Batch)
 	}
 	return fmt.Sprintf("run %d %s %s %s %s %s", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Mode, c.Impl)
 }

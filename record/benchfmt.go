@@ -102,6 +102,9 @@ func BenchName(r *Record) string {
 	case FanIn:
 		name += "/producers=" + strconv.Itoa(k.Producers)
 	}
+	if k.Batch > 0 {
+		name += "/batch=" + strconv.Itoa(k.Batch)
+	}
 	name += "/impl=" + k.Impl
 	if r.Env != nil && r.Env.GOMAXPROCS > 1 {
 		name += "-" + strconv.Itoa(r.Env.GOMAXPROCS)

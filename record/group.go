@@ -9,11 +9,12 @@ type Key struct {
 	Impl      string
 	Rate      float64 // load: offered messages/s
 	Producers int     // fanin
+	Batch     int     // throughput: messages per SendBatch, 0 for single Sends
 }
 
 // KeyOf is the key of a record.
 func KeyOf(r Record) Key {
-	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl, r.OfferedRate, r.Producers}
+	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl, r.OfferedRate, r.Producers, r.Batch}
 	if k.Link == "" {
 		k.Link = RawLink
 	}

@@ -26,6 +26,10 @@ type Record struct {
 	Count     int       `json:"count"`  // measured messages (round trips for latency)
 	Warmup    int       `json:"warmup"` // messages before measuring
 	Placement string    `json:"placement"`
+	// Batch is, for a throughput case, how many messages the sender hands
+	// the transport per call (ipclab.BatchSender); 0 is one Send each,
+	// the idiomatic figure beside it.
+	Batch int `json:"batch,omitempty"`
 	// SharedMemory: the transport moves messages through shared memory,
 	// so its latency is also read against the machine's floor (FloorOf).
 	SharedMemory bool `json:"shared_memory,omitempty"`

@@ -241,6 +241,9 @@ func (k Key) String() string {
 	if k.Producers > 0 {
 		s += fmt.Sprintf(" from %d producers", k.Producers)
 	}
+	if k.Batch > 0 {
+		s += fmt.Sprintf(" in batches of %d", k.Batch)
+	}
 	if k.Impl == ImplC {
 		s += " [C]"
 	}

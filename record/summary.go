@@ -63,10 +63,14 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 	// names are a row's leading cells: transport, the link when any row
 	// has one, and the size.
 	names := func(g *Group) []string {
-		if links {
-			return []string{g.Transport, g.Link, SizeLabel(g.Size)}
+		tr := g.Transport
+		if g.Batch > 0 { // the tuned figure, below the idiomatic one
+			tr += fmt.Sprintf(" batch %d", g.Batch)
 		}
-		return []string{g.Transport, SizeLabel(g.Size)}
+		if links {
+			return []string{tr, g.Link, SizeLabel(g.Size)}
+		}
+		return []string{tr, SizeLabel(g.Size)}
 	}
 	heads := func(more ...string) []string {
 		h := []string{"transport", "size"}

@@ -49,6 +49,8 @@ type Caps struct {
 	// ZeroCopy: its Conns implement ipclab.ZeroCopySender and
 	// ipclab.ZeroCopyReceiver.
 	ZeroCopy bool
+	// Batch: its Conns implement ipclab.BatchSender.
+	Batch bool
 	// SharedMemory: messages move through shared memory, so its figures
 	// are best read against the machine's floor (package floor).
 	SharedMemory bool
@@ -86,7 +88,7 @@ var table = func() []*Transport {
 	// sysvshm-<st>; the C baseline has the same three.
 	shm := func(st shmchan.Strategy) *Transport {
 		return &Transport{Name: sysvshm.Scheme + "-" + st.String(), Scheme: sysvshm.Scheme, Variant: st,
-			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, SharedMemory: true, CMechanism: "shm-" + st.String()}}
+			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, Batch: true, SharedMemory: true, CMechanism: "shm-" + st.String()}}
 	}
 	bare := *shm(shmchan.Futex) // shmchan's default strategy
 	bare.Name, bare.Alias = sysvshm.Scheme, bare.Name
@@ -94,7 +96,7 @@ var table = func() []*Transport {
 	// posixshm-<st>; the C baseline's posixshm-<st> is the same too.
 	pshm := func(st shmchan.Strategy) *Transport {
 		return &Transport{Name: posixshm.Scheme + "-" + st.String(), Scheme: posixshm.Scheme, Variant: st,
-			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, SharedMemory: true, CMechanism: "posixshm-" + st.String()}}
+			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, Batch: true, SharedMemory: true, CMechanism: "posixshm-" + st.String()}}
 	}
 	pbare := *pshm(shmchan.Futex)
 	pbare.Name, pbare.Alias = posixshm.Scheme, pbare.Name

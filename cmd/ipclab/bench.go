@@ -38,6 +38,7 @@ to a results directory, and print a summary table.`)
 	runs := fs.Int("runs", def.Runs, "repeat every case this many times, interleaved (run, transport, size); 5 lets compare call a change significant")
 	pin := fs.String("pin", string(def.Placement), "placement: none, split (one CPU each), same (both on one CPU)")
 	count := fs.Int("count", def.Count, "round trips per latency case")
+	batch := fs.Int("batch", 0, "with N above 0: also stream each raw throughput case of a shared-memory transport N messages per SendBatch call, beside one Send a message")
 	streamTime := fs.Duration("stream-time", def.StreamTime, "how long each throughput case streams (a short pilot stream sizes it first)")
 	volume := fs.String("bytes", formatSize(def.Bytes), "instead of -stream-time: bytes streamed per throughput case (500 to 20,000 messages)")
 	caseTimeout := fs.Duration("case-timeout", def.CaseTimeout, "a case still running after this long is stopped and recorded as failed; the run goes on")
@@ -64,10 +65,13 @@ to a results directory, and print a summary table.`)
 	if *runs < 1 || *count < 1 {
 		return usageErrorf("-runs and -count must be 1 or more")
 	}
+	if *batch < 0 {
+		return usageErrorf("-batch must be 0 (off) or more")
+	}
 	if *caseTimeout <= 0 {
 		return usageErrorf("-case-timeout must be positive")
 	}
-	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Runs: *runs, Count: *count, CaseTimeout: *caseTimeout}
+	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Runs: *runs, Count: *count, CaseTimeout: *caseTimeout, Batch: *batch}
 	for _, l := range splitList(*links) {
 		m, err := link.NewMode(l)
 		if err != nil {

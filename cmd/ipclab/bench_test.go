@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -311,5 +313,33 @@ func TestBenchRunDirectories(t *testing.T) {
 	}
 	if help, _, code := runCLI(t, "", "bench", "-h"); code != 0 || strings.Contains(help, "testing-") || !strings.Contains(help, "-force") {
 		t.Errorf("bench -h shows the test-only flags, or not -force:\n%s", help)
+	}
+}
+
+// TestBenchBatch: -batch adds, beside each raw shared-memory throughput
+// case, one that sends through SendBatch; the receiver checks every byte
+// of both, and the pipe, which cannot batch, gets no such case.
+func TestBenchBatch(t *testing.T) {
+	out, errOut, code := runCLI(t, "", quickBench("-transports", "sysvshm-spin,pipe", "-modes", "throughput", "-batch", "16",
+		"-out", t.TempDir(), "-format", "json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	batched := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r record.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if r.MsgsPerSec <= 0 {
+			t.Errorf("%s batch %d: no rate", r.Transport, r.Batch)
+		}
+		batched[fmt.Sprintf("%s/%d", r.Transport, r.Batch)]++
+	}
+	if want := map[string]int{"sysvshm-spin/0": 1, "sysvshm-spin/16": 1, "pipe/0": 1}; !maps.Equal(batched, want) {
+		t.Errorf("cases %v, want %v", batched, want)
+	}
+	if _, errOut, code := runCLI(t, "", "bench", "-batch", "-1"); code != 2 || !strings.Contains(errOut, "-batch") {
+		t.Errorf("-batch -1: exit %d, %q", code, errOut)
 	}
 }

@@ -57,6 +57,8 @@ func (c *Conn) RecvInPlace() ([]byte, error) {
 
 func (c *Conn) Release() error { return c.wrap("release", c.ch.Release()) }
 
+var _ ipclab.BatchSender = (*Conn)(nil)
+
 // SendBatch sends several messages with one publication per ringful.
 func (c *Conn) SendBatch(msgs [][]byte) (int, error) {
 	n, err := c.ch.SendBatch(msgs)
