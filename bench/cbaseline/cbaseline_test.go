@@ -17,7 +17,8 @@ import (
 	"github.com/ipclab/ipclab/transports"
 )
 
-func TestMain(m *testing.M) { testmain.Main(m) }
+// PrivateDevShm: straight.c's shm_open objects live in a /dev/shm of the tests' own.
+func TestMain(m *testing.M) { testmain.MainWith(m, testmain.Options{PrivateDevShm: true}) }
 
 func build(t *testing.T) string {
 	t.Helper()

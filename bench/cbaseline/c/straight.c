@@ -82,7 +82,9 @@ static void remove_objects(void) {
 	if (names[2][0]) shm_unlink(names[2]), names[2][0] = 0;
 }
 static void on_term(int sig) {
-	if (peer > 0) kill(peer, SIGKILL);
+	pid_t p = peer;
+	peer = 0; /* its death is ours to report, not on_child's */
+	if (p > 0) kill(p, SIGKILL);
 	remove_objects();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -189,7 +191,7 @@ static void chan_recv(struct chan *c, char *p) {
 	case PIPE:
 		for (int done = 0; done < size;) {
 			ssize_t r = read(c->rfd, p + done, (size_t)(size - done));
-			if (r == 0) { fprintf(stderr, "straight: the pipe closed early\n"); exit(1); }
+			if (r == 0) { fprintf(stderr, "straight: the other process closed the pipe early\n"); exit(1); }
 			if (r < 0 && errno != EINTR) fail("read");
 			if (r > 0) done += (int)r;
 		}
@@ -515,7 +517,7 @@ int main(int argc, char **argv) {
 			while (got < all) {
 				ssize_t r = read(ch[0].rfd, stream, PIPE_READ);
 				uint64_t t = now();
-				if (r == 0) { fprintf(stderr, "straight: the pipe closed after %llu bytes\n", (unsigned long long)got); exit(1); }
+				if (r == 0) { fprintf(stderr, "straight: the other process closed the pipe after %llu bytes\n", (unsigned long long)got); exit(1); }
 				if (r < 0) {
 					if (errno == EINTR) continue;
 					fail("read");
