@@ -26,8 +26,8 @@
 # is ipcbench / straight of the figure (latency: above 1 means ipcbench is
 # slower; throughput: below 1). shm-spin is left out at `same`: a spinner
 # holds the CPU its peer needs until the scheduler preempts it, a tick per
-# message. Needs gcc and python3. The default takes about three minutes
-# on a 2-vCPU machine.
+# message. Needs gcc and python3. The default should take about three
+# minutes on a 2-vCPU machine (estimated from a run with small counts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -140,6 +140,7 @@ def quantile(xs, q):  # Hyndman-Fan type 7, as straight.c and ipclab
 
 figures = defaultdict(list)  # (place, mech, size, metric, prog) -> values
 order, skipped, failed = [], {}, defaultdict(int)
+sums = defaultdict(set)  # (place, mech, size) -> {(bytes, sum)}: must agree
 for line in open(raw):
     prog, place, mech, size, mode, rep, js = line.rstrip("\n").split("\t", 6)
     d = json.loads(js)
@@ -169,6 +170,7 @@ for line in open(raw):
         else:
             mbs = d["mb_per_sec"]
         figures[(place, mech, size, "MB/s", prog)].append(mbs)
+        sums[(place, mech, size)].add((d["bytes"], d["sum"]))
 
 def show(place, mech, metric, v):
     if metric == "MB/s":
@@ -196,6 +198,8 @@ for place, mech, size, metric in order:
     for prog in ("ipcbench", "straight"):
         if failed[(place, mech, size, prog)]:
             note.append(f"{failed[(place, mech, size, prog)]} {prog} runs failed")
+    if metric == "MB/s" and len(sums[(place, mech, size)]) > 1:
+        note.append("CHECKSUMS DIFFER: the receivers did not see the same bytes")
     if len(a) < 2 or len(b) < 2:
         note.append("1 run: not a measurement")
     rows.append((name, size, mode, place, show(place, mech, metric, ma), show(place, mech, metric, mb),
