@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipclab/ipclab/internal/cpupin"
 	"github.com/ipclab/ipclab/internal/ctest"
 )
 
@@ -133,14 +134,14 @@ func TestStraightEveryMechanism(t *testing.T) {
 					if status != 0 {
 						t.Fatalf("exit status %d: %s", status, stderr)
 					}
-					checkReport(t, stdout, mech, mode, size, count)
+					checkReport(t, stdout, mech, mode, size, count, -1, -1)
 				})
 			}
 		}
 	}
 }
 
-func checkReport(t *testing.T, stdout, mech, mode string, size, count int) {
+func checkReport(t *testing.T, stdout, mech, mode string, size, count, txCPU, rxCPU int) {
 	t.Helper()
 	if strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") {
 		t.Fatalf("want one JSON line, got %q", stdout)
@@ -155,8 +156,8 @@ func checkReport(t *testing.T, stdout, mech, mode string, size, count int) {
 		t.Fatalf("report says %s %s %s %d x %d, want straight %s %s %d x %d",
 			r.Program, r.Mechanism, r.Mode, r.Size, r.Count, mech, mode, size, count)
 	}
-	if r.Warmup == nil || *r.Warmup != count/10 || r.SenderCPU == nil || *r.SenderCPU != -1 || r.ReceiverCPU == nil || *r.ReceiverCPU != -1 {
-		t.Fatalf("warmup %v, CPUs %v %v: want %d, -1, -1", r.Warmup, r.SenderCPU, r.ReceiverCPU, count/10)
+	if r.Warmup == nil || *r.Warmup != count/10 || r.SenderCPU == nil || *r.SenderCPU != txCPU || r.ReceiverCPU == nil || *r.ReceiverCPU != rxCPU {
+		t.Fatalf("warmup %v, CPUs %v %v: want %d, %d, %d", r.Warmup, r.SenderCPU, r.ReceiverCPU, count/10, txCPU, rxCPU)
 	}
 	if mode == "latency" {
 		if r.RTTMin == nil || r.RTTP50 == nil || r.RTTP99 == nil || r.RTTMax == nil {
@@ -192,15 +193,47 @@ func checkReport(t *testing.T, stdout, mech, mode string, size, count int) {
 	}
 }
 
+// Pinned runs (as check-cbaseline.sh's split and same placements) work
+// and say where they were pinned. Not shm-spin on one CPU: a spinner
+// waits out a scheduler tick there.
+func TestStraightPinned(t *testing.T) {
+	prog := ctest.Build(t, "c/straight.c", "-lrt")
+	cpus, err := cpupin.Allowed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := cpus[0], cpus[len(cpus)-1]
+	for _, mech := range []string{"pipe", "sysvmsg", "shm-posixsem"} {
+		for _, mode := range []string{"latency", "throughput"} {
+			for _, place := range [][2]int{{first, last}, {first, first}} {
+				t.Run(fmt.Sprintf("%s/%s/%d-%d", mech, mode, place[0], place[1]), func(t *testing.T) {
+					watchdog(t, time.Minute)
+					count := 300
+					if mode == "throughput" {
+						count = 4000 // 256 KB at 64 B: more than one pipe read
+					}
+					stdout, stderr, status, _ := runStraight(t, prog, 30*time.Second, mech, mode, "64",
+						strconv.Itoa(count), strconv.Itoa(place[0]), strconv.Itoa(place[1]))
+					if status != 0 {
+						t.Fatalf("exit status %d: %s", status, stderr)
+					}
+					checkReport(t, stdout, mech, mode, 64, count, place[0], place[1])
+				})
+			}
+		}
+	}
+}
+
 // Bad arguments and sizes beyond a kernel limit end with a message naming
 // the problem and a distinct status, before any object exists.
 func TestStraightRefusesBadInput(t *testing.T) {
 	prog := ctest.Build(t, "c/straight.c", "-lrt")
-	cases := []struct {
+	type refusal struct {
 		args   []string
-		status int
-		say    string
-	}{
+		status int    // exit status
+		say    string // in stderr
+	}
+	cases := []refusal{
 		{[]string{"carrier-pigeon", "latency", "64", "10", "-1", "-1"}, 2, "unknown mechanism"},
 		{[]string{"pipe", "sideways", "64", "10", "-1", "-1"}, 2, "unknown mode"},
 		{[]string{"pipe", "latency", "0", "10", "-1", "-1"}, 2, "SIZE"},
@@ -209,24 +242,19 @@ func TestStraightRefusesBadInput(t *testing.T) {
 		{[]string{"pipe", "latency", "64", "10", "-2", "-1"}, 2, "CPUs"},
 		{[]string{"pipe", "latency", "64", "10", "-1"}, 2, "usage"},
 	}
+	if cpus, err := cpupin.Allowed(); err == nil && cpus[len(cpus)-1] < 1023 {
+		cases = append(cases, refusal{[]string{"pipe", "latency", "64", "10", "-1", strconv.Itoa(cpus[len(cpus)-1] + 1)}, 2, "not one this process may run on"})
+	}
 	if b, err := os.ReadFile("/proc/sys/kernel/msgmax"); err == nil {
 		msgmax, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		if msgmax < 1<<20 {
-			cases = append(cases, struct {
-				args   []string
-				status int
-				say    string
-			}{[]string{"sysvmsg", "latency", strconv.Itoa(msgmax + 1), "10", "-1", "-1"}, 3, "kernel.msgmax"})
+			cases = append(cases, refusal{[]string{"sysvmsg", "latency", strconv.Itoa(msgmax + 1), "10", "-1", "-1"}, 3, "kernel.msgmax"})
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/fs/mqueue/msgsize_max"); err == nil {
 		max, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		if max < 1<<20 {
-			cases = append(cases, struct {
-				args   []string
-				status int
-				say    string
-			}{[]string{"posixmq", "throughput", strconv.Itoa(max + 1), "10", "-1", "-1"}, 3, "fs.mqueue.msgsize_max"})
+			cases = append(cases, refusal{[]string{"posixmq", "throughput", strconv.Itoa(max + 1), "10", "-1", "-1"}, 3, "fs.mqueue.msgsize_max"})
 		}
 	}
 	for _, c := range cases {
