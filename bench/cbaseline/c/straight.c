@@ -18,8 +18,9 @@
  * COUNT/10 messages (round trips) go first, unmeasured. One JSON line on
  * stdout; exit status 2 on bad input, 3 when SIZE is beyond a kernel limit
  * (stderr names it), 1 on any other failure. Every object is 0600 and
- * exclusive, and is gone on every exit: names are removed as soon as both
- * processes hold the object, the rest on exit, SIGINT and SIGTERM.
+ * exclusive, and is gone on every exit: a POSIX name and the SysV shared
+ * memory id are removed once the object is open or attached (fork hands it
+ * to the child), the queue and semaphores on exit, SIGINT and SIGTERM.
  *
  * Build: gcc -O2 -Wall -o straight straight.c -lrt */
 #define _GNU_SOURCE
