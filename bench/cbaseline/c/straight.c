@@ -293,7 +293,7 @@ static void *shared_memory(size_t bytes) {
 	return p;
 }
 
-/* open makes channel i (0: sender to receiver, 1: back), both ends. */
+/* open_chan makes channel i (0: sender to receiver, 1: back), both ends. */
 static void open_chan(struct chan *c, int i, char *mem) {
 	switch (mech) {
 	case PIPE: {
