@@ -17,8 +17,8 @@ import (
 	"github.com/ipclab/ipclab/transports"
 )
 
-// A private /dev/shm: the posixshm mechanisms' objects and semaphores are
-// checked for leaks too.
+// A private /dev/shm: the posixshm mechanisms' objects and semaphores,
+// and straight.c's shm_open objects, are checked for leaks too.
 func TestMain(m *testing.M) { testmain.MainWith(m, testmain.Options{PrivateDevShm: true}) }
 
 func build(t *testing.T) string {
