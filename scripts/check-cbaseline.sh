@@ -13,7 +13,7 @@
 #   TPUT_COUNT  measured messages per throughput run [20000]
 #               (both programs also run COUNT/10 unmeasured first)
 #   SIZES       message sizes [64,4096]
-#   MECHS       ipcbench mechanisms [pipe,sysvmsg,posixmq,shm-sysvsem,shm-futex,shm-spin]
+#   MECHS       ipcbench mechanisms [pipe,sysvmsg,posixmq,shm-sysvsem,posixshm-posixsem,shm-futex,shm-spin]
 #   PLACEMENTS  split, same, none [split,same]
 #   SPLIT_CPUS  sender,receiver CPUs for split [0,1]
 #   SAME_CPUS   ... for same [0,0]
@@ -35,7 +35,7 @@ N=${N:-5}
 LAT_COUNT=${LAT_COUNT:-2000}
 TPUT_COUNT=${TPUT_COUNT:-20000}
 SIZES=${SIZES:-64,4096}
-MECHS=${MECHS:-pipe,sysvmsg,posixmq,shm-sysvsem,shm-futex,shm-spin}
+MECHS=${MECHS:-pipe,sysvmsg,posixmq,shm-sysvsem,posixshm-posixsem,shm-futex,shm-spin}
 PLACEMENTS=${PLACEMENTS:-split,same}
 SPLIT_CPUS=${SPLIT_CPUS:-0,1}
 SAME_CPUS=${SAME_CPUS:-0,0}
@@ -59,7 +59,7 @@ command -v python3 >/dev/null || { echo "check-cbaseline: needs python3" >&2; ex
 straight_mech() {
 	case $1 in
 	pipe | sysvmsg | posixmq | shm-sysvsem | shm-spin) echo "$1" ;;
-	shm-futex) echo shm-posixsem ;;
+	shm-futex | posixshm-posixsem) echo shm-posixsem ;;
 	*) echo "check-cbaseline: no straight twin for mechanism $1" >&2; exit 2 ;;
 	esac
 }
