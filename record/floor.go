@@ -42,7 +42,7 @@ func (r Record) CacheLineNs() (float64, bool) {
 // Absolute figures hide whether the two ends shared a core, a cache or a
 // socket; the multiple does not. Nil when no such case has a floor.
 func floorTable(groups []*Group, names func(*Group) []string, heads func(...string) []string) *Table {
-	t := Table{Title: "SHARED MEMORY against this machine's floor (round trip p50, medians over runs)",
+	t := Table{Title: "SHARED MEMORY against this machine's floor (round trip p50, median over 3+ runs)",
 		Columns: heads("impl", "p50", "cache line", "x floor")}
 	t.Left = len(heads()) - 1 // the names but the size
 	for _, g := range groups {
@@ -53,8 +53,9 @@ func floorTable(groups []*Group, names func(*Group) []string, heads func(...stri
 		if !ok {
 			continue
 		}
-		p50 := g.Spread(func(r Record) float64 { return r.RTT.P50 }).Median
-		t.Rows = append(t.Rows, append(names(g), g.Impl, ns(p50), ns(line), fmt.Sprintf("%.1f", p50/line)))
+		p50 := g.Spread(func(r Record) float64 { return r.RTT.P50 })
+		x := func(v float64) string { return fmt.Sprintf("%.1f", v/line) }
+		t.Rows = append(t.Rows, append(names(g), g.Impl, p50.Value(ns), ns(line), p50.Value(x)))
 	}
 	if len(t.Rows) == 0 {
 		return nil

@@ -272,6 +272,24 @@ func (s Spread) Format(f func(float64) string) string {
 	return "-"
 }
 
+// Value writes a spread in one short cell: the median with
+// MinRunsForMedian runs or more, or one run's value; with fewer runs each
+// run's value, "410ns,109µs", never their mean (a value never observed).
+// Format is the long form, with the range.
+func (s Spread) Value(f func(float64) string) string {
+	if s.Runs > 1 && s.Runs < MinRunsForMedian && len(s.Values) == s.Runs {
+		parts := make([]string, len(s.Values))
+		for i, v := range s.Values {
+			parts[i] = f(v)
+		}
+		return strings.Join(parts, ",")
+	}
+	if s.Runs == 0 {
+		return "-"
+	}
+	return f(s.Median)
+}
+
 func cmpFloat(a, b float64) int {
 	switch {
 	case a < b:

@@ -82,6 +82,7 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 	left := len(heads()) // the names; all but the size align left
 	var tables []Table
 	var skipped []string // reasons, listed once under the tables
+	fewLoadRuns := false // a load row over 2 runs: its cells are means
 	var cur, vsC *Table  // the mode's table, and its Go-beside-C table
 	flush := func() {
 		for _, t := range []*Table{cur, vsC} {
@@ -106,12 +107,12 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 			case Latency:
 				cur = &Table{Title: "LATENCY (round trip)", Left: left - 1,
 					Columns: heads("p50", "p99", "one-way p50", "CPU/msg", "ctx sw/msg")}
-				vsC = &Table{Title: "LATENCY, Go beside the C baseline (medians over runs)", Left: left - 1,
+				vsC = &Table{Title: "LATENCY, Go beside the C baseline (medians over 3+ runs, else each run)", Left: left - 1,
 					Columns: heads("Go p50", "C p50", "Go/C p50", "Go p99", "C p99", "Go/C p99")}
 			default:
 				cur = &Table{Title: "THROUGHPUT (one way)", Left: left - 1,
 					Columns: heads("MB/s", "msgs/s", "CPU/msg", "ctx sw/msg")}
-				vsC = &Table{Title: "THROUGHPUT, Go beside the C baseline (medians over runs)", Left: left - 1,
+				vsC = &Table{Title: "THROUGHPUT, Go beside the C baseline (medians over 3+ runs, else each run)", Left: left - 1,
 					Columns: heads("Go MB/s", "C MB/s", "Go/C")}
 			}
 		}
@@ -124,8 +125,8 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 			msgs := g.Spread(func(r Record) float64 { return r.MsgsPerSec })
 			row(strconv.Itoa(g.Producers),
 				spread(msgs, func(v float64) string { return fmt.Sprintf("%.0f", v) }),
-				fmt.Sprintf("%.0f", g.Spread(func(r Record) float64 { return r.MBPerSec }).Median),
-				ns(g.Spread(func(r Record) float64 { return r.Receiver.CPUNsPerMsg }).Median),
+				g.Spread(func(r Record) float64 { return r.MBPerSec }).Value(f0),
+				g.Spread(func(r Record) float64 { return r.Receiver.CPUNsPerMsg }).Value(ns),
 				fmt.Sprintf("%.0f", g.Spread(func(r Record) float64 { return float64(r.OrderErrors) }).Max))
 			continue
 		}
@@ -142,8 +143,11 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 				return ns(g.Spread(func(r Record) float64 { return f(r.OneWay) }).Median)
 			}
 			late := ns(g.Spread(func(r Record) float64 { return r.SendLateness.P99 }).Median)
+			if runs := g.Spread(func(r Record) float64 { return r.MsgsPerSec }).Runs; runs > 1 && runs < MinRunsForMedian {
+				fewLoadRuns = true
+			}
 			row(fmt.Sprintf("%.0f", g.Rate),
-				fmt.Sprintf("%.0f", g.Spread(func(r Record) float64 { return r.MsgsPerSec }).Median),
+				f0(g.Spread(func(r Record) float64 { return r.MsgsPerSec }).Median),
 				q(func(s *Summary) float64 { return s.P50 }), q(func(s *Summary) float64 { return s.P99 }),
 				q(func(s *Summary) float64 { return s.P999 }), late)
 			continue
@@ -170,27 +174,30 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 			p50, p99 := g.Spread(p50f), g.Spread(p99f)
 			ow := "-"
 			if g.Records[0].OneWay != nil {
-				ow = ns(g.Spread(func(r Record) float64 { return r.OneWay.P50 }).Median)
+				ow = g.Spread(func(r Record) float64 { return r.OneWay.P50 }).Value(ns)
 			}
-			row(spread(p50, ns), ns(p99.Median), ow, ns(cpu.Median), fmt.Sprintf("%.2f", ctx.Median))
+			row(spread(p50, ns), p99.Value(ns), ow, cpu.Value(ns), ctx.Value(f2))
 			if c != nil {
 				o := ratio[g.Key]
-				vsC.Rows = append(vsC.Rows, append(names(g), ns(p50.Median), ns(c.Spread(p50f).Median), fmt.Sprintf("%.2f", o.P50),
-					ns(p99.Median), ns(c.Spread(p99f).Median), fmt.Sprintf("%.2f", o.P99)))
+				vsC.Rows = append(vsC.Rows, append(names(g), p50.Value(ns), c.Spread(p50f).Value(ns), fmt.Sprintf("%.2f", o.P50),
+					p99.Value(ns), c.Spread(p99f).Value(ns), fmt.Sprintf("%.2f", o.P99)))
 			}
 		} else {
 			mbf := func(r Record) float64 { return r.MBPerSec }
 			mb := g.Spread(mbf)
 			msgs := g.Spread(func(r Record) float64 { return r.MsgsPerSec })
-			row(spread(mb, func(v float64) string { return fmt.Sprintf("%.0f", v) }), fmt.Sprintf("%.0f", msgs.Median),
-				ns(cpu.Median), fmt.Sprintf("%.3f", ctx.Median))
+			row(spread(mb, f0), msgs.Value(f0), cpu.Value(ns), ctx.Value(f3))
 			if c != nil {
-				vsC.Rows = append(vsC.Rows, append(names(g), fmt.Sprintf("%.0f", mb.Median), fmt.Sprintf("%.0f", c.Spread(mbf).Median),
+				vsC.Rows = append(vsC.Rows, append(names(g), mb.Value(f0), c.Spread(mbf).Value(f0),
 					fmt.Sprintf("%.2f", ratio[g.Key].Throughput)))
 			}
 		}
 	}
 	flush()
+	if fewLoadRuns {
+		tables = append(tables, Table{Notes: []string{
+			"LOAD rows measured in 2 runs (a rate saturated in the others) show the mean of the two; results.csv has each run"}})
+	}
 	if len(skipped) > 0 {
 		tables = append(tables, Table{Title: "* skipped, at this machine's limits:", Notes: skipped})
 	}
@@ -214,6 +221,11 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 
 // spread formats a spread over runs, as Spread.Format does.
 func spread(s Spread, f func(float64) string) string { return s.Format(f) }
+
+// f0, f2 and f3 print a figure with 0, 2 and 3 decimals.
+func f0(v float64) string { return fmt.Sprintf("%.0f", v) }
+func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
+func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
 
 // ns prints nanoseconds with about three significant digits.
 func ns(v float64) string {
