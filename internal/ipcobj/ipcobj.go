@@ -28,6 +28,8 @@ const (
 	SysVShm Kind = "sysvshm"
 	PosixMQ Kind = "posixmq"
 	FIFO    Kind = "fifo"
+	// UnixSocket is a Unix socket bound to a file system path.
+	UnixSocket Kind = "unixsock"
 )
 
 // Object is one live IPC object.
@@ -212,7 +214,7 @@ func Remove(o Object) error {
 		return err
 	case PosixMQ:
 		return sysipc.MqUnlink(o.Name)
-	case FIFO:
+	case FIFO, UnixSocket:
 		return os.Remove(o.Name)
 	}
 	return fmt.Errorf("ipcobj: cannot remove a %s", o.Kind)

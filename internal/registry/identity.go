@@ -89,7 +89,7 @@ func Probe(e Entry) (Identity, error) {
 			return id, err
 		}
 		id.fromStat(&st)
-	case ipcobj.FIFO:
+	case ipcobj.FIFO, ipcobj.UnixSocket:
 		d, base, err := openParent(e.Name)
 		if err != nil {
 			return id, gone(err)
@@ -99,8 +99,8 @@ func Probe(e Entry) (Identity, error) {
 		if err := unix.Statx(d, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &stx); err != nil {
 			return id, gone(err)
 		}
-		if stx.Mode&unix.S_IFMT != unix.S_IFIFO {
-			return id, fmt.Errorf("%s is not a FIFO", e.Name)
+		if uint32(stx.Mode)&unix.S_IFMT != fileType(e.Kind) {
+			return id, fmt.Errorf("%s is not a %s", e.Name, e.Kind)
 		}
 		id.UID, id.Dev, id.Ino = stx.Uid, unix.Mkdev(stx.Dev_major, stx.Dev_minor), stx.Ino
 		id.Ctime = stx.Ctime.Sec*1e9 + int64(stx.Ctime.Nsec)
@@ -210,7 +210,7 @@ func removeVerified(e Entry) error {
 	switch e.Kind {
 	case ipcobj.SysVMsg, ipcobj.SysVSem, ipcobj.SysVShm, ipcobj.PosixMQ:
 		return ipcobj.Remove(ipcobj.Object{Kind: e.Kind, ID: e.ID, Name: e.Name})
-	case ipcobj.FIFO:
+	case ipcobj.FIFO, ipcobj.UnixSocket:
 		d, base, err := openParent(e.Name)
 		if err != nil {
 			return err
@@ -220,10 +220,19 @@ func removeVerified(e Entry) error {
 		if err := unix.Fstatat(d, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return err
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFIFO || st.Dev != e.Ident.Dev || st.Ino != e.Ident.Ino {
+		if st.Mode&unix.S_IFMT != fileType(e.Kind) || st.Dev != e.Ident.Dev || st.Ino != e.Ident.Ino {
 			return fmt.Errorf("%s changed before it could be removed; left alone", e.Name)
 		}
 		return unix.Unlinkat(d, base, 0)
 	}
 	return fmt.Errorf("registry: unknown kind %q", e.Kind)
+}
+
+// fileType is the file type of the objects of kind that live in the file
+// system: a FIFO, or a Unix socket bound to a path.
+func fileType(k ipcobj.Kind) uint32 {
+	if k == ipcobj.UnixSocket {
+		return unix.S_IFSOCK
+	}
+	return unix.S_IFIFO
 }
