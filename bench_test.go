@@ -31,7 +31,7 @@ func TestMain(m *testing.M) { testmain.Main(m) }
 var benchSizes = []int{8, 64, 512, 4 << 10, 64 << 10}
 
 func allTransports() []string {
-	return append(append([]string{}, transports.Names[:len(transports.Names)-1]...), transports.Variants...)
+	return transports.Distinct()
 }
 
 func sizeName(n int) string {

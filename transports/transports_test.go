@@ -6,10 +6,13 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/sockconn"
 	"github.com/ipclab/ipclab/transports/pipe"
 	"github.com/ipclab/ipclab/transports/posixmq"
 	"github.com/ipclab/ipclab/transports/sysvmsg"
 	"github.com/ipclab/ipclab/transports/sysvshm"
+	"github.com/ipclab/ipclab/transports/tcp"
+	"github.com/ipclab/ipclab/transports/unixsock"
 )
 
 func TestSharedMemory(t *testing.T) {
@@ -25,13 +28,14 @@ func TestSharedMemory(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm"}; !reflect.DeepEqual(Names, want) {
+	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm", "unixsock-stream", "unixsock-seqpacket", "unixsock-dgram", "tcp"}; !reflect.DeepEqual(Names, want) {
 		t.Errorf("Names %v, want %v", Names, want)
 	}
 	if want := []string{"sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}; !reflect.DeepEqual(Variants, want) {
 		t.Errorf("Variants %v, want %v", Variants, want)
 	}
-	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}; !reflect.DeepEqual(Distinct(), want) {
+	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin",
+		"unixsock-stream", "unixsock-seqpacket", "unixsock-dgram", "tcp"}; !reflect.DeepEqual(Distinct(), want) {
 		t.Errorf("Distinct %v, want %v", Distinct(), want)
 	}
 	for _, bad := range []string{"", "bogus", "bogus:x", "sysvshm-bogus", "sysvshm-futex:key=0x1", "pipe-x"} {
@@ -51,6 +55,8 @@ func TestCapsMatchTheConns(t *testing.T) {
 	types := map[string]ipclab.Conn{
 		pipe.SchemePipe: (*pipe.Conn)(nil), pipe.SchemeFIFO: (*pipe.Conn)(nil),
 		sysvmsg.Scheme: (*sysvmsg.Conn)(nil), posixmq.Scheme: (*posixmq.Conn)(nil), sysvshm.Scheme: (*sysvshm.Conn)(nil),
+		unixsock.SchemeStream: (*sockconn.Conn)(nil), unixsock.SchemeSeqPacket: (*sockconn.Conn)(nil),
+		unixsock.SchemeDgram: (*sockconn.Conn)(nil), tcp.Scheme: (*sockconn.Conn)(nil),
 	}
 	for _, tr := range All() {
 		c, ok := types[tr.Scheme]

@@ -102,7 +102,8 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin"}
+	names := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin",
+		"unixsock-stream", "unixsock-seqpacket", "unixsock-dgram", "tcp"}
 	// Every transport has a C baseline, measured when gcc is there.
 	impls := 2
 	if _, err := exec.LookPath("gcc"); err != nil {
