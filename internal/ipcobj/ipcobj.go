@@ -214,7 +214,12 @@ func Remove(o Object) error {
 		return err
 	case PosixMQ:
 		return sysipc.MqUnlink(o.Name)
-	case FIFO, UnixSocket:
+	case FIFO:
+		return os.Remove(o.Name)
+	case UnixSocket:
+		if strings.HasPrefix(o.Name, "@") {
+			return fmt.Errorf("ipcobj: the abstract socket %s goes with the last descriptor of it, not by name", o.Name)
+		}
 		return os.Remove(o.Name)
 	}
 	return fmt.Errorf("ipcobj: cannot remove a %s", o.Kind)
