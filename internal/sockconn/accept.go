@@ -82,14 +82,14 @@ func (c *Conn) acceptLoop(accept AcceptFunc) {
 			unix.Close(c.lfd)
 		}
 		c.lfd = -1 // Close reads it only after this goroutine is done
+		if c.cfg.OnConnect != nil {
+			c.cfg.OnConnect() // before the calls waiting for the peer go on
+		}
 		if c.install(peer.FD) != nil {
 			return
 		}
 		if peer.PID > 0 {
 			c.WatchPeer(peer.PID)
-		}
-		if c.cfg.OnConnect != nil {
-			c.cfg.OnConnect()
 		}
 		return
 	}
