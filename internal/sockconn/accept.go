@@ -38,6 +38,7 @@ func Listen(lfd int, cfg Config, accept AcceptFunc) (*Conn, error) {
 		return nil, err
 	}
 	c.lfd = lfd
+	c.listenSndbuf, _ = unix.GetsockoptInt(lfd, unix.SOL_SOCKET, unix.SO_SNDBUF)
 	if err := unix.SetNonblock(lfd, true); err != nil {
 		c.Close()
 		return nil, os.NewSyscallError("fcntl", err)

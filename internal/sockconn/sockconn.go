@@ -104,10 +104,11 @@ type Conn struct {
 	kick      chan struct{}   // a deadline moved while waiting for the connection
 	closing   chan struct{}
 
-	lfd        int           // creator: the listening (or bound datagram) socket, -1 when none
-	acceptDone chan struct{} // closed when the accept goroutine has returned
-	stopFD     int           // eventfd that stops the accept goroutine
-	wakeFD     int           // eventfd that wakes a blocked read
+	lfd          int           // creator: the listening (or bound datagram) socket, -1 when none
+	listenSndbuf int           // its SO_SNDBUF, for Buffer before the peer is in
+	acceptDone   chan struct{} // closed when the accept goroutine has returned
+	stopFD       int           // eventfd that stops the accept goroutine
+	wakeFD       int           // eventfd that wakes a blocked read
 
 	sendMu  sync.Mutex
 	sendHdr [frameHeader]byte

@@ -9,6 +9,11 @@
 // of file after what it sent; its death the same (the kernel closes its
 // sockets), or ECONNRESET; both are ErrPeerGone.
 //
+// Both ends fix their send buffer (SO_SNDBUF) at net.core.wmem_default,
+// turning TCP's autotuning off: a link layer (package link) sizes its
+// window from the buffer (ipclab.Buffered), and both ends must find the
+// same one, now and later.
+//
 // Who may connect: TCP has no peer credentials. Both ends look up the
 // other's socket in /proc/net/tcp (tcp6), which gives the uid that owns
 // it, and refuse one of another user: the creator drops such a
@@ -26,6 +31,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
+	"github.com/ipclab/ipclab/internal/kernlimits"
 	"github.com/ipclab/ipclab/internal/sockconn"
 	"golang.org/x/sys/unix"
 )
@@ -78,6 +84,9 @@ func CreateAt(a Addr, opt Options) (*sockconn.Conn, error) {
 	// A fixed port must be reusable while an earlier channel's connection
 	// on it is in TIME_WAIT; two listeners on one port are still refused.
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	if err := fixSendBuffer(fd); err != nil { // the accepted socket inherits it
+		return fail(err)
+	}
 	if err := unix.Bind(fd, sockaddr(a.AddrPort)); err != nil {
 		if errors.Is(err, unix.EADDRINUSE) {
 			return fail(fmt.Errorf("%w: port %d is taken (pick another, or port 0 for a free one)", err, a.AddrPort.Port()))
@@ -143,6 +152,9 @@ func Open(addr string, opt Options) (*sockconn.Conn, error) {
 		unix.Close(fd)
 		return nil, chanend.OpError("open", a, err)
 	}
+	if err := fixSendBuffer(fd); err != nil {
+		return fail(err)
+	}
 	for {
 		err = unix.Connect(fd, sockaddr(a.AddrPort))
 		if err != unix.EINTR {
@@ -192,4 +204,17 @@ func fromSockaddr(sa unix.Sockaddr) netip.AddrPort {
 		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), uint16(sa.Port))
 	}
 	return netip.AddrPort{}
+}
+
+// fixSendBuffer sets SO_SNDBUF to net.core.wmem_default (the kernel
+// doubles it), so that both ends have the same buffer for good.
+func fixSendBuffer(fd int) error {
+	v, err := kernlimits.Int("net.core.wmem_default")
+	if err != nil || v <= 0 {
+		v = 212992 // Linux's default
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, v); err != nil {
+		return os.NewSyscallError("setsockopt SO_SNDBUF", err)
+	}
+	return nil
 }

@@ -222,6 +222,8 @@ func CreateAt(a Addr, opt Options) (*sockconn.Conn, error) {
 }
 
 // acceptStream takes a connection from the listener, if it is our user's.
+// The accepted socket is a new one with the default send buffer: it gets
+// the listener's, which its message limit was computed from.
 func acceptStream(lfd int) (sockconn.Peer, error) {
 	fd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 	if err != nil {
@@ -230,6 +232,9 @@ func acceptStream(lfd int) (sockconn.Peer, error) {
 	if err := sameUser(fd); err != nil {
 		unix.Close(fd)
 		return sockconn.Peer{}, sockconn.ErrNotThisOne
+	}
+	if v, err := unix.GetsockoptInt(lfd, unix.SOL_SOCKET, unix.SO_SNDBUF); err == nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, v/2) // the kernel doubles what it is given
 	}
 	return sockconn.Peer{FD: fd}, nil
 }
