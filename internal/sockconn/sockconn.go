@@ -220,7 +220,7 @@ func (c *Conn) WatchPeer(pid int) error {
 	if c.cfg.Kind != Datagram {
 		return nil
 	}
-	return c.end.WatchPeer(pid, c.wake)
+	return c.end.WatchPeer(pid, func() { c.wake(); c.poke() })
 }
 
 // socket waits for the connected socket (a creator's end has none until
@@ -239,6 +239,10 @@ func (c *Conn) socket(dl func() time.Time) (*os.File, error) {
 			}
 			return c.f, nil
 		default:
+		}
+		if c.end.PeerGone() {
+			// A datagram peer that died before its hello (WatchPeer).
+			return nil, fmt.Errorf("%w: it died before it connected", ipclab.ErrPeerGone)
 		}
 		var timeout <-chan time.Time
 		if t := dl(); !t.IsZero() {

@@ -26,7 +26,8 @@ const maxPath = 107
 //	unixsock-stream:/a/path   a socket file (any address not starting with @ or fd=)
 //	unixsock-stream:fd=3      an inherited end of a socketpair
 //
-// and the same with unixsock-seqpacket and unixsock-dgram.
+// and the same with unixsock-seqpacket and unixsock-dgram. A relative PATH
+// is resolved in each process's working directory.
 type Addr struct {
 	Kind     sockconn.Kind
 	Abstract string // without the @

@@ -244,3 +244,25 @@ func TestDatagramTooLargeForReceiver(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestDatagramPeerDiedBeforeHello: a datagram creator told its peer's pid
+// (WatchPeer) reports ErrPeerGone when that process is gone before it said
+// hello, instead of waiting for it for ever.
+func TestDatagramPeerDiedBeforeHello(t *testing.T) {
+	c, err := Create(sockconn.Datagram, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("cannot run true: ", err)
+	}
+	if err := c.WatchPeer(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a backstop
+	if _, err := c.Recv(make([]byte, 8)); !errors.Is(err, ipclab.ErrPeerGone) {
+		t.Fatalf("recv with the peer dead before its hello: %v, want ErrPeerGone", err)
+	}
+}
