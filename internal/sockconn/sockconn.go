@@ -57,6 +57,10 @@ const (
 	readAhead = 64 << 10 // stream receive buffer
 )
 
+// HelloPacket is the whole packet a datagram opener sends the creator to
+// introduce itself (transports/unixsock); Recv skips it.
+const HelloPacket = pktHello
+
 // Limit names what bounds a message's size, for TooLargeError.
 type Limit struct {
 	Max   int    // largest message in bytes

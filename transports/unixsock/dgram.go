@@ -18,9 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The packet header byte of a hello (see sockconn's packet kinds).
-const pktHello = 2
-
 // openerSuffix is what a datagram opener appends to the creator's address
 // for its own: .PID.RANDOM.
 func openerSuffix() string {
@@ -46,7 +43,7 @@ func acceptDgram(fd int) (sockconn.Peer, error) {
 	if e != 0 {
 		return sockconn.Peer{}, e
 	}
-	if n != 1 || hdr[0] != pktHello || msg.Namelen <= 2 {
+	if n != 1 || hdr[0] != sockconn.HelloPacket || msg.Namelen <= 2 {
 		return sockconn.Peer{}, sockconn.ErrNotThisOne
 	}
 	cred, ok := credentials(oob[:msg.Controllen])
@@ -140,7 +137,7 @@ func openDgram(a Addr, opt Options) (*sockconn.Conn, error) {
 	if err := connect(fd, a); err != nil {
 		return fail(file, err)
 	}
-	hello := [1]byte{pktHello}
+	hello := [1]byte{sockconn.HelloPacket}
 	for deadline := time.Now().Add(time.Second); ; {
 		_, err := unix.Write(fd, hello[:])
 		if err == nil {
