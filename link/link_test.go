@@ -20,7 +20,7 @@ import (
 func TestMain(m *testing.M) { testmain.Main(m) }
 
 func allTransports() []string {
-	return append(append([]string{}, transports.Names[:len(transports.Names)-1]...), transports.Variants...)
+	return transports.Distinct()
 }
 
 // forEachTransport runs fn once per transport, as a subtest.

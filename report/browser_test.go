@@ -96,6 +96,10 @@ func checkInBrowser(t *testing.T, path string) pageCheck {
 		chromedp.NoSandbox, // root in a container: the setuid sandbox cannot start
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()),
+		// Its singleton socket goes in a directory under TMPDIR, which a
+		// killed browser leaves behind: in one the test removes, with a
+		// short name (a socket path has 108 bytes).
+		chromedp.Env("TMPDIR="+shortTempDir(t)),
 		chromedp.WindowSize(1300, 1000),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -217,4 +221,15 @@ func TestBrowserCheckCatchesBrokenPages(t *testing.T) {
 			t.Errorf("the check missed %q; it saw:\n%s", want, all)
 		}
 	}
+}
+
+// shortTempDir is a temporary directory with a short path, removed when
+// the test ends.
+func shortTempDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "chr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

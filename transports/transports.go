@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/sockconn"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"github.com/ipclab/ipclab/shmchan"
 	"github.com/ipclab/ipclab/transports/pipe"
@@ -20,6 +21,8 @@ import (
 	"github.com/ipclab/ipclab/transports/posixshm"
 	"github.com/ipclab/ipclab/transports/sysvmsg"
 	"github.com/ipclab/ipclab/transports/sysvshm"
+	"github.com/ipclab/ipclab/transports/tcp"
+	"github.com/ipclab/ipclab/transports/unixsock"
 )
 
 // FanIn is how several producer processes can send to one consumer.
@@ -118,6 +121,15 @@ var table = func() []*Transport {
 		pshm(shmchan.PosixSem),
 		pshm(shmchan.Spin),
 		pevent,
+		// Sockets join exactly two processes: a connected socket has one
+		// peer, which is what makes its Close and death visible. Fan-in
+		// over sockets would be a listener with one connection per
+		// producer polled by the consumer (or an unconnected datagram
+		// socket, which gives up knowing its peers): not done.
+		{Name: unixsock.SchemeStream, Scheme: unixsock.SchemeStream, Caps: Caps{CMechanism: "unix-stream"}},
+		{Name: unixsock.SchemeSeqPacket, Scheme: unixsock.SchemeSeqPacket, Caps: Caps{CMechanism: "unix-seqpacket"}},
+		{Name: unixsock.SchemeDgram, Scheme: unixsock.SchemeDgram, Caps: Caps{CMechanism: "unix-dgram"}},
+		{Name: tcp.Scheme, Scheme: tcp.Scheme, Caps: Caps{CMechanism: "tcp"}},
 	}
 }()
 
@@ -216,6 +228,10 @@ func OpenWith(addr string, o Options) (ipclab.Conn, error) {
 		return sysvshm.Open(addr, shmchan.AttachOptions{})
 	case posixshm.Scheme:
 		return posixshm.Open(addr, shmchan.AttachOptions{})
+	case unixsock.SchemeStream, unixsock.SchemeSeqPacket, unixsock.SchemeDgram:
+		return unixsock.Open(addr, unixsock.Options{})
+	case tcp.Scheme:
+		return tcp.Open(addr, tcp.Options{})
 	}
 	return nil, unknown(addr)
 }
@@ -268,6 +284,13 @@ func (t *Transport) createBare(o Options) (ipclab.Conn, []*os.File, error) {
 			return posixshm.CreateInherited(shmchan.Config{Strategy: t.Variant}) // a memfd: nothing to register
 		}
 		c, err := posixshm.Create(posixshm.NewName(), shmchan.Config{Strategy: t.Variant, Register: o.Register})
+		return c, nil, err
+	case unixsock.SchemeStream, unixsock.SchemeSeqPacket, unixsock.SchemeDgram:
+		// A fresh abstract name: nothing in the file system to clean.
+		c, err := unixsock.Create(sockKind(t.Scheme), unixsock.Options{Register: o.Register})
+		return c, nil, err
+	case tcp.Scheme:
+		c, err := tcp.Create(tcp.Options{})
 		return c, nil, err
 	}
 	return nil, nil, unknown(t.Name)
@@ -336,6 +359,29 @@ func (t *Transport) createAt(addr string, o Options) (ipclab.Conn, error) {
 		return posixshm.Create(a.Name, shmchan.Config{Strategy: st, SpinBudget: a.Spin, Register: o.Register})
 	case pipe.SchemePipe:
 		return nil, &ipclab.AddrError{Addr: addr, Reason: "anonymous pipes are created bare (\"pipe\") and inherited by a child"}
+	case unixsock.SchemeStream, unixsock.SchemeSeqPacket, unixsock.SchemeDgram:
+		a, err := unixsock.ParseAddr(addr)
+		if err != nil {
+			return nil, err
+		}
+		return unixsock.CreateAt(a, unixsock.Options{Register: o.Register})
+	case tcp.Scheme:
+		a, err := tcp.ParseAddr(addr)
+		if err != nil {
+			return nil, err
+		}
+		return tcp.CreateAt(a, tcp.Options{})
 	}
 	return nil, unknown(addr)
+}
+
+// sockKind is the socket type of a unixsock scheme.
+func sockKind(scheme string) sockconn.Kind {
+	switch scheme {
+	case unixsock.SchemeSeqPacket:
+		return sockconn.SeqPacket
+	case unixsock.SchemeDgram:
+		return sockconn.Datagram
+	}
+	return sockconn.Stream
 }

@@ -6,11 +6,14 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/sockconn"
 	"github.com/ipclab/ipclab/transports/pipe"
 	"github.com/ipclab/ipclab/transports/posixmq"
 	"github.com/ipclab/ipclab/transports/posixshm"
 	"github.com/ipclab/ipclab/transports/sysvmsg"
 	"github.com/ipclab/ipclab/transports/sysvshm"
+	"github.com/ipclab/ipclab/transports/tcp"
+	"github.com/ipclab/ipclab/transports/unixsock"
 )
 
 func TestSharedMemory(t *testing.T) {
@@ -27,14 +30,15 @@ func TestSharedMemory(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm", "posixshm"}; !reflect.DeepEqual(Names, want) {
+	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm", "posixshm", "unixsock-stream", "unixsock-seqpacket", "unixsock-dgram", "tcp"}; !reflect.DeepEqual(Names, want) {
 		t.Errorf("Names %v, want %v", Names, want)
 	}
 	if want := []string{"sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin", "posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd"}; !reflect.DeepEqual(Variants, want) {
 		t.Errorf("Variants %v, want %v", Variants, want)
 	}
 	if want := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin",
-		"posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd"}; !reflect.DeepEqual(Distinct(), want) {
+		"posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd",
+		"unixsock-stream", "unixsock-seqpacket", "unixsock-dgram", "tcp"}; !reflect.DeepEqual(Distinct(), want) {
 		t.Errorf("Distinct %v, want %v", Distinct(), want)
 	}
 	for _, bad := range []string{"", "bogus", "bogus:x", "sysvshm-bogus", "sysvshm-futex:key=0x1", "pipe-x"} {
@@ -55,6 +59,8 @@ func TestCapsMatchTheConns(t *testing.T) {
 		pipe.SchemePipe: (*pipe.Conn)(nil), pipe.SchemeFIFO: (*pipe.Conn)(nil),
 		sysvmsg.Scheme: (*sysvmsg.Conn)(nil), posixmq.Scheme: (*posixmq.Conn)(nil), sysvshm.Scheme: (*sysvshm.Conn)(nil),
 		posixshm.Scheme: (*posixshm.Conn)(nil),
+		unixsock.SchemeStream: (*sockconn.Conn)(nil), unixsock.SchemeSeqPacket: (*sockconn.Conn)(nil),
+		unixsock.SchemeDgram: (*sockconn.Conn)(nil), tcp.Scheme: (*sockconn.Conn)(nil),
 	}
 	for _, tr := range All() {
 		c, ok := types[tr.Scheme]

@@ -105,7 +105,8 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := []string{"pipe", "fifo", "sysvmsg", "posixmq", "sysvshm-futex", "sysvshm-sysvsem", "sysvshm-spin",
-		"posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd"}
+		"posixshm-futex", "posixshm-posixsem", "posixshm-spin", "posixshm-eventfd",
+		"unixsock-stream", "unixsock-seqpacket", "unixsock-dgram", "tcp"}
 	// Every transport has a C baseline, measured when gcc is there.
 	impls := 2
 	if _, err := exec.LookPath("gcc"); err != nil {

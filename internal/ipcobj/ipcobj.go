@@ -32,6 +32,8 @@ const (
 	// a glibc named semaphore, /dev/shm/sem.NAME; Name is "/NAME" for both.
 	PosixShm Kind = "posixshm"
 	PosixSem Kind = "posixsem"
+	// UnixSocket is a Unix socket bound to a file system path.
+	UnixSocket Kind = "unixsock"
 )
 
 // DevShm is where glibc's shm_open and sem_open keep their objects.
@@ -256,6 +258,11 @@ func Remove(o Object) error {
 		return os.Remove(o.Name)
 	case PosixShm, PosixSem:
 		return os.Remove(ShmPath(o.Kind, o.Name))
+	case UnixSocket:
+		if strings.HasPrefix(o.Name, "@") {
+			return fmt.Errorf("ipcobj: the abstract socket %s goes with the last descriptor of it, not by name", o.Name)
+		}
+		return os.Remove(o.Name)
 	}
 	return fmt.Errorf("ipcobj: cannot remove a %s", o.Kind)
 }

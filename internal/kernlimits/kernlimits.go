@@ -17,6 +17,7 @@ var Names = []string{
 	"kernel.shmmax", "kernel.shmall", "kernel.shmmni",
 	"fs.mqueue.msg_max", "fs.mqueue.msgsize_max", "fs.mqueue.msg_default",
 	"fs.mqueue.msgsize_default", "fs.mqueue.queues_max", "fs.pipe-max-size",
+	"net.core.wmem_default", "net.core.wmem_max",
 }
 
 // Meaning says what each of Names bounds, and for which transports.
@@ -34,6 +35,8 @@ var Meaning = map[string]string{
 	"fs.mqueue.msgsize_default": "message size of a POSIX queue opened without attributes",
 	"fs.mqueue.queues_max":      "POSIX queues on the machine (posixmq: two per channel)",
 	"fs.pipe-max-size":          "largest pipe an unprivileged F_SETPIPE_SZ gets, in bytes (pipe, fifo: how far a writer runs ahead; the largest link message)",
+	"net.core.wmem_default":     "a socket's send buffer, in bytes, doubled by the kernel (unixsock-seqpacket, unixsock-dgram: the largest message is it less 33; tcp: its fixed buffer; how far a socket writer runs ahead)",
+	"net.core.wmem_max":         "largest SO_SNDBUF an unprivileged process may set (unixsock.Options.SendBuffer)",
 }
 
 func path(name string) string { return "/proc/sys/" + strings.ReplaceAll(name, ".", "/") }

@@ -93,7 +93,7 @@ func MainNaming(m *testing.M, name func(pid int) string) {
 		fmt.Fprintf(os.Stderr, "leakcheck: the tests left %d IPC object(s) alive:\n", len(leaked))
 		for _, o := range leaked {
 			fmt.Fprintf(os.Stderr, "  %s%s\n", o, who(o, name))
-			if private || o.Kind == ipcobj.FIFO {
+			if private || o.Kind == ipcobj.FIFO || o.Kind == ipcobj.UnixSocket {
 				ipcobj.Remove(o) // ours for certain: our namespace, our directory
 			}
 		}
@@ -202,7 +202,11 @@ func snapshot(mqdir string) ([]ipcobj.Object, error) {
 	}
 	all = append(all, shm...)
 	fifos, err := ipcobj.FIFOs(os.TempDir(), 2)
-	return append(all, fifos...), err
+	if err != nil {
+		return nil, err
+	}
+	socks, err := sockets(os.TempDir())
+	return append(append(all, fifos...), socks...), err
 }
 
 // mqueueDir returns a directory listing this namespace's POSIX queues. In a

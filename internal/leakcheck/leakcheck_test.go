@@ -143,3 +143,45 @@ func TestWhoNamesTheCreator(t *testing.T) {
 		t.Errorf("who of a semaphore set (no pid kept) = %q, want nothing", got)
 	}
 }
+
+// TestSocketsSeen: a socket file in the temporary directory and an @ipclab
+// abstract socket this process holds are what a test would leak; closing
+// and removing them leaves nothing.
+func TestSocketsSeen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s")
+	name := fmt.Sprintf("@ipclab-leakcheck-test-%d", os.Getpid())
+	fds := make([]int, 2)
+	for i, addr := range []string{path, name} {
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fds[i] = fd
+		if err := unix.Bind(fd, &unix.SockaddrUnix{Name: addr}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has := func(objs []ipcobj.Object, name string) bool {
+		for _, o := range objs {
+			if o.Kind == ipcobj.UnixSocket && o.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	objs, err := sockets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(objs, path) || !has(objs, name) {
+		t.Fatalf("sockets(%s) = %v; want the socket file %s and the abstract socket %s", dir, objs, path, name)
+	}
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+	os.Remove(path)
+	if objs, _ = sockets(dir); has(objs, path) || has(objs, name) {
+		t.Fatalf("after close and remove: %v", objs)
+	}
+}

@@ -105,7 +105,7 @@ func Probe(e Entry) (Identity, error) {
 			return id, fmt.Errorf("%s is not a regular file", ipcobj.ShmPath(e.Kind, e.Name))
 		}
 		id.fromStat(&st)
-	case ipcobj.FIFO:
+	case ipcobj.FIFO, ipcobj.UnixSocket:
 		d, base, err := openParent(e.Name)
 		if err != nil {
 			return id, gone(err)
@@ -115,8 +115,8 @@ func Probe(e Entry) (Identity, error) {
 		if err := unix.Statx(d, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &stx); err != nil {
 			return id, gone(err)
 		}
-		if stx.Mode&unix.S_IFMT != unix.S_IFIFO {
-			return id, fmt.Errorf("%s is not a FIFO", e.Name)
+		if uint32(stx.Mode)&unix.S_IFMT != fileType(e.Kind) {
+			return id, fmt.Errorf("%s is not a %s", e.Name, e.Kind)
 		}
 		id.UID, id.Dev, id.Ino = stx.Uid, unix.Mkdev(stx.Dev_major, stx.Dev_minor), stx.Ino
 		id.Ctime = stx.Ctime.Sec*1e9 + int64(stx.Ctime.Nsec)
@@ -227,9 +227,9 @@ func removeVerified(e Entry) error {
 	switch e.Kind {
 	case ipcobj.SysVMsg, ipcobj.SysVSem, ipcobj.SysVShm, ipcobj.PosixMQ:
 		return ipcobj.Remove(ipcobj.Object{Kind: e.Kind, ID: e.ID, Name: e.Name})
-	case ipcobj.FIFO, ipcobj.PosixShm, ipcobj.PosixSem:
-		path, want := e.Name, uint32(unix.S_IFIFO)
-		if e.Kind != ipcobj.FIFO {
+	case ipcobj.FIFO, ipcobj.UnixSocket, ipcobj.PosixShm, ipcobj.PosixSem:
+		path, want := e.Name, fileType(e.Kind)
+		if e.Kind == ipcobj.PosixShm || e.Kind == ipcobj.PosixSem {
 			path, want = ipcobj.ShmPath(e.Kind, e.Name), unix.S_IFREG
 		}
 		d, base, err := openParent(path)
@@ -247,4 +247,13 @@ func removeVerified(e Entry) error {
 		return unix.Unlinkat(d, base, 0)
 	}
 	return fmt.Errorf("registry: unknown kind %q", e.Kind)
+}
+
+// fileType is the file type of the objects of kind that live in the file
+// system: a FIFO, or a Unix socket bound to a path.
+func fileType(k ipcobj.Kind) uint32 {
+	if k == ipcobj.UnixSocket {
+		return unix.S_IFSOCK
+	}
+	return unix.S_IFIFO
 }

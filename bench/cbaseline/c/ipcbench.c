@@ -25,6 +25,10 @@
  * room) in place of the futex sleep and wake: the same announcement flags,
  * a blocking read(2) to sleep and a write(2) to wake (ipclab's Go side
  * polls with a timeout, then reads: its waits are bounded).
+ * Sockets: unix-stream (a socketpair) and tcp (127.0.0.1, TCP_NODELAY)
+ * carry the pipe's frames; unix-seqpacket and unix-dgram (socketpairs)
+ * carry each message as one packet after a 1-byte header, as ipclab's
+ * sockconn does.
  *
  *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU
  *
@@ -39,6 +43,8 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <mqueue.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -54,6 +60,8 @@
 #include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -153,7 +161,7 @@ struct end {
 static const char *mech;
 static int size, bufsize, slot_size; /* bufsize: SIZE, at least 64 for the confirmation */
 static uint64_t nslots;
-enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN, M_SHM_PSEM, M_SHM_EVENTFD } kind;
+enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN, M_SHM_PSEM, M_SHM_EVENTFD, M_PACKET } kind;
 static int posix_shm; /* the rings are in a POSIX shared-memory object */
 
 static void write_all(int fd, const char *p, size_t n) {
@@ -289,6 +297,13 @@ static void send_msg(struct end *e, const char *p, int n) {
 	case M_POSIXMQ:
 		while (mq_send(e->wq, p, (size_t)n, 0) < 0) if (errno != EINTR) die("mq_send");
 		return;
+	case M_PACKET: {
+		char hdr = 0; /* data */
+		struct iovec iov[2] = {{&hdr, 1}, {(void *)p, (size_t)n}};
+		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+		while (sendmsg(e->wfd, &m, 0) < 0) if (errno != EINTR) die("sendmsg");
+		return;
+	}
 	default: break;
 	}
 	struct shm_ring *r = e->tx;
@@ -332,6 +347,16 @@ static int recv_msg(struct end *e, char *p) {
 		while ((r = mq_receive(e->rq, e->mqbuf, (size_t)e->mqsize, NULL)) < 0) if (errno != EINTR) die("mq_receive");
 		memcpy(p, e->mqbuf, (size_t)r);
 		return (int)r;
+	}
+	case M_PACKET: {
+		char hdr;
+		struct iovec iov[2] = {{&hdr, 1}, {p, (size_t)bufsize}};
+		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+		ssize_t r;
+		while ((r = recvmsg(e->rfd, &m, 0)) < 0) if (errno != EINTR) die("recvmsg");
+		if (r == 0) { fprintf(stderr, "ipcbench: peer closed the socket\n"); exit(1); }
+		if (m.msg_flags & MSG_TRUNC) { fprintf(stderr, "ipcbench: packet truncated\n"); exit(1); }
+		return (int)r - 1;
 	}
 	default: break;
 	}
@@ -404,6 +429,22 @@ static void pin(int cpu) {
 	if (sched_setaffinity(0, sizeof set, &set) < 0) die("sched_setaffinity");
 }
 
+/* sock_tcp_pair connects two TCP sockets over 127.0.0.1, as ipclab's tcp
+ * transport does: a listener on a port the kernel picks, one connection,
+ * TCP_NODELAY on both ends. */
+static void sock_tcp_pair(int sv[2]) {
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &len) < 0) die("tcp listen");
+	if ((sv[0] = socket(AF_INET, SOCK_STREAM, 0)) < 0 || connect(sv[0], (struct sockaddr *)&a, sizeof a) < 0) die("tcp connect");
+	if ((sv[1] = accept(l, NULL, NULL)) < 0) die("accept");
+	close(l);
+	setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 static int too_large(const char *limit, long value, const char *raise) {
 	fprintf(stderr, "message of %d bytes exceeds %s = %ld; raise it with %s\n", size, limit, value, raise);
 	return 3;
@@ -411,7 +452,7 @@ static int too_large(const char *limit, long value, const char *raise) {
 
 int main(int argc, char **argv) {
 	if (argc != 8) {
-		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin|posixshm-futex|posixshm-spin|posixshm-posixsem|posixshm-eventfd latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU\n");
+		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin|posixshm-futex|posixshm-spin|posixshm-posixsem|posixshm-eventfd|unix-stream|unix-seqpacket|unix-dgram|tcp latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU\n");
 		return 2;
 	}
 	mech = argv[1];
@@ -435,6 +476,8 @@ int main(int argc, char **argv) {
 	else if (!strcmp(mech, "posixshm-spin")) kind = M_SHM_SPIN, posix_shm = 1;
 	else if (!strcmp(mech, "posixshm-posixsem")) kind = M_SHM_PSEM, posix_shm = 1;
 	else if (!strcmp(mech, "posixshm-eventfd")) kind = M_SHM_EVENTFD, posix_shm = 1;
+	else if (!strcmp(mech, "unix-stream") || !strcmp(mech, "tcp")) kind = M_PIPE; /* the same frames */
+	else if (!strcmp(mech, "unix-seqpacket") || !strcmp(mech, "unix-dgram")) kind = M_PACKET;
 	else { fprintf(stderr, "unknown mechanism %s\n", mech); return 2; }
 
 	atexit(cleanup);
@@ -446,6 +489,15 @@ int main(int argc, char **argv) {
 	switch (kind) {
 	case M_PIPE: {
 		int a[2], b[2];
+		if (!strcmp(mech, "unix-stream") || !strcmp(mech, "tcp")) {
+			/* One socket per end, both directions. */
+			int sv[2];
+			if (!strcmp(mech, "tcp")) sock_tcp_pair(sv);
+			else if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) die("socketpair");
+			tx.wfd = tx.rfd = sv[0], rx.rfd = rx.wfd = sv[1];
+			tx.rbuf = malloc(PIPE_BUF_SIZE), rx.rbuf = malloc(PIPE_BUF_SIZE);
+			break;
+		}
 		if (fifo) {
 			char p1[300], p2[300];
 			const char *tmp = getenv("TMPDIR");
@@ -488,6 +540,17 @@ int main(int argc, char **argv) {
 		tx.wq = q[0], rx.rq = q[0], rx.wq = q[1], tx.rq = q[1];
 		tx.mqsize = rx.mqsize = msgsize;
 		tx.mqbuf = malloc((size_t)msgsize), rx.mqbuf = malloc((size_t)msgsize);
+		break;
+	}
+	case M_PACKET: {
+		int sv[2], dgram = !strcmp(mech, "unix-dgram");
+		if (socketpair(AF_UNIX, dgram ? SOCK_DGRAM : SOCK_SEQPACKET, 0, sv) < 0) die("socketpair");
+		int sndbuf = 0;
+		socklen_t len = sizeof sndbuf;
+		getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+		/* The kernel refuses a packet over SO_SNDBUF - 32; one byte is the header. */
+		if (size > sndbuf - 33) return too_large("SO_SNDBUF - 33 (net.core.wmem_default)", sndbuf - 33L, "sysctl -w net.core.wmem_default=N");
+		tx.wfd = tx.rfd = sv[0], rx.rfd = rx.wfd = sv[1];
 		break;
 	}
 	default: {
@@ -542,9 +605,18 @@ int main(int argc, char **argv) {
 	for (int i = 0; i < size; i++) msg[i] = (char)(i * 7 + 1);
 	fflush(stdout);
 	signal(SIGCHLD, on_child);
+	/* SIGCHLD stays blocked until child is set: a receiver killed at once
+	 * (a loaded machine may not run the parent for a while after fork)
+	 * would otherwise find the handler with child unset, and the sender
+	 * would block for ever on a channel nobody reads. */
+	sigset_t chld, old;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
 	pid_t receiver = fork();
 	if (receiver < 0) die("fork");
 	child = receiver;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (ring_base) populate(ring_base, 2 * sizeof(struct shm_ring));
 	if (receiver == 0) { /* the receiver */
 		is_parent = 0;

@@ -1,0 +1,110 @@
+package sockconn
+
+import (
+	"bytes"
+	"fmt"
+	"unsafe"
+
+	"github.com/ipclab/ipclab"
+	"golang.org/x/sys/unix"
+)
+
+// recvPacket receives one packet: its header byte, then the message into
+// p, and what does not fit p into spare, so that a message longer than p
+// is kept (and delivered whole to the next Recv) rather than cut. recvMu
+// held.
+func (c *Conn) recvPacket(p []byte) (int, error) {
+	max := c.cfg.Limit.Max
+	for {
+		if c.hasHeld {
+			n := len(c.held)
+			if n > len(p) {
+				return 0, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true}
+			}
+			c.hasHeld = false
+			return copy(p, c.held), nil
+		}
+		if len(p) <= max && c.spare == nil {
+			c.spare = make([]byte, max+1)
+		}
+		total, err := c.read(p)
+		if err != nil {
+			return 0, err
+		}
+		if total == 0 {
+			if c.cfg.Kind == SeqPacket {
+				return 0, errEOF // every message has its header byte: 0 is end of file
+			}
+			continue // an empty datagram is nobody's message
+		}
+		if c.cfg.PeerName != nil && !bytes.Equal(c.fromName(), c.cfg.PeerName) {
+			continue // sent before the pair connected, by another process
+		}
+		switch c.recvHdr[0] {
+		case pktData:
+		case pktClose:
+			c.end.SetPeerGone()
+			return 0, errEOF
+		case pktHello:
+			continue
+		default:
+			return 0, fmt.Errorf("sockconn: a packet of unknown kind %d (%d bytes) was dropped: the peer does not speak this protocol", c.recvHdr[0], total)
+		}
+		n := total - packetHeader
+		if c.readTrunc || n > max {
+			return 0, fmt.Errorf("%w (the message was discarded)", c.tooLarge(n))
+		}
+		if n > len(p) {
+			c.held = append(append(c.held[:0], p...), c.spare[:n-len(p)]...)
+			c.hasHeld = true
+			return 0, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true}
+		}
+		return n, nil
+	}
+}
+
+// recvmsg is one non-blocking recvmsg(2) of a packet into the header,
+// c.readBuf and the spare room; it returns the packet's whole length
+// (MSG_TRUNC), and sets readTrunc if it was longer than the room.
+func (c *Conn) recvmsg(fd int) (int, error) {
+	p := c.readBuf
+	iov := &c.riov
+	iov[0] = iovec(c.recvHdr[:packetHeader])
+	iov[1] = iovec(p)
+	niov := 2
+	if room := c.cfg.Limit.Max + 1 - len(p); room > 0 {
+		iov[2] = iovec(c.spare[:room])
+		niov = 3
+	}
+	msg := &c.rmsg
+	*msg = unix.Msghdr{Iov: &iov[0]}
+	msg.SetIovlen(niov)
+	if c.cfg.PeerName != nil {
+		msg.Name = (*byte)(unsafe.Pointer(&c.name))
+		msg.Namelen = unix.SizeofSockaddrUnix
+	}
+	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), unix.MSG_TRUNC|unix.MSG_DONTWAIT)
+	if e != 0 {
+		return 0, e
+	}
+	c.readTrunc = msg.Flags&unix.MSG_TRUNC != 0
+	return int(r), nil
+}
+
+// fromName is the sender's address recvmsg reported, as bytes.
+func (c *Conn) fromName() []byte {
+	n := int(c.rmsg.Namelen) - 2 // less the family
+	if n <= 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&c.name.Path[0])), min(n, len(c.name.Path)))
+}
+
+func iovec(b []byte) unix.Iovec {
+	var v unix.Iovec
+	if len(b) > 0 {
+		v.Base = &b[0]
+		v.SetLen(len(b))
+	}
+	return v
+}

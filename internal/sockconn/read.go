@@ -1,0 +1,111 @@
+package sockconn
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"golang.org/x/sys/unix"
+)
+
+var (
+	errEOF        = errors.New("sockconn: end of file")
+	errEOFInFrame = errors.New("sockconn: end of file inside a frame")
+)
+
+// read does one read of the socket into p (a stream's bytes, or a packet
+// as recvPacket sets up), waiting in ppoll while there is nothing. Control
+// holds a reference on the descriptor, so Close cannot release it under
+// this read: Close wakes the read first, then waits for the reference.
+// Callers hold recvMu and have the connected socket.
+func (c *Conn) read(p []byte) (int, error) {
+	c.readBuf = p
+	cerr := c.rc.Control(c.readFunc)
+	n, err := c.readN, c.readErr
+	c.readBuf, c.readErr = nil, nil
+	if cerr != nil {
+		return 0, cerr
+	}
+	return n, err
+}
+
+func (c *Conn) readFD(fd int, p []byte) (int, error) {
+	for {
+		var n int
+		var err error
+		if c.cfg.Kind == Stream {
+			if len(p) == 0 {
+				return 0, nil
+			}
+			n, err = unix.Read(fd, p)
+			if err == nil && n == 0 {
+				return 0, errEOF
+			}
+		} else {
+			n, err = c.recvmsg(fd)
+		}
+		switch {
+		case err == nil:
+			return n, nil
+		case err == unix.EINTR:
+			continue
+		case err != unix.EAGAIN:
+			return 0, os.NewSyscallError("recv", err)
+		}
+		if err := c.readCheck(); err != nil {
+			return 0, err
+		}
+		fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(c.wakeFD), Events: unix.POLLIN}}
+		var ts *unix.Timespec
+		if dl := c.end.Rdl.Get(); !dl.IsZero() {
+			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
+			ts = &t
+		}
+		if _, err := unix.Ppoll(fds[:], ts, nil); err != nil && err != unix.EINTR {
+			return 0, os.NewSyscallError("ppoll", err)
+		}
+		if fds[1].Revents != 0 {
+			var b [8]byte
+			unix.Read(c.wakeFD, b[:]) // reset; the loop re-checks why
+		}
+	}
+}
+
+// readCheck says why a read that found nothing must not wait: closed, the
+// peer known gone (a datagram peer's death, seen by the watch), or the
+// deadline passed.
+func (c *Conn) readCheck() error {
+	switch {
+	case c.end.Closed():
+		return ipclab.ErrClosed
+	case c.end.PeerGone():
+		return ipclab.ErrPeerGone
+	case c.end.Rdl.Passed():
+		return ipclab.ErrTimeout
+	}
+	return nil
+}
+
+// Recv receives one message.
+func (c *Conn) Recv(p []byte) (int, error) {
+	c.recvMu.Lock()
+	defer c.recvMu.Unlock()
+	if c.end.Closed() {
+		return 0, c.end.Err("recv", ipclab.ErrClosed)
+	}
+	if _, err := c.socket(c.end.Rdl.Get); err != nil {
+		return 0, c.end.Err("recv", c.mapErr(err))
+	}
+	var n int
+	var err error
+	if c.cfg.Kind == Stream {
+		n, err = c.recvFrame(p)
+	} else {
+		n, err = c.recvPacket(p)
+	}
+	if err != nil {
+		return 0, c.end.Err("recv", c.mapErr(err))
+	}
+	return n, nil
+}

@@ -1,0 +1,149 @@
+package sockconn
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+	"unsafe"
+
+	"github.com/ipclab/ipclab"
+	"golang.org/x/sys/unix"
+)
+
+// Send sends one message: a frame on a stream, one packet otherwise.
+func (c *Conn) Send(p []byte) error {
+	if len(p) > c.cfg.Limit.Max {
+		return c.end.Err("send", c.tooLarge(len(p)))
+	}
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.end.Closed() {
+		return c.end.Err("send", ipclab.ErrClosed)
+	}
+	if c.wbroken != nil {
+		return c.end.Err("send", c.wbroken)
+	}
+	if _, err := c.socket(c.end.Wdl.Get); err != nil {
+		return c.end.Err("send", c.mapErr(err))
+	}
+	if c.end.Wdl.Passed() {
+		// Go's poller would try the write first; a passed deadline sends nothing.
+		return c.end.Err("send", ipclab.ErrTimeout)
+	}
+	hdr := c.sendHdr[:]
+	if c.cfg.Kind == Stream {
+		binary.LittleEndian.PutUint32(hdr, uint32(len(p)))
+	} else {
+		hdr = hdr[:packetHeader]
+		hdr[0] = pktData
+	}
+	n, err := c.writev(hdr, p)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, unix.EMSGSIZE) {
+		return c.end.Err("send", fmt.Errorf("%w (the kernel refused it: %v)", c.tooLarge(len(p)), err))
+	}
+	if total := len(hdr) + len(p); n > 0 && n < total {
+		c.wbroken = fmt.Errorf("sockconn: the stream is broken: a write stopped after %d of %d bytes of a frame (%v)", n, total, err)
+	}
+	return c.end.Err("send", c.mapErr(err))
+}
+
+// writev writes a and b with sendmsg(2), in Go's poller: it waits while
+// the socket is full, until the write deadline or Close. A stream may
+// take the bytes in several calls; a packet goes whole or not at all.
+// sendMu held.
+func (c *Conn) writev(a, b []byte) (int, error) {
+	c.wa, c.wb, c.wdone, c.werr = a, b, 0, nil
+	err := c.rc.Write(c.writeFunc)
+	n, werr := c.wdone, c.werr
+	c.wa, c.wb, c.werr = nil, nil, nil
+	if err == nil {
+		err = werr
+	}
+	return n, err
+}
+
+// writeFD is writev's body: false asks the poller to wait for room.
+func (c *Conn) writeFD(fd int) bool {
+	total := len(c.wa) + len(c.wb)
+	for c.wdone < total || total == 0 {
+		a, b := c.wa, c.wb
+		if d := c.wdone; d < len(a) {
+			a = a[d:]
+		} else {
+			a, b = nil, b[d-len(a):]
+		}
+		n, err := c.sendmsg(fd, a, b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return false
+		case err != nil:
+			c.werr = os.NewSyscallError("sendmsg", err)
+			return true
+		}
+		c.wdone += n
+		if c.cfg.Kind != Stream || total == 0 {
+			c.wdone = total
+			return true
+		}
+	}
+	return true
+}
+
+func (c *Conn) sendmsg(fd int, a, b []byte) (int, error) {
+	iov := [2]unix.Iovec{iovec(a), iovec(b)}
+	msg := unix.Msghdr{Iov: &iov[0]}
+	msg.SetIovlen(2)
+	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// sayGoodbye runs in Close before the socket is closed: a datagram peer
+// gets the close marker (waiting up to a second for room in its queue,
+// since it has no end of file to see); a TCP end reads what it has not,
+// so that its close is a FIN, not a reset that destroys what the peer
+// has yet to read.
+func (c *Conn) sayGoodbye(f *os.File) {
+	rc := c.rc
+	switch {
+	case c.cfg.Kind == Datagram:
+		rc.Control(func(fd uintptr) {
+			marker := []byte{pktClose}
+			deadline := time.Now().Add(time.Second)
+			for {
+				_, err := c.sendmsg(int(fd), marker, nil)
+				if err != unix.EAGAIN && err != unix.EINTR {
+					return
+				}
+				left := time.Until(deadline)
+				if left <= 0 {
+					return
+				}
+				fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+				ts := unix.NsecToTimespec(int64(min(left, 10*time.Millisecond)))
+				unix.Ppoll(fds[:], &ts, nil)
+			}
+		})
+	case c.cfg.Drain:
+		rc.Control(func(fd uintptr) {
+			var b [4096]byte
+			for {
+				if n, err := unix.Read(int(fd), b[:]); n <= 0 && err != unix.EINTR {
+					return
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,359 @@
+// Package sockconn is the ipclab Conn over one connected socket, shared by
+// the socket transports (transports/unixsock, transports/tcp): the framing
+// of a byte stream, the one-byte header of a packet, the waits, deadlines,
+// Close, and the creator's wait for its one opener.
+//
+// A stream socket (unix SOCK_STREAM, TCP) carries frames: a 4-byte
+// little-endian length, then the payload (the same frame as
+// transports/pipe). A packet socket (SOCK_SEQPACKET, SOCK_DGRAM) keeps the
+// kernel's boundaries: each message is one packet whose first byte says
+// what it is (data, the close marker, the opener's hello), so that an
+// empty message is not end of file and a datagram peer's Close can be
+// told apart from data.
+//
+// Blocking: a Recv that finds nothing waits in ppoll(2) on its own thread,
+// on the socket and on an eventfd that Close and a moved deadline write
+// (the pipe's measured choice, see transports/pipe/read.go); a Send waits
+// in Go's poller, which the write deadline and Close wake.
+package sockconn
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/chanend"
+	"golang.org/x/sys/unix"
+)
+
+// Kind is how the socket delimits messages.
+type Kind int
+
+const (
+	// Stream is a byte stream: messages are framed by a length.
+	Stream Kind = iota
+	// SeqPacket keeps boundaries and order, and has end of file.
+	SeqPacket
+	// Datagram keeps boundaries but has no end of file: a peer's Close is
+	// a marker, its death a pidfd watch (WatchPeer).
+	Datagram
+)
+
+// Frame and packet headers.
+const (
+	frameHeader  = 4 // stream: little-endian length
+	packetHeader = 1 // packet: one of the kinds below
+	// MaxFrame is the largest message a stream frame may carry.
+	MaxFrame = 1 << 30
+
+	pktData  = 0
+	pktClose = 1 // the datagram peer closed its end
+	pktHello = 2 // a datagram opener introduces itself to the creator
+
+	readAhead = 64 << 10 // stream receive buffer
+)
+
+// HelloPacket is the whole packet a datagram opener sends the creator to
+// introduce itself (transports/unixsock); Recv skips it.
+const HelloPacket = pktHello
+
+// Limit names what bounds a message's size, for TooLargeError.
+type Limit struct {
+	Max   int    // largest message in bytes
+	Name  string // what sets it, e.g. "unixsock-dgram SO_SNDBUF"
+	Raise string // how to raise it
+}
+
+// Config describes an end.
+type Config struct {
+	Kind  Kind
+	Addr  ipclab.Addr
+	Limit Limit
+	// PeerName, for a datagram socket that several processes could send
+	// to before it connected, is the peer's address as recvmsg reports
+	// it: anything else is dropped.
+	PeerName []byte
+	// OnConnect runs once the end has its connected socket (a creator's
+	// accept): remove the path nobody needs any more.
+	OnConnect func()
+	// OnClose runs in Close after the socket is closed (remove paths).
+	OnClose func()
+	// Drain: before closing, read what is unread, so that a TCP close
+	// sends FIN rather than RST (which would discard what the peer has
+	// not read yet).
+	Drain bool
+}
+
+var (
+	_ ipclab.Conn        = (*Conn)(nil)
+	_ ipclab.PeerWatcher = (*Conn)(nil)
+)
+
+// Conn is one end of a socket channel.
+type Conn struct {
+	end chanend.End
+	cfg Config
+
+	mu        sync.Mutex
+	f         *os.File        // the connected socket; nil until connected
+	rc        syscall.RawConn // f's
+	fd        int             // f's descriptor, for the read path (under Control)
+	connected chan struct{}   // closed once f is set, connecting failed or Close began
+	connDone  bool            // connected is closed
+	connErr   error           // why there will be no connection
+	kick      chan struct{}   // a deadline moved while waiting for the connection
+	closing   chan struct{}
+
+	lfd          int           // creator: the listening (or bound datagram) socket, -1 when none
+	listenSndbuf int           // its SO_SNDBUF, for Buffer before the peer is in
+	acceptDone   chan struct{} // closed when the accept goroutine has returned
+	stopFD       int           // eventfd that stops the accept goroutine
+	wakeFD       int           // eventfd that wakes a blocked read
+
+	sendMu  sync.Mutex
+	sendHdr [frameHeader]byte
+	wbroken error
+	// writev's arguments and results, for the func bound once in newConn.
+	writeFunc func(fd uintptr) bool
+	wa, wb    []byte
+	wdone     int
+	werr      error
+
+	recvMu    sync.Mutex
+	recvHdr   [packetHeader]byte
+	stream    streamReader // Stream
+	held      []byte       // Packet: a message a short buffer could not take
+	hasHeld   bool
+	spare     []byte // Packet: room for the tail of a message longer than p
+	name      unix.RawSockaddrUnix
+	riov      [3]unix.Iovec
+	rmsg      unix.Msghdr
+	readTrunc bool
+
+	// read's arguments and results, for the func bound once in newConn.
+	readFunc func(fd uintptr)
+	readBuf  []byte
+	readN    int
+	readErr  error
+}
+
+func newConn(cfg Config) (*Conn, error) {
+	c := &Conn{cfg: cfg, connected: make(chan struct{}), kick: make(chan struct{}, 1),
+		closing: make(chan struct{}), lfd: -1, stopFD: -1, fd: -1}
+	c.end.Addr = cfg.Addr
+	var err error
+	if c.wakeFD, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	c.readFunc = func(fd uintptr) { c.readN, c.readErr = c.readFD(int(fd), c.readBuf) }
+	c.writeFunc = func(fd uintptr) bool { return c.writeFD(int(fd)) }
+	if cfg.Kind == Stream {
+		c.stream.buf = make([]byte, readAhead)
+	}
+	return c, nil
+}
+
+// New returns an end over fd, a connected socket this Conn now owns.
+func New(fd int, cfg Config) (*Conn, error) {
+	c, err := newConn(cfg)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if err := c.install(fd); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// install makes fd the end's connected socket.
+func (c *Conn) install(fd int) error {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return os.NewSyscallError("fcntl", err)
+	}
+	f := os.NewFile(uintptr(fd), "socket")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.end.Closed() || c.f != nil {
+		f.Close()
+		return ipclab.ErrClosed
+	}
+	c.f, c.rc, c.fd = f, rc, fd
+	if t := c.end.Wdl.Get(); !t.IsZero() {
+		f.SetWriteDeadline(t)
+	}
+	c.doneConnecting(nil)
+	return nil
+}
+
+// doneConnecting releases the calls waiting for the connection, with err
+// if there will be none. mu held.
+func (c *Conn) doneConnecting(err error) {
+	if !c.connDone {
+		c.connDone, c.connErr = true, err
+		close(c.connected)
+	}
+}
+
+// Addr is the address the other process opens.
+func (c *Conn) Addr() ipclab.Addr { return c.cfg.Addr }
+
+// MaxMessageSize is the configured limit (Config.Limit).
+func (c *Conn) MaxMessageSize() int { return c.cfg.Limit.Max }
+
+func (c *Conn) tooLarge(n int) error {
+	return chanend.TooLarge(n, c.cfg.Limit.Max, c.cfg.Limit.Name, c.cfg.Limit.Raise)
+}
+
+// WatchPeer turns the death of process pid into ErrPeerGone. A datagram
+// socket needs it (a dead datagram peer wakes nobody); on a stream or
+// sequenced-packet socket the kernel says it (end of file) and the watch
+// only adds a second way.
+func (c *Conn) WatchPeer(pid int) error {
+	if c.cfg.Kind != Datagram {
+		return nil
+	}
+	return c.end.WatchPeer(pid, func() { c.wake(); c.poke() })
+}
+
+// socket waits for the connected socket (a creator's end has none until
+// its opener arrives), within the deadline dl.
+func (c *Conn) socket(dl func() time.Time) (*os.File, error) {
+	for {
+		select {
+		case <-c.connected:
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.f == nil {
+				if c.connErr != nil {
+					return nil, c.connErr
+				}
+				return nil, ipclab.ErrClosed
+			}
+			return c.f, nil
+		default:
+		}
+		if c.end.PeerGone() {
+			// A datagram peer that died before its hello (WatchPeer).
+			return nil, fmt.Errorf("%w: it died before it connected", ipclab.ErrPeerGone)
+		}
+		var timeout <-chan time.Time
+		if t := dl(); !t.IsZero() {
+			d := time.Until(t)
+			if d <= 0 {
+				return nil, fmt.Errorf("%w: no process has connected yet", ipclab.ErrTimeout)
+			}
+			tm := time.NewTimer(d)
+			defer tm.Stop()
+			timeout = tm.C
+		}
+		select {
+		case <-c.connected:
+		case <-c.closing:
+			return nil, ipclab.ErrClosed
+		case <-timeout:
+		case <-c.kick:
+		}
+	}
+}
+
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the deadline of Recv; a Recv blocked now re-reads it.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.end.Rdl.Set(t)
+	c.wake()
+	c.poke()
+	return nil
+}
+
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.end.Wdl.Set(t)
+	if c.f != nil {
+		c.f.SetWriteDeadline(t)
+	}
+	c.mu.Unlock()
+	c.poke()
+	return nil
+}
+
+// poke wakes a call waiting for the connection to re-read its deadline.
+func (c *Conn) poke() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// wake makes a blocked read re-check its deadline and the end's state.
+func (c *Conn) wake() {
+	one := [8]byte{1}
+	unix.Write(c.wakeFD, one[:])
+}
+
+// mapErr turns what the socket says into the contract's errors: end of
+// file, a reset or refused connection and EPIPE mean the peer is gone.
+func (c *Conn) mapErr(err error) error {
+	if err == nil || c.end.Closed() {
+		return c.end.MapErr(err)
+	}
+	switch {
+	case errors.Is(err, errEOF):
+		c.end.SetPeerGone()
+		return ipclab.PeerEOF
+	case errors.Is(err, errEOFInFrame):
+		c.end.SetPeerGone()
+		return fmt.Errorf("%w: it closed in the middle of a frame", ipclab.ErrPeerGone)
+	case errors.Is(err, unix.EPIPE), errors.Is(err, unix.ECONNRESET), errors.Is(err, unix.ECONNREFUSED),
+		errors.Is(err, unix.ENOTCONN):
+		c.end.SetPeerGone()
+		return fmt.Errorf("%w: %w", ipclab.ErrPeerGone, err)
+	}
+	return c.end.MapErr(err)
+}
+
+// Close closes the socket: the peer reads what was sent, then end of file
+// (a datagram peer: the close marker). Blocked calls return ErrClosed.
+func (c *Conn) Close() error {
+	return c.end.Close(func() error {
+		close(c.closing)
+		if c.stopFD >= 0 {
+			one := [8]byte{1}
+			unix.Write(c.stopFD, one[:])
+			<-c.acceptDone
+			unix.Close(c.stopFD)
+		}
+		c.mu.Lock()
+		f := c.f
+		c.doneConnecting(nil) // waiters see ErrClosed
+		c.mu.Unlock()
+		if c.lfd >= 0 {
+			unix.Close(c.lfd)
+		}
+		c.wake() // before f.Close, which waits for a blocked read
+		if f != nil {
+			c.sayGoodbye(f)
+			f.Close()
+		}
+		unix.Close(c.wakeFD)
+		if c.cfg.OnClose != nil {
+			c.cfg.OnClose()
+		}
+		return nil
+	})
+}
