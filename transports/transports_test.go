@@ -58,7 +58,7 @@ func TestCapsMatchTheConns(t *testing.T) {
 	types := map[string]ipclab.Conn{
 		pipe.SchemePipe: (*pipe.Conn)(nil), pipe.SchemeFIFO: (*pipe.Conn)(nil),
 		sysvmsg.Scheme: (*sysvmsg.Conn)(nil), posixmq.Scheme: (*posixmq.Conn)(nil), sysvshm.Scheme: (*sysvshm.Conn)(nil),
-		posixshm.Scheme: (*posixshm.Conn)(nil),
+		posixshm.Scheme:       (*posixshm.Conn)(nil),
 		unixsock.SchemeStream: (*sockconn.Conn)(nil), unixsock.SchemeSeqPacket: (*sockconn.Conn)(nil),
 		unixsock.SchemeDgram: (*sockconn.Conn)(nil), tcp.Scheme: (*sockconn.Conn)(nil),
 	}
