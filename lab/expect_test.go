@@ -178,7 +178,14 @@ func TestEvaluate(t *testing.T) {
 // records.
 func writeSyntheticRun(t *testing.T, recs []record.Record, env *record.Env) (string, *Experiment) {
 	t.Helper()
-	e, err := Parse([]byte(synthetic), "synthetic.toml")
+	return writeRun(t, synthetic, recs, env)
+}
+
+// writeRun writes a run directory of the experiment src with recs, as
+// Run leaves it.
+func writeRun(t *testing.T, src string, recs []record.Record, env *record.Env) (string, *Experiment) {
+	t.Helper()
+	e, err := Parse([]byte(src), "experiment.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,8 +286,8 @@ func TestCheckFindsTampering(t *testing.T) {
 }
 
 // TestAnswersAndReport: answers by question id, a typo refused, and the
-// Markdown report carrying the environment, the expectations with their
-// figures, the answers and the digest.
+// report, in Markdown and HTML, carrying the environment, each
+// expectation with its verdict and figures, and the digest.
 func TestAnswersAndReport(t *testing.T) {
 	e, err := Load("capacity")
 	if err != nil {
@@ -305,16 +312,22 @@ func TestAnswersAndReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path, err := r.WriteMarkdown()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	md := string(b)
-	for _, want := range []string{"# Informe de laboratorio", "## Entorno", "abc123", "## Expectativas", "**shm-10x**", "500 ns < 4.00 µs",
-		"omitida", "needs 4 CPUs", "## Integridad", r.Manifest.Digest, "la comprobación no encuentra problemas"} {
+	md, page := writeReport(t, r)
+	for _, want := range []string{"# Informe de laboratorio", "## Entorno", "abc123", "## Expectativas", "| shm-10x |", "500 ns &lt; 4.00 µs",
+		"| cumple |", "| omitida |", "needs 4 CPUs", "## Integridad", r.Manifest.Digest, "La comprobación no encuentra problemas."} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	for _, want := range []string{`<html lang="es">`, "<h2>Entorno</h2>", "<td>abc123</td>", "<td>shm-10x</td>", "500 ns &lt; 4.00 µs",
+		"<td>cumple</td>", "<td>omitida</td>", "needs 4 CPUs", r.Manifest.Digest} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	for _, o := range r.Outcomes {
+		if !strings.Contains(page, "<td>"+o.ID+"</td>") {
+			t.Errorf("report.html has no row for %s", o.ID)
 		}
 	}
 	// Writing the report changes nothing the digest covers.

@@ -20,7 +20,6 @@ const (
 	ExperimentFile   = "experiment.toml"   // the experiment as it was run
 	ExpectationsFile = "expectations.json" // the outcomes at run time
 	ManifestFile     = "lab.json"          // Manifest: environment, commit, digests
-	ReportFile       = "report.md"
 )
 
 // ManifestSchema changes when the manifest or its digest changes meaning.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipclab/ipclab/internal/browsercheck"
 	"github.com/ipclab/ipclab/record"
 )
 
@@ -48,8 +49,9 @@ right = { transport = "pipe", link = "raw", mode = "latency", metric = "p50" }
 
 // TestRunEndToEnd: lab.Run measures through the harness in two processes,
 // leaves records, plots, outcomes and a sealed manifest; Check passes the
-// directory as it is and catches one record edited; the report carries
-// the answers.
+// directory as it is and catches one record edited; the report, as
+// report.md and a report.html checked in a browser, carries the answers,
+// every expectation and every plot.
 func TestRunEndToEnd(t *testing.T) {
 	e, err := Parse([]byte(small), "small.toml")
 	if err != nil {
@@ -98,16 +100,38 @@ func TestRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path, err := r.WriteMarkdown()
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, _ := os.ReadFile(path)
-	for _, want := range []string{"# Lab report: Test", "Porque sí.", "**balance**", "| pass |", ".png)", res.Manifest.Digest} {
-		if !strings.Contains(string(md), want) {
+	md, page := writeReport(t, r)
+	for _, want := range []string{"# Lab report: Test", "Porque sí.", "| balance |", "| pass |", ".png)", res.Manifest.Digest} {
+		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
+	for _, want := range []string{"<h1>Lab report: Test</h1>", "<p>Porque sí.</p>", "<tr><td>balance</td>", "<td>pass</td>", res.Manifest.Digest} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	for _, o := range res.Outcomes {
+		if !strings.Contains(page, "<tr><td>"+o.ID+"</td>") {
+			t.Errorf("report.html has no row for %s", o.ID)
+		}
+	}
+	// Every plot lab run drew (a PNG and an SVG each) is in the page.
+	if n := strings.Count(page, `<img src="data:image/svg&#43;xml;base64,`); n == 0 || 2*n != len(res.Plots) {
+		t.Errorf("report.html holds %d figures, the run drew %d files: %v", n, len(res.Plots), res.Plots)
+	}
+	t.Run("in a browser", func(t *testing.T) {
+		got := browsercheck.Check(t, filepath.Join(dir, "report.html"))
+		for _, p := range got.Problems {
+			t.Error(p)
+		}
+		if 2*got.Images != len(res.Plots) {
+			t.Errorf("%d images drawn, the run drew %d files", got.Images, len(res.Plots))
+		}
+		if !strings.Contains(got.Text, "Porque sí.") {
+			t.Error("the page does not show the answer")
+		}
+	})
 	// One byte added to a record by hand (a space: the figures are the same).
 	b, _ := os.ReadFile(filepath.Join(dir, record.RecordsFile))
 	lines := strings.SplitAfter(string(b), "\n")

@@ -23,6 +23,10 @@ import (
 type Doc struct {
 	Title    string
 	Subtitle string
+	// Lang is the document's language as a BCP 47 tag ("es", "en"; ""
+	// is "en"): the HTML page declares it, for hyphenation and screen
+	// readers.
+	Lang     string
 	Sections []Section
 }
 

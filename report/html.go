@@ -45,9 +45,12 @@ func (d *Doc) WriteHTML(w io.Writer) error {
 		return err
 	}
 	page := struct {
-		Title, Subtitle, CSP string
-		Sections             []htmlSection
-	}{Title: d.Title, Subtitle: d.Subtitle, CSP: ContentSecurityPolicy}
+		Title, Subtitle, Lang, CSP string
+		Sections                   []htmlSection
+	}{Title: d.Title, Subtitle: d.Subtitle, Lang: d.Lang, CSP: ContentSecurityPolicy}
+	if page.Lang == "" {
+		page.Lang = "en"
+	}
 	nfig := 0
 	for i, s := range d.Sections {
 		hs := htmlSection{Heading: s.Heading, ID: anchor(i, s.Heading)}
@@ -101,7 +104,7 @@ func anchor(i int, heading string) string {
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{.CSP}}">

@@ -109,7 +109,7 @@ func TestRunReportHTML(t *testing.T) {
 		`<h2>Summary</h2>`, `<h2>Warnings</h2>`, `<h2>Figures</h2>`, `<h2>Link statistics</h2>`, `<h2>Environment</h2>`,
 		`Latency: ping-pong round trips`, `Throughput: one-way streaming`, `Load: open loop`, `Fan-in: N producer processes`,
 		`pipe 64 B latency, p50: bimodal`, `1 case(s) failed`, `skipped (1)`, `cap-16-block`, `Content-Security-Policy`,
-		`&lt;script&gt;alert(1)&lt;/script&gt;`, `abc123`, `kernel.msgmax`, `&#34;budget_ns&#34;: 1000`,
+		`&lt;script&gt;alert(1)&lt;/script&gt;`, `abc123`, `kernel.msgmax`, `&#34;budget_ns&#34;: 1000`, `<html lang="en">`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the HTML report lacks %q", want)
@@ -174,7 +174,7 @@ func TestValidate(t *testing.T) {
 // A consumer's own document: every block type, pointers and values.
 func TestOwnDocument(t *testing.T) {
 	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>`)
-	d := &Doc{Title: "Lab 1", Subtitle: "sysvmsg", Sections: []Section{
+	d := &Doc{Title: "Lab 1", Subtitle: "sysvmsg", Lang: "es", Sections: []Section{
 		{Heading: "Question 1", Blocks: []Block{
 			Paragraph{"Measure a & b."}, &List{Items: []string{"one", "two"}}, Pre{"$ ipclab bench\n| raw |"},
 			Table{Header: []string{"x", "y"}, Rows: [][]string{{"1", ""}}, Numeric: []bool{true, true}},
@@ -193,7 +193,7 @@ func TestOwnDocument(t *testing.T) {
 		}
 	}
 	html, _ := os.ReadFile(filepath.Join(dir, "lab1.html"))
-	for _, want := range []string{"<li>two</li>", "<pre>$ ipclab bench\n| raw |</pre>", `<td class="num">1</td>`, "&lt;b&gt;", `id="figure-1"`} {
+	for _, want := range []string{`<html lang="es">`, "<li>two</li>", "<pre>$ ipclab bench\n| raw |</pre>", `<td class="num">1</td>`, "&lt;b&gt;", `id="figure-1"`} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("lab1.html lacks %q", want)
 		}

@@ -27,8 +27,10 @@ report to hand in, and the instructor's check.
   list                 the ready experiments
   show NAME            print a ready experiment's file (to copy and edit)
   run EXPERIMENT       run a ready experiment (by name) or a file; writes the
-                       records, plots, expectations, a sealed manifest and report.md
-  report DIR           write DIR/report.md again, e.g. with the answers (-answers)
+                       records, plots, expectations, a sealed manifest, report.md
+                       and report.html (one self-contained page: what to hand in)
+  report DIR           write DIR/report.html and report.md again, e.g. with the
+                       answers (-answers)
   check DIR            for the instructor: the digest, the expectations recomputed
                        from the raw records, implausible figures; exit 1 on a problem
 
@@ -99,7 +101,8 @@ func labRun(args []string) error {
 	fs := newFlags("lab run", "[flags] EXPERIMENT", `Run an experiment: a ready one by name (ipclab lab list) or a TOML file.
 Every case runs in two processes through the bench harness; the run
 directory gets the records, plots, the expectations' outcomes, a manifest
-with a SHA-256 digest (lab check verifies it) and report.md.`)
+with a SHA-256 digest (lab check verifies it), and the report: report.html
+(one self-contained page, opens in any browser) and report.md.`)
 	out := fs.String("out", "", "run directory (default: a new results/lab-NAME/<timestamp>)")
 	runs := fs.Int("runs", 0, "repeat every case this many times (default: the file's)")
 	count := fs.Int("count", 0, "round trips per latency case (default: the file's)")
@@ -165,14 +168,14 @@ with a SHA-256 digest (lab check verifies it) and report.md.`)
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
-	path, err := rep.WriteMarkdown()
+	paths, err := rep.Write()
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
 	fmt.Print(rep.Summary)
 	fmt.Println()
 	printOutcomes(os.Stdout, res.Outcomes, *lang)
-	fmt.Printf("\nrecords, plots and the report in %s (%s); check it with: ipclab lab check %s\n", res.Dir, path, res.Dir)
+	fmt.Printf("\nrecords, plots and the report in %s (%s); check it with: ipclab lab check %s\n", res.Dir, strings.Join(paths, ", "), res.Dir)
 	if runErr == nil && len(res.Failures) > 0 {
 		runErr = fmt.Errorf("%d cases failed (the others are recorded):\n%s", len(res.Failures), record.FailureList(res.Failures))
 	}
@@ -180,7 +183,7 @@ with a SHA-256 digest (lab check verifies it) and report.md.`)
 }
 
 func labReport(args []string) error {
-	fs := newFlags("lab report", "[flags] DIR", "Write DIR/report.md again from the run's records: with the answers, or in the other language.")
+	fs := newFlags("lab report", "[flags] DIR", "Write DIR/report.html and DIR/report.md again from the run's records: with the answers, or in the other language.")
 	answers := fs.String("answers", "", "the student's answers (Markdown, one '## q1' heading per question)")
 	lang := fs.String("lang", "es", "language of the report: es or en")
 	if err := parseFlags(fs, args); err != nil {
@@ -193,9 +196,9 @@ func labReport(args []string) error {
 	if err != nil {
 		return err
 	}
-	path, err := rep.WriteMarkdown()
-	if err == nil {
-		fmt.Println(path)
+	paths, err := rep.Write()
+	for _, p := range paths {
+		fmt.Println(p)
 	}
 	return err
 }

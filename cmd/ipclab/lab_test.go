@@ -8,8 +8,9 @@ import (
 )
 
 // TestLabCommands: lab list and show print the ready experiments; lab
-// run of a small file measures in two processes, writes the report with
-// the answers; lab check passes it, then fails it (exit 1) once a record
+// run of a small file measures in two processes, writes the report
+// (report.md and report.html) with the answers; lab report writes both
+// again; lab check passes it, then fails it (exit 1) once a record
 // is edited. A functional run with small counts, not a measurement.
 func TestLabCommands(t *testing.T) {
 	out, errOut, code := runCLI(t, "", "lab", "list")
@@ -55,11 +56,24 @@ right = { value = 0 }
 	if err != nil || !strings.Contains(string(md), "Dos: el mensaje y su ACK.") || !strings.Contains(string(md), "| cumple |") {
 		t.Fatalf("report.md: %v\n%s", err, md)
 	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(page), "<p>Dos: el mensaje y su ACK.</p>") || !strings.Contains(string(page), "<tr><td>ack-is-acknowledged</td>") ||
+		!strings.Contains(string(page), "<td>cumple</td>") || !strings.Contains(string(page), `<img src="data:image/svg`) {
+		t.Fatalf("report.html: %v\n%s", err, page)
+	}
+	if !strings.Contains(out, filepath.Join(dir, "report.html")) || !strings.Contains(out, filepath.Join(dir, "report.md")) {
+		t.Errorf("lab run does not name both reports:\n%s", out)
+	}
 	if out, errOut, code = runCLI(t, "", "lab", "check", dir); code != 0 || !strings.Contains(out, "ok: intact") {
 		t.Fatalf("lab check of an untouched run: exit %d\n%s%s", code, out, errOut)
 	}
-	if out, _, code = runCLI(t, "", "lab", "report", "-lang", "en", dir); code != 0 {
-		t.Fatalf("lab report: exit %d %s", code, out)
+	os.Remove(filepath.Join(dir, "report.html"))
+	if out, _, code = runCLI(t, "", "lab", "report", "-lang", "en", dir); code != 0 ||
+		out != filepath.Join(dir, "report.html")+"\n"+filepath.Join(dir, "report.md")+"\n" {
+		t.Fatalf("lab report: exit %d %q", code, out)
+	}
+	if page, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !strings.Contains(string(page), `<html lang="en">`) {
+		t.Fatalf("report.html after lab report -lang en: %v", err)
 	}
 	recs := filepath.Join(dir, "results.jsonl")
 	b, _ := os.ReadFile(recs)
