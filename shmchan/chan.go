@@ -116,6 +116,7 @@ type Chan struct {
 
 	end      chanend.End // closed, peer gone (its death), deadlines
 	watching atomic.Bool
+	watchMu  sync.Mutex   // maybeWatchOpener
 	rw, sw   intr.Waiters // threads blocked in semop
 	// The close flags in the header: ours, and the peer's.
 	myClosed, peerClosed *uint32
@@ -508,18 +509,28 @@ func (c *Chan) wakeAll() {
 
 // maybeWatchOpener starts watching the opener once its pid is in the
 // header; the creator calls it whenever it is about to wait.
+//
+// A caller that finds another one at it waits for it to finish (watchMu),
+// so that once any call of this side has seen the opener, the names are
+// gone for every call that returns after it, not only for the one that
+// won a race.
 func (c *Chan) maybeWatchOpener() {
 	if c.watching.Load() {
 		return
 	}
-	pid := atomic.LoadUint32(u32(c.seg, offOpenerPID))
-	if pid == 0 || pid > 1<<22 || !c.watching.CompareAndSwap(false, true) {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if c.watching.Load() {
 		return
 	}
-	if err := c.end.WatchPeer(int(pid), c.wakeSelf); err != nil {
-		c.watching.Store(false)
+	pid := atomic.LoadUint32(u32(c.seg, offOpenerPID))
+	if pid == 0 || pid > 1<<22 {
+		return
 	}
 	c.obj.Unlink() // both sides are attached (a SysV opener did it too; harmless)
+	if err := c.end.WatchPeer(int(pid), c.wakeSelf); err == nil {
+		c.watching.Store(true)
+	}
 }
 
 // Close wakes blocked calls, tells the peer (the close flag, and a wake-up
