@@ -3,6 +3,7 @@ package shmchan
 import (
 	"encoding/binary"
 	"sync/atomic"
+	"unsafe"
 )
 
 // ring is one direction of the channel as seen by one side: a producer or
@@ -117,6 +118,24 @@ func (r *ring) reserve(n int) (payload []byte, ok bool, err error) {
 func (r *ring) commit(n int) {
 	r.pos += r.recordSize(n)
 	atomic.StoreUint64(r.tail, r.pos)
+	r.prefetch()
+}
+
+// prefetchAhead is how far past its tail the producer asks for the ring's
+// next cache line: a few small messages ahead.
+const prefetchAhead = 256
+
+// prefetch asks for the line the producer will write a few messages from
+// now, for writing. Each Send's lock-prefixed instructions (its mutex, the
+// tail's store) wait for every store before them, and a store to a line
+// the consumer last read waits for that line to come back from the
+// consumer's CPU (a cache-line round trip, about 70 ns here): one such
+// wait per message bounded a 64-byte stream at about 9 M messages/s.
+// Fetched ahead, the line is ours by the time it is written. (Measured:
+// BenchmarkStream sysvshm-spin/64B, 5 rounds interleaved, median 110 ->
+// 42 ns a message.)
+func (r *ring) prefetch() {
+	prefetchForWrite(unsafe.Pointer(&r.data[(r.pos+prefetchAhead)&r.mask]))
 }
 
 // ---- consumer side ----
