@@ -23,9 +23,17 @@ var transportStyles = map[string]markStyle{
 	"sysvshm-sysvsem": {rgb(0xCC, 0x79, 0xA7), glyph{sides: 5, rot: 90}},  // purple pentagon
 	"sysvshm-futex":   {rgb(0xD5, 0x5E, 0x00), glyph{sides: 4}},           // vermilion diamond
 	"sysvshm-spin":    {rgb(0x33, 0x33, 0x33), glyph{sides: 6}},           // near-black hexagon
-	"posixshm":        {rgb(0x88, 0x4E, 0x2A), glyph{sides: 4, rot: 45, star: true}},
-	"unixsock":        {rgb(0x66, 0x66, 0x99), glyph{sides: 5, rot: 90, star: true}},
-	"tcp":             {rgb(0x99, 0x99, 0x33), glyph{sides: 6, star: true}},
+	// The POSIX shared-memory channel is the same ring as sysvshm: each
+	// variant keeps its wait strategy's colour, as a star.
+	"posixshm-futex":    {rgb(0xD5, 0x5E, 0x00), glyph{sides: 4, star: true}},
+	"posixshm-spin":     {rgb(0x33, 0x33, 0x33), glyph{sides: 6, star: true}},
+	"posixshm-posixsem": {rgb(0xCC, 0x79, 0xA7), glyph{sides: 5, rot: 90, star: true}},
+	"posixshm-eventfd":  {rgb(0x88, 0x4E, 0x2A), glyph{sides: 4, rot: 45, star: true}},
+	// Sockets: one slate colour, a shape per kind.
+	"unixsock-stream":    {rgb(0x66, 0x66, 0x99), glyph{sides: 0}},
+	"unixsock-seqpacket": {rgb(0x66, 0x66, 0x99), glyph{sides: 4, rot: 45}},
+	"unixsock-dgram":     {rgb(0x66, 0x66, 0x99), glyph{sides: 3, rot: 90}},
+	"tcp":                {rgb(0x99, 0x99, 0x33), glyph{sides: 6, star: true}},
 }
 
 // extraStyles serve transports the table above does not know, chosen by
