@@ -112,9 +112,9 @@ func (c *Conn) sendmsg(fd int, a, b []byte) (int, error) {
 
 // sayGoodbye runs in Close before the socket is closed: a datagram peer
 // gets the close marker (waiting up to a second for room in its queue,
-// since it has no end of file to see); a TCP end reads what it has not,
-// so that its close is a FIN, not a reset that destroys what the peer
-// has yet to read.
+// since it has no end of file to see); a TCP or Unix stream/seqpacket
+// end reads what it has not, so that its close is not a reset that
+// destroys what the peer has yet to read (Config.Drain).
 func (c *Conn) sayGoodbye(f *os.File) {
 	rc := c.rc
 	switch {

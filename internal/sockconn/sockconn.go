@@ -83,8 +83,9 @@ type Config struct {
 	// OnClose runs in Close after the socket is closed (remove paths).
 	OnClose func()
 	// Drain: before closing, read what is unread, so that a TCP close
-	// sends FIN rather than RST (which would discard what the peer has
-	// not read yet).
+	// sends FIN rather than RST, and a Unix stream or seqpacket close
+	// does not set ECONNRESET on the peer: either would discard what
+	// the peer has not read yet.
 	Drain bool
 }
 

@@ -137,7 +137,10 @@ func CreatePair(kind sockconn.Kind, opt Options) (*sockconn.Conn, []*os.File, er
 
 // config is the Conn configuration of an end at a over socket fd.
 func config(a Addr, fd int, opt Options) (sockconn.Config, error) {
-	cfg := sockconn.Config{Kind: a.Kind, Addr: a}
+	// A Unix stream or seqpacket socket closed with data unread makes
+	// its peer's next receive fail with ECONNRESET, before the messages
+	// still queued for it: drain first, as TCP does.
+	cfg := sockconn.Config{Kind: a.Kind, Addr: a, Drain: a.Kind != sockconn.Datagram}
 	if a.Kind == sockconn.Stream {
 		max := opt.MaxMessage
 		switch {
