@@ -4,21 +4,19 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/shmconn"
 	"github.com/ipclab/ipclab/shmchan"
 )
 
 // Addr names a channel's object: a POSIX shared-memory name, or a memfd
 // descriptor inherited from the creator.
 type Addr struct {
-	Name     string        // "/NAME"; "" for an inherited descriptor
-	FD       int           // the inherited memfd, when Name is ""
-	EFD      int           // with FD: the first of the four inherited eventfds (wait=eventfd), else -1
-	Strategy string        // "" when not given
-	Spin     time.Duration // the opener's spin budget: 0 default, < 0 none
-	AnyOwner bool          // owner=any: open an object another user owns
+	Name string // "/NAME"; "" for an inherited descriptor
+	FD   int    // the inherited memfd, when Name is ""
+	EFD  int    // with FD: the first of the four inherited eventfds (wait=eventfd), else -1
+	shmconn.AddrOptions
 }
 
 func (a Addr) Transport() string { return Scheme }
@@ -31,19 +29,7 @@ func (a Addr) String() string {
 			s += fmt.Sprintf(",efd=%d", a.EFD)
 		}
 	}
-	if a.Strategy != "" {
-		s += ",wait=" + a.Strategy
-	}
-	switch {
-	case a.Spin < 0:
-		s += ",spin=off"
-	case a.Spin > 0:
-		s += ",spin=" + a.Spin.String()
-	}
-	if a.AnyOwner {
-		s += ",owner=any"
-	}
-	return s
+	return s + a.AddrOptions.String()
 }
 
 // ParseAddr parses the forms Addr.String prints.
@@ -61,6 +47,11 @@ func ParseAddr(s string) (Addr, error) {
 			return bad(fmt.Sprintf("%q is not a new key=value", kv))
 		}
 		seen[k] = true
+		if known, err := a.AddrOptions.Parse(k, v); err != nil {
+			return bad(err.Error())
+		} else if known {
+			continue
+		}
 		switch k {
 		case "name":
 			if err := checkName(v); err != nil {
@@ -79,32 +70,17 @@ func ParseAddr(s string) (Addr, error) {
 				return bad("efd must be a non-negative number")
 			}
 			a.EFD = n
-		case "wait":
-			st, err := shmchan.ParseStrategy(v)
-			if err != nil {
-				return bad(err.Error())
-			}
-			if st == shmchan.SysVSem {
-				return bad("wait=sysvsem is the sysvshm transport's; posixshm waits by futex, spin or posixsem")
-			}
-			a.Strategy = v
-		case "spin":
-			if v == "off" {
-				a.Spin = -1
-				break
-			}
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return bad("spin is off or a positive duration such as 50us")
-			}
-			a.Spin = d
-		case "owner":
-			if v != "any" {
-				return bad("owner=any is the only owner parameter (it opens an object another user owns)")
-			}
-			a.AnyOwner = true
 		default:
 			return bad("unknown parameter " + k)
+		}
+	}
+	if a.Strategy != "" {
+		st, err := shmchan.ParseStrategy(a.Strategy)
+		if err != nil {
+			return bad(err.Error())
+		}
+		if st == shmchan.SysVSem {
+			return bad("wait=sysvsem is the sysvshm transport's; posixshm waits by futex, spin or posixsem")
 		}
 	}
 	if seen["name"] == seen["fd"] {

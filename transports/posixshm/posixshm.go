@@ -71,7 +71,7 @@ type Conn struct{ *shmconn.Conn }
 // Create makes a channel in a new object /dev/shm/NAME (and its
 // semaphores, for posixsem). cfg.Key is ignored; cfg.Reuse is refused.
 func Create(name string, cfg shmchan.Config) (*Conn, error) {
-	a := Addr{Name: name, FD: -1, EFD: -1, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
+	a := Addr{Name: name, FD: -1, EFD: -1, AddrOptions: shmconn.AddrOptions{Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}}
 	ch, err := create(name, cfg)
 	if err != nil {
 		return nil, chanend.OpError("create", a, err)
@@ -145,7 +145,7 @@ func create(name string, cfg shmchan.Config) (*shmchan.Chan, error) {
 // "posixshm:fd=3,efd=4,wait=eventfd": the four eventfds are 4 to 7).
 // cfg.Strategy posixsem is refused: its semaphores need names.
 func CreateInherited(cfg shmchan.Config) (*Conn, []*os.File, error) {
-	a := Addr{FD: 3, EFD: -1, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
+	a := Addr{FD: 3, EFD: -1, AddrOptions: shmconn.AddrOptions{Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}}
 	if cfg.Strategy == shmchan.EventFD {
 		a.EFD = 4
 	}

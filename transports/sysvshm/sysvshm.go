@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
@@ -36,11 +35,9 @@ const Scheme = "sysvshm"
 // passes it: glibc uses its low 8 bits, and 0 is allowed); String prints
 // that key.
 type Addr struct {
-	Key      sysipc.Key // used when ID < 0
-	ID       int
-	Strategy string        // "" when not given
-	Spin     time.Duration // the opener's spin budget: 0 default, < 0 none
-	AnyOwner bool          // owner=any: open a segment another user made
+	Key sysipc.Key // used when ID < 0
+	ID  int
+	shmconn.AddrOptions
 
 	path string // path=, proj=: what Key was made from
 	proj int
@@ -60,19 +57,7 @@ func (a Addr) String() string {
 	if a.ID < 0 {
 		s = fmt.Sprintf("%s:key=%#x", Scheme, uint32(a.Key))
 	}
-	if a.Strategy != "" {
-		s += ",wait=" + a.Strategy
-	}
-	switch {
-	case a.Spin < 0:
-		s += ",spin=off"
-	case a.Spin > 0:
-		s += ",spin=" + a.Spin.String()
-	}
-	if a.AnyOwner {
-		s += ",owner=any"
-	}
-	return s
+	return s + a.AddrOptions.String()
 }
 
 // ParseAddr parses the forms Addr.String prints.
@@ -90,6 +75,16 @@ func ParseAddr(s string) (Addr, error) {
 			return bad(fmt.Sprintf("%q is not a new key=value", kv))
 		}
 		seen[k] = true
+		if known, err := a.AddrOptions.Parse(k, v); err != nil {
+			return bad(err.Error())
+		} else if known {
+			if k == "wait" {
+				if _, err := shmchan.ParseStrategy(v); err != nil {
+					return bad(err.Error())
+				}
+			}
+			continue
+		}
 		switch k {
 		case "id":
 			n, err := strconv.Atoi(v)
@@ -103,21 +98,6 @@ func ParseAddr(s string) (Addr, error) {
 				return bad("key must be a non-zero 32-bit number such as 0x4d2")
 			}
 			a.Key = sysipc.Key(int32(uint32(n)))
-		case "wait":
-			if _, err := shmchan.ParseStrategy(v); err != nil {
-				return bad(err.Error())
-			}
-			a.Strategy = v
-		case "spin":
-			if v == "off" {
-				a.Spin = -1
-				break
-			}
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return bad("spin is off or a positive duration such as 50us")
-			}
-			a.Spin = d
 		case "path":
 			a.path = v
 		case "proj":
@@ -126,11 +106,6 @@ func ParseAddr(s string) (Addr, error) {
 				return bad(err.Error())
 			}
 			a.proj = n
-		case "owner":
-			if v != "any" {
-				return bad("owner=any is the only owner parameter (it opens a segment another user made)")
-			}
-			a.AnyOwner = true
 		default:
 			return bad("unknown parameter " + k)
 		}
@@ -163,7 +138,7 @@ type Conn struct{ *shmconn.Conn }
 
 // Create makes a channel; cfg.Key 0 makes an IPC_PRIVATE segment.
 func Create(cfg shmchan.Config) (*Conn, error) {
-	a := Addr{Key: cfg.Key, ID: -1, Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}
+	a := Addr{Key: cfg.Key, ID: -1, AddrOptions: shmconn.AddrOptions{Strategy: cfg.Strategy.String(), Spin: cfg.SpinBudget}}
 	ch, err := shmchan.Create(cfg)
 	if err != nil {
 		return nil, chanend.OpError("create", a, err)
