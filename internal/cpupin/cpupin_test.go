@@ -1,12 +1,68 @@
 package cpupin
 
 import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/ipclab/ipclab/internal/peerproc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"os"
 	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
+
+func TestMain(m *testing.M) { testmain.Main(m) }
+
+func init() { peerproc.Register("cpupin-procs", procsAfterPin) }
+
+// procsAfterPin pins this process to one CPU, waits past the runtime's
+// re-check of the affinity mask (about a second, Go 1.25+), and prints
+// GOMAXPROCS before and after. It runs in a process of its own: the
+// testing package sets GOMAXPROCS itself, which stops the re-check.
+func procsAfterPin([]string) error {
+	cpus, err := Allowed()
+	if err != nil {
+		return err
+	}
+	before := runtime.GOMAXPROCS(0)
+	if err := ProcessTo(cpus[0]); err != nil {
+		return err
+	}
+	// Short sleeps, not one long one: with every P idle until a far timer,
+	// sysmon sleeps through its re-check.
+	for range 50 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Println(before, runtime.GOMAXPROCS(0))
+	return nil
+}
+
+// TestGOMAXPROCSStaysAfterPin: pinning must not change GOMAXPROCS under
+// a case.
+func TestGOMAXPROCSStaysAfterPin(t *testing.T) {
+	if cpus, err := Allowed(); err != nil || len(cpus) < 2 {
+		t.Skipf("needs two CPUs to see GOMAXPROCS lowered; this process may use %v (%v)", cpus, err)
+	}
+	p, err := peerproc.Start("cpupin-procs", nil, peerproc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	line, err := p.ReadLine(30 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after int
+	if _, err := fmt.Sscan(line, &before, &after); err != nil {
+		t.Fatalf("child said %q: %v", line, err)
+	}
+	if before < 2 || after != before {
+		t.Errorf("GOMAXPROCS %d at start, %d after pinning to one CPU; want it held", before, after)
+	}
+}
 
 func TestPinAndRestore(t *testing.T) {
 	cpus, err := Allowed()
