@@ -161,7 +161,7 @@ func linkPair(b *testing.B, tr, mode string, size int, role string, args []strin
 
 // benchPingPong times round trips; the peer is the harness's receiver.
 func benchPingPong(b *testing.B, tr, mode string, size int) {
-	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, -1, mode)[1:])
+	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, -1, mode, false)[1:])
 	msg, buf := make([]byte, size), make([]byte, size)
 	rtt := make([]time.Duration, b.N)
 	b.SetBytes(int64(2 * size))
@@ -189,7 +189,7 @@ func benchPingPong(b *testing.B, tr, mode string, size int) {
 
 // benchStream streams to the harness's receiver, which checksums every byte.
 func benchStream(b *testing.B, tr, mode string, size int) {
-	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, -1, mode)[1:])
+	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, -1, mode, false)[1:])
 	msg := make([]byte, size)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()

@@ -94,6 +94,22 @@ type PeerWatcher interface {
 	WatchPeer(pid int) error
 }
 
+// WaitHolder is implemented by transports whose Send and Recv can make
+// their system calls held: with RawSyscall, keeping the goroutine's thread
+// and its P for the whole call, waits included, as a C program's thread
+// does. Go's scheduler otherwise steps in around every call, and hands off
+// the P of a call that blocks longer than a sysmon tick; on one CPU that
+// made the p99 of a 64-byte pipe round trip 49 us against C's 10
+// (internal/sysipc.Calls has the figures). Held, the P runs nothing else
+// while the call waits: other goroutines need another P (GOMAXPROCS >= 2),
+// or wait until the call returns or sysmon preempts it (10 ms). It is the
+// tuning a latency-critical Go program would make; the harness measures it
+// beside the default (ipclab bench -held). Call it before the end's first
+// Send or Recv.
+type WaitHolder interface {
+	HoldWaits(on bool)
+}
+
 // FanIn is implemented by transports whose channel one creator may share
 // with several openers (message queues). The creator's end reports
 // ErrPeerGone once every opener that has opened so far has closed, as a

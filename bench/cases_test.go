@@ -12,8 +12,8 @@ import (
 func TestCasesInterleave(t *testing.T) {
 	s := Spec{Transports: []string{"a", "b"}, Sizes: []int{8, 64}, Modes: []string{Latency}, Runs: 2}
 	cs := s.Cases()
-	want := []Case{{1, "a", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {1, "a", link.Raw, 64, Latency, "go", 0, 0, 0, 0}, {1, "b", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {1, "b", link.Raw, 64, Latency, "go", 0, 0, 0, 0},
-		{2, "a", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {2, "a", link.Raw, 64, Latency, "go", 0, 0, 0, 0}, {2, "b", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {2, "b", link.Raw, 64, Latency, "go", 0, 0, 0, 0}}
+	want := []Case{{1, "a", link.Raw, 8, Latency, "go", 0, 0, 0, 0, false}, {1, "a", link.Raw, 64, Latency, "go", 0, 0, 0, 0, false}, {1, "b", link.Raw, 8, Latency, "go", 0, 0, 0, 0, false}, {1, "b", link.Raw, 64, Latency, "go", 0, 0, 0, 0, false},
+		{2, "a", link.Raw, 8, Latency, "go", 0, 0, 0, 0, false}, {2, "a", link.Raw, 64, Latency, "go", 0, 0, 0, 0, false}, {2, "b", link.Raw, 8, Latency, "go", 0, 0, 0, 0, false}, {2, "b", link.Raw, 64, Latency, "go", 0, 0, 0, 0, false}}
 	if !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}
@@ -27,8 +27,8 @@ func TestCasesPairGoWithC(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := Spec{Transports: []string{"pipe", "other"}, Links: []link.Mode{link.Raw, seq}, Runs: 1, Sizes: []int{8}, Modes: []string{Latency}, CProgram: "ipcbench"}
-	want := []Case{{1, "pipe", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {1, "pipe", link.Raw, 8, Latency, "c", 0, 0, 0, 0}, {1, "pipe", seq, 8, Latency, "go", 0, 0, 0, 0},
-		{1, "other", link.Raw, 8, Latency, "go", 0, 0, 0, 0}, {1, "other", seq, 8, Latency, "go", 0, 0, 0, 0}}
+	want := []Case{{1, "pipe", link.Raw, 8, Latency, "go", 0, 0, 0, 0, false}, {1, "pipe", link.Raw, 8, Latency, "c", 0, 0, 0, 0, false}, {1, "pipe", seq, 8, Latency, "go", 0, 0, 0, 0, false},
+		{1, "other", link.Raw, 8, Latency, "go", 0, 0, 0, 0, false}, {1, "other", seq, 8, Latency, "go", 0, 0, 0, 0, false}}
 	if cs := s.Cases(); !reflect.DeepEqual(cs, want) {
 		t.Fatalf("cases %v", cs)
 	}

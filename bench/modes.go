@@ -26,10 +26,16 @@ type mode interface {
 
 var modes = map[string]mode{Latency: latency{}, Throughput: throughput{}, Load: load{}, FanIn: fanin{}}
 
-// withC is base, and its C case when the C baseline has the mechanism
-// and the case has no link.
+// withC is base, its held-waits case (Spec.Held) where the transport has
+// them, and its C case when the C baseline has the mechanism; the last two
+// only for a case with no link.
 func withC(s Spec, base Case) []Case {
 	cs := []Case{base}
+	if s.Held && capsOf(base.Transport).HeldWaits && base.Link.IsRaw() {
+		h := base
+		h.Held = true
+		cs = append(cs, h)
+	}
 	if capsOf(base.Transport).CMechanism != "" && s.CProgram != "" && base.Link.IsRaw() {
 		c := base
 		c.Impl = record.ImplC

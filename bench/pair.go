@@ -35,7 +35,7 @@ type sent struct {
 func (s Spec) runPair(ctx context.Context, cs Case, send sender) (record.Record, error) {
 	r := s.newRecord(cs)
 	ss, skipped, err := s.openSession(ctx, cs, PeerRole, func(addr string, cpu int) []string {
-		return PeerArgs(addr, cs.Mode, r.Count, r.Warmup, cs.Size, cpu, cs.Link.String())
+		return PeerArgs(addr, cs.Mode, r.Count, r.Warmup, cs.Size, cpu, cs.Link.String(), cs.Held)
 	})
 	if err != nil || skipped != "" {
 		r.Skipped = skipped

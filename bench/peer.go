@@ -25,9 +25,10 @@ func init() { peerproc.Register(PeerRole, peerMain) }
 
 // PeerArgs are the arguments of PeerRole: the address to open, the mode,
 // the measured and warm-up message counts, the message size, the CPU to
-// pin to (-1 for none) and the link mode (link.Mode.String).
-func PeerArgs(addr, mode string, count, warm, size, cpu int, linkMode string) []string {
-	return []string{addr, mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(size), strconv.Itoa(cpu), linkMode}
+// pin to (-1 for none), the link mode (link.Mode.String), and whether the
+// peer's end holds its waits (ipclab.WaitHolder).
+func PeerArgs(addr, mode string, count, warm, size, cpu int, linkMode string, held bool) []string {
+	return []string{addr, mode, strconv.Itoa(count), strconv.Itoa(warm), strconv.Itoa(size), strconv.Itoa(cpu), linkMode, strconv.FormatBool(held)}
 }
 
 // peerReport is what the receiving process prints on stdout at the end.
@@ -46,8 +47,8 @@ type peerReport struct {
 
 // peerMain: see PeerArgs.
 func peerMain(args []string) error {
-	if len(args) != 7 {
-		return fmt.Errorf("want address mode count warmup size cpu link, got %q", args)
+	if len(args) != 8 {
+		return fmt.Errorf("want address mode count warmup size cpu link held, got %q", args)
 	}
 	lm, err := link.NewMode(args[6])
 	if err != nil {
@@ -71,6 +72,11 @@ func peerMain(args []string) error {
 		return err
 	}
 	defer c.Close()
+	if held, _ := strconv.ParseBool(args[7]); held {
+		if err := holdWaits(c); err != nil {
+			return err
+		}
+	}
 	if w, ok := c.(ipclab.PeerWatcher); ok {
 		if err := w.WatchPeer(os.Getppid()); err != nil {
 			return err
@@ -163,4 +169,15 @@ func peerMain(args []string) error {
 	}
 	rep.Link = linkStats(c)
 	return json.NewEncoder(os.Stdout).Encode(&rep)
+}
+
+// holdWaits makes c hold its waits (ipclab.WaitHolder); a case asks for it
+// only where the transport's Caps say it can.
+func holdWaits(c ipclab.Conn) error {
+	h, ok := c.(ipclab.WaitHolder)
+	if !ok {
+		return fmt.Errorf("%s cannot hold its waits (ipclab.WaitHolder)", c.Addr().Transport())
+	}
+	h.HoldWaits(true)
+	return nil
 }

@@ -108,7 +108,7 @@ func (s Spec) newRecord(cs Case) record.Record {
 	}
 	r := record.Record{Schema: record.SchemaVersion, Time: time.Now().UTC(), Run: cs.Run, Transport: cs.Transport, Impl: cs.Impl,
 		Mode: cs.Mode, Link: cs.Link.String(), Size: cs.Size, Count: count, Warmup: warm, Placement: string(s.Placement), OfferedRate: cs.Rate,
-		SharedMemory: capsOf(cs.Transport).SharedMemory, Batch: cs.Batch}
+		SharedMemory: capsOf(cs.Transport).SharedMemory, Batch: cs.Batch, HeldWaits: cs.Held}
 	if r.Impl == "" {
 		r.Impl = record.ImplGo
 	}

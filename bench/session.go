@@ -85,6 +85,11 @@ func (s Spec) openSession(ctx context.Context, cs Case, role string, args peerAr
 			return ss, "", err
 		}
 	}
+	if cs.Held {
+		if err := holdWaits(c); err != nil {
+			return ss, "", err
+		}
+	}
 	if ss.conn, err = cs.Link.Wrap(c); err != nil {
 		return ss, "", err
 	}

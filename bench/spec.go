@@ -38,6 +38,10 @@ type Spec struct {
 	// sends Batch messages per call: the tuned figure beside the
 	// idiomatic one-Send-per-message figure.
 	Batch int
+	// Held adds to every raw latency and throughput case of a transport
+	// whose ends can hold their waits (ipclab.WaitHolder) a case where
+	// both Go ends do: the tuned figure beside the default's.
+	Held bool
 	// Bytes is the volume streamed per throughput case when StreamTime
 	// is negative, within 500..20,000 messages.
 	Bytes int
@@ -183,7 +187,8 @@ type Case struct {
 	// Count, when set, replaces the mode's message count: a throughput
 	// case sized by its pilot stream (streamtime.go).
 	Count int
-	Batch int // throughput: messages per SendBatch call, 0 for one Send each
+	Batch int  // throughput: messages per SendBatch call, 0 for one Send each
+	Held  bool // both Go ends hold their waits (Spec.Held)
 }
 
 func (c Case) String() string {
@@ -195,6 +200,9 @@ func (c Case) String() string {
 	}
 	if c.Batch > 0 {
 		return fmt.Sprintf("run %d %s %s %s %s %s batch %d", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Mode, c.Impl, c.Batch)
+	}
+	if c.Held {
+		return fmt.Sprintf("run %d %s %s %s %s %s held", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Mode, c.Impl)
 	}
 	return fmt.Sprintf("run %d %s %s %s %s %s", c.Run, c.Transport, c.Link, record.SizeLabel(c.Size), c.Mode, c.Impl)
 }

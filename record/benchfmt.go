@@ -105,6 +105,9 @@ func BenchName(r *Record) string {
 	if k.Batch > 0 {
 		name += "/batch=" + strconv.Itoa(k.Batch)
 	}
+	if k.Held {
+		name += "/waits=held"
+	}
 	name += "/impl=" + k.Impl
 	if r.Env != nil && r.Env.GOMAXPROCS > 1 {
 		name += "-" + strconv.Itoa(r.Env.GOMAXPROCS)

@@ -10,11 +10,12 @@ type Key struct {
 	Rate      float64 // load: offered messages/s
 	Producers int     // fanin
 	Batch     int     // throughput: messages per SendBatch, 0 for single Sends
+	Held      bool    // Go ends with held waits (Record.HeldWaits)
 }
 
 // KeyOf is the key of a record.
 func KeyOf(r Record) Key {
-	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl, r.OfferedRate, r.Producers, r.Batch}
+	k := Key{r.Transport, r.Link, r.Size, r.Mode, r.Impl, r.OfferedRate, r.Producers, r.Batch, r.HeldWaits}
 	if k.Link == "" {
 		k.Link = RawLink
 	}
@@ -87,7 +88,7 @@ func Overheads(recs []Record) []Overhead {
 	var out []Overhead
 	for _, g := range groups {
 		ck := g.Key
-		ck.Impl = ImplC
+		ck.Impl, ck.Held = ImplC, false // held waits are measured against the same C
 		c := by[ck]
 		if g.Impl != ImplGo || c == nil || g.Skipped() != "" || c.Skipped() != "" {
 			continue

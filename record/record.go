@@ -30,6 +30,9 @@ type Record struct {
 	// the transport per call (ipclab.BatchSender); 0 is one Send each,
 	// the idiomatic figure beside it.
 	Batch int `json:"batch,omitempty"`
+	// HeldWaits: both Go ends made their system calls held
+	// (ipclab.WaitHolder), the tuned figure beside the default's.
+	HeldWaits bool `json:"held_waits,omitempty"`
 	// SharedMemory: the transport moves messages through shared memory,
 	// so its latency is also read against the machine's floor (FloorOf).
 	SharedMemory bool `json:"shared_memory,omitempty"`

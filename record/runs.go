@@ -244,6 +244,9 @@ func (k Key) String() string {
 	if k.Batch > 0 {
 		s += fmt.Sprintf(" in batches of %d", k.Batch)
 	}
+	if k.Held {
+		s += " with held waits"
+	}
 	if k.Impl == ImplC {
 		s += " [C]"
 	}

@@ -67,6 +67,9 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 		if g.Batch > 0 { // the tuned figure, below the idiomatic one
 			tr += fmt.Sprintf(" batch %d", g.Batch)
 		}
+		if g.Held { // the tuned figure, below the idiomatic one
+			tr += " held"
+		}
 		if links {
 			return []string{tr, g.Link, SizeLabel(g.Size)}
 		}

@@ -54,6 +54,8 @@ type Caps struct {
 	ZeroCopy bool
 	// Batch: its Conns implement ipclab.BatchSender.
 	Batch bool
+	// HeldWaits: its Conns implement ipclab.WaitHolder.
+	HeldWaits bool
 	// SharedMemory: messages move through shared memory, so its figures
 	// are best read against the machine's floor (package floor).
 	SharedMemory bool
@@ -108,10 +110,10 @@ var table = func() []*Transport {
 	pevent := pshm(shmchan.EventFD)
 	pevent.FanIn = NoFanIn
 	return []*Transport{
-		{Name: pipe.SchemePipe, Scheme: pipe.SchemePipe, Caps: Caps{CMechanism: "pipe"}},
-		{Name: pipe.SchemeFIFO, Scheme: pipe.SchemeFIFO, Caps: Caps{FanIn: SharedFIFO, CMechanism: "fifo"}},
-		{Name: sysvmsg.Scheme, Scheme: sysvmsg.Scheme, Caps: Caps{FanIn: SharedObject, CMechanism: "sysvmsg"}},
-		{Name: posixmq.Scheme, Scheme: posixmq.Scheme, Caps: Caps{FanIn: SharedObject, Priorities: true, CMechanism: "posixmq"}},
+		{Name: pipe.SchemePipe, Scheme: pipe.SchemePipe, Caps: Caps{HeldWaits: true, CMechanism: "pipe"}},
+		{Name: pipe.SchemeFIFO, Scheme: pipe.SchemeFIFO, Caps: Caps{FanIn: SharedFIFO, HeldWaits: true, CMechanism: "fifo"}},
+		{Name: sysvmsg.Scheme, Scheme: sysvmsg.Scheme, Caps: Caps{FanIn: SharedObject, HeldWaits: true, CMechanism: "sysvmsg"}},
+		{Name: posixmq.Scheme, Scheme: posixmq.Scheme, Caps: Caps{FanIn: SharedObject, Priorities: true, HeldWaits: true, CMechanism: "posixmq"}},
 		&bare,
 		shm(shmchan.Futex),
 		shm(shmchan.SysVSem),

@@ -39,6 +39,7 @@ to a results directory, and print a summary table.`)
 	pin := fs.String("pin", string(def.Placement), "placement: none, split (one CPU each), same (both on one CPU)")
 	count := fs.Int("count", def.Count, "round trips per latency case")
 	batch := fs.Int("batch", 0, "with N above 0: also stream each raw throughput case of a shared-memory transport N messages per SendBatch call, beside one Send a message")
+	held := fs.Bool("held", false, "also measure each raw case of pipe, fifo, sysvmsg and posixmq with both Go ends' system calls held (ipclab.WaitHolder: the thread and its P kept through every call and wait, as a C program's), beside the default")
 	streamTime := fs.Duration("stream-time", def.StreamTime, "how long each throughput case streams (a short pilot stream sizes it first)")
 	volume := fs.String("bytes", formatSize(def.Bytes), "instead of -stream-time: bytes streamed per throughput case (500 to 20,000 messages)")
 	caseTimeout := fs.Duration("case-timeout", def.CaseTimeout, "a case still running after this long is stopped and recorded as failed; the run goes on")
@@ -71,7 +72,7 @@ to a results directory, and print a summary table.`)
 	if *caseTimeout <= 0 {
 		return usageErrorf("-case-timeout must be positive")
 	}
-	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Runs: *runs, Count: *count, CaseTimeout: *caseTimeout, Batch: *batch}
+	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Runs: *runs, Count: *count, CaseTimeout: *caseTimeout, Batch: *batch, Held: *held}
 	for _, l := range splitList(*links) {
 		m, err := link.NewMode(l)
 		if err != nil {

@@ -62,8 +62,13 @@ func MqUnlink(name string) error {
 // waits forever on a blocking descriptor. ipclab uses non-blocking
 // descriptors and Go's poller, so EINTR is retried here.
 func MqTimedsend(mqd int, p []byte, prio uint, abs *unix.Timespec) error {
+	return Calls{}.MqTimedsend(mqd, p, prio, abs)
+}
+
+// MqTimedsend is mq_timedsend(3), held or not (see Calls).
+func (c Calls) MqTimedsend(mqd int, p []byte, prio uint, abs *unix.Timespec) error {
 	for {
-		_, _, e := unix.Syscall6(unix.SYS_MQ_TIMEDSEND, uintptr(mqd), uintptr(bufPtr(p)),
+		_, e := c.syscall6(unix.SYS_MQ_TIMEDSEND, uintptr(mqd), uintptr(bufPtr(p)),
 			uintptr(len(p)), uintptr(prio), uintptr(unsafe.Pointer(abs)), 0)
 		runtime.KeepAlive(p)
 		runtime.KeepAlive(abs)
@@ -78,9 +83,14 @@ func MqTimedsend(mqd int, p []byte, prio uint, abs *unix.Timespec) error {
 // mq_msgsize, whatever the size of the message waiting, or it fails with
 // EMSGSIZE.
 func MqTimedreceive(mqd int, p []byte, abs *unix.Timespec) (n int, prio uint, err error) {
+	return Calls{}.MqTimedreceive(mqd, p, abs)
+}
+
+// MqTimedreceive is mq_timedreceive(3), held or not (see Calls).
+func (c Calls) MqTimedreceive(mqd int, p []byte, abs *unix.Timespec) (n int, prio uint, err error) {
 	var pr uint32
 	for {
-		r, _, e := unix.Syscall6(unix.SYS_MQ_TIMEDRECEIVE, uintptr(mqd), uintptr(bufPtr(p)),
+		r, e := c.syscall6(unix.SYS_MQ_TIMEDRECEIVE, uintptr(mqd), uintptr(bufPtr(p)),
 			uintptr(len(p)), uintptr(unsafe.Pointer(&pr)), uintptr(unsafe.Pointer(abs)), 0)
 		runtime.KeepAlive(p)
 		runtime.KeepAlive(abs)

@@ -45,12 +45,15 @@ func Mtype(msgbuf []byte) int64 { return int64(binary.NativeEndian.Uint64(msgbuf
 
 // Msgsnd is msgsnd(2). msgbuf is a struct msgbuf: MsgHeader bytes of mtype
 // followed by the message text, len(msgbuf)-MsgHeader bytes of it.
-func Msgsnd(id int, msgbuf []byte, flags int) error {
+func Msgsnd(id int, msgbuf []byte, flags int) error { return Calls{}.Msgsnd(id, msgbuf, flags) }
+
+// Msgsnd is msgsnd(2), held or not (see Calls).
+func (c Calls) Msgsnd(id int, msgbuf []byte, flags int) error {
 	if len(msgbuf) < MsgHeader {
 		return unix.EINVAL
 	}
 	for {
-		_, _, e := unix.Syscall6(unix.SYS_MSGSND, uintptr(id), uintptr(unsafe.Pointer(&msgbuf[0])),
+		_, e := c.syscall6(unix.SYS_MSGSND, uintptr(id), uintptr(unsafe.Pointer(&msgbuf[0])),
 			uintptr(len(msgbuf)-MsgHeader), uintptr(flags), 0, 0)
 		runtime.KeepAlive(msgbuf)
 		if e == unix.EINTR && flags&unix.IPC_NOWAIT != 0 {
@@ -74,11 +77,16 @@ const MSG_EXCEPT = 0o20000
 const MSG_NOERROR = 0o10000
 
 func Msgrcv(id int, msgbuf []byte, msgtyp int64, flags int) (int, error) {
+	return Calls{}.Msgrcv(id, msgbuf, msgtyp, flags)
+}
+
+// Msgrcv is msgrcv(2), held or not (see Calls).
+func (c Calls) Msgrcv(id int, msgbuf []byte, msgtyp int64, flags int) (int, error) {
 	if len(msgbuf) < MsgHeader {
 		return 0, unix.EINVAL
 	}
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&msgbuf[0])),
+		n, e := c.syscall6(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&msgbuf[0])),
 			uintptr(len(msgbuf)-MsgHeader), uintptr(msgtyp), uintptr(flags), 0)
 		runtime.KeepAlive(msgbuf)
 		if e == unix.EINTR && flags&unix.IPC_NOWAIT != 0 {

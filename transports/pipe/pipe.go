@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,8 +79,9 @@ func (o Options) max() (int, error) {
 }
 
 var (
-	_ ipclab.Conn      = (*Conn)(nil)
-	_ ipclab.PipeSizer = (*Conn)(nil)
+	_ ipclab.Conn       = (*Conn)(nil)
+	_ ipclab.PipeSizer  = (*Conn)(nil)
+	_ ipclab.WaitHolder = (*Conn)(nil)
 )
 
 // Conn is one end of a pipe channel.
@@ -115,6 +117,11 @@ type Conn struct {
 	sendMu  sync.Mutex
 	wbuf    []byte
 	wbroken error
+
+	// held: the message path's calls keep the thread (HoldWaits, held.go).
+	held   atomic.Bool
+	wdlSet atomic.Bool // a write deadline is set: writes go through os.File
+	wheld  heldWrite   // under sendMu
 
 	recvMu  sync.Mutex
 	rbuf    []byte
@@ -256,7 +263,7 @@ func (c *Conn) Send(p []byte) error {
 		binary.LittleEndian.PutUint32(c.wbuf, uint32(len(p)))
 		copy(c.wbuf[headerLen:], p)
 		total = headerLen + len(p)
-		n, err = w.Write(c.wbuf[:total])
+		n, err = c.write(w, c.wbuf[:total])
 	} else {
 		var hdr [headerLen]byte
 		binary.LittleEndian.PutUint32(hdr[:], uint32(len(p)))
@@ -338,6 +345,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.wdl = t
+	c.wdlSet.Store(!t.IsZero())
 	if c.w != nil {
 		return c.w.SetWriteDeadline(t)
 	}

@@ -42,11 +42,15 @@ var trFIFO = transporttest.Transport{
 	MissingAddr:  func() string { return "fifo:" + filepath.Join(os.TempDir(), "ipclab-no-such-fifo") },
 }
 
-func TestMain(m *testing.M) { transporttest.Main(m, trPipe, trFIFO) }
+func TestMain(m *testing.M) {
+	transporttest.Main(m, trPipe, trFIFO, transporttest.Held(trPipe), transporttest.Held(trFIFO))
+}
 
 func TestConformance(t *testing.T) {
 	t.Run("pipe", func(t *testing.T) { transporttest.Run(t, trPipe) })
 	t.Run("fifo", func(t *testing.T) { transporttest.Run(t, trFIFO) })
+	t.Run("pipe-held", func(t *testing.T) { transporttest.Run(t, transporttest.Held(trPipe)) })
+	t.Run("fifo-held", func(t *testing.T) { transporttest.Run(t, transporttest.Held(trFIFO)) })
 }
 
 func TestPipeSize(t *testing.T) {

@@ -61,7 +61,7 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 	polled := false
 	for {
 		if !pollFirst {
-			n, err := unix.Read(fd, p)
+			n, err := c.calls().Read(fd, p)
 			if err == nil {
 				if polled {
 					c.readsWaited++
@@ -94,7 +94,7 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
 			ts = &t
 		}
-		if _, err := unix.Ppoll(fds[:], ts, nil); err != nil && err != unix.EINTR {
+		if _, err := c.calls().Ppoll(fds[:], ts); err != nil && err != unix.EINTR {
 			return 0, os.NewSyscallError("ppoll", err)
 		}
 		if fds[1].Revents != 0 {

@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -73,6 +74,7 @@ var (
 	_ ipclab.PriorityConn = (*Conn)(nil)
 	_ ipclab.PeerWatcher  = (*Conn)(nil)
 	_ ipclab.FanIn        = (*Conn)(nil)
+	_ ipclab.WaitHolder   = (*Conn)(nil)
 )
 
 // ExpectOpeners makes the creator's end report ErrPeerGone only after n
@@ -81,6 +83,7 @@ func (c *Conn) ExpectOpeners(n int) { c.openers.Expect(n) }
 
 // Conn is one end of a POSIX message-queue channel.
 type Conn struct {
+	held    atomic.Bool // the message path's calls keep the thread (HoldWaits)
 	end     chanend.End // closed, peer gone, deadlines, errors
 	addr    Addr
 	creator bool
@@ -324,14 +327,21 @@ type mqOp struct {
 }
 
 func (c *Conn) trySend(fd uintptr) bool {
-	c.sop.err = sysipc.MqTimedsend(int(fd), c.sop.buf, c.sop.prio, nil)
+	c.sop.err = c.calls().MqTimedsend(int(fd), c.sop.buf, c.sop.prio, nil)
 	return c.sop.err != unix.EAGAIN
 }
 
 func (c *Conn) tryRecv(fd uintptr) bool {
-	c.rop.n, c.rop.prio, c.rop.err = sysipc.MqTimedreceive(int(fd), c.rop.buf, nil)
+	c.rop.n, c.rop.prio, c.rop.err = c.calls().MqTimedreceive(int(fd), c.rop.buf, nil)
 	return c.rop.err != unix.EAGAIN
 }
+
+// HoldWaits makes Send's and Recv's calls and waits keep their thread and
+// P (ipclab.WaitHolder): the descriptors are non-blocking, and the waits
+// are ppoll, which a signal interrupts.
+func (c *Conn) HoldWaits(on bool) { c.held.Store(on) }
+
+func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
 
 // WatchPeer makes the death of process pid end this channel (see
 // ipclab.PeerWatcher); an opener whose creator died unlinks the queues on

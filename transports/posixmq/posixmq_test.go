@@ -21,6 +21,9 @@ var tr = transporttest.Transport{
 	MissingAddr:  func() string { return "posixmq:/ipclab-missing-queue" },
 }
 
-func TestMain(m *testing.M) { transporttest.Main(m, tr) }
+func TestMain(m *testing.M) { transporttest.Main(m, tr, transporttest.Held(tr)) }
 
-func TestConformance(t *testing.T) { transporttest.Run(t, tr) }
+func TestConformance(t *testing.T) {
+	transporttest.Run(t, tr)
+	t.Run("held", func(t *testing.T) { transporttest.Run(t, transporttest.Held(tr)) })
+}

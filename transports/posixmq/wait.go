@@ -105,7 +105,7 @@ func (c *Conn) waitIO(fd uintptr, recv bool) error {
 		}
 		pollFirst, polled = false, true
 		fds := [2]unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(wakeFD), Events: unix.POLLIN}}
-		if _, err := unix.Ppoll(fds[:], timeout(dl), nil); err != nil && err != unix.EINTR {
+		if _, err := c.calls().Ppoll(fds[:], timeout(dl)); err != nil && err != unix.EINTR {
 			return os.NewSyscallError("ppoll", err)
 		}
 		if fds[1].Revents != 0 {

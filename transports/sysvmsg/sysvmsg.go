@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipclab/ipclab"
@@ -84,6 +85,7 @@ var (
 	_ TypedConn          = (*Conn)(nil)
 	_ ipclab.PeerWatcher = (*Conn)(nil)
 	_ ipclab.FanIn       = (*Conn)(nil)
+	_ ipclab.WaitHolder  = (*Conn)(nil)
 )
 
 // ExpectOpeners makes the creator's end report ErrPeerGone only after n
@@ -109,8 +111,17 @@ type Conn struct {
 	pendingType int64
 
 	rw, sw  intr.Waiters
+	held    atomic.Bool     // the message path's calls keep the thread (HoldWaits)
 	openers chanend.Openers // creator: who opened and closed, by their markers
 }
+
+// HoldWaits makes Send's and Recv's msgsnd and msgrcv, waits included,
+// keep their thread and P (ipclab.WaitHolder). A blocked msgsnd or msgrcv
+// returns EINTR on a signal whatever SA_RESTART says, so SetDeadline and
+// Close still stop it (package intr), as does sysmon's preemption.
+func (c *Conn) HoldWaits(on bool) { c.held.Store(on) }
+
+func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
 
 // Create makes a new queue and returns the creator's end. A zero key makes
 // an IPC_PRIVATE queue, addressed by id.
@@ -264,9 +275,9 @@ func (c *Conn) SendType(p []byte, mtype int64) error {
 	buf := c.sbuf[:need]
 	sysipc.PutMtype(buf, mtype)
 	copy(buf[sysipc.MsgHeader:], p)
-	err := sysipc.Msgsnd(c.id, buf, unix.IPC_NOWAIT)
+	err := c.calls().Msgsnd(c.id, buf, unix.IPC_NOWAIT)
 	if err == unix.EAGAIN { // the queue is full: wait for room
-		err = c.sw.Block(c.end.Wdl.Get, c.end.SendCheck, func() error { return sysipc.Msgsnd(c.id, buf, 0) })
+		err = c.sw.Block(c.end.Wdl.Get, c.end.SendCheck, func() error { return c.calls().Msgsnd(c.id, buf, 0) })
 	}
 	return c.end.Err("send", c.mapErr(err))
 }
@@ -338,7 +349,7 @@ func (c *Conn) TakeMarkers() (openersGone bool) {
 	var m [sysipc.MsgHeader]byte
 	for _, t := range []int64{TypeOpened, TypeClosed} {
 		for {
-			if _, err := sysipc.Msgrcv(c.id, m[:], t, sysipc.MSG_NOERROR|unix.IPC_NOWAIT); err != nil {
+			if _, err := c.calls().Msgrcv(c.id, m[:], t, sysipc.MSG_NOERROR|unix.IPC_NOWAIT); err != nil {
 				break
 			}
 			c.marker(t)
@@ -360,15 +371,15 @@ func (c *Conn) recv(p []byte, msgtyp int64, flags int) (int, int64, error) {
 	if c.pendingType != 0 && selects(msgtyp, flags, c.pendingType) {
 		return c.deliver(p, c.pendingLen, c.pendingType)
 	}
-	n, err := sysipc.Msgrcv(c.id, c.rbuf, msgtyp, flags|unix.IPC_NOWAIT)
+	n, err := c.calls().Msgrcv(c.id, c.rbuf, msgtyp, flags|unix.IPC_NOWAIT)
 	if err == unix.ENOMSG {
 		err = c.rw.Block(c.end.Rdl.Get, c.end.RecvCheck, func() (e error) {
-			n, e = sysipc.Msgrcv(c.id, c.rbuf, msgtyp, flags)
+			n, e = c.calls().Msgrcv(c.id, c.rbuf, msgtyp, flags)
 			return e
 		})
 		if err == ipclab.ErrPeerGone {
 			// Deliver what the peer sent before it went; then report it gone.
-			if n, err = sysipc.Msgrcv(c.id, c.rbuf, msgtyp, flags|unix.IPC_NOWAIT); err == unix.ENOMSG {
+			if n, err = c.calls().Msgrcv(c.id, c.rbuf, msgtyp, flags|unix.IPC_NOWAIT); err == unix.ENOMSG {
 				err = ipclab.ErrPeerGone
 			}
 		}

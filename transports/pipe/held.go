@@ -1,0 +1,61 @@
+package pipe
+
+import (
+	"os"
+	"syscall"
+
+	"github.com/ipclab/ipclab/internal/sysipc"
+	"golang.org/x/sys/unix"
+)
+
+// HoldWaits makes Recv's reads and waits, and Send's writes, keep their
+// thread and P (ipclab.WaitHolder). A write that finds the pipe full, or
+// runs under a write deadline, goes on through os.File and Go's poller:
+// only calls that return on a signal may block held (sysipc.Calls).
+func (c *Conn) HoldWaits(on bool) { c.held.Store(on) }
+
+func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
+
+// heldWrite is a write attempt made held, on w's descriptor.
+type heldWrite struct {
+	file *os.File // the writer rc belongs to
+	rc   syscall.RawConn
+	fn   func(fd uintptr) // bound once: a write allocates nothing
+	buf  []byte
+	n    int
+	err  error
+}
+
+// write writes p to w: held, one attempt first when HoldWaits is on, then
+// whatever is left through os.File.
+func (c *Conn) write(w *os.File, p []byte) (int, error) {
+	if !c.held.Load() || c.wdlSet.Load() {
+		return w.Write(p)
+	}
+	h := &c.wheld
+	if h.file != w {
+		rc, err := w.SyscallConn()
+		if err != nil {
+			return w.Write(p)
+		}
+		h.file, h.rc = w, rc
+		h.fn = func(fd uintptr) { h.n, h.err = sysipc.Calls{Held: true}.Write(int(fd), h.buf) }
+	}
+	h.buf = p
+	cerr := h.rc.Control(h.fn)
+	n, err := h.n, h.err
+	h.buf, h.err = nil, nil
+	switch {
+	case cerr != nil:
+		return 0, cerr
+	case err == unix.EAGAIN || err == unix.EINTR:
+		n = 0
+	case err != nil:
+		return 0, os.NewSyscallError("write", err)
+	}
+	if n == len(p) {
+		return n, nil
+	}
+	m, err := w.Write(p[n:])
+	return n + m, err
+}
