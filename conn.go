@@ -105,9 +105,11 @@ type PeerWatcher interface {
 // or wait until the call returns or sysmon preempts it (10 ms). It is the
 // tuning a latency-critical Go program would make; the harness measures it
 // beside the default (ipclab bench -held). Call it before the end's first
-// Send or Recv.
+// Send or Recv. It fails where the end's waits cannot be held: a futex
+// wait is restarted after a signal (SA_RESTART), so nothing could stop a
+// held one, not even the garbage collector's stop-the-world.
 type WaitHolder interface {
-	HoldWaits(on bool)
+	HoldWaits(on bool) error
 }
 
 // FanIn is implemented by transports whose channel one creator may share

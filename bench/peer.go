@@ -178,6 +178,5 @@ func holdWaits(c ipclab.Conn) error {
 	if !ok {
 		return fmt.Errorf("%s cannot hold its waits (ipclab.WaitHolder)", c.Addr().Transport())
 	}
-	h.HoldWaits(true)
-	return nil
+	return h.HoldWaits(true)
 }

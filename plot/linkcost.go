@@ -40,7 +40,7 @@ func linkCost(recs []record.Record, mode, base, title string, value func(record.
 	var transports, links []string
 	vals := map[[2]string][]record.Record{}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Impl == record.ImplC {
+		if r.Mode != mode || r.Skipped != "" || r.Impl == record.ImplC || r.Tuned() {
 			continue
 		}
 		if r.Size == CDFSize || size < 0 || size != CDFSize && r.Size < size {

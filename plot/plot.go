@@ -90,7 +90,9 @@ func group(recs []record.Record, mode string) []*series {
 	by := map[string]*series{}
 	var links []string
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" {
+		// The figures draw the default figures; the tuned ones (batches,
+		// held waits) are rows of the tables, beside them.
+		if r.Mode != mode || r.Skipped != "" || r.Tuned() {
 			continue
 		}
 		link := r.Link

@@ -433,3 +433,26 @@ func TestFiguresInMemory(t *testing.T) {
 		t.Fatalf("figures %v, want %v", names, want)
 	}
 }
+
+// The figures draw the default figures only: a held-waits or batched
+// record of the same transport must not join (and skew) its series.
+func TestTunedRecordsStayOutOfTheFigures(t *testing.T) {
+	rtt := &record.Summary{N: 10, Min: 1000, P50: 1000, P90: 1000, P99: 1000, P999: 1000, Max: 1000, Mean: 1000}
+	recs := []record.Record{
+		{Transport: "pipe", Impl: record.ImplGo, Mode: record.Latency, Size: 64, RTT: rtt},
+		{Transport: "pipe", Impl: record.ImplGo, Mode: record.Latency, Size: 64, RTT: rtt, HeldWaits: true},
+		{Transport: "sysvshm-spin", Impl: record.ImplGo, Mode: record.Throughput, Size: 64, MBPerSec: 1, MsgsPerSec: 1},
+		{Transport: "sysvshm-spin", Impl: record.ImplGo, Mode: record.Throughput, Size: 64, MBPerSec: 9, MsgsPerSec: 9, Batch: 64},
+	}
+	for _, mode := range []string{record.Latency, record.Throughput} {
+		ss := group(recs, mode)
+		if len(ss) != 1 {
+			t.Fatalf("%s: %d series, want 1", mode, len(ss))
+		}
+		for _, rs := range ss[0].values {
+			if len(rs) != 1 || rs[0].Tuned() {
+				t.Errorf("%s: series %s holds %d records (tuned: %v)", mode, ss[0].name(), len(rs), rs[0].Tuned())
+			}
+		}
+	}
+}

@@ -123,3 +123,7 @@ type WaitCounts struct {
 	Sleeps    uint64 `json:"sleeps"`
 	Wakes     uint64 `json:"wakes"`
 }
+
+// Tuned says the record measures a tuned Go figure (batches, held waits),
+// which the tables set beside the default one and the figures leave out.
+func (r Record) Tuned() bool { return r.Batch > 0 || r.HeldWaits }

@@ -165,7 +165,9 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 			row(cells...)
 			continue
 		}
-		c := cOf[g.Key]
+		ck := g.Key
+		ck.Held = false // a held-waits row is set beside the same C case
+		c := cOf[ck]
 		if c != nil && c.Skipped() != "" {
 			c = nil
 		}

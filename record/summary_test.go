@@ -2,6 +2,7 @@ package record
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -140,5 +141,33 @@ func TestWrapNotes(t *testing.T) {
 	}
 	if strings.Join(strings.Fields(strings.Join(lines, " ")), " ") != strings.TrimSpace(long) {
 		t.Error("wrapping lost or changed words")
+	}
+}
+
+// A held-waits Go case is set beside the same C case as the default one:
+// its own row in the Go-beside-C table, with its own ratio.
+func TestHeldRowsAgainstTheSameC(t *testing.T) {
+	rec := func(impl string, held bool, p50 float64) Record {
+		return Record{Transport: "pipe", Impl: impl, Mode: Latency, Size: 64, HeldWaits: held,
+			RTT: &Summary{N: 100, Min: p50, P50: p50, P90: p50, P99: 2 * p50, P999: 2 * p50, Max: 2 * p50, Mean: p50}}
+	}
+	recs := []Record{rec(ImplGo, false, 10000), rec(ImplGo, true, 8000), rec(ImplC, false, 5000)}
+	got := map[bool]float64{}
+	for _, o := range Overheads(recs) {
+		got[o.Held] = o.P50
+	}
+	if want := map[bool]float64{false: 2, true: 1.6}; !maps.Equal(got, want) {
+		t.Errorf("Go/C p50 by held: %v, want %v", got, want)
+	}
+	var rows []string
+	for _, tb := range SummaryTables(recs, nil) {
+		if strings.Contains(tb.Title, "C baseline") {
+			for _, r := range tb.Rows {
+				rows = append(rows, r[0])
+			}
+		}
+	}
+	if !slices.Equal(rows, []string{"pipe", "pipe held"}) {
+		t.Errorf("Go-beside-C rows %q, want pipe and pipe held", rows)
 	}
 }

@@ -221,6 +221,12 @@ func modeTable(groups []*record.Group, mode string) *Table {
 		if g.Link != record.RawLink {
 			name += " " + g.Link
 		}
+		if g.Batch > 0 {
+			name += fmt.Sprintf(" batch %d", g.Batch)
+		}
+		if g.Held {
+			name += " held"
+		}
 		if g.Impl == record.ImplC {
 			name += " [C]"
 		}

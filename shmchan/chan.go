@@ -118,6 +118,7 @@ type Chan struct {
 	watching atomic.Bool
 	watchMu  sync.Mutex   // maybeWatchOpener
 	rw, sw   intr.Waiters // threads blocked in semop
+	held     atomic.Bool  // SysVSem: semop calls keep the thread (HoldWaits)
 	// The close flags in the header: ours, and the peer's.
 	myClosed, peerClosed *uint32
 

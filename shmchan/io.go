@@ -172,7 +172,7 @@ func (c *Chan) sendCheck() error {
 func (c *Chan) signalData() {
 	switch c.hdr.strategy {
 	case SysVSem:
-		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
+		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
 	case PosixSem:
 		c.psem[c.txSem].Post()
 	case Futex, EventFD:
@@ -224,7 +224,7 @@ func (c *Chan) Release() error {
 	switch c.hdr.strategy {
 	case SysVSem: // the textbook: V(empty) for every message
 		freed := c.rx.release(c.inPlace, true)
-		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
+		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
 	case PosixSem: // V(empty) for every message; EOVERFLOW (2^31 tokens nobody waited for) loses nothing
 		c.rx.release(c.inPlace, true)
 		c.psem[c.rxSem+1].Post()
@@ -248,7 +248,7 @@ func (c *Chan) unpeek() {
 	c.inPlace = -1
 	switch c.hdr.strategy {
 	case SysVSem:
-		sysipc.Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
+		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
 	case PosixSem:
 		c.psem[c.rxSem].Post()
 	}
@@ -272,7 +272,7 @@ func (c *Chan) peek() ([]byte, error) {
 		// every other transport does: a reader polling with a short
 		// deadline (a link collecting acknowledgements) must see it.
 		take := []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: -1, Flg: unix.IPC_NOWAIT}}
-		if !ready || c.end.Closed() || sysipc.Semtimedop(int(c.hdr.semID), take, nil) != nil {
+		if !ready || c.end.Closed() || c.semCalls().Semtimedop(int(c.hdr.semID), take, nil) != nil {
 			if err := c.semWait(&c.rw, &c.end.Rdl, c.recvCheck, c.rxSem, 1, ready); err != nil {
 				// A creator that closed removed the set; what it
 				// published before is still in the ring.

@@ -23,7 +23,7 @@ import (
 func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() error, sem int, n int16, likely bool) error {
 	op := []sysipc.Sembuf{{Num: uint16(sem), Op: -n, Flg: unix.IPC_NOWAIT}}
 	if likely && check() == nil {
-		if sysipc.Semtimedop(int(c.hdr.semID), op, nil) == nil {
+		if c.semCalls().Semtimedop(int(c.hdr.semID), op, nil) == nil {
 			return nil
 		}
 	}
@@ -36,7 +36,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 			}
 			return check()
 		}, func() error {
-			return sysipc.Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl, false))
+			return c.semCalls().Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl, false))
 		})
 		switch err {
 		case nil:
@@ -46,7 +46,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 			// came, and read the message in any case, since a dead peer
 			// whose V never came cannot wake us.
 			op[0].Flg = unix.IPC_NOWAIT
-			sysipc.Semop(int(c.hdr.semID), op)
+			c.semCalls().Semop(int(c.hdr.semID), op)
 			return nil
 		case unix.EAGAIN: // the timeout: check says why (deadline, look-out)
 			continue
@@ -59,3 +59,17 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 		return err
 	}
 }
+
+// HoldWaits makes the SysVSem strategy's semop calls, waits included, keep
+// their thread and P (ipclab.WaitHolder): a blocked semop returns EINTR on
+// a signal, so Close, deadlines and sysmon's preemption still stop it. The
+// other strategies wait on futexes, which a signal restarts: it fails.
+func (c *Chan) HoldWaits(on bool) error {
+	if on && c.hdr.strategy != SysVSem {
+		return fmt.Errorf("shmchan: the %s strategy's waits cannot be held: a futex wait restarts after a signal, so nothing could stop it; only sysvsem's can", c.hdr.strategy)
+	}
+	c.held.Store(on)
+	return nil
+}
+
+func (c *Chan) semCalls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }

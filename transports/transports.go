@@ -93,7 +93,7 @@ var table = func() []*Transport {
 	// sysvshm-<st>; the C baseline has the same three.
 	shm := func(st shmchan.Strategy) *Transport {
 		return &Transport{Name: sysvshm.Scheme + "-" + st.String(), Scheme: sysvshm.Scheme, Variant: st,
-			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, Batch: true, SharedMemory: true, CMechanism: "shm-" + st.String()}}
+			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, Batch: true, SharedMemory: true, HeldWaits: st == shmchan.SysVSem, CMechanism: "shm-" + st.String()}}
 	}
 	bare := *shm(shmchan.Futex) // shmchan's default strategy
 	bare.Name, bare.Alias = sysvshm.Scheme, bare.Name

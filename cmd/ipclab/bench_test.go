@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -341,5 +342,47 @@ func TestBenchBatch(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, "", "bench", "-batch", "-1"); code != 2 || !strings.Contains(errOut, "-batch") {
 		t.Errorf("-batch -1: exit %d, %q", code, errOut)
+	}
+}
+
+// TestBenchHeld: -held measures, beside each raw case of a transport that
+// can hold its waits, a case where both Go ends do, in two real processes;
+// its records say so, the summary shows it as its own row, and
+// a transport that cannot (futex shared memory) gets no such case.
+func TestBenchHeld(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCLI(t, "", quickBench("-transports", "pipe,sysvmsg,sysvshm-futex", "-held", "-out", dir, "-format", "json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	cases := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r record.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if r.Mode == "latency" && (r.RTT == nil || r.RTT.N == 0) || r.Mode == "throughput" && r.MsgsPerSec <= 0 {
+			t.Errorf("%s %s %s held %v: nothing measured", r.Transport, r.Impl, r.Mode, r.HeldWaits)
+		}
+		cases[fmt.Sprintf("%s/%s/%s/%v", r.Transport, r.Mode, r.Impl, r.HeldWaits)]++
+	}
+	for _, tr := range []string{"pipe", "sysvmsg"} {
+		for _, m := range []string{"latency", "throughput"} {
+			if k := tr + "/" + m + "/go/true"; cases[k] != 1 {
+				t.Errorf("no held case %s in %v", k, cases)
+			}
+		}
+	}
+	for k := range cases {
+		if strings.HasPrefix(k, "sysvshm-futex/") && strings.HasSuffix(k, "/true") {
+			t.Errorf("a held case for futex shared memory: %s", k)
+		}
+	}
+	summary, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^pipe held +64 B`).Match(summary) {
+		t.Errorf("summary has no 'pipe held' row:\n%s", summary)
 	}
 }

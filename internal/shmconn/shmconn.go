@@ -17,6 +17,7 @@ var (
 	_ ipclab.ZeroCopySender   = (*Conn)(nil)
 	_ ipclab.ZeroCopyReceiver = (*Conn)(nil)
 	_ ipclab.Buffered         = (*Conn)(nil)
+	_ ipclab.WaitHolder       = (*Conn)(nil)
 )
 
 // Conn is one side of a shared-memory channel; its errors are OpErrors
@@ -28,6 +29,10 @@ type Conn struct {
 
 // New wraps ch, reached at addr.
 func New(ch *shmchan.Chan, addr ipclab.Addr) *Conn { return &Conn{ch: ch, addr: addr} }
+
+// HoldWaits holds the channel's semaphore calls (shmchan.Chan.HoldWaits):
+// only the sysvsem strategy can.
+func (c *Conn) HoldWaits(on bool) error { return c.ch.HoldWaits(on) }
 
 // Chan is the underlying channel, for its extra operations.
 func (c *Conn) Chan() *shmchan.Chan { return c.ch }

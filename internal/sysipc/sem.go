@@ -32,6 +32,11 @@ func Semget(key Key, nsems, flags int) (int, error) {
 // Semtimedop is semtimedop(2); a nil timeout waits forever. It may block, so
 // it returns EINTR unless every op has IPC_NOWAIT.
 func Semtimedop(id int, ops []Sembuf, timeout *unix.Timespec) error {
+	return Calls{}.Semtimedop(id, ops, timeout)
+}
+
+// Semtimedop is semtimedop(2), held or not (see Calls).
+func (c Calls) Semtimedop(id int, ops []Sembuf, timeout *unix.Timespec) error {
 	if len(ops) == 0 {
 		return unix.EINVAL
 	}
@@ -40,7 +45,7 @@ func Semtimedop(id int, ops []Sembuf, timeout *unix.Timespec) error {
 		nowait = nowait && op.Flg&unix.IPC_NOWAIT != 0
 	}
 	for {
-		_, _, e := unix.Syscall6(unix.SYS_SEMTIMEDOP, uintptr(id), uintptr(unsafe.Pointer(&ops[0])),
+		_, e := c.syscall6(unix.SYS_SEMTIMEDOP, uintptr(id), uintptr(unsafe.Pointer(&ops[0])),
 			uintptr(len(ops)), uintptr(unsafe.Pointer(timeout)), 0, 0)
 		runtime.KeepAlive(ops)
 		runtime.KeepAlive(timeout)
@@ -53,6 +58,9 @@ func Semtimedop(id int, ops []Sembuf, timeout *unix.Timespec) error {
 
 // Semop is semtimedop without a timeout.
 func Semop(id int, ops []Sembuf) error { return Semtimedop(id, ops, nil) }
+
+// Semop is semtimedop without a timeout, held or not (see Calls).
+func (c Calls) Semop(id int, ops []Sembuf) error { return c.Semtimedop(id, ops, nil) }
 
 // SemctlGetVal returns the value of semaphore num.
 func SemctlGetVal(id, num int) (int, error) {

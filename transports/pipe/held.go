@@ -12,7 +12,10 @@ import (
 // thread and P (ipclab.WaitHolder). A write that finds the pipe full, or
 // runs under a write deadline, goes on through os.File and Go's poller:
 // only calls that return on a signal may block held (sysipc.Calls).
-func (c *Conn) HoldWaits(on bool) { c.held.Store(on) }
+func (c *Conn) HoldWaits(on bool) error {
+	c.held.Store(on)
+	return nil
+}
 
 func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
 

@@ -339,7 +339,10 @@ func (c *Conn) tryRecv(fd uintptr) bool {
 // HoldWaits makes Send's and Recv's calls and waits keep their thread and
 // P (ipclab.WaitHolder): the descriptors are non-blocking, and the waits
 // are ppoll, which a signal interrupts.
-func (c *Conn) HoldWaits(on bool) { c.held.Store(on) }
+func (c *Conn) HoldWaits(on bool) error {
+	c.held.Store(on)
+	return nil
+}
 
 func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
 

@@ -119,7 +119,10 @@ type Conn struct {
 // keep their thread and P (ipclab.WaitHolder). A blocked msgsnd or msgrcv
 // returns EINTR on a signal whatever SA_RESTART says, so SetDeadline and
 // Close still stop it (package intr), as does sysmon's preemption.
-func (c *Conn) HoldWaits(on bool) { c.held.Store(on) }
+func (c *Conn) HoldWaits(on bool) error {
+	c.held.Store(on)
+	return nil
+}
 
 func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
 

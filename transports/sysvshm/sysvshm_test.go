@@ -2,6 +2,7 @@ package sysvshm
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ipclab/ipclab"
@@ -36,11 +37,30 @@ var trs = []transporttest.Transport{
 	transport(shmchan.Spin, 256<<10),
 }
 
-func TestMain(m *testing.M) { transporttest.Main(m, trs...) }
+// heldSem is sysvsem with held semop calls: the only strategy that can.
+var heldSem = transporttest.Held(trs[1])
+
+func TestMain(m *testing.M) { transporttest.Main(m, append(trs, heldSem)...) }
 
 func TestConformance(t *testing.T) {
-	for _, tr := range trs {
+	for _, tr := range append(trs, heldSem) {
 		t.Run(tr.Name, func(t *testing.T) { transporttest.Run(t, tr) })
+	}
+}
+
+// TestFutexWaitsCannotBeHeld: a futex wait restarts after a signal, so
+// HoldWaits must refuse rather than make an end nothing could stop.
+func TestFutexWaitsCannotBeHeld(t *testing.T) {
+	for _, s := range []shmchan.Strategy{shmchan.Futex, shmchan.Spin} {
+		c, err := Create(shmchan.Config{Strategy: s, RingSize: 64 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.HoldWaits(true)
+		c.Close()
+		if err == nil || !strings.Contains(err.Error(), "cannot be held") {
+			t.Errorf("%s: HoldWaits(true) = %v, want a refusal", s, err)
+		}
 	}
 }
 

@@ -23,7 +23,10 @@ func Held(tr Transport) Transport {
 			c.Close()
 			return nil, fmt.Errorf("%s: %T does not implement ipclab.WaitHolder", tr.Name, c)
 		}
-		w.HoldWaits(true)
+		if err := w.HoldWaits(true); err != nil {
+			c.Close()
+			return nil, err
+		}
 		return c, nil
 	}
 	h.Create = func() (ipclab.Conn, []*os.File, error) {
