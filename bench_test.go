@@ -203,30 +203,31 @@ func benchStream(b *testing.B, tr, mode string, size int) { benchStreamOn(b, tr,
 func benchStreamOn(b *testing.B, tr, mode string, size, peerCPU, batch int) {
 	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, peerCPU, mode)[1:])
 	msg := make([]byte, size)
-	send := func(int) error { return c.Send(msg) }
+	var bs ipclab.BatchSender
+	var msgs [][]byte
 	if batch > 0 {
-		bs, ok := c.(ipclab.BatchSender)
-		if !ok {
+		var ok bool
+		if bs, ok = c.(ipclab.BatchSender); !ok {
 			b.Fatalf("%s %s cannot send in batches (no SendBatch)", tr, mode)
 		}
-		msgs := slices.Repeat([][]byte{msg}, batch)
-		send = func(i int) error { // messages i to the end of i's batch
-			k := min(batch, b.N-i)
-			if n, err := bs.SendBatch(msgs[:k]); err != nil || n != k {
-				return fmt.Errorf("SendBatch of %d sent %d: %v", k, n, err)
-			}
-			return nil
-		}
+		msgs = slices.Repeat([][]byte{msg}, batch)
 	}
-	step := max(batch, 1)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	w0 := shmWaits(c)
 	b.ResetTimer()
 	start := time.Now()
-	for i := 0; i < b.N; i += step {
-		if err := send(i); err != nil {
-			b.Fatalf("send %d: %v (peer: %s)", i, err, p.Stderr())
+	if batch == 0 {
+		for i := 0; i < b.N; i++ {
+			if err := c.Send(msg); err != nil {
+				b.Fatalf("send %d: %v (peer: %s)", i, err, p.Stderr())
+			}
+		}
+	}
+	for i := 0; batch > 0 && i < b.N; i += batch {
+		k := min(batch, b.N-i)
+		if n, err := bs.SendBatch(msgs[:k]); err != nil || n != k {
+			b.Fatalf("SendBatch of messages %d..%d sent %d: %v (peer: %s)", i, i+k-1, n, err, p.Stderr())
 		}
 	}
 	buf := make([]byte, 64)
