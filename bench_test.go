@@ -125,7 +125,7 @@ func BenchmarkLink(b *testing.B) {
 // linkPair starts role on a new channel of tr and wraps this end in the
 // link mode ("raw": none). It skips a size beyond the channel's limit,
 // saying which.
-func linkPair(b *testing.B, tr, mode string, size int, role string, args []string) (ipclab.Conn, *testmain.Peer) {
+func linkPair(b testing.TB, tr, mode string, size int, role string, args []string) (ipclab.Conn, *testmain.Peer) {
 	c, files, err := transports.Create(tr)
 	if err != nil {
 		b.Fatal(err)
@@ -160,12 +160,18 @@ func linkPair(b *testing.B, tr, mode string, size int, role string, args []strin
 }
 
 // benchPingPong times round trips; the peer is the harness's receiver.
-func benchPingPong(b *testing.B, tr, mode string, size int) {
-	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, -1, mode, false)[1:])
+func benchPingPong(b *testing.B, tr, mode string, size int) { benchPingPongOn(b, tr, mode, size, -1) }
+
+// benchPingPongOn is benchPingPong with the peer pinned to peerCPU (-1:
+// not pinned). On a raw shared-memory channel it also reports both ends'
+// waits (shmWaits).
+func benchPingPongOn(b *testing.B, tr, mode string, size, peerCPU int) {
+	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, peerCPU, mode, false)[1:])
 	msg, buf := make([]byte, size), make([]byte, size)
 	rtt := make([]time.Duration, b.N)
 	b.SetBytes(int64(2 * size))
 	b.ReportAllocs()
+	w0 := shmWaits(c)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
@@ -181,23 +187,47 @@ func benchPingPong(b *testing.B, tr, mode string, size int) {
 	slices.Sort(rtt)
 	b.ReportMetric(float64(rtt[b.N/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(rtt[b.N*99/100].Nanoseconds()), "p99-ns")
-	p.ReadLine(time.Minute)
+	reportWaits(b, c, w0, p)
 	if err := p.Wait(time.Minute); err != nil {
 		b.Fatal(err)
 	}
 }
 
 // benchStream streams to the harness's receiver, which checksums every byte.
-func benchStream(b *testing.B, tr, mode string, size int) {
-	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, -1, mode, false)[1:])
+func benchStream(b *testing.B, tr, mode string, size int) { benchStreamOn(b, tr, mode, size, -1, 0) }
+
+// benchStreamOn is benchStream with the peer pinned to peerCPU (-1: not
+// pinned), and with batch above 0 sent batch messages per SendBatch call,
+// as the harness's -batch does. On a raw shared-memory channel it also
+// reports both ends' waits (shmWaits).
+func benchStreamOn(b *testing.B, tr, mode string, size, peerCPU, batch int) {
+	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, peerCPU, mode, false)[1:])
 	msg := make([]byte, size)
+	var bs ipclab.BatchSender
+	var msgs [][]byte
+	if batch > 0 {
+		var ok bool
+		if bs, ok = c.(ipclab.BatchSender); !ok {
+			b.Fatalf("%s %s cannot send in batches (no SendBatch)", tr, mode)
+		}
+		msgs = slices.Repeat([][]byte{msg}, batch)
+	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	w0 := shmWaits(c)
 	b.ResetTimer()
 	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		if err := c.Send(msg); err != nil {
-			b.Fatalf("send %d: %v (peer: %s)", i, err, p.Stderr())
+	if batch == 0 {
+		for i := 0; i < b.N; i++ {
+			if err := c.Send(msg); err != nil {
+				b.Fatalf("send %d: %v (peer: %s)", i, err, p.Stderr())
+			}
+		}
+	}
+	for i := 0; batch > 0 && i < b.N; i += batch {
+		k := min(batch, b.N-i)
+		if n, err := bs.SendBatch(msgs[:k]); err != nil || n != k {
+			b.Fatalf("SendBatch of messages %d..%d sent %d: %v (peer: %s)", i, i+k-1, n, err, p.Stderr())
 		}
 	}
 	buf := make([]byte, 64)
@@ -208,7 +238,7 @@ func benchStream(b *testing.B, tr, mode string, size int) {
 		b.Fatalf("receiver's confirmation %q, %v; want %q", buf[:n], err, want)
 	}
 	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
-	p.ReadLine(time.Minute)
+	reportWaits(b, c, w0, p)
 	if err := p.Wait(time.Minute); err != nil {
 		b.Fatal(err)
 	}

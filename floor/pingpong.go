@@ -80,23 +80,66 @@ type side struct {
 // already pinned there) and pl.b (a peer process it starts), for about
 // budget.
 func measureOne(ctx context.Context, k kind, pl placement, budget time.Duration, onPeer func(*peerproc.Proc)) (rt RoundTrip, err error) {
-	s := &side{kind: k, yield: pl.a == pl.b && k == cacheLine, pingW: -1, pongR: -1}
+	s, err := startSide(k, pl)
+	if err != nil {
+		return rt, err
+	}
+	defer s.close()
+	p := s.peer
+	if onPeer != nil {
+		onPeer(p)
+	}
+
+	var progress atomic.Int64
+	stopWatch := s.watch(ctx, &progress)
+	samples, warm, err := s.drive(budget, &progress)
+	stalled := stopWatch()
+	switch {
+	case ctx.Err() != nil:
+		return rt, ctx.Err()
+	case stalled:
+		return rt, fmt.Errorf("the peer answered nothing for %v and was killed (stderr: %s)", stallTimeout, p.Stderr())
+	case errors.Is(err, errPeerGone):
+		return rt, fmt.Errorf("%w (stderr: %s)", err, p.Stderr())
+	case err != nil:
+		return rt, err
+	}
+	s.stop()
+	if err := p.Wait(stallTimeout); err != nil {
+		return rt, err
+	}
+	rt.Wait, rt.Warmup = s.waitName(), warm
+	if s.yield {
+		rt.Note = "both ends share one CPU: each waits with sched_yield, so this is a pair of context switches, not a cache-line transfer"
+	}
+	return rt, rt.quantiles(samples, s.batch())
+}
+
+// startSide sets up this process's end of one kind of round trip between
+// pl.a (this process, already pinned there) and pl.b, and starts the peer
+// process there; it returns once the peer is ready. close undoes it all.
+func startSide(k kind, pl placement) (s *side, err error) {
+	s = &side{kind: k, yield: pl.a == pl.b && k == cacheLine, pingW: -1, pongR: -1}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	var extra []*os.File
 	switch k {
 	case cacheLine, futex:
 		fd, err := unix.MemfdCreate("ipclab-floor", unix.MFD_CLOEXEC)
 		if err != nil {
-			return rt, fmt.Errorf("memfd_create: %w", err)
+			return s, fmt.Errorf("memfd_create: %w", err)
 		}
 		f := os.NewFile(uintptr(fd), "ipclab-floor")
-		defer f.Close()
+		defer f.Close() // the peer has its own once started
 		if err := unix.Ftruncate(fd, pageSize); err != nil {
-			return rt, fmt.Errorf("ftruncate memfd: %w", err)
+			return s, fmt.Errorf("ftruncate memfd: %w", err)
 		}
 		if s.mem, err = unix.Mmap(fd, 0, pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED); err != nil {
-			return rt, fmt.Errorf("mmap memfd: %w", err)
+			return s, fmt.Errorf("mmap memfd: %w", err)
 		}
-		defer unix.Munmap(s.mem)
 		s.line = (*uint64)(unsafe.Pointer(&s.mem[offLine]))
 		s.ping = (*uint32)(unsafe.Pointer(&s.mem[offPing]))
 		s.pong = (*uint32)(unsafe.Pointer(&s.mem[offPong]))
@@ -104,20 +147,14 @@ func measureOne(ctx context.Context, k kind, pl placement, budget time.Duration,
 	case pipe:
 		var ping, pong [2]int
 		if err := unix.Pipe2(ping[:], unix.O_CLOEXEC); err != nil {
-			return rt, fmt.Errorf("pipe2: %w", err)
+			return s, fmt.Errorf("pipe2: %w", err)
 		}
 		if err := unix.Pipe2(pong[:], unix.O_CLOEXEC); err != nil {
 			unix.Close(ping[0])
 			unix.Close(ping[1])
-			return rt, fmt.Errorf("pipe2: %w", err)
+			return s, fmt.Errorf("pipe2: %w", err)
 		}
 		s.pingW, s.pongR = ping[1], pong[0]
-		defer func() {
-			if s.pingW >= 0 {
-				unix.Close(s.pingW)
-			}
-			unix.Close(s.pongR)
-		}()
 		extra = []*os.File{os.NewFile(uintptr(ping[0]), "floor-ping-r"), os.NewFile(uintptr(pong[1]), "floor-pong-w")}
 	}
 	yield := "0"
@@ -131,25 +168,22 @@ func measureOne(ctx context.Context, k kind, pl placement, budget time.Duration,
 		}
 	}
 	if err != nil {
-		return rt, err
+		return s, err
 	}
 	s.peer = p
-	defer func() {
-		if !p.Exited() {
-			p.Kill()
-		}
-	}()
 	if line, err := p.ReadLine(readyTimeout); err != nil || line != "ready" {
-		return rt, fmt.Errorf("peer did not start: %q, %v", line, err)
+		return s, fmt.Errorf("peer did not start: %q, %v", line, err)
 	}
-	if onPeer != nil {
-		onPeer(p)
-	}
+	return s, nil
+}
 
-	// The watchdog: a peer silent for stallTimeout, or a cancelled ctx,
-	// gets killed, which ends every wait below with an error.
-	var progress atomic.Int64
-	var stalled atomic.Bool
+// watch is the watchdog of a run: a peer silent for stallTimeout (progress
+// unchanged), or a cancelled ctx, gets killed, which ends every wait of
+// roundTrips with an error. stop (which may be called again) ends the
+// watch and reports whether it killed the peer for a stall.
+func (s *side) watch(ctx context.Context, progress *atomic.Int64) (stop func() (stalled bool)) {
+	p := s.peer
+	var killed atomic.Bool
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -169,35 +203,41 @@ func measureOne(ctx context.Context, k kind, pl placement, budget time.Duration,
 				if v := progress.Load(); v != last {
 					last, lastChange = v, now
 				} else if now.Sub(lastChange) > stallTimeout {
-					stalled.Store(true)
+					killed.Store(true)
 					p.Kill()
 					return
 				}
 			}
 		}
 	}()
-	samples, warm, err := s.drive(budget, &progress)
-	close(done)
-	wg.Wait()
-	switch {
-	case ctx.Err() != nil:
-		return rt, ctx.Err()
-	case stalled.Load():
-		return rt, fmt.Errorf("the peer answered nothing for %v and was killed (stderr: %s)", stallTimeout, p.Stderr())
-	case errors.Is(err, errPeerGone):
-		return rt, fmt.Errorf("%w (stderr: %s)", err, p.Stderr())
-	case err != nil:
-		return rt, err
+	var once sync.Once
+	return func() bool {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+		})
+		return killed.Load()
 	}
-	s.stop()
-	if err := p.Wait(stallTimeout); err != nil {
-		return rt, err
+}
+
+// close kills the peer if it still runs and releases this side's memory
+// and descriptors.
+func (s *side) close() {
+	if s.peer != nil && !s.peer.Exited() {
+		s.peer.Kill()
 	}
-	rt.Wait, rt.Warmup = s.waitName(), warm
-	if s.yield {
-		rt.Note = "both ends share one CPU: each waits with sched_yield, so this is a pair of context switches, not a cache-line transfer"
+	if s.mem != nil {
+		unix.Munmap(s.mem)
+		s.mem, s.line, s.ping, s.pong = nil, nil, nil, nil
 	}
-	return rt, rt.quantiles(samples, s.batch())
+	if s.pingW >= 0 {
+		unix.Close(s.pingW)
+		s.pingW = -1
+	}
+	if s.pongR >= 0 {
+		unix.Close(s.pongR)
+		s.pongR = -1
+	}
 }
 
 func (s *side) batch() int {

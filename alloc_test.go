@@ -1,0 +1,101 @@
+package ipclab_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/shmchan"
+	"github.com/ipclab/ipclab/transports"
+)
+
+// TestSteadyStateAllocs: once a channel runs, a message through a pipe or
+// through shared memory costs no allocation: Send and Recv of round trips
+// between this process and the harness's receiver (a second process)
+// allocate nothing here. It counts the process's allocations
+// (runtime.MemStats.Mallocs) over all the round trips rather than
+// testing.AllocsPerRun's average, which rounds down (0.6 a run reads as
+// 0), and allows maxAllocsPerTrip of them: the Go runtime allocates now
+// and then on its own (about 7 objects for each OS thread it starts when
+// a blocking system call holds one), which a per-message or per-wait
+// allocation exceeds many times over. It times nothing. The benchmarks'
+// allocs/op include start-up; this is the contract.
+//
+// The strategies that sleep in the kernel (futex, sysvsem, posixsem,
+// eventfd) are measured but skipped when they allocate: each kernel wait
+// with a timeout allocates its unix.Timespec (shmchan's waitTimeout
+// returns &ts, which escapes), about one round trip in two here.
+func TestSteadyStateAllocs(t *testing.T) {
+	watchdog(t, 3*time.Minute)
+	const warm, runs, maxAllocsPerTrip = 1000, 2000, 0.05
+	for _, tr := range transports.All() {
+		if tr.Alias != "" || !tr.SharedMemory && tr.Scheme != "pipe" && tr.Scheme != "fifo" {
+			continue
+		}
+		for _, size := range []int{64, 4 << 10} {
+			t.Run(fmt.Sprintf("%s/%s", tr.Name, sizeName(size)), func(t *testing.T) {
+				if raceEnabled {
+					t.Skip("the race detector's instrumentation makes values escape that do not otherwise")
+				}
+				c, p := linkPair(t, tr.Name, "raw", size, bench.PeerRole, bench.PeerArgs("", bench.Latency, warm+runs, 0, size, -1, "raw", false)[1:])
+				msg, buf := make([]byte, size), make([]byte, size)
+				var err error
+				roundTrips := func(k int) {
+					for range k {
+						if err = c.Send(msg); err != nil {
+							return
+						}
+						var n int
+						if n, err = c.Recv(buf); err != nil {
+							return
+						}
+						if n != size {
+							err = fmt.Errorf("a reply of %d bytes, want %d", n, size)
+							return
+						}
+					}
+				}
+				// The warm-up also lets one-time work pass: the creator
+				// removing the names once it sees the opener (shmchan's
+				// maybeWatchOpener), and a first GC starting its
+				// background workers, which allocate.
+				roundTrips(warm)
+				runtime.GC()
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				if err == nil {
+					roundTrips(runs)
+				}
+				runtime.ReadMemStats(&m1)
+				if err != nil {
+					t.Fatalf("round trip: %v (peer: %s)", err, p.Stderr())
+				}
+				p.ReadLine(time.Minute) // the receiver's report
+				if err := p.Wait(time.Minute); err != nil {
+					t.Fatal(err)
+				}
+				allocs := m1.Mallocs - m0.Mallocs
+				tooMany := float64(allocs) > maxAllocsPerTrip*runs
+				if tooMany && tr.SharedMemory && tr.Variant != shmchan.Spin {
+					t.Skipf("known: %d allocations in %d round trips, one per kernel wait with a timeout (shmchan waitTimeout's Timespec escapes)", allocs, runs)
+				}
+				if tooMany {
+					t.Errorf("%d allocations in %d round trips (a Send and a Recv each), want none (at most %g the runtime's own)", allocs, runs, maxAllocsPerTrip*runs)
+				}
+			})
+		}
+	}
+}
+
+// watchdog fails the test binary with every goroutine's stack if the test
+// is still running after d: a round trip that never returns is a failure.
+func watchdog(t *testing.T, d time.Duration) {
+	timer := time.AfterFunc(d, func() {
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		panic(fmt.Sprintf("%s still running after %v\n%s", t.Name(), d, buf[:n]))
+	})
+	t.Cleanup(func() { timer.Stop() })
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ipclab_test
+
+const raceEnabled = false
