@@ -119,6 +119,9 @@ type Chan struct {
 	watchMu  sync.Mutex   // maybeWatchOpener
 	rw, sw   intr.Waiters // threads blocked in semop
 	held     atomic.Bool  // SysVSem: semop calls keep the thread (HoldWaits)
+	// A kernel wait's timeout, per direction (waitTimeout): under recvMu
+	// and sendMu.
+	recvTimeout, sendTimeout unix.Timespec
 	// The close flags in the header: ours, and the peer's.
 	myClosed, peerClosed *uint32
 

@@ -3,8 +3,6 @@
 package shmchan
 
 import (
-	"time"
-
 	"github.com/ipclab/ipclab/internal/deadline"
 	"github.com/ipclab/ipclab/internal/posixsem"
 )
@@ -22,11 +20,7 @@ func (c *Chan) psemWait(s *posixsem.Sem, dl *deadline.Deadline, check func() err
 		if err := check(); err != nil {
 			return err
 		}
-		timeout := time.Duration(-1)
-		if ts := c.waitTimeout(dl, true); ts != nil {
-			timeout = time.Duration(ts.Nano())
-		}
-		if took, err := s.WaitOnce(timeout); took || err != nil {
+		if took, err := s.WaitOnce(c.waitLimit(dl, true)); took || err != nil {
 			return err
 		}
 	}

@@ -99,8 +99,8 @@ const peerCheckInterval = 100 * time.Millisecond
 // at most peerCheckInterval when bounded (every futex wait), or while no
 // opener has been seen, so the creator looks for it now and then. A
 // semaphore wait needs no bound otherwise: its wake-ups are signals
-// (internal/intr), not shared memory. nil means no limit.
-func (c *Chan) waitTimeout(dl *deadline.Deadline, bounded bool) *unix.Timespec {
+// (internal/intr), not shared memory. Negative means no limit.
+func (c *Chan) waitLimit(dl *deadline.Deadline, bounded bool) time.Duration {
 	limit := time.Duration(-1)
 	if t := dl.Get(); !t.IsZero() {
 		limit = max(time.Until(t), 0)
@@ -108,11 +108,23 @@ func (c *Chan) waitTimeout(dl *deadline.Deadline, bounded bool) *unix.Timespec {
 	if (bounded || !c.watching.Load()) && (limit < 0 || limit > peerCheckInterval) {
 		limit = peerCheckInterval
 	}
+	return limit
+}
+
+// waitTimeout is waitLimit as a system call's timeout, nil for none. It
+// lives in the Chan, one per direction (dl says which; the direction's
+// mutex is held), so that a wait allocates nothing.
+func (c *Chan) waitTimeout(dl *deadline.Deadline, bounded bool) *unix.Timespec {
+	limit := c.waitLimit(dl, bounded)
 	if limit < 0 {
 		return nil
 	}
-	ts := unix.NsecToTimespec(int64(limit))
-	return &ts
+	ts := &c.sendTimeout
+	if dl == &c.end.Rdl {
+		ts = &c.recvTimeout
+	}
+	*ts = unix.NsecToTimespec(int64(limit))
+	return ts
 }
 
 // wake clears an announcement and makes the wake system call only if

@@ -34,6 +34,8 @@ type Waiter struct {
 	tid   int
 	gen   uint64 // which use of a recycled Waiter a wake-up is for
 	timer *time.Timer
+	armed bool // timer is set for this use
+	fired waiterUse
 }
 
 type waiterUse struct {
@@ -48,7 +50,7 @@ type waiterUse struct {
 func (ws *Waiters) Enter(deadline time.Time) *Waiter {
 	runtime.LockOSThread()
 	w := waiterPool.Get().(*Waiter)
-	w.ws, w.tid, w.timer = ws, unix.Gettid(), nil
+	w.ws, w.tid, w.armed = ws, unix.Gettid(), false
 	ws.mu.Lock()
 	if ws.set == nil {
 		ws.set = make(map[*Waiter]struct{})
@@ -58,15 +60,28 @@ func (ws *Waiters) Enter(deadline time.Time) *Waiter {
 	use := waiterUse{w, w.gen}
 	ws.mu.Unlock()
 	if !deadline.IsZero() {
-		w.timer = time.AfterFunc(time.Until(deadline), func() { ws.kick([]waiterUse{use}) })
+		// One timer per Waiter, reset for each use, so that a blocking
+		// call with a deadline allocates nothing once the pool is warm.
+		// fired is written before the timer is (re)armed, and the timer
+		// is not running then (Exit recycles only a stopped timer).
+		w.fired, w.armed = use, true
+		if w.timer == nil {
+			w.timer = time.AfterFunc(time.Until(deadline), w.onDeadline)
+		} else {
+			w.timer.Reset(time.Until(deadline))
+		}
 	}
 	return w
 }
 
+// onDeadline wakes the use the timer was armed for (kick ignores it if
+// that use has exited).
+func (w *Waiter) onDeadline() { w.ws.kick([]waiterUse{w.fired}) }
+
 // Exit unregisters the waiter and unlocks its thread. A waiter whose
 // deadline timer may still run is not recycled.
 func (w *Waiter) Exit() {
-	recycle := w.timer == nil || w.timer.Stop()
+	recycle := !w.armed || w.timer.Stop()
 	w.ws.mu.Lock()
 	delete(w.ws.set, w)
 	w.ws.mu.Unlock()

@@ -234,39 +234,55 @@ func (c *Conn) socket(dl func() time.Time) (*os.File, error) {
 	for {
 		select {
 		case <-c.connected:
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			if c.f == nil {
-				if c.connErr != nil {
-					return nil, c.connErr
-				}
-				return nil, ipclab.ErrClosed
-			}
-			return c.f, nil
+			return c.connectedSocket()
 		default:
 		}
 		if c.end.PeerGone() {
 			// A datagram peer that died before its hello (WatchPeer).
 			return nil, fmt.Errorf("%w: it died before it connected", ipclab.ErrPeerGone)
 		}
-		var timeout <-chan time.Time
-		if t := dl(); !t.IsZero() {
-			d := time.Until(t)
-			if d <= 0 {
-				return nil, fmt.Errorf("%w: no process has connected yet", ipclab.ErrTimeout)
-			}
-			tm := time.NewTimer(d)
-			defer tm.Stop()
-			timeout = tm.C
-		}
-		select {
-		case <-c.connected:
-		case <-c.closing:
-			return nil, ipclab.ErrClosed
-		case <-timeout:
-		case <-c.kick:
+		if err := c.awaitConnect(dl); err != nil {
+			return nil, err
 		}
 	}
+}
+
+// connectedSocket is socket once connected. Its own function, so that its
+// deferred unlock is not a defer inside socket's loop, which allocates a
+// defer record on every call: two per round trip.
+func (c *Conn) connectedSocket() (*os.File, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.f == nil {
+		if c.connErr != nil {
+			return nil, c.connErr
+		}
+		return nil, ipclab.ErrClosed
+	}
+	return c.f, nil
+}
+
+// awaitConnect waits, up to the deadline dl gives, for the connection or
+// for a reason to look again.
+func (c *Conn) awaitConnect(dl func() time.Time) error {
+	var timeout <-chan time.Time
+	if t := dl(); !t.IsZero() {
+		d := time.Until(t)
+		if d <= 0 {
+			return fmt.Errorf("%w: no process has connected yet", ipclab.ErrTimeout)
+		}
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	select {
+	case <-c.connected:
+	case <-c.closing:
+		return ipclab.ErrClosed
+	case <-timeout:
+	case <-c.kick:
+	}
+	return nil
 }
 
 func (c *Conn) SetDeadline(t time.Time) error {

@@ -83,15 +83,17 @@ func (c *Conn) ExpectOpeners(n int) { c.openers.Expect(n) }
 
 // Conn is one end of a POSIX message-queue channel.
 type Conn struct {
-	held    atomic.Bool // the message path's calls keep the thread (HoldWaits)
-	end     chanend.End // closed, peer gone, deadlines, errors
-	addr    Addr
-	creator bool
-	tx, rx  *os.File
-	txc     syscall.RawConn
-	rxc     syscall.RawConn
-	txMax   int // mq_msgsize of the queue we send to
-	rxSize  int // mq_msgsize of the queue we receive from
+	held atomic.Bool // the message path's calls keep the thread (HoldWaits)
+	// ppoll's timeout, per direction (wait.go): under recvMu and sendMu.
+	recvTimeout, sendTimeout unix.Timespec
+	end                      chanend.End // closed, peer gone, deadlines, errors
+	addr                     Addr
+	creator                  bool
+	tx, rx                   *os.File
+	txc                      syscall.RawConn
+	rxc                      syscall.RawConn
+	txMax                    int // mq_msgsize of the queue we send to
+	rxSize                   int // mq_msgsize of the queue we receive from
 
 	// RawConn.Control takes the call as a func; these are bound once, in
 	// newConn, with their arguments and results in sop and rop, so that a

@@ -105,7 +105,7 @@ func (c *Conn) waitIO(fd uintptr, recv bool) error {
 		}
 		pollFirst, polled = false, true
 		fds := [2]unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(wakeFD), Events: unix.POLLIN}}
-		if _, err := c.calls().Ppoll(fds[:], timeout(dl)); err != nil && err != unix.EINTR {
+		if _, err := c.calls().Ppoll(fds[:], c.timeout(dl, recv)); err != nil && err != unix.EINTR {
 			return os.NewSyscallError("ppoll", err)
 		}
 		if fds[1].Revents != 0 {
@@ -128,12 +128,18 @@ func (c *Conn) waitCheck(dl *deadline.Deadline) error {
 	return nil
 }
 
-// timeout is ppoll's timeout for a deadline: nil waits for ever.
-func timeout(dl *deadline.Deadline) *unix.Timespec {
+// timeout is ppoll's timeout for a deadline: nil waits for ever. It lives
+// in the Conn, one per direction (the caller holds that direction's
+// mutex), so that a wait allocates nothing.
+func (c *Conn) timeout(dl *deadline.Deadline, recv bool) *unix.Timespec {
 	t := dl.Get()
 	if t.IsZero() {
 		return nil
 	}
-	ts := unix.NsecToTimespec(max(int64(time.Until(t)), 0))
-	return &ts
+	ts := &c.sendTimeout
+	if recv {
+		ts = &c.recvTimeout
+	}
+	*ts = unix.NsecToTimespec(max(int64(time.Until(t)), 0))
+	return ts
 }
