@@ -288,6 +288,20 @@ static inline void prefetch_for_write(const char *p) {
 #endif
 }
 
+static size_t round64(long n) { return ((size_t)n + 63) & ~(size_t)63; }
+
+/* msgbuf_alloc returns a struct msgbuf whose text is 64-byte aligned, as
+ * the message buffers it is copied to and from are. malloc put the text 24
+ * bytes into a line, and copying 4 KiB between buffers so misaligned cost
+ * the receiver 1.2-1.8 us of user time per message here (0.3-0.6 us
+ * aligned, 3 runs each of ipcbench sysvmsg throughput 4096 50000 at one
+ * CPU); the copy is the mechanism's copy-out, not something to measure. */
+static void *msgbuf_alloc(int text) {
+	char *p = aligned_alloc(64, 64 + round64(text));
+	if (!p) die("aligned_alloc");
+	return p + 64 - sizeof(long);
+}
+
 static void send_msg(struct end *e, const char *p, int n) {
 	switch (kind) {
 	case M_PIPE:
@@ -541,7 +555,7 @@ int main(int argc, char **argv) {
 		if (size > msgmnb) return too_large("kernel.msgmnb", msgmnb, "sysctl -w kernel.msgmnb=N");
 		if ((msqid = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600)) < 0) die("msgget");
 		tx.wtype = 1, rx.rtype = 1, rx.wtype = 2, tx.rtype = 2;
-		tx.mbuf = malloc(sizeof(long) + (size_t)bufsize), rx.mbuf = malloc(sizeof(long) + (size_t)bufsize);
+		tx.mbuf = msgbuf_alloc(bufsize), rx.mbuf = msgbuf_alloc(bufsize);
 		break;
 	}
 	case M_POSIXMQ: {
@@ -559,7 +573,7 @@ int main(int argc, char **argv) {
 		cleanup(); /* the names go; the open queues stay */
 		tx.wq = q[0], rx.rq = q[0], rx.wq = q[1], tx.rq = q[1];
 		tx.mqsize = rx.mqsize = msgsize;
-		tx.mqbuf = malloc((size_t)msgsize), rx.mqbuf = malloc((size_t)msgsize);
+		tx.mqbuf = aligned_alloc(64, round64(msgsize)), rx.mqbuf = aligned_alloc(64, round64(msgsize));
 		break;
 	}
 	case M_PACKET: {
@@ -621,7 +635,8 @@ int main(int argc, char **argv) {
 
 	int rep_pipe[2];
 	if (pipe(rep_pipe) < 0) die("pipe");
-	char *msg = calloc(1, (size_t)bufsize), *buf = calloc(1, (size_t)bufsize);
+	char *msg = aligned_alloc(64, round64(bufsize)), *buf = aligned_alloc(64, round64(bufsize));
+	memset(msg, 0, (size_t)bufsize), memset(buf, 0, (size_t)bufsize);
 	for (int i = 0; i < size; i++) msg[i] = (char)(i * 7 + 1);
 	fflush(stdout);
 	signal(SIGCHLD, on_child);
