@@ -34,7 +34,7 @@ for p in ${placements//,/ }; do
 		transports=${transports//,posixshm-spin/}
 	fi
 	echo "== placement $p: latency and throughput" >&2
-	"$bin/ipclab" bench -pin "$p" -runs "$runs" -batch 64 -transports "$transports" -out "$out/$p" -force -format table
+	"$bin/ipclab" bench -pin "$p" -runs "$runs" -batch 64 -held -transports "$transports" -out "$out/$p" -force -format table
 	if [ "${LOAD:-1}" != 0 ]; then
 		echo "== placement $p: open-loop load and fan-in" >&2
 		"$bin/ipclab" bench -pin "$p" -runs 3 -modes load,fanin -sizes 64 -transports "$transports" -out "$out/$p/load-fanin" -force -format table

@@ -60,16 +60,21 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 	}
 }
 
-// HoldWaits makes the SysVSem strategy's semop calls, waits included, keep
-// their thread and P (ipclab.WaitHolder): a blocked semop returns EINTR on
-// a signal, so Close, deadlines and sysmon's preemption still stop it. The
-// other strategies wait on futexes, which a signal restarts: it fails.
+// HoldWaits makes the kernel waits and wake-ups of the SysVSem and EventFD
+// strategies keep their thread and P (ipclab.WaitHolder): a blocked semop
+// or ppoll returns EINTR on a signal, so Close, deadlines and sysmon's
+// preemption still stop it. The futex and posixsem strategies wait on
+// futexes, which a signal restarts, and spin never waits in the kernel:
+// they refuse.
 func (c *Chan) HoldWaits(on bool) error {
-	if on && c.hdr.strategy != SysVSem {
-		return fmt.Errorf("shmchan: the %s strategy's waits cannot be held: a futex wait restarts after a signal, so nothing could stop it; only sysvsem's can", c.hdr.strategy)
+	if s := c.hdr.strategy; on && s != SysVSem && s != EventFD {
+		return fmt.Errorf("shmchan: the %s strategy's waits cannot be held: a futex wait restarts after a signal, so nothing could stop it; only sysvsem's and eventfd's can", s)
 	}
 	c.held.Store(on)
 	return nil
 }
 
 func (c *Chan) semCalls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
+
+// waitCalls are the eventfd strategy's calls, held or not.
+func (c *Chan) waitCalls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }

@@ -109,6 +109,7 @@ var table = func() []*Transport {
 	// too): one child per channel, so no fan-in.
 	pevent := pshm(shmchan.EventFD)
 	pevent.FanIn = NoFanIn
+	pevent.HeldWaits = true // its waits are ppoll on eventfds
 	return []*Transport{
 		{Name: pipe.SchemePipe, Scheme: pipe.SchemePipe, Caps: Caps{HeldWaits: true, CMechanism: "pipe"}},
 		{Name: pipe.SchemeFIFO, Scheme: pipe.SchemeFIFO, Caps: Caps{FanIn: SharedFIFO, HeldWaits: true, CMechanism: "fifo"}},

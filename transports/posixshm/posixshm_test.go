@@ -56,12 +56,16 @@ var trs = []transporttest.Transport{
 	inherited(shmchan.EventFD, 256<<10),
 }
 
+// heldEventFD is the eventfd strategy with held waits: of the POSIX
+// objects' strategies, the only one whose waits can be held.
+var heldEventFD = transporttest.Held(trs[len(trs)-1])
+
 func TestMain(m *testing.M) {
-	transporttest.MainWith(m, testmain.Options{PrivateDevShm: true}, trs...)
+	transporttest.MainWith(m, testmain.Options{PrivateDevShm: true}, append(trs, heldEventFD)...)
 }
 
 func TestConformance(t *testing.T) {
-	for _, tr := range trs {
+	for _, tr := range append(trs, heldEventFD) {
 		t.Run(tr.Name, func(t *testing.T) { transporttest.Run(t, tr) })
 	}
 }
