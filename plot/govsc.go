@@ -13,7 +13,7 @@ import (
 // round-trip p50, round-trip p99 and throughput. A dotted line marks
 // parity. Drawn when C was measured.
 func GoVsC(recs []record.Record) ([]*Figure, error) {
-	ovs := record.Overheads(recs)
+	ovs := defaultOverheads(recs)
 	if len(ovs) == 0 {
 		return nil, nil
 	}
@@ -66,4 +66,18 @@ func GoVsC(recs []record.Record) ([]*Figure, error) {
 		f.row(p)
 	}
 	return f.named("go_vs_c")
+}
+
+// defaultOverheads are the Go/C ratios of the default Go figures: a
+// held-waits case is paired with the same C case as the default one
+// (record.Overheads), and must not join the default's line; its ratio is
+// a row of the summary's table.
+func defaultOverheads(recs []record.Record) []record.Overhead {
+	var out []record.Overhead
+	for _, o := range record.Overheads(recs) {
+		if !o.Held && o.Batch == 0 {
+			out = append(out, o)
+		}
+	}
+	return out
 }

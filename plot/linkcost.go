@@ -48,7 +48,7 @@ func linkCost(recs []record.Record, mode, base, title string, value func(record.
 		}
 	}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Size != size || r.Impl == record.ImplC {
+		if r.Mode != mode || r.Skipped != "" || r.Size != size || r.Impl == record.ImplC || r.Tuned() {
 			continue
 		}
 		l := r.Link

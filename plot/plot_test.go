@@ -456,3 +456,20 @@ func TestTunedRecordsStayOutOfTheFigures(t *testing.T) {
 		}
 	}
 }
+
+// The Go/C figure draws the default figures only: a held-waits Go case,
+// paired with the same C case, must not join the default's line.
+func TestHeldStaysOutOfGoVsC(t *testing.T) {
+	rtt := func(v float64) *record.Summary {
+		return &record.Summary{N: 10, Min: v, P50: v, P90: v, P99: v, P999: v, Max: v, Mean: v}
+	}
+	recs := []record.Record{
+		{Transport: "pipe", Impl: record.ImplGo, Mode: record.Latency, Size: 64, RTT: rtt(10000)},
+		{Transport: "pipe", Impl: record.ImplGo, Mode: record.Latency, Size: 64, RTT: rtt(8000), HeldWaits: true},
+		{Transport: "pipe", Impl: record.ImplC, Mode: record.Latency, Size: 64, RTT: rtt(5000)},
+	}
+	ovs := defaultOverheads(recs)
+	if len(ovs) != 1 || ovs[0].Held || ovs[0].P50 != 2 {
+		t.Errorf("Go/C points %+v, want one, the default's (p50 ratio 2)", ovs)
+	}
+}
