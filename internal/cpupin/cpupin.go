@@ -53,6 +53,11 @@ var holdProcs sync.Once
 // machine's count, and that is the figure to report.
 func Process(set *unix.CPUSet) error {
 	holdProcs.Do(func() { runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) })
+	return pinThreads(set)
+}
+
+// pinThreads is Process without fixing GOMAXPROCS.
+func pinThreads(set *unix.CPUSet) error {
 	tids, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return err
