@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/bench"
 	"github.com/ipclab/ipclab/transports"
 )
@@ -31,12 +32,28 @@ func TestSteadyStateAllocs(t *testing.T) {
 		if tr.Alias != "" {
 			continue
 		}
-		for _, size := range []int{64, 4 << 10} {
-			t.Run(fmt.Sprintf("%s/%s", tr.Name, sizeName(size)), func(t *testing.T) {
+		for _, v := range []struct {
+			size int
+			held bool
+		}{{64, false}, {4 << 10, false}, {64, true}, {4 << 10, true}} {
+			size, held := v.size, v.held
+			if held && !tr.HeldWaits {
+				continue
+			}
+			name := fmt.Sprintf("%s/%s", tr.Name, sizeName(size))
+			if held {
+				name += "/held"
+			}
+			t.Run(name, func(t *testing.T) {
 				if raceEnabled {
 					t.Skip("the race detector's instrumentation makes values escape that do not otherwise")
 				}
-				c, p := linkPair(t, tr.Name, "raw", size, bench.PeerRole, bench.PeerArgs("", bench.Latency, warm+runs, 0, size, -1, "raw", false)[1:])
+				c, p := linkPair(t, tr.Name, "raw", size, bench.PeerRole, bench.PeerArgs("", bench.Latency, warm+runs, 0, size, -1, "raw", held)[1:])
+				if held {
+					if err := c.(ipclab.WaitHolder).HoldWaits(true); err != nil {
+						t.Fatal(err)
+					}
+				}
 				if size > c.MaxMessageSize() {
 					t.Skipf("%d bytes is beyond %s's %d", size, tr.Name, c.MaxMessageSize())
 				}
