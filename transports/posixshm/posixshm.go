@@ -270,6 +270,13 @@ func open(a Addr, opt shmchan.AttachOptions) (*shmchan.Chan, error) {
 		for i := range obj.efd {
 			obj.efd[i] = a.EFD + i // ours from now on: Close closes them
 			unix.CloseOnExec(obj.efd[i])
+			// Non-blocking whatever the creator handed down: the read after
+			// a wait must not block (another reader may have taken the
+			// count), least of all held, where a signal restarts it.
+			if err := unix.SetNonblock(obj.efd[i], true); err != nil {
+				obj.closeEventFDs()
+				return nil, fmt.Errorf("posixshm: eventfd %d: O_NONBLOCK: %w", obj.efd[i], err)
+			}
 		}
 	}
 	mem, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
