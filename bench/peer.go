@@ -72,7 +72,11 @@ func peerMain(args []string) error {
 		return err
 	}
 	defer c.Close()
-	if held, _ := strconv.ParseBool(args[7]); held {
+	held, err := strconv.ParseBool(args[7])
+	if err != nil {
+		return fmt.Errorf("held %q: want true or false", args[7])
+	}
+	if held {
 		if err := holdWaits(c); err != nil {
 			return err
 		}

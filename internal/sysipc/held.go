@@ -25,9 +25,12 @@ import (
 // call returns or sysmon preempts it (a signal after 10 ms, which makes
 // ppoll, msgrcv and the like return EINTR; callers loop). So held calls
 // are for a latency-critical process with spare Ps, and only calls that
-// return EINTR on a signal may block held: ppoll, mq_timed*, msgsnd,
-// msgrcv, semtimedop. A read or write that could block is never held:
-// SA_RESTART would restart it and the signal could not stop it.
+// return EINTR on a signal whatever SA_RESTART says may block held:
+// ppoll, msgsnd, msgrcv, semtimedop (signal(7)). A read or write that
+// could block is never held, nor mq_timedsend or mq_timedreceive on a
+// blocking queue descriptor: SA_RESTART (which Go's handlers set) would
+// restart them and the signal could not stop them. ipclab makes those
+// calls held only on non-blocking descriptors, where they never wait.
 type Calls struct{ Held bool }
 
 func (c Calls) syscall6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, syscall.Errno) {
