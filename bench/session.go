@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/cpupin"
 	"github.com/ipclab/ipclab/internal/peerproc"
 	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/transports"
@@ -69,7 +70,9 @@ func (s Spec) openSession(ctx context.Context, cs Case, role string, args peerAr
 		}
 		ss.undo = append(ss.undo, func() { pinProcess(&all) })
 	}
-	p, err := peerproc.Start(role, args(c.Addr().String(), receiverCPU), peerproc.Options{ExtraFiles: files})
+	// The peer starts while this process is pinned: it must not take its
+	// GOMAXPROCS from the inherited one-CPU mask (cpupin.ChildEnv).
+	p, err := peerproc.Start(role, args(c.Addr().String(), receiverCPU), peerproc.Options{ExtraFiles: files, Env: cpupin.ChildEnv()})
 	closeFiles() // the peer has its copies
 	if err != nil {
 		return ss, "", err

@@ -161,7 +161,7 @@ func startSide(k kind, pl placement) (s *side, err error) {
 	if s.yield {
 		yield = "1"
 	}
-	p, err := peerproc.Start(peerRole, []string{string(k), strconv.Itoa(pl.b), yield}, peerproc.Options{ExtraFiles: extra})
+	p, err := peerproc.Start(peerRole, []string{string(k), strconv.Itoa(pl.b), yield}, peerproc.Options{ExtraFiles: extra, Env: cpupin.ChildEnv()})
 	if k == pipe { // the peer's ends: ours must go, or its death is no EOF
 		for _, f := range extra {
 			f.Close()

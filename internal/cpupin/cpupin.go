@@ -71,6 +71,16 @@ func pinThreads(set *unix.CPUSet) error {
 	return nil
 }
 
+// ChildEnv is what to add to the environment of a process started while
+// this one may be pinned: a child inherits the affinity mask, and its
+// runtime would choose GOMAXPROCS from it (1 for a process started while
+// its parent runs on one CPU), not the machine's count this process
+// holds (see Process). Setting the variable also stops the child's
+// runtime from lowering it later.
+func ChildEnv() []string {
+	return []string{"GOMAXPROCS=" + strconv.Itoa(runtime.GOMAXPROCS(0))}
+}
+
 // ProcessTo pins every thread of this process to the one CPU cpu.
 func ProcessTo(cpu int) error {
 	var set unix.CPUSet

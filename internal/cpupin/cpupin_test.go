@@ -16,7 +16,10 @@ import (
 
 func TestMain(m *testing.M) { testmain.Main(m) }
 
-func init() { peerproc.Register("cpupin-procs", procsAfterPin) }
+func init() {
+	peerproc.Register("cpupin-procs", procsAfterPin)
+	peerproc.Register("cpupin-print-procs", func([]string) error { fmt.Println(runtime.GOMAXPROCS(0)); return nil })
+}
 
 // procsAfterPin pins this process to one CPU, waits past the runtime's
 // re-check of the affinity mask (about a second, Go 1.25+), and prints
@@ -117,5 +120,42 @@ func TestPinAndRestore(t *testing.T) {
 	}
 	if got, _ := Allowed(); len(got) != len(cpus) {
 		t.Errorf("after restore: %v, want %v", got, cpus)
+	}
+}
+
+// TestChildEnvKeepsGOMAXPROCS: a child started while this process runs
+// pinned to one CPU (as the harness starts its peer) has this process's
+// GOMAXPROCS with ChildEnv, not the 1 its inherited mask would give.
+func TestChildEnvKeepsGOMAXPROCS(t *testing.T) {
+	cpus, err := Allowed()
+	if err != nil || len(cpus) < 2 {
+		t.Skipf("needs two CPUs; this process may use %v (%v)", cpus, err)
+	}
+	all, err := Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ProcessTo(cpus[0]); err != nil {
+		t.Fatal(err)
+	}
+	defer Process(&all)
+	want := runtime.GOMAXPROCS(0)
+	for _, env := range [][]string{{"GOMAXPROCS="}, ChildEnv()} {
+		p, err := peerproc.Start("cpupin-print-procs", nil, peerproc.Options{Env: env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, err := p.ReadLine(30 * time.Second)
+		p.Kill()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := strconv.Atoi(line)
+		switch {
+		case env[0] == "GOMAXPROCS=" && got != 1:
+			t.Skipf("a child started on one CPU chose GOMAXPROCS %d, not 1: nothing to correct here", got)
+		case env[0] != "GOMAXPROCS=" && got != want:
+			t.Errorf("child with %v: GOMAXPROCS %d, want this process's %d", env, got, want)
+		}
 	}
 }
