@@ -70,6 +70,11 @@ func (c *Chan) HoldWaits(on bool) error {
 	if s := c.hdr.strategy; on && s != SysVSem && s != EventFD {
 		return fmt.Errorf("shmchan: the %s strategy's waits cannot be held: a futex wait restarts after a signal, so nothing could stop it; only sysvsem's and eventfd's can", s)
 	}
+	if on {
+		if err := sysipc.CanHold(); err != nil {
+			return err
+		}
+	}
 	c.held.Store(on)
 	return nil
 }

@@ -1,7 +1,10 @@
 package sysipc
 
 import (
+	"errors"
+	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -32,6 +35,25 @@ import (
 // restart them and the signal could not stop them. ipclab makes those
 // calls held only on non-blocking descriptors, where they never wait.
 type Calls struct{ Held bool }
+
+// CanHold says whether this process may hold calls: every held wait is
+// stopped by a signal, and sysmon's and the garbage collector's come only
+// with asynchronous preemption. GODEBUG=asyncpreemptoff=1 turns those off,
+// and a held wait with no timeout then stops the whole process at the next
+// stop-the-world until the wait ends (seen: runtime.GC during a held ppoll
+// on an empty pipe never returned).
+func CanHold() error {
+	off := false
+	for _, kv := range strings.Split(os.Getenv("GODEBUG"), ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k == "asyncpreemptoff" {
+			off = v == "1" // the last setting wins, as in the runtime
+		}
+	}
+	if off {
+		return errors.New("waits cannot be held with GODEBUG=asyncpreemptoff=1: without preemption signals nothing could stop a held wait, not even the garbage collector's stop-the-world")
+	}
+	return nil
+}
 
 func (c Calls) syscall6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, syscall.Errno) {
 	if c.Held {

@@ -13,6 +13,11 @@ import (
 // runs under a write deadline, goes on through os.File and Go's poller:
 // only calls that return on a signal may block held (sysipc.Calls).
 func (c *Conn) HoldWaits(on bool) error {
+	if on {
+		if err := sysipc.CanHold(); err != nil {
+			return err
+		}
+	}
 	c.held.Store(on)
 	return nil
 }

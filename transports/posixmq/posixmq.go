@@ -342,6 +342,11 @@ func (c *Conn) tryRecv(fd uintptr) bool {
 // P (ipclab.WaitHolder): the descriptors are non-blocking, and the waits
 // are ppoll, which a signal interrupts.
 func (c *Conn) HoldWaits(on bool) error {
+	if on {
+		if err := sysipc.CanHold(); err != nil {
+			return err
+		}
+	}
 	c.held.Store(on)
 	return nil
 }

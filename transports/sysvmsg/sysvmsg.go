@@ -120,6 +120,11 @@ type Conn struct {
 // returns EINTR on a signal whatever SA_RESTART says, so SetDeadline and
 // Close still stop it (package intr), as does sysmon's preemption.
 func (c *Conn) HoldWaits(on bool) error {
+	if on {
+		if err := sysipc.CanHold(); err != nil {
+			return err
+		}
+	}
 	c.held.Store(on)
 	return nil
 }
