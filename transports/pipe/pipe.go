@@ -105,6 +105,9 @@ type Conn struct {
 	r      *os.File
 	rc     syscall.RawConn // r's descriptor, read without Go's poller (read.go)
 	wakeFD int             // eventfd that wakes a blocked read (read.go)
+	// wakeClosed: Close has closed wakeFD, whose number the process may
+	// reuse at once; under mu.
+	wakeClosed bool
 	// read's arguments and results, for readFunc (read.go); under recvMu.
 	readFunc func(fd uintptr)
 	// readsWaited counts the reads in a row that found the pipe empty
@@ -329,9 +332,17 @@ func (c *Conn) Close() error {
 		}
 		c.paths = nil
 		c.mu.Unlock()
-		c.wake()    // before r.Close, which waits for a blocked read
-		c.r.Close() // no read is left, nor can one start: the eventfd can go
+		c.wake() // a blocked read returns ErrClosed and releases recvMu
+		// r is out of Go's poller, so r.Close does not wait for a read in
+		// progress: recvMu does. Then no read is left, nor can one start
+		// (closed is set), and the eventfd can go.
+		c.recvMu.Lock()
+		c.r.Close()
+		c.mu.Lock()
+		c.wakeClosed = true
 		unix.Close(c.wakeFD)
+		c.mu.Unlock()
+		c.recvMu.Unlock()
 		return nil
 	})
 }

@@ -108,7 +108,11 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 // connection is closed.
 func (c *Conn) wake() {
 	one := [8]byte{1}
-	unix.Write(c.wakeFD, one[:])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.wakeClosed { // after Close the number may be another file's
+		unix.Write(c.wakeFD, one[:])
+	}
 }
 
 // readCheck says why a read must not (or no longer) wait.
