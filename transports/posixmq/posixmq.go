@@ -503,11 +503,18 @@ func (c *Conn) mapErr(err error) error {
 // died), unlinks the queues.
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
-		c.wakers.wake(true, true) // before closeFiles, which waits for the waiters
+		c.wakers.wake(true, true) // a waiter returns ErrClosed and releases its mutex
 		if !c.end.PeerGone() && !c.addr.Single {
 			c.sendCloseMarker()
 		}
+		// The files are out of Go's poller, so closing them does not wait
+		// for a call in progress: the mutexes do, and then no waiter is
+		// left to poll on the eventfds closeFiles closes.
+		c.sendMu.Lock()
+		c.recvMu.Lock()
 		c.closeFiles()
+		c.recvMu.Unlock()
+		c.sendMu.Unlock()
 		if !c.end.Removes(c.creator) {
 			return nil
 		}
