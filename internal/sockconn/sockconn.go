@@ -329,7 +329,9 @@ func (c *Conn) mapErr(err error) error {
 }
 
 // Close closes the socket: the peer reads what was sent, then end of file
-// (a datagram peer: the close marker). Blocked calls return ErrClosed.
+// (a datagram peer: the close marker). Blocked calls return ErrClosed. A
+// datagram end first waits, up to a second without progress, for the peer
+// to take what it was sent (see linger).
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
 		close(c.closing)
