@@ -22,7 +22,8 @@ const lingerIdle = time.Second
 // consumer returning credit), would lose the tail of our messages the
 // moment it replied after our socket was gone. A stream socket's data
 // outlives its sender's close; a datagram's does only while the sender's
-// socket lives, or while the receiver sends nothing.
+// socket lives, or while the receiver sends nothing. (A peer that pauses
+// longer than lingerIdle is covered on its side: see early.go.)
 //
 // How: a datagram is charged to its sender's socket until the receiver
 // dequeues it, and SIOCOUTQ (unix_outq_len) reports that charge, so zero

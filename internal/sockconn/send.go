@@ -78,6 +78,9 @@ func (c *Conn) writeFD(fd int) bool {
 		} else {
 			a, b = nil, b[d-len(a):]
 		}
+		if c.cfg.Kind == Datagram && !c.early.sawEmptyLately() {
+			c.takeQueued(fd) // right before the send that could destroy them (early.go)
+		}
 		n, err := c.sendmsg(fd, a, b)
 		switch {
 		case err == unix.EINTR:
