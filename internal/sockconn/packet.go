@@ -67,6 +67,13 @@ func (c *Conn) recvPacket(p []byte) (int, error) {
 // c.readBuf and the spare room; it returns the packet's whole length
 // (MSG_TRUNC), and sets readTrunc if it was longer than the room.
 func (c *Conn) recvmsg(fd int) (int, error) {
+	if c.cfg.Kind == Datagram {
+		c.early.mu.Lock()
+		defer c.early.mu.Unlock()
+		if len(c.early.packets) > 0 {
+			return c.takeEarly(), nil
+		}
+	}
 	p := c.readBuf
 	iov := &c.riov
 	iov[0] = iovec(c.recvHdr[:packetHeader])
@@ -85,6 +92,9 @@ func (c *Conn) recvmsg(fd int) (int, error) {
 	}
 	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), unix.MSG_TRUNC|unix.MSG_DONTWAIT)
 	if e != 0 {
+		if e == unix.EAGAIN && c.cfg.Kind == Datagram {
+			c.early.emptyAt.Store(monoNow())
+		}
 		return 0, e
 	}
 	c.readTrunc = msg.Flags&unix.MSG_TRUNC != 0

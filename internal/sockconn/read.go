@@ -50,6 +50,13 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 			return n, nil
 		case err == unix.EINTR:
 			continue
+		case err == unix.ECONNRESET && c.cfg.Kind == SeqPacket:
+			// The peer closed with messages of ours unread. The kernel
+			// says so once, and before the messages it sent us that are
+			// still queued here (__skb_try_recv_datagram checks sk_err
+			// first and clears it): read on, they and then end of file
+			// follow.
+			continue
 		case err != unix.EAGAIN:
 			return 0, os.NewSyscallError("recv", err)
 		}

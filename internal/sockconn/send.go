@@ -78,6 +78,9 @@ func (c *Conn) writeFD(fd int) bool {
 		} else {
 			a, b = nil, b[d-len(a):]
 		}
+		if c.cfg.Kind == Datagram && !c.early.sawEmptyLately() {
+			c.takeQueued(fd) // right before the send that could destroy them (early.go)
+		}
 		n, err := c.sendmsg(fd, a, b)
 		switch {
 		case err == unix.EINTR:
@@ -110,30 +113,28 @@ func (c *Conn) sendmsg(fd int, a, b []byte) (int, error) {
 	return int(r), nil
 }
 
-// sayGoodbye runs in Close before the socket is closed: a datagram peer
-// gets the close marker (waiting up to a second for room in its queue,
-// since it has no end of file to see); a TCP or Unix stream/seqpacket
-// end reads what it has not, so that its close is not a reset that
-// destroys what the peer has yet to read (Config.Drain).
+// sayGoodbye runs in Close before the socket is closed: a datagram end
+// lingers until the peer has taken what it was sent (see linger), then
+// sends the close marker, since the peer has no end of file to see (once
+// the peer has taken everything, there is room for it; if the peer gave
+// up reading, it may not get it, and its next send or a watch of its
+// process tells it instead); a TCP or Unix stream/seqpacket end reads
+// what it has not, so that its close is not a reset that destroys what
+// the peer has yet to read (Config.Drain).
 func (c *Conn) sayGoodbye(f *os.File) {
 	rc := c.rc
 	switch {
 	case c.cfg.Kind == Datagram:
+		// A Send blocked for room returns now (ErrClosed), rather than
+		// after the linger, and sends nothing more.
+		f.SetWriteDeadline(time.Unix(1, 0))
 		rc.Control(func(fd uintptr) {
+			c.linger(int(fd))
 			marker := []byte{pktClose}
-			deadline := time.Now().Add(time.Second)
 			for {
-				_, err := c.sendmsg(int(fd), marker, nil)
-				if err != unix.EAGAIN && err != unix.EINTR {
+				if _, err := c.sendmsg(int(fd), marker, nil); err != unix.EINTR {
 					return
 				}
-				left := time.Until(deadline)
-				if left <= 0 {
-					return
-				}
-				fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-				ts := unix.NsecToTimespec(int64(min(left, 10*time.Millisecond)))
-				unix.Ppoll(fds[:], &ts, nil)
 			}
 		})
 	case c.cfg.Drain:

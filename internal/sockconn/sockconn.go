@@ -20,6 +20,7 @@ package sockconn
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"syscall"
@@ -135,6 +136,10 @@ type Conn struct {
 	rmsg      unix.Msghdr
 	readTrunc bool
 
+	// Datagram: what a Send took from the socket's queue before sending
+	// (see takeQueued), which Recv delivers first.
+	early earlyQueue
+
 	// read's arguments and results, for the func bound once in newConn.
 	readFunc func(fd uintptr)
 	readBuf  []byte
@@ -145,6 +150,7 @@ type Conn struct {
 func newConn(cfg Config) (*Conn, error) {
 	c := &Conn{cfg: cfg, connected: make(chan struct{}), kick: make(chan struct{}, 1),
 		closing: make(chan struct{}), lfd: -1, stopFD: -1, fd: -1}
+	c.early.emptyAt.Store(math.MinInt64 / 2) // never seen empty
 	c.end.Addr = cfg.Addr
 	var err error
 	if c.wakeFD, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
@@ -345,7 +351,9 @@ func (c *Conn) mapErr(err error) error {
 }
 
 // Close closes the socket: the peer reads what was sent, then end of file
-// (a datagram peer: the close marker). Blocked calls return ErrClosed.
+// (a datagram peer: the close marker). Blocked calls return ErrClosed. A
+// datagram end first waits, up to a second without progress, for the peer
+// to take what it was sent (see linger).
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
 		close(c.closing)

@@ -33,7 +33,16 @@
 // ECONNRESET) after what it sent, so ErrPeerGone with no help. A datagram
 // socket has no end of file: Close sends a close marker, and a dead peer
 // is seen by a pidfd watch (WatchPeer; a path creator starts it itself
-// from the hello's credentials).
+// from the hello's credentials). The pair is connected, and the kernel
+// empties a datagram socket's receive queue when it sends to its
+// connected peer after that peer closed, so messages queued at a Close
+// would be lost as soon as the other end replied. Hence a datagram Close
+// first waits until the peer has taken every message it was sent, or has
+// taken none for a second; and a Send that has not seen its own queue
+// empty for half a second first takes what is queued into memory, for
+// Recv. What is not covered: messages in flight from a process that dies
+// (killed, or exiting without Close) are lost if the survivor sends
+// before reading them.
 //
 // Limits: a stream message is bounded by Options.MaxMessage (1 MiB by
 // default). A seqpacket or datagram message must fit the sender's socket
