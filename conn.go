@@ -105,9 +105,9 @@ type PeerWatcher interface {
 // or wait until the call returns or sysmon preempts it (10 ms). It is the
 // tuning a latency-critical Go program would make; the harness measures it
 // beside the default (ipclab bench -held). Call it before the end's first
-// Send or Recv. It fails where the end's waits cannot be held: a futex
-// wait is restarted after a signal (SA_RESTART), so nothing could stop a
-// held one, not even the garbage collector's stop-the-world.
+// Send or Recv. It fails where nothing would be held (a spinning channel),
+// and under GODEBUG=asyncpreemptoff=1, where no signal would stop a held
+// wait, not even the garbage collector's stop-the-world.
 type WaitHolder interface {
 	HoldWaits(on bool) error
 }

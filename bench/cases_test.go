@@ -110,20 +110,20 @@ func TestBatchCases(t *testing.T) {
 
 // -held adds a held-waits Go case to raw latency and throughput cases of
 // transports whose ends can hold their waits, before the C case, and to
-// nothing else: not to shared memory with futexes, not to a link mode.
+// nothing else: not to spinning shared memory, not to a link mode.
 func TestHeldCases(t *testing.T) {
 	seq, err := link.NewMode("seq")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Spec{Transports: []string{"sysvshm-futex", "sysvshm-sysvsem", "pipe"}, Links: []link.Mode{link.Raw, seq}, Runs: 1, Sizes: []int{64},
+	s := Spec{Transports: []string{"sysvshm-spin", "sysvshm-sysvsem", "pipe"}, Links: []link.Mode{link.Raw, seq}, Runs: 1, Sizes: []int{64},
 		Modes: []string{Latency}, Held: true, CProgram: "ipcbench"}
 	var got []string
 	for _, c := range s.Cases() {
 		got = append(got, c.String())
 	}
 	want := []string{
-		"run 1 sysvshm-futex raw 64 B latency go", "run 1 sysvshm-futex raw 64 B latency c", "run 1 sysvshm-futex seq 64 B latency go",
+		"run 1 sysvshm-spin raw 64 B latency go", "run 1 sysvshm-spin raw 64 B latency c", "run 1 sysvshm-spin seq 64 B latency go",
 		"run 1 sysvshm-sysvsem raw 64 B latency go", "run 1 sysvshm-sysvsem raw 64 B latency go held", "run 1 sysvshm-sysvsem raw 64 B latency c", "run 1 sysvshm-sysvsem seq 64 B latency go",
 		"run 1 pipe raw 64 B latency go", "run 1 pipe raw 64 B latency go held", "run 1 pipe raw 64 B latency c", "run 1 pipe seq 64 B latency go",
 	}

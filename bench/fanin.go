@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/cpupin"
 	"github.com/ipclab/ipclab/internal/peerproc"
 	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
@@ -171,7 +172,7 @@ func (f *faninCase) startProducers(deadline time.Time) (start func(), err error)
 	})
 	defer goR.Close()
 	for i, a := range f.addrs {
-		p, err := peerproc.Start(faninRole, []string{a, strconv.Itoa(i), strconv.Itoa(f.per), strconv.Itoa(f.cs.Size)}, peerproc.Options{Stdin: goR})
+		p, err := peerproc.Start(faninRole, []string{a, strconv.Itoa(i), strconv.Itoa(f.per), strconv.Itoa(f.cs.Size)}, peerproc.Options{Stdin: goR, Env: cpupin.ChildEnv()})
 		if err != nil {
 			return nil, err
 		}

@@ -55,6 +55,9 @@ func (s Spec) runPair(ctx context.Context, cs Case, send sender) (record.Record,
 	if err != nil {
 		return r, err
 	}
+	if rep.Held != cs.Held { // the record says both ends did
+		return r, fmt.Errorf("the receiver's end held its waits: %v, want %v", rep.Held, cs.Held)
+	}
 	r.Receiver = rep.Cost
 	r.ReceiverWaits = rep.Waits
 	r.OneWay = rep.OneWay

@@ -43,6 +43,7 @@ type peerReport struct {
 	Link      *record.LinkStats `json:"link,omitempty"`
 	Measured  int               `json:"measured"` // messages taken after the warm-up
 	Waits     *record.Waits     `json:"waits,omitempty"`
+	Held      bool              `json:"held,omitempty"` // its end held its waits
 }
 
 // peerMain: see PeerArgs.
@@ -93,7 +94,7 @@ func peerMain(args []string) error {
 	buf := make([]byte, max(size+1, 64))
 	drops := mode != Latency && lm.Drops() // the stream ends with a marker (linkstats.go)
 	received := 0
-	rep := peerReport{ClockErrN: int64(clock.ErrorBound)}
+	rep := peerReport{ClockErrN: int64(clock.ErrorBound), Held: held}
 	var u0 usage
 	var w0 *record.Waits
 	var oneway []float64

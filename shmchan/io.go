@@ -174,7 +174,7 @@ func (c *Chan) signalData() {
 	case SysVSem:
 		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
 	case PosixSem:
-		c.psem[c.txSem].Post()
+		c.psem[c.txSem].PostWith(c.waitCalls())
 	case Futex, EventFD:
 		if c.wake(c.tx.dataWait) {
 			c.sendStats.Wakes++
@@ -227,7 +227,7 @@ func (c *Chan) Release() error {
 		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
 	case PosixSem: // V(empty) for every message; EOVERFLOW (2^31 tokens nobody waited for) loses nothing
 		c.rx.release(c.inPlace, true)
-		c.psem[c.rxSem+1].Post()
+		c.psem[c.rxSem+1].PostWith(c.waitCalls())
 	default:
 		// Publish lazily unless the producer said it sleeps for room;
 		// peek flushes before this side waits, so nothing is held back
@@ -250,7 +250,7 @@ func (c *Chan) unpeek() {
 	case SysVSem:
 		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
 	case PosixSem:
-		c.psem[c.rxSem].Post()
+		c.psem[c.rxSem].PostWith(c.waitCalls())
 	}
 	c.recvMu.Unlock()
 }

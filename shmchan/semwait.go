@@ -60,15 +60,14 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 	}
 }
 
-// HoldWaits makes the kernel waits and wake-ups of the SysVSem and EventFD
-// strategies keep their thread and P (ipclab.WaitHolder): a blocked semop
-// or ppoll returns EINTR on a signal, so Close, deadlines and sysmon's
-// preemption still stop it. The futex and posixsem strategies wait on
-// futexes, which a signal restarts, and spin never waits in the kernel:
-// they refuse.
+// HoldWaits makes the kernel waits and wake-ups keep their thread and P
+// (ipclab.WaitHolder): semop, ppoll on an eventfd, and futex waits, which
+// always carry a timeout here (at most peerCheckInterval), return EINTR on
+// a signal, so Close, deadlines and sysmon's preemption still stop them.
+// Spin never waits in the kernel: there is nothing to hold, and it says so.
 func (c *Chan) HoldWaits(on bool) error {
-	if s := c.hdr.strategy; on && s != SysVSem && s != EventFD {
-		return fmt.Errorf("shmchan: the %s strategy's waits cannot be held: a futex wait restarts after a signal, so nothing could stop it; only sysvsem's and eventfd's can", s)
+	if on && c.hdr.strategy == Spin {
+		return fmt.Errorf("shmchan: the spin strategy has no waits to hold: it never waits in the kernel")
 	}
 	if on {
 		if err := sysipc.CanHold(); err != nil {

@@ -86,7 +86,7 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 		if fd := c.eventFD(word); fd >= 0 {
 			c.waitCalls().EventfdWait(fd, c.waitTimeout(dl, true))
 		} else {
-			sysipc.FutexWait(word, 1, c.waitTimeout(dl, true))
+			c.waitCalls().FutexWait(word, 1, c.waitTimeout(dl, true))
 		}
 	}
 }
@@ -95,7 +95,7 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 // shared wake-up word a dead peer or a closed channel is noticed within it.
 const peerCheckInterval = 100 * time.Millisecond
 
-// waitTimeout is how long one kernel wait may last: until the deadline;
+// waitLimit is how long one kernel wait may last: until the deadline;
 // at most peerCheckInterval when bounded (every futex wait), or while no
 // opener has been seen, so the creator looks for it now and then. A
 // semaphore wait needs no bound otherwise: its wake-ups are signals
@@ -135,7 +135,7 @@ func (c *Chan) wake(word *uint32) bool {
 		if fd := c.eventFD(word); fd >= 0 {
 			c.waitCalls().EventfdSignal(fd)
 		} else {
-			sysipc.FutexWake(word, 1)
+			c.waitCalls().FutexWake(word, 1)
 		}
 		return true
 	}

@@ -93,7 +93,7 @@ var table = func() []*Transport {
 	// sysvshm-<st>; the C baseline has the same three.
 	shm := func(st shmchan.Strategy) *Transport {
 		return &Transport{Name: sysvshm.Scheme + "-" + st.String(), Scheme: sysvshm.Scheme, Variant: st,
-			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, Batch: true, SharedMemory: true, HeldWaits: st == shmchan.SysVSem, CMechanism: "shm-" + st.String()}}
+			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, Batch: true, SharedMemory: true, HeldWaits: st != shmchan.Spin, CMechanism: "shm-" + st.String()}}
 	}
 	bare := *shm(shmchan.Futex) // shmchan's default strategy
 	bare.Name, bare.Alias = sysvshm.Scheme, bare.Name
@@ -101,7 +101,7 @@ var table = func() []*Transport {
 	// posixshm-<st>; the C baseline's posixshm-<st> is the same too.
 	pshm := func(st shmchan.Strategy) *Transport {
 		return &Transport{Name: posixshm.Scheme + "-" + st.String(), Scheme: posixshm.Scheme, Variant: st,
-			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, Batch: true, SharedMemory: true, CMechanism: "posixshm-" + st.String()}}
+			Caps: Caps{FanIn: RingPerProducer, ZeroCopy: true, Batch: true, SharedMemory: true, HeldWaits: st != shmchan.Spin, CMechanism: "posixshm-" + st.String()}}
 	}
 	pbare := *pshm(shmchan.Futex)
 	pbare.Name, pbare.Alias = posixshm.Scheme, pbare.Name
@@ -109,7 +109,6 @@ var table = func() []*Transport {
 	// too): one child per channel, so no fan-in.
 	pevent := pshm(shmchan.EventFD)
 	pevent.FanIn = NoFanIn
-	pevent.HeldWaits = true // its waits are ppoll on eventfds
 	return []*Transport{
 		{Name: pipe.SchemePipe, Scheme: pipe.SchemePipe, Caps: Caps{HeldWaits: true, CMechanism: "pipe"}},
 		{Name: pipe.SchemeFIFO, Scheme: pipe.SchemeFIFO, Caps: Caps{FanIn: SharedFIFO, HeldWaits: true, CMechanism: "fifo"}},

@@ -348,10 +348,11 @@ func TestBenchBatch(t *testing.T) {
 // TestBenchHeld: -held measures, beside each raw case of a transport that
 // can hold its waits, a case where both Go ends do, in two real processes;
 // its records say so, the summary shows it as its own row, and
-// a transport that cannot (futex shared memory) gets no such case.
+// a transport with nothing to hold (spinning shared memory) gets no such
+// case.
 func TestBenchHeld(t *testing.T) {
 	dir := t.TempDir()
-	out, errOut, code := runCLI(t, "", quickBench("-transports", "pipe,sysvmsg,sysvshm-futex", "-held", "-out", dir, "-format", "json")...)
+	out, errOut, code := runCLI(t, "", quickBench("-transports", "pipe,sysvmsg,sysvshm-spin", "-held", "-out", dir, "-format", "json")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -374,8 +375,8 @@ func TestBenchHeld(t *testing.T) {
 		}
 	}
 	for k := range cases {
-		if strings.HasPrefix(k, "sysvshm-futex/") && strings.HasSuffix(k, "/true") {
-			t.Errorf("a held case for futex shared memory: %s", k)
+		if strings.HasPrefix(k, "sysvshm-spin/") && strings.HasSuffix(k, "/true") {
+			t.Errorf("a held case for spinning shared memory: %s", k)
 		}
 	}
 	summary, err := os.ReadFile(filepath.Join(dir, "summary.txt"))

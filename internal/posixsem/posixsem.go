@@ -230,7 +230,11 @@ func (s *Sem) Value() int { return int(atomic.LoadUint64(s.word) & valueMask) }
 
 // Post is sem_post(3): it adds one and wakes one waiter if any is
 // registered. Above ValueMax it fails with EOVERFLOW and changes nothing.
-func (s *Sem) Post() error {
+func (s *Sem) Post() error { return s.PostWith(sysipc.Calls{}) }
+
+// PostWith is Post, its wake-up made through calls (sysipc.Calls: held or
+// not).
+func (s *Sem) PostWith(calls sysipc.Calls) error {
 	for {
 		d := atomic.LoadUint64(s.word)
 		if d&valueMask >= ValueMax {
@@ -238,7 +242,7 @@ func (s *Sem) Post() error {
 		}
 		if atomic.CompareAndSwapUint64(s.word, d, d+1) {
 			if d>>32 > 0 {
-				if _, err := sysipc.FutexWake(s.val, 1); err != nil {
+				if _, err := calls.FutexWake(s.val, 1); err != nil {
 					return fmt.Errorf("posixsem: post %s: futex wake: %w", s.name, err)
 				}
 			}
@@ -311,6 +315,12 @@ func (s *Sem) sleep(deadline time.Time) error {
 // peer gone, deadline) and calls again. This is what lets a channel wake
 // its own waiters without posting a token its peer would count.
 func (s *Sem) WaitOnce(timeout time.Duration) (took bool, err error) {
+	return s.WaitOnceWith(timeout, sysipc.Calls{})
+}
+
+// WaitOnceWith is WaitOnce, its futex wait made through calls (held or
+// not; a held one needs a timeout, see sysipc.Calls.FutexWait).
+func (s *Sem) WaitOnceWith(timeout time.Duration, calls sysipc.Calls) (took bool, err error) {
 	if s.tryTake() {
 		return true, nil
 	}
@@ -321,7 +331,7 @@ func (s *Sem) WaitOnce(timeout time.Duration) (took bool, err error) {
 			t := unix.NsecToTimespec(timeout.Nanoseconds())
 			ts = &t
 		}
-		switch e := sysipc.FutexWait(s.val, 0, ts); e {
+		switch e := calls.FutexWait(s.val, 0, ts); e {
 		case nil, unix.EAGAIN, unix.EINTR, unix.ETIMEDOUT:
 		default:
 			err = fmt.Errorf("posixsem: wait %s: %w", s.name, e)

@@ -29,7 +29,8 @@ import (
 // ppoll, msgrcv and the like return EINTR; callers loop). So held calls
 // are for a latency-critical process with spare Ps, and only calls that
 // return EINTR on a signal whatever SA_RESTART says may block held:
-// ppoll, msgsnd, msgrcv, semtimedop (signal(7)). A read or write that
+// ppoll, msgsnd, msgrcv, semtimedop (signal(7)), and a futex wait with a
+// timeout (see FutexWait). A read or write that
 // could block is never held, nor mq_timedsend or mq_timedreceive on a
 // blocking queue descriptor: SA_RESTART (which Go's handlers set) would
 // restart them and the signal could not stop them. ipclab makes those

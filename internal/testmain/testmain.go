@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -77,7 +79,12 @@ func StartPeer(tb testing.TB, c ipclab.Conn, files []*os.File, role string, args
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, err := peerproc.Start(role, args, peerproc.Options{ExtraFiles: files, Stdin: r})
+	// The peer keeps this process's GOMAXPROCS: started while a benchmark
+	// has pinned this process to one CPU, its runtime would take 1 from
+	// the inherited mask (cpupin.ChildEnv, which this package cannot
+	// import: cpupin's tests use it).
+	env := []string{"GOMAXPROCS=" + strconv.Itoa(runtime.GOMAXPROCS(0))}
+	p, err := peerproc.Start(role, args, peerproc.Options{ExtraFiles: files, Stdin: r, Env: env})
 	r.Close()
 	for _, f := range files {
 		f.Close()

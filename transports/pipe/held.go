@@ -11,7 +11,9 @@ import (
 // HoldWaits makes Recv's reads and waits, and Send's writes, keep their
 // thread and P (ipclab.WaitHolder). A write that finds the pipe full, or
 // runs under a write deadline, goes on through os.File and Go's poller:
-// only calls that return on a signal may block held (sysipc.Calls).
+// only calls that return on a signal may block held (sysipc.Calls). So do
+// frames too large for one write (header and payload beyond the 64 KiB
+// write buffer): they are never held.
 func (c *Conn) HoldWaits(on bool) error {
 	if on {
 		if err := sysipc.CanHold(); err != nil {

@@ -154,6 +154,7 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 		close(c.connected)
 		if opt.PipeSize > 0 {
 			if _, err := c.SetPipeSize(opt.PipeSize); err != nil {
+				unix.Close(c.wakeFD)
 				return nil, err
 			}
 		}

@@ -56,16 +56,16 @@ var trs = []transporttest.Transport{
 	inherited(shmchan.EventFD, 256<<10),
 }
 
-// heldEventFD is the eventfd strategy with held waits: of the POSIX
-// objects' strategies, the only one whose waits can be held.
-var heldEventFD = transporttest.Held(trs[len(trs)-1])
+// held are the strategies that wait in the kernel, with held waits: the
+// named futex and posixsem channels and the inherited eventfd one.
+var held = []transporttest.Transport{transporttest.Held(trs[0]), transporttest.Held(trs[1]), transporttest.Held(trs[5])}
 
 func TestMain(m *testing.M) {
-	transporttest.MainWith(m, testmain.Options{PrivateDevShm: true}, append(trs, heldEventFD)...)
+	transporttest.MainWith(m, testmain.Options{PrivateDevShm: true}, append(trs, held...)...)
 }
 
 func TestConformance(t *testing.T) {
-	for _, tr := range append(trs, heldEventFD) {
+	for _, tr := range append(trs, held...) {
 		t.Run(tr.Name, func(t *testing.T) { transporttest.Run(t, tr) })
 	}
 }

@@ -118,7 +118,10 @@ type Conn struct {
 // HoldWaits makes Send's and Recv's msgsnd and msgrcv, waits included,
 // keep their thread and P (ipclab.WaitHolder). A blocked msgsnd or msgrcv
 // returns EINTR on a signal whatever SA_RESTART says, so SetDeadline and
-// Close still stop it (package intr), as does sysmon's preemption.
+// Close still stop it (package intr), as does sysmon's preemption. With
+// GOMAXPROCS=1 a held msgrcv's deadline is late: intr's Go timer cannot
+// fire while the only P is held, so it fires once sysmon has preempted the
+// call (about 10-20 ms).
 func (c *Conn) HoldWaits(on bool) error {
 	if on {
 		if err := sysipc.CanHold(); err != nil {

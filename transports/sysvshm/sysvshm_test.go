@@ -37,28 +37,28 @@ var trs = []transporttest.Transport{
 	transport(shmchan.Spin, 256<<10),
 }
 
-// heldSem is sysvsem with held semop calls: the only strategy that can.
-var heldSem = transporttest.Held(trs[1])
+// held are the strategies that wait in the kernel, with held waits.
+var held = []transporttest.Transport{transporttest.Held(trs[0]), transporttest.Held(trs[1])}
 
-func TestMain(m *testing.M) { transporttest.Main(m, append(trs, heldSem)...) }
+func TestMain(m *testing.M) { transporttest.Main(m, append(trs, held...)...) }
 
 func TestConformance(t *testing.T) {
-	for _, tr := range append(trs, heldSem) {
+	for _, tr := range append(trs, held...) {
 		t.Run(tr.Name, func(t *testing.T) { transporttest.Run(t, tr) })
 	}
 }
 
-// TestFutexWaitsCannotBeHeld: a futex wait restarts after a signal, so
-// HoldWaits must refuse rather than make an end nothing could stop.
-func TestFutexWaitsCannotBeHeld(t *testing.T) {
-	for _, s := range []shmchan.Strategy{shmchan.Futex, shmchan.Spin} {
+// TestSpinHasNothingToHold: spin never waits in the kernel, so HoldWaits
+// says so rather than pretend.
+func TestSpinHasNothingToHold(t *testing.T) {
+	for _, s := range []shmchan.Strategy{shmchan.Spin} {
 		c, err := Create(shmchan.Config{Strategy: s, RingSize: 64 << 10})
 		if err != nil {
 			t.Fatal(err)
 		}
 		err = c.HoldWaits(true)
 		c.Close()
-		if err == nil || !strings.Contains(err.Error(), "cannot be held") {
+		if err == nil || !strings.Contains(err.Error(), "no waits to hold") {
 			t.Errorf("%s: HoldWaits(true) = %v, want a refusal", s, err)
 		}
 	}
