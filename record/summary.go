@@ -242,6 +242,10 @@ func ns(v float64) string {
 		d = d.Round(10 * time.Microsecond)
 	case d >= 100*time.Microsecond:
 		d = d.Round(time.Microsecond)
+	case d >= 10*time.Microsecond:
+		d = d.Round(100 * time.Nanosecond)
+	case d >= time.Microsecond:
+		d = d.Round(10 * time.Nanosecond)
 	default:
 		d = d.Round(10 * time.Nanosecond)
 	}
