@@ -116,9 +116,9 @@ type Chan struct {
 
 	end      chanend.End // closed, peer gone (its death), deadlines
 	watching atomic.Bool
-	watchMu  sync.Mutex   // maybeWatchOpener
-	rw, sw   intr.Waiters // threads blocked in semop
-	held     atomic.Bool  // SysVSem: semop calls keep the thread (HoldWaits)
+	watchMu  sync.Mutex    // maybeWatchOpener
+	rw, sw   intr.Waiters  // threads blocked in semop
+	hold     sysipc.Holder // kernel waits keep the thread (HoldWaits)
 	// A kernel wait's timeout, per direction (waitTimeout): under recvMu
 	// and sendMu.
 	recvTimeout, sendTimeout unix.Timespec

@@ -69,16 +69,11 @@ func (c *Chan) HoldWaits(on bool) error {
 	if on && c.hdr.strategy == Spin {
 		return fmt.Errorf("shmchan: the spin strategy has no waits to hold: it never waits in the kernel")
 	}
-	if on {
-		if err := sysipc.CanHold(); err != nil {
-			return err
-		}
-	}
-	c.held.Store(on)
-	return nil
+	return c.hold.Set(on)
 }
 
-func (c *Chan) semCalls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
+func (c *Chan) semCalls() sysipc.Calls { return c.hold.Calls() }
 
-// waitCalls are the eventfd strategy's calls, held or not.
-func (c *Chan) waitCalls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
+// waitCalls are the futex, posixsem and eventfd strategies' calls, held or
+// not.
+func (c *Chan) waitCalls() sysipc.Calls { return c.hold.Calls() }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -100,3 +101,24 @@ func (c Calls) Write(fd int, p []byte) (int, error) {
 	}
 	return int(n), nil
 }
+
+// Holder is an end's switch for held calls (ipclab.WaitHolder): its
+// HoldWaits sets it, its message path asks it for its Calls.
+type Holder struct{ held atomic.Bool }
+
+// Set turns holding on or off; on fails where CanHold says no.
+func (h *Holder) Set(on bool) error {
+	if on {
+		if err := CanHold(); err != nil {
+			return err
+		}
+	}
+	h.held.Store(on)
+	return nil
+}
+
+// On says whether calls are held.
+func (h *Holder) On() bool { return h.held.Load() }
+
+// Calls are the calls to make now, held or not.
+func (h *Holder) Calls() Calls { return Calls{Held: h.held.Load()} }

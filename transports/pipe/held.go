@@ -14,17 +14,9 @@ import (
 // only calls that return on a signal may block held (sysipc.Calls). So do
 // frames too large for one write (header and payload beyond the 64 KiB
 // write buffer): they are never held.
-func (c *Conn) HoldWaits(on bool) error {
-	if on {
-		if err := sysipc.CanHold(); err != nil {
-			return err
-		}
-	}
-	c.held.Store(on)
-	return nil
-}
+func (c *Conn) HoldWaits(on bool) error { return c.hold.Set(on) }
 
-func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
+func (c *Conn) calls() sysipc.Calls { return c.hold.Calls() }
 
 // heldWrite is a write attempt made held, on w's descriptor.
 type heldWrite struct {
@@ -39,7 +31,7 @@ type heldWrite struct {
 // write writes p to w: held, one attempt first when HoldWaits is on, then
 // whatever is left through os.File.
 func (c *Conn) write(w *os.File, p []byte) (int, error) {
-	if !c.held.Load() || c.wdlSet.Load() {
+	if !c.hold.On() || c.wdlSet.Load() {
 		return w.Write(p)
 	}
 	h := &c.wheld

@@ -121,8 +121,8 @@ type Conn struct {
 	wbuf    []byte
 	wbroken error
 
-	// held: the message path's calls keep the thread (HoldWaits, held.go).
-	held   atomic.Bool
+	// hold: the message path's calls keep the thread (HoldWaits, held.go).
+	hold   sysipc.Holder
 	wdlSet atomic.Bool // a write deadline is set: writes go through os.File
 	wheld  heldWrite   // under sendMu
 

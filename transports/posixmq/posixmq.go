@@ -36,7 +36,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -83,7 +82,7 @@ func (c *Conn) ExpectOpeners(n int) { c.openers.Expect(n) }
 
 // Conn is one end of a POSIX message-queue channel.
 type Conn struct {
-	held atomic.Bool // the message path's calls keep the thread (HoldWaits)
+	hold sysipc.Holder // the message path's calls keep the thread (HoldWaits)
 	// ppoll's timeout, per direction (wait.go): under recvMu and sendMu.
 	recvTimeout, sendTimeout unix.Timespec
 	end                      chanend.End // closed, peer gone, deadlines, errors
@@ -341,17 +340,9 @@ func (c *Conn) tryRecv(fd uintptr) bool {
 // HoldWaits makes Send's and Recv's calls and waits keep their thread and
 // P (ipclab.WaitHolder): the descriptors are non-blocking, and the waits
 // are ppoll, which a signal interrupts.
-func (c *Conn) HoldWaits(on bool) error {
-	if on {
-		if err := sysipc.CanHold(); err != nil {
-			return err
-		}
-	}
-	c.held.Store(on)
-	return nil
-}
+func (c *Conn) HoldWaits(on bool) error { return c.hold.Set(on) }
 
-func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
+func (c *Conn) calls() sysipc.Calls { return c.hold.Calls() }
 
 // WatchPeer makes the death of process pid end this channel (see
 // ipclab.PeerWatcher); an opener whose creator died unlinks the queues on

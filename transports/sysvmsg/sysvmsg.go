@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ipclab/ipclab"
@@ -111,7 +110,7 @@ type Conn struct {
 	pendingType int64
 
 	rw, sw  intr.Waiters
-	held    atomic.Bool     // the message path's calls keep the thread (HoldWaits)
+	hold    sysipc.Holder   // the message path's calls keep the thread (HoldWaits)
 	openers chanend.Openers // creator: who opened and closed, by their markers
 }
 
@@ -122,17 +121,9 @@ type Conn struct {
 // GOMAXPROCS=1 a held msgrcv's deadline is late: intr's Go timer cannot
 // fire while the only P is held, so it fires once sysmon has preempted the
 // call (about 10-20 ms).
-func (c *Conn) HoldWaits(on bool) error {
-	if on {
-		if err := sysipc.CanHold(); err != nil {
-			return err
-		}
-	}
-	c.held.Store(on)
-	return nil
-}
+func (c *Conn) HoldWaits(on bool) error { return c.hold.Set(on) }
 
-func (c *Conn) calls() sysipc.Calls { return sysipc.Calls{Held: c.held.Load()} }
+func (c *Conn) calls() sysipc.Calls { return c.hold.Calls() }
 
 // Create makes a new queue and returns the creator's end. A zero key makes
 // an IPC_PRIVATE queue, addressed by id.
