@@ -291,8 +291,9 @@ func (c *Conn) writer() (*os.File, error) {
 func (c *Conn) connectedWriter() (*os.File, error) {
 	select {
 	case <-c.connected:
-		c.mu.Lock()
-		defer c.mu.Unlock()
+		// No lock: c.w is written (under mu) before connected is closed and
+		// never again, so the closed channel orders this read after it. A
+		// mutex here was a lock and an unlock on every Send.
 		if c.w == nil {
 			return nil, fmt.Errorf("%w: the FIFO's opener left before this end could connect", ipclab.ErrPeerGone)
 		}
