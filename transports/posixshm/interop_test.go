@@ -72,11 +72,18 @@ func TestCOpener(t *testing.T) {
 		sent <- nil
 	}()
 	c.SetReadDeadline(time.Now().Add(time.Minute))
+	// cOut is what the C program said, once it has stopped: out is written
+	// by os/exec's copying goroutine until Wait returns.
+	cOut := func() string {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return out.String()
+	}
 	buf := make([]byte, 2048)
 	for i := 0; i < n; i++ {
 		k, err := c.Recv(buf)
 		if err != nil {
-			t.Fatalf("reply %d: %v (C: %s)", i, err, out.String())
+			t.Fatalf("reply %d: %v (C: %s)", i, err, cOut())
 		}
 		if want := "echo: " + msg(i); string(buf[:k]) != want {
 			t.Fatalf("reply %d is %.40q..., want %.40q...", i, buf[:k], want)
@@ -117,9 +124,16 @@ func TestCCreator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
+	// cErr is what the C program said on stderr, once it has stopped:
+	// os/exec's copying goroutine writes stderr until Wait returns.
+	cErr := func() string {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return stderr.String()
+	}
 	lines := bufio.NewScanner(stdout)
 	if !lines.Scan() || lines.Text() != "ready" {
-		t.Fatalf("C creator said %q: %s", lines.Text(), stderr.String())
+		t.Fatalf("C creator said %q: %s", lines.Text(), cErr())
 	}
 	st, err := os.Stat("/dev/shm/sem." + name[1:] + "-f0")
 	if err != nil || st.Mode().Perm() != 0o600 {
@@ -135,7 +149,7 @@ func TestCCreator(t *testing.T) {
 	for i := 0; i < n; i++ {
 		k, err := o.Recv(buf)
 		if err != nil {
-			t.Fatalf("message %d: %v (C: %s)", i, err, stderr.String())
+			t.Fatalf("message %d: %v (C: %s)", i, err, cErr())
 		}
 		if want := fmt.Sprintf("hello %d", i); string(buf[:k]) != want {
 			t.Fatalf("message %d is %q, want %q", i, buf[:k], want)
@@ -145,7 +159,7 @@ func TestCCreator(t *testing.T) {
 		}
 	}
 	if !lines.Scan() || lines.Text() != fmt.Sprintf("checked %d", n) {
-		t.Fatalf("C creator ended with %q: %s", lines.Text(), stderr.String())
+		t.Fatalf("C creator ended with %q: %s", lines.Text(), cErr())
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("C creator: %v: %s", err, stderr.String())

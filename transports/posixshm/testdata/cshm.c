@@ -156,13 +156,15 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "cshm: not a posixsem channel this program reads\n");
 			return 1;
 		}
+		/* Open the semaphores first, then say we are here: a creator that
+		 * sees the opener's pid unlinks every name. */
+		ring_init(&rx, 0, ring, align, name, 0);
+		ring_init(&tx, 1, ring, align, name, 0);
 		uint32_t zero = 0;
 		if (!__atomic_compare_exchange_n((uint32_t *)(seg + 60), &zero, (uint32_t)getpid(), 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 			fprintf(stderr, "cshm: the channel already has an opener\n");
 			return 1;
 		}
-		ring_init(&rx, 0, ring, align, name, 0);
-		ring_init(&tx, 1, ring, align, name, 0);
 		rx.pos = u64at(CTRL);
 		tx.pos = u64at(2 * CTRL + LINE);
 		for (int i = 0; i < n; i++) {
