@@ -25,6 +25,7 @@ static void rd(int fd, char *b, int n){
 static int cmp(const void*x,const void*y){double d=*(const double*)x-*(const double*)y; return d<0?-1:d>0;}
 static double now(){struct timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec*1e9+t.tv_nsec;}
 int main(int argc,char**argv){
+  if(argc!=5){ fprintf(stderr,"usage: pingpong MODE(0 blocking, 1 ppoll first, 2 ppoll on EAGAIN) CPU1 CPU2 N\n"); return 2; }
   mode=atoi(argv[1]); int cpu1=atoi(argv[2]), cpu2=atoi(argv[3]); int n=atoi(argv[4]); int sz=64;
   int a[2],b[2]; pipe(a); pipe(b); efd=eventfd(0,0);
   if(mode){ fcntl(a[0],F_SETFL,O_NONBLOCK); fcntl(b[0],F_SETFL,O_NONBLOCK);} 
