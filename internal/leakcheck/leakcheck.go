@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"syscall"
 	"testing"
 
@@ -139,7 +140,29 @@ func runInPrivateNamespace() (code int, ok bool) {
 	// A private mount namespace too (Go makes / rprivate in it), so the
 	// mqueue mount that lists our queues dies with us, even on SIGKILL.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWIPC | syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
-	err = cmd.Run()
+	// A Ctrl-C or a SIGTERM must not end this process before the inner
+	// one: its deferred removals of the directories above would not run
+	// (they were left behind in /tmp). Caught, not ignored (the inner
+	// process would inherit SIG_IGN across exec): passed on, and this
+	// process waits for the inner one to go.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err = cmd.Start(); err == nil {
+		done := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case s := <-sigs:
+					cmd.Process.Signal(s)
+				case <-done:
+					return
+				}
+			}
+		}()
+		err = cmd.Wait()
+		close(done)
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
