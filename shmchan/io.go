@@ -172,9 +172,9 @@ func (c *Chan) sendCheck() error {
 func (c *Chan) signalData() {
 	switch c.hdr.strategy {
 	case SysVSem:
-		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
+		c.calls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.txSem), Op: 1}})
 	case PosixSem:
-		c.psem[c.txSem].PostWith(c.waitCalls())
+		c.psem[c.txSem].PostWith(c.calls())
 	case Futex, EventFD:
 		if c.wake(c.tx.dataWait) {
 			c.sendStats.Wakes++
@@ -224,10 +224,10 @@ func (c *Chan) Release() error {
 	switch c.hdr.strategy {
 	case SysVSem: // the textbook: V(empty) for every message
 		freed := c.rx.release(c.inPlace, true)
-		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
+		c.calls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
 	case PosixSem: // V(empty) for every message; EOVERFLOW (2^31 tokens nobody waited for) loses nothing
 		c.rx.release(c.inPlace, true)
-		c.psem[c.rxSem+1].PostWith(c.waitCalls())
+		c.psem[c.rxSem+1].PostWith(c.calls())
 	default:
 		// Publish lazily unless the producer said it sleeps for room;
 		// peek flushes before this side waits, so nothing is held back
@@ -248,9 +248,9 @@ func (c *Chan) unpeek() {
 	c.inPlace = -1
 	switch c.hdr.strategy {
 	case SysVSem:
-		c.semCalls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
+		c.calls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: 1}})
 	case PosixSem:
-		c.psem[c.rxSem].PostWith(c.waitCalls())
+		c.psem[c.rxSem].PostWith(c.calls())
 	}
 	c.recvMu.Unlock()
 }
@@ -272,7 +272,7 @@ func (c *Chan) peek() ([]byte, error) {
 		// every other transport does: a reader polling with a short
 		// deadline (a link collecting acknowledgements) must see it.
 		take := []sysipc.Sembuf{{Num: uint16(c.rxSem), Op: -1, Flg: unix.IPC_NOWAIT}}
-		if !ready || c.end.Closed() || c.semCalls().Semtimedop(int(c.hdr.semID), take, nil) != nil {
+		if !ready || c.end.Closed() || c.calls().Semtimedop(int(c.hdr.semID), take, nil) != nil {
 			if err := c.semWait(&c.rw, &c.end.Rdl, c.recvCheck, c.rxSem, 1, ready); err != nil {
 				// A creator that closed removed the set; what it
 				// published before is still in the ring.

@@ -20,7 +20,7 @@ func (c *Chan) psemWait(s *posixsem.Sem, dl *deadline.Deadline, check func() err
 		if err := check(); err != nil {
 			return err
 		}
-		if took, err := s.WaitOnceWith(c.waitLimit(dl, true), c.waitCalls()); took || err != nil {
+		if took, err := s.WaitOnceWith(c.waitLimit(dl, true), c.calls()); took || err != nil {
 			return err
 		}
 	}

@@ -23,7 +23,7 @@ import (
 func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() error, sem int, n int16, likely bool) error {
 	op := []sysipc.Sembuf{{Num: uint16(sem), Op: -n, Flg: unix.IPC_NOWAIT}}
 	if likely && check() == nil {
-		if c.semCalls().Semtimedop(int(c.hdr.semID), op, nil) == nil {
+		if c.calls().Semtimedop(int(c.hdr.semID), op, nil) == nil {
 			return nil
 		}
 	}
@@ -36,7 +36,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 			}
 			return check()
 		}, func() error {
-			return c.semCalls().Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl, false))
+			return c.calls().Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl, false))
 		})
 		switch err {
 		case nil:
@@ -46,7 +46,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 			// came, and read the message in any case, since a dead peer
 			// whose V never came cannot wake us.
 			op[0].Flg = unix.IPC_NOWAIT
-			c.semCalls().Semop(int(c.hdr.semID), op)
+			c.calls().Semop(int(c.hdr.semID), op)
 			return nil
 		case unix.EAGAIN: // the timeout: check says why (deadline, look-out)
 			continue
@@ -72,8 +72,6 @@ func (c *Chan) HoldWaits(on bool) error {
 	return c.hold.Set(on)
 }
 
-func (c *Chan) semCalls() sysipc.Calls { return c.hold.Calls() }
-
-// waitCalls are the futex, posixsem and eventfd strategies' calls, held or
-// not.
-func (c *Chan) waitCalls() sysipc.Calls { return c.hold.Calls() }
+// calls are the kernel waits' and wake-ups' calls (semop, futex, eventfd),
+// held or not.
+func (c *Chan) calls() sysipc.Calls { return c.hold.Calls() }

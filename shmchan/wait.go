@@ -84,9 +84,9 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 		// peerCheckInterval.
 		ws.Sleeps++
 		if fd := c.eventFD(word); fd >= 0 {
-			c.waitCalls().EventfdWait(fd, c.waitTimeout(dl, true))
+			c.calls().EventfdWait(fd, c.waitTimeout(dl, true))
 		} else {
-			c.waitCalls().FutexWait(word, 1, c.waitTimeout(dl, true))
+			c.calls().FutexWait(word, 1, c.waitTimeout(dl, true))
 		}
 	}
 }
@@ -133,9 +133,9 @@ func (c *Chan) waitTimeout(dl *deadline.Deadline, bounded bool) *unix.Timespec {
 func (c *Chan) wake(word *uint32) bool {
 	if atomic.LoadUint32(word) != 0 && atomic.CompareAndSwapUint32(word, 1, 0) {
 		if fd := c.eventFD(word); fd >= 0 {
-			c.waitCalls().EventfdSignal(fd)
+			c.calls().EventfdSignal(fd)
 		} else {
-			c.waitCalls().FutexWake(word, 1)
+			c.calls().FutexWake(word, 1)
 		}
 		return true
 	}
@@ -148,7 +148,7 @@ func (c *Chan) wake(word *uint32) bool {
 func (c *Chan) wakeAlways(word *uint32) {
 	atomic.StoreUint32(word, 0)
 	if fd := c.eventFD(word); fd >= 0 {
-		c.waitCalls().EventfdSignal(fd)
+		c.calls().EventfdSignal(fd)
 		return
 	}
 	sysipc.FutexWake(word, math.MaxInt32)
