@@ -47,6 +47,7 @@ var ErrRunExists = errors.New("already holds the records of a run")
 type RunDir struct {
 	Path    string
 	made    bool // the directory is this run's: NewRunDir made it
+	aside   bool // OpenRunDir set an earlier run's files aside (ReplacedSuffix)
 	records *os.File
 	fails   *os.File
 	nrec    int
@@ -83,29 +84,67 @@ func NewRunDir(parent string, now time.Time) (*RunDir, error) {
 	return nil, fmt.Errorf("%s: 1000 runs already started in this second", base)
 }
 
+// ReplacedSuffix names the files of the run a replacing run set aside.
+const ReplacedSuffix = ".replaced"
+
 // OpenRunDir writes a run into dir, which may exist, made if not. A dir
 // that holds the records of an earlier run is refused with ErrRunExists
 // unless replace is set; then those records and failures are replaced
-// (plots are redrawn, and plots of cases not measured again stay).
+// (plots are redrawn, and plots of cases not measured again stay). What
+// is replaced is not lost: the earlier files are renamed with
+// ReplacedSuffix (over the ones an earlier replacement left), and put
+// back by Close if the new run recorded nothing at all, so a run stopped
+// before its first case leaves the directory as it was.
 func OpenRunDir(dir string, replace bool) (*RunDir, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	d := &RunDir{Path: dir}
-	var err error
-	if d.records, err = createFile(dir, RecordsFile, replace); errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s %w (%s); choose another -out, or -force to replace them", dir, ErrRunExists, RecordsFile)
-	}
-	if err != nil {
-		return nil, err
-	}
 	if replace {
-		if err := os.Remove(filepath.Join(dir, FailuresFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			d.records.Close()
+		var err error
+		if d.aside, err = setAside(dir); err != nil {
 			return nil, err
 		}
 	}
+	var err error
+	if d.records, err = createFile(dir, RecordsFile, false); errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("%s %w (%s); choose another -out, or -force to replace them", dir, ErrRunExists, RecordsFile)
+	}
+	if err != nil {
+		d.putBack()
+		return nil, err
+	}
 	return d, nil
+}
+
+// setAside renames an earlier run's records and failures in dir with
+// ReplacedSuffix; false if there were none. Rename moves a symlink
+// planted there, never what it points to.
+func setAside(dir string) (bool, error) {
+	if _, err := os.Lstat(filepath.Join(dir, RecordsFile)); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	for _, name := range []string{FailuresFile, RecordsFile} {
+		p := filepath.Join(dir, name)
+		os.Remove(p + ReplacedSuffix)
+		if err := os.Rename(p, p+ReplacedSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("setting the run being replaced aside: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// putBack restores what setAside renamed.
+func (d *RunDir) putBack() {
+	if !d.aside {
+		return
+	}
+	for _, name := range []string{RecordsFile, FailuresFile} {
+		p := filepath.Join(d.Path, name)
+		if _, err := os.Lstat(p + ReplacedSuffix); err == nil {
+			os.Rename(p+ReplacedSuffix, p)
+		}
+	}
 }
 
 // createFile creates name in dir, failing if it exists unless replace is
@@ -160,7 +199,8 @@ func (d *RunDir) Failure(f Failure) error {
 func (d *RunDir) Empty() bool { return d.nrec == 0 && d.fails == nil }
 
 // Close closes the files. A run that recorded nothing leaves nothing: its
-// empty records file goes, and the directory if NewRunDir made it.
+// empty records file goes, and the directory if NewRunDir made it; a run
+// it was to replace comes back.
 func (d *RunDir) Close() error {
 	err := d.records.Close()
 	if d.fails != nil {
@@ -168,6 +208,7 @@ func (d *RunDir) Close() error {
 	}
 	if d.Empty() {
 		os.Remove(d.records.Name())
+		d.putBack()
 		if d.made {
 			os.Remove(d.Path)
 		}

@@ -105,8 +105,29 @@ func TestOpenRunDirRefusesAnExistingRun(t *testing.T) {
 		t.Errorf("replace kept %d old failures", len(fails))
 	}
 	d.Close()
-	if _, err := os.Stat(filepath.Join(dir, RecordsFile)); !os.IsNotExist(err) {
-		t.Errorf("a run that recorded nothing left its records file: %v", err)
+	// A replacing run that recorded nothing (stopped before its first
+	// case) leaves the earlier run as it was.
+	if recs, _ := ReadJSONL(filepath.Join(dir, RecordsFile)); len(recs) != 1 {
+		t.Errorf("a replacing run that recorded nothing left %d of the 1 earlier record", len(recs))
+	}
+	if fails, _ := ReadFailures(dir); len(fails) != 1 {
+		t.Errorf("a replacing run that recorded nothing left %d of the 1 earlier failure", len(fails))
+	}
+	// One that recorded something keeps the earlier run aside.
+	d, err = OpenRunDir(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Record(Record{Schema: SchemaVersion, Run: 2})
+	d.Close()
+	if recs, _ := ReadJSONL(filepath.Join(dir, RecordsFile)); len(recs) != 1 || recs[0].Run != 2 {
+		t.Errorf("after replacing: %+v, want the new run's one record", recs)
+	}
+	if recs, _ := ReadJSONL(filepath.Join(dir, RecordsFile+ReplacedSuffix)); len(recs) != 1 || recs[0].Run != 1 {
+		t.Errorf("the replaced records: %+v, want the earlier run's one record", recs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FailuresFile+ReplacedSuffix)); err != nil {
+		t.Errorf("the replaced failures were not kept: %v", err)
 	}
 
 	victim := filepath.Join(t.TempDir(), "victim")
@@ -114,9 +135,13 @@ func TestOpenRunDirRefusesAnExistingRun(t *testing.T) {
 	planted := t.TempDir()
 	os.Symlink(victim, filepath.Join(planted, RecordsFile))
 	if d, err := OpenRunDir(planted, true); err == nil {
+		// Replacing sets the symlink aside (rename moves the link) and
+		// writes a new file of its own.
 		d.Record(Record{Schema: SchemaVersion})
 		d.Close()
-		t.Error("opened a records file that is a symlink")
+		if st, err := os.Lstat(filepath.Join(planted, RecordsFile)); err != nil || !st.Mode().IsRegular() {
+			t.Errorf("the records file after replacing a planted symlink: %v, %v; want a regular file", st, err)
+		}
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Errorf("the symlink's target was written: %q", b)
