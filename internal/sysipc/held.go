@@ -57,6 +57,14 @@ func CanHold() error {
 	return nil
 }
 
+// syscall6 is nosplit: its callers have turned pointers into uintptrs,
+// and a stack check here could grow (copy) the stack, leaving a pointer
+// to a caller's stack variable naming the old stack, which the kernel
+// would then read and write (TestCallsSurviveStackGrowth). From here to
+// the kernel nothing may move the stack; syscall.Syscall6 and
+// RawSyscall6 are nosplit too.
+//
+//go:nosplit
 func (c Calls) syscall6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, syscall.Errno) {
 	if c.Held {
 		r, _, e := syscall.RawSyscall6(trap, a1, a2, a3, a4, a5, a6)
