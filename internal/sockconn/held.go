@@ -12,8 +12,7 @@ import "github.com/ipclab/ipclab/internal/sysipc"
 // Unlike the pipe, a write deadline does not turn holding off: the held
 // attempt runs inside the poller's RawConn.Write, which checks the
 // deadline before it, where the pipe's runs beside os.File (Control),
-// which does not. (The harness sets a case deadline on its end, so the
-// pipe's sends there are not held.)
+// which does not; and the harness always sets a case deadline.
 func (c *Conn) HoldWaits(on bool) error { return c.hold.Set(on) }
 
 // calls are the message path's system calls, held or not.

@@ -54,8 +54,9 @@ func (c *Conn) Send(p []byte) error {
 
 // writev writes a and b with sendmsg(2), in Go's poller: it waits while
 // the socket is full, until the write deadline or Close. The attempts are
-// held when HoldWaits is on (they never block); the waits are not. A stream may
-// take the bytes in several calls; a packet goes whole or not at all.
+// held when HoldWaits is on (they never block); the waits are not. A
+// stream may take the bytes in several calls; a packet goes whole or not
+// at all.
 // sendMu held.
 func (c *Conn) writev(a, b []byte) (int, error) {
 	c.wa, c.wb, c.wdone, c.werr = a, b, 0, nil
