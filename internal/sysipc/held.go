@@ -62,7 +62,8 @@ func CanHold() error {
 // to a caller's stack variable naming the old stack, which the kernel
 // would then read and write (TestCallsSurviveStackGrowth). From here to
 // the kernel nothing may move the stack; syscall.Syscall6 and
-// RawSyscall6 are nosplit too.
+// RawSyscall6 are nosplit too. (The methods that call it keep their stack
+// checks, where a goroutine back from a held wait's EINTR is preempted.)
 //
 //go:nosplit
 func (c Calls) syscall6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, syscall.Errno) {
