@@ -128,10 +128,10 @@ var table = func() []*Transport {
 		// over sockets would be a listener with one connection per
 		// producer polled by the consumer (or an unconnected datagram
 		// socket, which gives up knowing its peers): not done.
-		{Name: unixsock.SchemeStream, Scheme: unixsock.SchemeStream, Caps: Caps{CMechanism: "unix-stream"}},
-		{Name: unixsock.SchemeSeqPacket, Scheme: unixsock.SchemeSeqPacket, Caps: Caps{CMechanism: "unix-seqpacket"}},
-		{Name: unixsock.SchemeDgram, Scheme: unixsock.SchemeDgram, Caps: Caps{CMechanism: "unix-dgram"}},
-		{Name: tcp.Scheme, Scheme: tcp.Scheme, Caps: Caps{CMechanism: "tcp"}},
+		{Name: unixsock.SchemeStream, Scheme: unixsock.SchemeStream, Caps: Caps{HeldWaits: true, CMechanism: "unix-stream"}},
+		{Name: unixsock.SchemeSeqPacket, Scheme: unixsock.SchemeSeqPacket, Caps: Caps{HeldWaits: true, CMechanism: "unix-seqpacket"}},
+		{Name: unixsock.SchemeDgram, Scheme: unixsock.SchemeDgram, Caps: Caps{HeldWaits: true, CMechanism: "unix-dgram"}},
+		{Name: tcp.Scheme, Scheme: tcp.Scheme, Caps: Caps{HeldWaits: true, CMechanism: "tcp"}},
 	}
 }()
 

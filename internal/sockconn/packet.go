@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,7 +67,7 @@ func (c *Conn) recvPacket(p []byte) (int, error) {
 // recvmsg is one non-blocking recvmsg(2) of a packet into the header,
 // c.readBuf and the spare room; it returns the packet's whole length
 // (MSG_TRUNC), and sets readTrunc if it was longer than the room.
-func (c *Conn) recvmsg(fd int) (int, error) {
+func (c *Conn) recvmsg(calls sysipc.Calls, fd int) (int, error) {
 	if c.cfg.Kind == Datagram {
 		c.early.mu.Lock()
 		defer c.early.mu.Unlock()
@@ -90,15 +91,15 @@ func (c *Conn) recvmsg(fd int) (int, error) {
 		msg.Name = (*byte)(unsafe.Pointer(&c.name))
 		msg.Namelen = unix.SizeofSockaddrUnix
 	}
-	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), unix.MSG_TRUNC|unix.MSG_DONTWAIT)
-	if e != 0 {
-		if e == unix.EAGAIN && c.cfg.Kind == Datagram {
+	r, err := calls.Recvmsg(fd, msg, unix.MSG_TRUNC|unix.MSG_DONTWAIT)
+	if err != nil {
+		if err == unix.EAGAIN && c.cfg.Kind == Datagram {
 			c.early.emptyAt.Store(monoNow())
 		}
-		return 0, e
+		return 0, err
 	}
 	c.readTrunc = msg.Flags&unix.MSG_TRUNC != 0
-	return int(r), nil
+	return r, nil
 }
 
 // fromName is the sender's address recvmsg reported, as bytes.

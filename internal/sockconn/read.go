@@ -31,6 +31,7 @@ func (c *Conn) read(p []byte) (int, error) {
 }
 
 func (c *Conn) readFD(fd int, p []byte) (int, error) {
+	calls := c.calls()
 	for {
 		var n int
 		var err error
@@ -38,12 +39,12 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 			if len(p) == 0 {
 				return 0, nil
 			}
-			n, err = unix.Read(fd, p)
+			n, err = calls.Read(fd, p)
 			if err == nil && n == 0 {
 				return 0, errEOF
 			}
 		} else {
-			n, err = c.recvmsg(fd)
+			n, err = c.recvmsg(calls, fd)
 		}
 		switch {
 		case err == nil:
@@ -69,7 +70,7 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
 			ts = &t
 		}
-		if _, err := unix.Ppoll(fds[:], ts, nil); err != nil && err != unix.EINTR {
+		if _, err := calls.Ppoll(fds[:], ts); err != nil && err != unix.EINTR {
 			return 0, os.NewSyscallError("ppoll", err)
 		}
 		if fds[1].Revents != 0 {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"time"
-	"unsafe"
 
 	"github.com/ipclab/ipclab"
 	"golang.org/x/sys/unix"
@@ -54,8 +53,10 @@ func (c *Conn) Send(p []byte) error {
 }
 
 // writev writes a and b with sendmsg(2), in Go's poller: it waits while
-// the socket is full, until the write deadline or Close. A stream may
-// take the bytes in several calls; a packet goes whole or not at all.
+// the socket is full, until the write deadline or Close. The attempts are
+// held when HoldWaits is on (they never block); the waits are not. A
+// stream may take the bytes in several calls; a packet goes whole or not
+// at all.
 // sendMu held.
 func (c *Conn) writev(a, b []byte) (int, error) {
 	c.wa, c.wb, c.wdone, c.werr = a, b, 0, nil
@@ -104,13 +105,10 @@ func (c *Conn) sendmsg(fd int, a, b []byte) (int, error) {
 	iov := [2]unix.Iovec{iovec(a), iovec(b)}
 	msg := unix.Msghdr{Iov: &iov[0]}
 	msg.SetIovlen(2)
-	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+	n, err := c.calls().Sendmsg(fd, &msg, unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(b)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
+	return n, err
 }
 
 // sayGoodbye runs in Close before the socket is closed: a datagram end

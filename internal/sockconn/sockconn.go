@@ -14,7 +14,8 @@
 // Blocking: a Recv that finds nothing waits in ppoll(2) on its own thread,
 // on the socket and on an eventfd that Close and a moved deadline write
 // (the pipe's measured choice, see transports/pipe/read.go); a Send waits
-// in Go's poller, which the write deadline and Close wake.
+// in Go's poller, which the write deadline and Close wake. HoldWaits
+// (held.go) makes the reads, the ppoll and the send attempts held.
 package sockconn
 
 import (
@@ -28,6 +29,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
+	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -93,6 +95,7 @@ type Config struct {
 var (
 	_ ipclab.Conn        = (*Conn)(nil)
 	_ ipclab.PeerWatcher = (*Conn)(nil)
+	_ ipclab.WaitHolder  = (*Conn)(nil)
 )
 
 // Conn is one end of a socket channel.
@@ -115,6 +118,9 @@ type Conn struct {
 	acceptDone   chan struct{} // closed when the accept goroutine has returned
 	stopFD       int           // eventfd that stops the accept goroutine
 	wakeFD       int           // eventfd that wakes a blocked read
+
+	// hold: the message path's calls keep the thread (HoldWaits, held.go).
+	hold sysipc.Holder
 
 	sendMu  sync.Mutex
 	sendHdr [frameHeader]byte

@@ -31,7 +31,7 @@ import (
 // are for a latency-critical process with spare Ps, and only calls that
 // return EINTR on a signal whatever SA_RESTART says may block held:
 // ppoll, msgsnd, msgrcv, semtimedop (signal(7)), and a futex wait with a
-// timeout (see FutexWait). A read or write that
+// timeout (see FutexWait). A read or write (or sendmsg, recvmsg) that
 // could block is never held, nor mq_timedsend or mq_timedreceive on a
 // blocking queue descriptor: SA_RESTART (which Go's handlers set) would
 // restart them and the signal could not stop them. ipclab makes those
@@ -57,6 +57,15 @@ func CanHold() error {
 	return nil
 }
 
+// syscall6 is nosplit: its callers have turned pointers into uintptrs,
+// and a stack check here could grow (copy) the stack, leaving a pointer
+// to a caller's stack variable naming the old stack, which the kernel
+// would then read and write (TestCallsSurviveStackGrowth). From here to
+// the kernel nothing may move the stack; syscall.Syscall6 and
+// RawSyscall6 are nosplit too. (The methods that call it keep their stack
+// checks, where a goroutine back from a held wait's EINTR is preempted.)
+//
+//go:nosplit
 func (c Calls) syscall6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, syscall.Errno) {
 	if c.Held {
 		r, _, e := syscall.RawSyscall6(trap, a1, a2, a3, a4, a5, a6)
@@ -96,6 +105,30 @@ func (c Calls) Read(fd int, p []byte) (int, error) {
 func (c Calls) Write(fd int, p []byte) (int, error) {
 	n, e := c.syscall6(unix.SYS_WRITE, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)), 0, 0, 0)
 	runtime.KeepAlive(p)
+	if e != 0 {
+		return 0, errnoErr(e)
+	}
+	return int(n), nil
+}
+
+// Sendmsg is sendmsg(2); flags must hold MSG_DONTWAIT unless the
+// descriptor is non-blocking (see Calls: a send that can block must not
+// be held).
+func (c Calls) Sendmsg(fd int, msg *unix.Msghdr, flags int) (int, error) {
+	n, e := c.syscall6(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), uintptr(flags), 0, 0, 0)
+	runtime.KeepAlive(msg)
+	if e != 0 {
+		return 0, errnoErr(e)
+	}
+	return int(n), nil
+}
+
+// Recvmsg is recvmsg(2), with the same rule as Sendmsg. It returns what
+// the call returns (with MSG_TRUNC, a packet's whole length); the kernel
+// updates msg's Flags and Namelen.
+func (c Calls) Recvmsg(fd int, msg *unix.Msghdr, flags int) (int, error) {
+	n, e := c.syscall6(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), uintptr(flags), 0, 0, 0)
+	runtime.KeepAlive(msg)
 	if e != 0 {
 		return 0, errnoErr(e)
 	}

@@ -31,9 +31,12 @@ func missingAddr() string {
 	return a
 }
 
-func TestMain(m *testing.M) { transporttest.Main(m, trTCP) }
+func TestMain(m *testing.M) { transporttest.Main(m, trTCP, transporttest.Held(trTCP)) }
 
-func TestConformance(t *testing.T) { transporttest.Run(t, trTCP) }
+func TestConformance(t *testing.T) {
+	transporttest.Run(t, trTCP)
+	t.Run("held", func(t *testing.T) { transporttest.Run(t, transporttest.Held(trTCP)) })
+}
 
 func TestNonLoopbackRefused(t *testing.T) {
 	for _, a := range []string{"tcp:192.168.1.1:0", "tcp:0.0.0.0:0", "tcp:[::]:0"} {

@@ -69,10 +69,15 @@ func trPath(k sockconn.Kind) transporttest.Transport {
 	}
 }
 
+// all are the three ways to a pair of each kind, then each of them again
+// with held waits.
 func all() []transporttest.Transport {
 	var out []transporttest.Transport
 	for _, k := range kinds {
 		out = append(out, trPair(k), trAbstract(k), trPath(k))
+	}
+	for _, tr := range out[:len(out):len(out)] {
+		out = append(out, transporttest.Held(tr))
 	}
 	return out
 }
