@@ -10,10 +10,11 @@ import (
 
 // HoldWaits makes Recv's reads and waits, and Send's writes, keep their
 // thread and P (ipclab.WaitHolder). A write that finds the pipe full, or
-// runs under a write deadline, goes on through os.File and Go's poller:
-// only calls that return on a signal may block held (sysipc.Calls). So do
-// frames too large for one write (header and payload beyond the 64 KiB
-// write buffer): they are never held.
+// comes after the write deadline, goes on through os.File and Go's
+// poller: only calls that return on a signal may block held
+// (sysipc.Calls), and the poller is what fails a write past its deadline.
+// So do frames too large for one write (header and payload beyond the 64
+// KiB write buffer): they are never held.
 func (c *Conn) HoldWaits(on bool) error { return c.hold.Set(on) }
 
 func (c *Conn) calls() sysipc.Calls { return c.hold.Calls() }
@@ -31,7 +32,9 @@ type heldWrite struct {
 // write writes p to w: held, one attempt first when HoldWaits is on, then
 // whatever is left through os.File.
 func (c *Conn) write(w *os.File, p []byte) (int, error) {
-	if !c.hold.On() || c.wdlSet.Load() {
+	// Expired, not Passed: no clock read per message. Go's poller, which
+	// would fail the write otherwise, is as late (its deadline is a timer).
+	if !c.hold.On() || c.wdlPassed.Expired() {
 		return w.Write(p)
 	}
 	h := &c.wheld

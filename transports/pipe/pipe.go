@@ -29,12 +29,12 @@ import (
 	"io"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
+	"github.com/ipclab/ipclab/internal/deadline"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
@@ -122,9 +122,12 @@ type Conn struct {
 	wbroken error
 
 	// hold: the message path's calls keep the thread (HoldWaits, held.go).
-	hold   sysipc.Holder
-	wdlSet atomic.Bool // a write deadline is set: writes go through os.File
-	wheld  heldWrite   // under sendMu
+	hold sysipc.Holder
+	// wdlPassed is the write deadline again, for the held write attempt,
+	// which os.File's deadline does not stop: past it, writes go through
+	// os.File, which fails them.
+	wdlPassed deadline.Deadline
+	wheld     heldWrite // under sendMu
 
 	recvMu  sync.Mutex
 	rbuf    []byte
@@ -357,7 +360,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.wdl = t
-	c.wdlSet.Store(!t.IsZero())
+	c.wdlPassed.Set(t)
 	if c.w != nil {
 		return c.w.SetWriteDeadline(t)
 	}
