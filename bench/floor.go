@@ -47,7 +47,10 @@ func RecordFloor(ctx context.Context, s Spec, env *record.Env, budget time.Durat
 // measures (Spec.CaseFloor): enough for a p50 of a thousand samples or
 // more, which tells a slow spell (the cache-line round trip at 4-5 times
 // its usual) from the usual, and little enough that with the floor
-// peer's start-up (about 3 ms here) it stays near 1-2% of a reference run.
+// peer's start-up (about 3 ms here) it stays near 2% of a reference run
+// (scripts/reproduce.sh: about 10 ms a case, 810 shared-memory cases in
+// the 450 s of placement split). A slow or busy machine stretches it to
+// at most four times the budget, for a thousand samples.
 const DefaultCaseFloor = floor.MinCacheLineBudget
 
 // caseFloor takes the machine's cache-line round trip (p50, ns) right
