@@ -123,11 +123,12 @@ func slowSpellTable(recs []Record) *Table {
 	if len(spells) == 0 {
 		return nil
 	}
-	t := Table{Title: fmt.Sprintf("SLOW SPELL: %d case run(s) measured while this machine was slow (their figures are the machine's, not the channel's):", len(spells))}
+	// The title is not wrapped: it fits 100 columns with any count.
+	t := Table{Title: fmt.Sprintf("SLOW SPELL: %d case run(s) measured while this machine was slow:", len(spells))}
 	for _, s := range spells {
 		t.Notes = append(t.Notes, "  "+s.String())
 	}
-	t.Notes = append(t.Notes, "  rule: "+SlowSpellRule)
+	t.Notes = append(t.Notes, "  their figures are the machine's, not the channel's; rule: "+SlowSpellRule)
 	return &t
 }
 
