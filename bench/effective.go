@@ -19,6 +19,7 @@ type SpecRecord struct {
 	Count       int               `json:"count"`
 	Bytes       int               `json:"bytes"`
 	CaseTimeout string            `json:"case_timeout"`
+	CaseFloor   string            `json:"case_floor"` // "off" when none
 	CProgram    string            `json:"c_program,omitempty"`
 	Delay       map[string]string `json:"testing_delay,omitempty"`
 	FailCases   []string          `json:"testing_fail,omitempty"`
@@ -30,6 +31,10 @@ func (s Spec) Effective() SpecRecord {
 	r := SpecRecord{Transports: s.Transports, Sizes: s.Sizes, Modes: s.Modes, Runs: s.Runs, Placement: string(s.Placement),
 		Rates: s.Rates, Producers: s.Producers, Count: s.Count, Bytes: s.Bytes, CaseTimeout: s.CaseTimeout.String(),
 		CProgram: s.CProgram, FailCases: s.FailCases}
+	r.CaseFloor = s.CaseFloor.String()
+	if s.CaseFloor < 0 {
+		r.CaseFloor = "off"
+	}
 	for _, l := range s.Links {
 		r.Links = append(r.Links, l.String())
 	}

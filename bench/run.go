@@ -39,6 +39,14 @@ func Run(ctx context.Context, s Spec, env *record.Env, out Output) ([]record.Rec
 		goCase := c
 		goCase.Impl = record.ImplGo
 		satKey := Case{Run: c.Run, Transport: c.Transport, Link: c.Link, Size: c.Size, Mode: c.Mode}
+		var floorNs float64
+		var floorErr error
+		if !(c.Mode == Load && (saturated[satKey] > 0 || failedAt[satKey] > 0)) {
+			floorNs, floorErr = s.caseFloor(ctx, c, skipped[goCase] != "")
+			if err := ctx.Err(); err != nil {
+				return recs, fails, err
+			}
+		}
 		switch {
 		case c.Mode == Load && saturated[satKey] > 0:
 			r = s.newRecord(c)
@@ -72,6 +80,12 @@ func Run(ctx context.Context, s Spec, env *record.Env, out Output) ([]record.Rec
 				failedAt[satKey] = c.Rate
 			}
 			continue
+		}
+		if r.Skipped == "" {
+			r.FloorRTTNs = floorNs
+			if floorErr != nil {
+				r.FloorRTTError = floorErr.Error()
+			}
 		}
 		r.Env = env
 		if err := out.Record(r); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipclab/ipclab/floor"
 	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
@@ -47,6 +48,11 @@ type Spec struct {
 	Bytes int
 	// CaseTimeout bounds one case.
 	CaseTimeout time.Duration
+	// CaseFloor is how long the machine's cache-line round trip is
+	// measured right before each shared-memory case, Go and C, for the
+	// case's record (floor_rtt_ns): it shows a case measured during a slow
+	// spell of the machine. Negative: not at all.
+	CaseFloor time.Duration
 	// CProgram is the built C baseline (package bench/cbaseline); when
 	// set, every raw latency and throughput case whose transport has a C
 	// counterpart is measured twice, Go then C, recorded as impl "go" and
@@ -95,6 +101,7 @@ func DefaultSpec() Spec {
 		// default run of every transport stays within minutes.
 		StreamTime:  200 * time.Millisecond,
 		CaseTimeout: time.Minute,
+		CaseFloor:   DefaultCaseFloor,
 	}
 }
 
@@ -118,6 +125,7 @@ func (s Spec) withDefaults() Spec {
 	fill(s.Bytes > 0, func() { s.Bytes = d.Bytes })
 	fill(s.StreamTime != 0, func() { s.StreamTime = d.StreamTime })
 	fill(s.CaseTimeout > 0, func() { s.CaseTimeout = d.CaseTimeout })
+	fill(s.CaseFloor != 0, func() { s.CaseFloor = d.CaseFloor })
 	return s
 }
 
@@ -126,6 +134,9 @@ func (s Spec) withDefaults() Spec {
 func (s Spec) Validate() error {
 	if s.Runs < 0 || s.Count < 0 || s.Bytes < 0 || s.CaseTimeout < 0 {
 		return errors.New("runs, count, bytes and the case timeout must be positive")
+	}
+	if s.CaseFloor > 0 && s.CaseFloor < floor.MinCacheLineBudget {
+		return fmt.Errorf("case floor %v: want at least %v (or negative: none)", s.CaseFloor, floor.MinCacheLineBudget)
 	}
 	for _, t := range s.Transports {
 		if tr, err := transports.Lookup(t); err != nil || tr.Name != t {

@@ -304,3 +304,40 @@ func TestStoppedPeer(t *testing.T) {
 		})
 	}
 }
+
+// CacheLine measures the cache-line round trip alone, at one placement,
+// in two processes, and leaves this process's CPU mask as it found it.
+func TestCacheLine(t *testing.T) {
+	watchdog(t, 2*time.Minute)
+	before, _ := cpupin.Current()
+	pins := map[string]string{"same": "yield"}
+	if len(allowedCPUs(t)) >= 2 {
+		pins["split"] = "spin"
+	}
+	for pin, wait := range pins {
+		t0 := time.Now()
+		rt, err := CacheLine(context.Background(), pin, MinCacheLineBudget) // what bench takes beside each case
+		if err != nil {
+			t.Fatalf("%s: %v", pin, err)
+		}
+		t.Logf("%s: %v in %v, peer start-up included (functional check, not a measurement)", pin, rt, time.Since(t0))
+		checkRoundTrip(t, pin, rt, wait)
+	}
+	if after, _ := cpupin.Current(); after != before {
+		t.Errorf("CPU mask %v after CacheLine, was %v", after, before)
+	}
+	for _, c := range []struct {
+		pin    string
+		budget time.Duration
+		say    string
+	}{
+		{"same", time.Millisecond, "minimum"},
+		{"both", 20 * time.Millisecond, "one placement"},
+		{"", 20 * time.Millisecond, "one placement"},
+		{"x", 20 * time.Millisecond, "want split, same, both"},
+	} {
+		if _, err := CacheLine(context.Background(), c.pin, c.budget); err == nil || !strings.Contains(err.Error(), c.say) {
+			t.Errorf("CacheLine(%q, %v): %v, want an error saying %q", c.pin, c.budget, err, c.say)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // envFloor is what the summary reads of Env.Floor (a floor.Floor as
@@ -36,30 +37,166 @@ func (r Record) CacheLineNs() (float64, bool) {
 	return 0, false
 }
 
+// FloorNs is the floor the record is read against: its own, taken right
+// before the case (FloorRTTNs), or else its run's (CacheLineNs).
+func (r Record) FloorNs() (float64, bool) {
+	if r.FloorRTTNs > 0 {
+		return r.FloorRTTNs, true
+	}
+	return r.CacheLineNs()
+}
+
+// SlowSpellRatio: a case whose own floor (Record.FloorRTTNs) is more than
+// this many times the lowest floor at its placement among the records
+// read with it (the cases' own floors and their environments') was
+// measured during a slow spell: a stretch of seconds in which this
+// machine moves a cache line between the two CPUs several times slower
+// than usual, and every shared-memory figure with it. On the 2-vCPU VM
+// of the reference study the floor is 73-96 ns normally and 400-430 ns
+// in a spell: 2 is far from both.
+const SlowSpellRatio = 2.0
+
+// SlowSpell is one run of a case measured during a slow spell.
+type SlowSpell struct {
+	Case     string  `json:"case"` // Key.String of the case
+	Run      int     `json:"run"`
+	FloorNs  float64 `json:"floor_ns"`  // the case's own floor
+	LowestNs float64 `json:"lowest_ns"` // the lowest floor at its placement
+}
+
+func (s SlowSpell) String() string {
+	return fmt.Sprintf("run %d %s: cache-line round trip %s before it, %.1f× the lowest, %s",
+		s.Run, s.Case, ns(s.FloorNs), s.FloorNs/s.LowestNs, ns(s.LowestNs))
+}
+
+// SlowSpellRule says in one line when a case is flagged, and why.
+var SlowSpellRule = fmt.Sprintf("a shared-memory case is flagged when the cache-line round trip taken right before it (floor_rtt_ns) is more than %.0f× the lowest of the run at its placement (the cases' own and env.floor): the machine, not the channel, was slow then; read it against its own floor, not beside the other runs",
+	SlowSpellRatio)
+
+// lowestFloors is the lowest cache-line round trip at each placement in
+// recs, the cases' own floors and their environments' alike.
+func lowestFloors(recs []Record) map[string]float64 {
+	low := map[string]float64{}
+	seen := map[*Env]bool{} // records of one run share their Env
+	keep := func(placement string, v float64) {
+		if l, ok := low[placement]; v > 0 && (!ok || v < l) {
+			low[placement] = v
+		}
+	}
+	for _, r := range recs {
+		keep(r.Placement, r.FloorRTTNs)
+		if r.Env != nil && !seen[r.Env] {
+			seen[r.Env] = true
+			if v, ok := r.CacheLineNs(); ok {
+				keep(r.Placement, v)
+			}
+		}
+	}
+	return low
+}
+
+// inSlowSpell says whether measured record r was taken during a slow
+// spell, given the lowest floors (lowestFloors).
+func (r Record) inSlowSpell(low map[string]float64) bool {
+	l := low[r.Placement]
+	return r.Skipped == "" && r.FloorRTTNs > 0 && l > 0 && r.FloorRTTNs > SlowSpellRatio*l
+}
+
+// SlowSpells lists the measured records of recs taken during a slow
+// spell (SlowSpellRatio), in their order. Records without a floor of
+// their own (a run from before bench took one, -case-floor=false, other
+// transports) are never flagged.
+func SlowSpells(recs []Record) []SlowSpell {
+	low := lowestFloors(recs)
+	var out []SlowSpell
+	for _, r := range recs {
+		if r.inSlowSpell(low) {
+			out = append(out, SlowSpell{Case: KeyOf(r).String(), Run: r.Run, FloorNs: r.FloorRTTNs, LowestNs: low[r.Placement]})
+		}
+	}
+	return out
+}
+
+// slowSpellTable lists the slow spells under the summary, nil if none.
+func slowSpellTable(recs []Record) *Table {
+	spells := SlowSpells(recs)
+	if len(spells) == 0 {
+		return nil
+	}
+	// The title is not wrapped: it fits 100 columns with any count.
+	t := Table{Title: fmt.Sprintf("SLOW SPELL: %d case run(s) measured while this machine was slow:", len(spells))}
+	for _, s := range spells {
+		t.Notes = append(t.Notes, "  "+s.String())
+	}
+	t.Notes = append(t.Notes, "  their figures are the machine's, not the channel's; rule: "+SlowSpellRule)
+	return &t
+}
+
 // floorTable shows each shared-memory latency case against the machine's
 // floor: its round trip as a multiple of one cache line's round trip
 // between the same CPUs, the least any shared-memory message can cost.
 // Absolute figures hide whether the two ends shared a core, a cache or a
-// socket; the multiple does not. Nil when no such case has a floor.
+// socket; the multiple does not. Each run is divided by its own floor,
+// taken right before it, when it has one (else by its run's), so a run
+// measured during a slow spell is set against the machine as it was
+// then; a column names such runs. Nil when no such case has a floor.
 func floorTable(groups []*Group, names func(*Group) []string, heads func(...string) []string) *Table {
+	var all []Record
+	for _, g := range groups {
+		all = append(all, g.Records...)
+	}
+	low := lowestFloors(all)
 	t := Table{Title: "SHARED MEMORY against this machine's floor (round trip p50, median over 3+ runs)",
-		Columns: heads("impl", "p50", "cache line", "x floor")}
+		Columns: heads("impl", "p50", "cache line", "x floor", "slow spell")}
 	t.Left = len(heads()) - 1 // the names but the size
+	spells, own := false, false
 	for _, g := range groups {
 		if g.Mode != Latency || g.Skipped() != "" || len(g.Records) == 0 || !g.Records[0].SharedMemory {
 			continue
 		}
-		line, ok := g.Records[0].CacheLineNs()
-		if !ok {
+		var p50s, lines, xs []float64
+		var hot []string
+		for _, r := range g.Records {
+			line, ok := r.FloorNs()
+			if r.Skipped != "" || r.RTT == nil || !ok {
+				continue
+			}
+			own = own || r.FloorRTTNs > 0
+			p50s, lines, xs = append(p50s, r.RTT.P50), append(lines, line), append(xs, r.RTT.P50/line)
+			if r.inSlowSpell(low) {
+				hot = append(hot, fmt.Sprint(r.Run))
+			}
+		}
+		if len(xs) == 0 {
 			continue
 		}
-		p50 := g.Spread(func(r Record) float64 { return r.RTT.P50 })
-		x := func(v float64) string { return fmt.Sprintf("%.1f", v/line) }
-		t.Rows = append(t.Rows, append(names(g), g.Impl, p50.Value(ns), ns(line), p50.Value(x)))
+		spell := ""
+		switch {
+		case len(hot) == 1:
+			spell = "run " + hot[0]
+		case len(hot) > 1:
+			spell = "runs " + strings.Join(hot, ",")
+		}
+		spells = spells || spell != ""
+		x := func(v float64) string { return fmt.Sprintf("%.1f", v) }
+		t.Rows = append(t.Rows, append(names(g), g.Impl, SpreadOf(p50s).Value(ns), SpreadOf(lines).Value(ns), SpreadOf(xs).Value(x), spell))
 	}
 	if len(t.Rows) == 0 {
 		return nil
 	}
-	t.Notes = []string{"cache line: an atomic ping-pong between the two processes' CPUs (env.floor, ipclab floor)"}
+	if !spells { // a column only when some row has something in it
+		t.Columns = t.Columns[:len(t.Columns)-1]
+		for i := range t.Rows {
+			t.Rows[i] = t.Rows[i][:len(t.Rows[i])-1]
+		}
+	}
+	if own {
+		t.Notes = []string{"cache line: an atomic ping-pong between the two processes' CPUs, taken right before each case (floor_rtt_ns; ipclab floor); x floor: each run's p50 over its own cache line, median over runs"}
+	} else {
+		t.Notes = []string{"cache line: an atomic ping-pong between the two processes' CPUs (env.floor, ipclab floor)"}
+	}
+	if spells {
+		t.Notes = append(t.Notes, "slow spell: the runs measured while this machine was slow (listed under SLOW SPELL)")
+	}
 	return &t
 }

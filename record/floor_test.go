@@ -2,6 +2,8 @@ package record
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,5 +41,110 @@ func TestFloorTable(t *testing.T) {
 	WriteSummary(&b, recs, nil)
 	if strings.Contains(b.String(), "floor") {
 		t.Errorf("a floor table without a floor:\n%s", b.String())
+	}
+}
+
+// envWithFloor is an environment whose floor has a cache-line round trip
+// of p50 ns at placement.
+func envWithFloor(t *testing.T, placement string, p50 float64) *Env {
+	t.Helper()
+	fl, err := json.Marshal(map[string]any{"pairs": []map[string]any{{"placement": placement, "cacheline": map[string]any{"p50_ns": p50}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Floor: fl}
+}
+
+// A case is flagged when its own floor is more than twice the lowest at
+// its placement, the cases' own floors and the environment's alike; never
+// without a floor of its own, nor when skipped.
+func TestSlowSpells(t *testing.T) {
+	env := envWithFloor(t, "split", 300) // the run's floor, itself taken in a spell
+	rec := func(run int, placement string, mode string, floor float64) Record {
+		return Record{Run: run, Transport: "sysvshm-spin", Impl: ImplGo, Mode: mode, Link: RawLink, Size: 4096, Placement: placement,
+			SharedMemory: true, FloorRTTNs: floor, Env: env}
+	}
+	skipped := rec(5, "split", Latency, 900)
+	skipped.Skipped = "too big"
+	recs := []Record{
+		rec(1, "split", Latency, 80),
+		rec(2, "split", Latency, 161),    // 2.01x the lowest: flagged
+		rec(3, "split", Throughput, 410), // every mode alike
+		rec(4, "split", Latency, 160),    // 2x exactly: not more than 2x
+		rec(4, "split", Latency, 0),      // no floor of its own
+		skipped,                          // not measured
+		rec(1, "same", Latency, 3000),    // judged against same's lowest, not split's
+		rec(2, "same", Latency, 2000),
+		rec(3, "same", Latency, 4100), // 2.05x same's lowest
+	}
+	var got []string
+	for _, s := range SlowSpells(recs) {
+		got = append(got, fmt.Sprintf("%d %s %.0f/%.0f", s.Run, s.Case, s.FloorNs, s.LowestNs))
+	}
+	want := []string{"2 sysvshm-spin 4 KiB latency 161/80", "3 sysvshm-spin 4 KiB throughput 410/80", "3 sysvshm-spin 4 KiB latency 4100/2000"}
+	if !slices.Equal(got, want) {
+		t.Errorf("slow spells\n%q\nwant\n%q", got, want)
+	}
+
+	// The environment's floor counts when it is the lowest.
+	low := envWithFloor(t, "split", 70)
+	a, b := rec(1, "split", Latency, 150), rec(2, "split", Latency, 145)
+	a.Env, b.Env = low, low
+	if s := SlowSpells([]Record{a, b}); len(s) != 2 || s[0].LowestNs != 70 {
+		t.Errorf("case floors of 150 and 145 ns with env.floor 70 ns: %v, want both flagged against 70 ns", s)
+	}
+	if s := SlowSpells([]Record{rec(1, "split", Latency, 0), {Run: 2, Transport: "pipe", Placement: "split", Env: env}}); s != nil {
+		t.Errorf("records without a floor of their own flagged: %v", s)
+	}
+}
+
+// With floors of their own, the floor table divides each run by its own
+// floor, names the runs taken in a slow spell, and the summary lists
+// every flagged case run (throughput too) under SLOW SPELL.
+func TestFloorTableOwnFloors(t *testing.T) {
+	env := envWithFloor(t, "split", 90)
+	rec := func(run int, mode string, p50, floor float64) Record {
+		r := Record{Run: run, Transport: "sysvshm-spin", Impl: ImplGo, Mode: mode, Link: RawLink, Size: 64, Placement: "split",
+			SharedMemory: true, FloorRTTNs: floor, Env: env}
+		if mode == Latency {
+			r.RTT = &Summary{P50: p50}
+		} else {
+			r.MsgsPerSec, r.MBPerSec = p50, p50/1e6*64
+		}
+		return r
+	}
+	recs := []Record{
+		rec(1, Latency, 400, 80),   // 5x
+		rec(2, Latency, 1600, 400), // 4x, in a spell
+		rec(3, Latency, 450, 90),   // 5x
+		rec(1, Throughput, 3e7, 81),
+		rec(2, Throughput, 1e7, 420), // in a spell
+		rec(3, Throughput, 3e7, 85),
+	}
+	var b strings.Builder
+	WriteSummary(&b, recs, nil)
+	out := b.String()
+	var row []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "sysvshm-spin" && strings.HasSuffix(line, "run 2") {
+			row = f
+		}
+	}
+	// transport size impl p50 cache-line x-floor "run 2"
+	if want := []string{"sysvshm-spin", "64", "B", "go", "450ns", "90ns", "5.0", "run", "2"}; !slices.Equal(row, want) {
+		t.Errorf("floor row %q, want %q (each run over its own floor, median 5.0; run 2 in a spell) in\n%s", row, want, out)
+	}
+	for _, want := range []string{"SLOW SPELL: 2 case run(s)", "run 2 sysvshm-spin 64 B latency: cache-line round trip 400ns before it, 5.0× the lowest, 80ns",
+		"run 2 sysvshm-spin 64 B throughput: cache-line round trip 420ns", "floor_rtt_ns"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+
+	// No spell: no such column, no such list.
+	b.Reset()
+	WriteSummary(&b, []Record{recs[0], recs[2]}, nil)
+	if out := b.String(); strings.Contains(out, "slow spell") || strings.Contains(out, "SLOW SPELL") {
+		t.Errorf("a spell named in a run without one:\n%s", out)
 	}
 }

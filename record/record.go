@@ -36,6 +36,14 @@ type Record struct {
 	// SharedMemory: the transport moves messages through shared memory,
 	// so its latency is also read against the machine's floor (FloorOf).
 	SharedMemory bool `json:"shared_memory,omitempty"`
+	// FloorRTTNs is the machine's cache-line round trip (p50, ns) between
+	// the case's CPUs, taken for a few milliseconds right before a
+	// shared-memory case (bench's case floor: Env.Floor's cache line, for
+	// this case alone): a case whose floor is well above the run's lowest
+	// was measured during a slow spell of the machine (SlowSpells). 0 when
+	// not taken; FloorRTTError says why, when it was tried and failed.
+	FloorRTTNs    float64 `json:"floor_rtt_ns,omitempty"`
+	FloorRTTError string  `json:"floor_rtt_error,omitempty"`
 	// OfferedRate is the load mode's send rate in messages per second;
 	// MsgsPerSec is then the rate achieved, and OneWay the latency of
 	// each message from its intended send time.

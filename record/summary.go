@@ -214,6 +214,9 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 	if t := floorTable(groups, names, heads); t != nil {
 		tables = append(tables, *t)
 	}
+	if t := slowSpellTable(recs); t != nil {
+		tables = append(tables, *t)
+	}
 	tables = append(tables, linkTables(recs)...)
 	if w := warningTable(RunWarnings(recs)); w != nil {
 		tables = append(tables, *w)

@@ -199,3 +199,35 @@ func TestOwnDocument(t *testing.T) {
 		}
 	}
 }
+
+// A run measured in a slow spell (its own floor over twice the lowest)
+// is named under Warnings; runs with even floors are not.
+func TestRunReportSlowSpell(t *testing.T) {
+	report := func(floors ...float64) string {
+		t.Helper()
+		var recs []record.Record
+		for i, f := range floors {
+			recs = append(recs, record.Record{Schema: record.SchemaVersion, Time: day, Run: i + 1, Transport: "sysvshm-futex", Impl: "go",
+				Mode: record.Latency, Link: "raw", Size: 64, Count: 100, Placement: "split", SharedMemory: true, FloorRTTNs: f,
+				RTT: &record.Summary{P50: 5 * f, P99: 10 * f}, Env: &record.Env{}})
+		}
+		d, err := Run("a run", recs, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := d.WriteMarkdown(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	md := report(80, 410, 85)
+	for _, want := range []string{"1 case run(s) measured while this machine was slow", "run 2 sysvshm-futex 64 B latency: cache-line round trip 410ns", "Slow spell: a shared-memory case is flagged"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+	if md := report(80, 90, 85); strings.Contains(md, "slow spell") || strings.Contains(md, "Slow spell") {
+		t.Errorf("a slow spell in runs with even floors:\n%s", md)
+	}
+}

@@ -259,7 +259,8 @@ func modeTable(groups []*record.Group, mode string) *Table {
 func warningSection(recs []record.Record, fails []record.Failure) Section {
 	s := Section{Heading: "Warnings"}
 	warns := record.RunWarnings(recs)
-	if len(warns) == 0 && len(fails) == 0 {
+	spells := record.SlowSpells(recs)
+	if len(warns) == 0 && len(fails) == 0 && len(spells) == 0 {
 		s.Blocks = append(s.Blocks, Paragraph{"None: no case failed, and the runs of every case agree by the rules below."})
 	}
 	if len(fails) > 0 {
@@ -275,6 +276,13 @@ func warningSection(recs []record.Record, fails []record.Failure) Section {
 			w.Items = append(w.Items, x.String())
 		}
 		s.Blocks = append(s.Blocks, w)
+	}
+	if len(spells) > 0 {
+		w := Warning{Title: fmt.Sprintf("%d case run(s) measured while this machine was slow (a slow spell): their figures are the machine's, not the channel's", len(spells))}
+		for _, x := range spells {
+			w.Items = append(w.Items, x.String())
+		}
+		s.Blocks = append(s.Blocks, w, Paragraph{"Slow spell: " + record.SlowSpellRule + "."})
 	}
 	s.Blocks = append(s.Blocks, Paragraph{"Rules: " + record.WarningRules + "."})
 	return s

@@ -44,6 +44,7 @@ to a results directory, and print a summary table.`)
 	volume := fs.String("bytes", formatSize(def.Bytes), "instead of -stream-time: bytes streamed per throughput case (500 to 20,000 messages)")
 	caseTimeout := fs.Duration("case-timeout", def.CaseTimeout, "a case still running after this long is stopped and recorded as failed; the run goes on")
 	floorTime := fs.Duration("floor-time", time.Second, "with a shared-memory transport in the run: measure the machine's floor (see ipclab floor) for this long first; 0 skips it")
+	caseFloor := fs.Bool("case-floor", true, "take the machine's cache-line round trip for a few ms right before each shared-memory case, Go and C (records' floor_rtt_ns): the summary flags a case measured while this machine was slow (a floor over 2x the run's lowest); -case-floor=false skips it")
 	out := fs.String("out", "", "results directory (default: a new results/<timestamp>[-N])")
 	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds (they are kept as results.jsonl.replaced, and put back if this run records nothing)")
 	format := fs.String("format", "table", formatHelp)
@@ -73,6 +74,9 @@ to a results directory, and print a summary table.`)
 		return usageErrorf("-case-timeout must be positive")
 	}
 	spec := bench.Spec{Transports: splitList(*list), Modes: splitList(*modes), Runs: *runs, Count: *count, CaseTimeout: *caseTimeout, Batch: *batch, Held: *held}
+	if !*caseFloor {
+		spec.CaseFloor = -1
+	}
 	for _, l := range splitList(*links) {
 		m, err := link.NewMode(l)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,5 +107,28 @@ func TestBenchRecordsFloor(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, "", quickBench("-floor-time", "1ms")...); code == 0 || !strings.Contains(errOut, "-floor-time") {
 		t.Errorf("-floor-time 1ms: exit %d, %s", code, errOut)
+	}
+}
+
+// TestBenchCaseFloor: a shared-memory case's record carries the floor
+// taken right before it; -case-floor=false takes none.
+func TestBenchCaseFloor(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		dir := t.TempDir()
+		_, errOut, code := runCLI(t, "", quickBench("-modes", "latency", "-transports", "sysvshm-futex", "-floor-time", "0",
+			fmt.Sprintf("-case-floor=%v", on), "-out", dir)...)
+		if code != 0 {
+			t.Fatalf("-case-floor=%v: exit %d: %s", on, code, errOut)
+		}
+		recs, err := record.ReadJSONL(filepath.Join(dir, "results.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 1 {
+			t.Fatalf("-case-floor=%v: %d records, want 1", on, len(recs))
+		}
+		if r := recs[0]; on != (r.FloorRTTNs > 0) || r.FloorRTTError != "" {
+			t.Errorf("-case-floor=%v: floor_rtt_ns %v, floor_rtt_error %q", on, r.FloorRTTNs, r.FloorRTTError)
+		}
 	}
 }
