@@ -213,7 +213,7 @@ func Private(what string, uid, cuid, mode, allow uint32) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("%w: %s %s: they could read this channel's messages or feed it theirs, so it is refused "+
+	return fmt.Errorf("%w: %s %s: its owner, or whoever its mode lets in, could read this channel's messages or feed it theirs, so it is refused "+
 		"(add ,%s to the address to use it anyway)", fs.ErrPermission, what, why, OwnerAny)
 }
 
