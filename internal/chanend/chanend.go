@@ -201,20 +201,23 @@ func ParseOwner(v string) error {
 func Private(what string, uid, cuid, mode, allow uint32) error {
 	me := uint32(os.Geteuid())
 	var why string
+	who := "that user"
 	switch {
 	case uid != me && cuid != me && cuid != uid:
 		why = fmt.Sprintf("is owned by uid %d and was created by uid %d, not by this user (uid %d)", uid, cuid, me)
+		who = "those users"
 	case uid != me:
 		why = fmt.Sprintf("is owned by uid %d, not by this user (uid %d)", uid, me)
 	case cuid != me:
 		why = fmt.Sprintf("was created by uid %d, not by this user (uid %d)", cuid, me)
 	case mode&0o077&^allow != 0:
 		why = fmt.Sprintf("has mode %#o, which lets other users in (a channel's objects are 0600)", mode&0o777)
+		who = "other users"
 	default:
 		return nil
 	}
-	return fmt.Errorf("%w: %s %s: its owner, or whoever its mode lets in, could read this channel's messages or feed it theirs, so it is refused "+
-		"(add ,%s to the address to use it anyway)", fs.ErrPermission, what, why, OwnerAny)
+	return fmt.Errorf("%w: %s %s; %s could read this channel's messages or feed it theirs, so it is refused "+
+		"(add ,%s to the address, or set TrustOtherUsers in the options, to use it anyway)", fs.ErrPermission, what, why, who, OwnerAny)
 }
 
 // Exclusive adds excl (IPC_EXCL, O_EXCL) to the flags of a create call
