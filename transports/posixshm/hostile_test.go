@@ -2,6 +2,8 @@ package posixshm
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -68,6 +70,36 @@ func TestOpenRefusesAnotherUsersObject(t *testing.T) {
 		t.Fatalf("owner=any: %v", err)
 	}
 	o.Close()
+}
+
+// TestOpenRefusesALaxObject: an object of ours whose mode lets other
+// users in could have its header written by any of them, so it is refused
+// (fs.ErrPermission naming the mode) unless the address says owner=any.
+func TestOpenRefusesALaxObject(t *testing.T) {
+	for _, mode := range []os.FileMode{0o666, 0o640, 0o602} {
+		c, err := Create(NewName(), shmchan.Config{RingSize: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		name := c.Addr().(Addr).Name
+		if err := os.Chmod("/dev/shm/"+name[1:], mode); err != nil {
+			t.Fatal(err)
+		}
+		o, err := Open(c.Addr().String(), shmchan.AttachOptions{})
+		if err == nil {
+			o.Close()
+		}
+		if want := fmt.Sprintf("object %s has mode %#o", name, mode); !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Open of a %#o object: %v, want fs.ErrPermission saying %q", mode, err, want)
+		}
+		t.Log(err)
+		o, err = Open(c.Addr().String()+",owner=any", shmchan.AttachOptions{})
+		if err != nil {
+			t.Fatalf("owner=any: %v", err)
+		}
+		o.Close()
+	}
 }
 
 // TestCreateIsExclusive: an existing name, even a semaphore's, is an
