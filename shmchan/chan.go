@@ -312,6 +312,11 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 	var sem semIdentity
 	if err == nil && h.strategy == SysVSem {
 		sem, err = verifySemSet(int(h.semID), &ds)
+		if err == nil && !opt.TrustOtherUsers {
+			// Ours, as the segment is; but a mode that lets others in
+			// lets them stall or wake our waits.
+			err = chanend.Private(fmt.Sprintf("shmchan: semaphore set %d", h.semID), sem.uid, sem.cuid, sem.mode, 0)
+		}
 	}
 	if err == nil && h.strategy == PosixSem {
 		_, err = (&sysvObject{}).PosixSems(false)

@@ -216,7 +216,7 @@ func Private(what string, uid, cuid, mode, allow uint32) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("%w: %s %s; %s could read this channel's messages or feed it theirs, so it is refused "+
+	return fmt.Errorf("%w: %s %s; %s could read this channel's messages, feed it theirs or stall it, so it is refused "+
 		"(add ,%s to the address, or set TrustOtherUsers in the options, to use it anyway)", fs.ErrPermission, what, why, who, OwnerAny)
 }
 
