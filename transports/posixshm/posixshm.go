@@ -268,7 +268,7 @@ func open(a Addr, opt shmchan.AttachOptions) (*shmchan.Chan, error) {
 	if st.Size < 4096 || st.Size > maxSegment {
 		return nil, fmt.Errorf("%w: the object has %d bytes; a channel has from 4096 to %d", shmchan.ErrCorrupt, st.Size, maxSegment)
 	}
-	obj := &object{name: a.Name, dev: st.Dev, ino: st.Ino, uid: st.Uid, efd: [4]int{-1, -1, -1, -1}}
+	obj := &object{name: a.Name, dev: st.Dev, ino: st.Ino, uid: st.Uid, trust: opt.TrustOtherUsers, efd: [4]int{-1, -1, -1, -1}}
 	if a.EFD >= 0 {
 		for i := range obj.efd {
 			fd := a.EFD + i
@@ -337,6 +337,9 @@ type object struct {
 	creator  bool
 	mode     uint32
 	register bool
+	// trust: the opener was told to trust other users (owner=any), so
+	// its semaphores' mode is not checked either.
+	trust bool
 
 	efd [4]int // eventfds, or -1
 
@@ -420,6 +423,13 @@ func (o *object) PosixSems(create bool) ([4]*posixsem.Sem, error) {
 		}
 		if sems[i].Owner() != o.uid {
 			return fail(fmt.Errorf("posixshm: semaphore %s is owned by uid %d, the object by uid %d: not the channel's", n, sems[i].Owner(), o.uid))
+		}
+		if !create && !o.trust {
+			// Ours, as the object is; but a mode that lets others in
+			// lets them stall or wake our waits.
+			if err := chanend.Private("posixshm: semaphore "+n, sems[i].Owner(), sems[i].Owner(), sems[i].Perm(), 0); err != nil {
+				return fail(err)
+			}
 		}
 		if create && o.register {
 			registry.Add(registry.Entry{Kind: ipcobj.PosixSem, Name: n})
