@@ -73,8 +73,10 @@ type Config struct {
 	MaxMessage int
 	// Mode is the permission of the segment and semaphores; 0 means 0600.
 	Mode uint32
-	// Reuse drops IPC_EXCL.
-	Reuse bool
+	// Reuse drops IPC_EXCL. A segment found under Key must be ours, with
+	// no more access for others than Mode gives, unless TrustOtherUsers.
+	Reuse           bool
+	TrustOtherUsers bool
 	// SpinBudget is this side's spin before sleeping (Futex), while its
 	// spins succeed; 0 means DefaultSpinBudget, negative means no spin.
 	SpinBudget time.Duration
@@ -196,6 +198,16 @@ func Create(cfg Config) (*Chan, error) {
 	if err != nil {
 		return nil, explainShmget(err, cfg.Key, h.segSize)
 	}
+	if cfg.Reuse && !cfg.TrustOtherUsers {
+		// The segment may be somebody else's: refuse it, and leave it be.
+		var ds unix.SysvShmDesc
+		if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err != nil {
+			return nil, fmt.Errorf("shmctl IPC_STAT: %w", err)
+		}
+		if err := chanend.Private(fmt.Sprintf("shmchan: segment %d", id), ds.Perm.Uid, ds.Perm.Cuid, ds.Perm.Mode, mode); err != nil {
+			return nil, err
+		}
+	}
 	seg, err := unix.SysvShmAttach(id, 0, 0)
 	if err != nil {
 		unix.SysvShmCtl(id, unix.IPC_RMID, nil)
@@ -261,8 +273,9 @@ func explainShmget(err error, key sysipc.Key, size uint64) error {
 type AttachOptions struct {
 	SpinBudget time.Duration // as in Config
 	// TrustOtherUsers lets Attach open a segment another user owns or
-	// created. Off by default: such a segment's header is written by that
-	// user, and the channel would act on what it names.
+	// created, or whose mode lets other users in. Off by default: such a
+	// segment's header can be written by those users, and the channel
+	// would act on what it names.
 	TrustOtherUsers bool
 }
 
@@ -281,11 +294,12 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 		}
 		return nil, fmt.Errorf("shmctl IPC_STAT: %w", err)
 	}
-	me := uint32(os.Geteuid())
-	if !opt.TrustOtherUsers && (ds.Perm.Uid != me || ds.Perm.Cuid != me) {
-		return nil, fmt.Errorf("shmchan: segment %d is owned by uid %d and was created by uid %d, not by this user (uid %d); "+
-			"its header could name objects of yours, so it is refused (set AttachOptions.TrustOtherUsers, "+
-			"or add ,owner=any to a sysvshm address, to open it anyway)", id, ds.Perm.Uid, ds.Perm.Cuid, me)
+	if !opt.TrustOtherUsers {
+		// Its owner, creator, or whoever its mode lets in could also write
+		// a header naming objects of ours for this process to act on.
+		if err := chanend.Private(fmt.Sprintf("shmchan: segment %d", id), ds.Perm.Uid, ds.Perm.Cuid, ds.Perm.Mode, 0); err != nil {
+			return nil, err
+		}
 	}
 	seg, err := unix.SysvShmAttach(id, 0, 0)
 	if err != nil {
@@ -298,6 +312,11 @@ func Attach(id int, opt AttachOptions) (*Chan, error) {
 	var sem semIdentity
 	if err == nil && h.strategy == SysVSem {
 		sem, err = verifySemSet(int(h.semID), &ds)
+		if err == nil && !opt.TrustOtherUsers {
+			// Ours, as the segment is; but a mode that lets others in
+			// lets them stall or wake our waits.
+			err = chanend.Private(fmt.Sprintf("shmchan: semaphore set %d", h.semID), sem.uid, sem.cuid, sem.mode, 0)
+		}
 	}
 	if err == nil && h.strategy == PosixSem {
 		_, err = (&sysvObject{}).PosixSems(false)

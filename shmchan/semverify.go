@@ -10,6 +10,7 @@ import (
 type semIdentity struct {
 	uid, cuid uint32
 	ctime     int64
+	mode      uint32 // at attach, for the opener's check (not part of the identity)
 }
 
 // semCreationSlack bounds how long after the segment its creator may
@@ -27,7 +28,7 @@ func verifySemSet(id int, seg *unix.SysvShmDesc) (semIdentity, error) {
 	if err != nil {
 		return semIdentity{}, corrupt("the header names semaphore set %d: %v", id, err)
 	}
-	s := semIdentity{uid: ds.Perm.Uid, cuid: ds.Perm.Cuid, ctime: ds.Ctime}
+	s := semIdentity{uid: ds.Perm.Uid, cuid: ds.Perm.Cuid, ctime: ds.Ctime, mode: ds.Perm.Mode}
 	switch {
 	case ds.Perm.Uid != seg.Perm.Uid || ds.Perm.Cuid != seg.Perm.Cuid:
 		return s, corrupt("the header names semaphore set %d, owned by uid %d and created by uid %d; the segment's are %d and %d",

@@ -306,7 +306,7 @@ func (t *Transport) createAt(addr string, o Options) (ipclab.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		return pipe.CreateFIFO(a.Path, pipe.Options{Register: o.Register})
+		return pipe.CreateFIFO(a.Path, pipe.Options{Register: o.Register, TrustOtherUsers: a.AnyOwner})
 	case sysvmsg.Scheme:
 		a, err := sysvmsg.ParseAddr(addr)
 		if err != nil {

@@ -47,6 +47,8 @@ addresses: pipe (bench only), fifo:PATH, sysvmsg:key=0xKEY, sysvmsg:path=P,proj=
            sysvshm:id=ID (open only). proj is any int, as ftok(3) takes it: glibc uses its
            low 8 bits (1300 is 20), and 0 is allowed.
            posixshm:name=/NAME[,wait=futex|posixsem|spin][,spin=off|DURATION]
+           ,owner=any on any of these but pipe opens an object another user owns or
+           whose mode lets other users in (refused by default).
 
 Run 'ipclab COMMAND -h' for a command's flags, 'ipclab --version' for the
 version and commit. Exit status: 0 done, 1 failed, 2 a wrong command line.

@@ -10,6 +10,7 @@ package chanend
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -171,6 +172,52 @@ func Perm(mode uint32) uint32 {
 		return 0o600
 	}
 	return mode & 0o777
+}
+
+// OwnerAny is the address option that lets an end use an object it did
+// not verify: one another user owns or created, or whose mode lets other
+// users in. Every transport spells it the same way.
+const OwnerAny = "owner=any"
+
+// ParseOwner checks the value of an address's owner= parameter: "any" is
+// the only one.
+func ParseOwner(v string) error {
+	if v != "any" {
+		return errors.New("owner=any is the only owner parameter (it opens an object another user owns, or that other users can reach)")
+	}
+	return nil
+}
+
+// Private refuses an object this process did not make private to its
+// user: one whose owner uid, or creator uid cuid (System V; pass uid again
+// where there is none), is not our effective uid, or whose permission
+// bits give group or others any access beyond allow (the creator's own
+// Perm when it asked for a wider mode, 0 for an opener). Such an object's
+// owner, or anybody its mode lets in, could read the channel's messages or
+// feed it theirs. what names the object ("FIFO /tmp/x.1"). The error
+// matches fs.ErrPermission and says how to open it anyway. The caller
+// reads uid, cuid and mode from the object it opened (fstat on its
+// descriptor, IPC_STAT on its id), never from a second look-up by name.
+func Private(what string, uid, cuid, mode, allow uint32) error {
+	me := uint32(os.Geteuid())
+	var why string
+	who := "that user"
+	switch {
+	case uid != me && cuid != me && cuid != uid:
+		why = fmt.Sprintf("is owned by uid %d and was created by uid %d, not by this user (uid %d)", uid, cuid, me)
+		who = "those users"
+	case uid != me:
+		why = fmt.Sprintf("is owned by uid %d, not by this user (uid %d)", uid, me)
+	case cuid != me:
+		why = fmt.Sprintf("was created by uid %d, not by this user (uid %d)", cuid, me)
+	case mode&0o077&^allow != 0:
+		why = fmt.Sprintf("has mode %#o, which lets other users in (a channel's objects are 0600)", mode&0o777)
+		who = "other users"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s %s; %s could read this channel's messages, feed it theirs or stall it, so it is refused "+
+		"(add ,%s to the address, or set TrustOtherUsers in the options, to use it anyway)", fs.ErrPermission, what, why, who, OwnerAny)
 }
 
 // Exclusive adds excl (IPC_EXCL, O_EXCL) to the flags of a create call

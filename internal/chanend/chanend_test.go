@@ -2,7 +2,10 @@ package chanend
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -84,5 +87,42 @@ func TestErrors(t *testing.T) {
 	}
 	if err := Exists(syscall.EEXIST, "queue /q", "ipclab clean", "name"); !errors.Is(err, syscall.EEXIST) {
 		t.Fatalf("Exists lost the errno: %v", err)
+	}
+}
+
+// TestPrivate: every way an object can fail to be ours is refused with
+// fs.ErrPermission and the override named; ours at 0600 passes, and so
+// does a wider mode the creator asked for itself.
+func TestPrivate(t *testing.T) {
+	me, other := uint32(os.Geteuid()), uint32(os.Geteuid())+1
+	for _, c := range []struct {
+		name            string
+		uid, cuid, mode uint32
+		allow           uint32
+		want            string // "" when accepted
+	}{
+		{"ours", me, me, 0o600, 0, ""},
+		{"ours, owner read only", me, me, 0o400, 0, ""},
+		{"other owner", other, me, 0o600, 0, fmt.Sprintf("is owned by uid %d, not by this user", other)},
+		{"other creator", me, other, 0o600, 0, fmt.Sprintf("was created by uid %d, not by this user", other)},
+		{"other owner and creator", other, other, 0o600, 0, fmt.Sprintf("is owned by uid %d, not by this user", other)},
+		{"two other users", other, other + 1, 0o600, 0, fmt.Sprintf("is owned by uid %d and was created by uid %d, not by this user", other, other+1)},
+		{"group readable", me, me, 0o640, 0, "has mode 0640"},
+		{"world writable", me, me, 0o602, 0, "has mode 0602"},
+		{"0666", me, me, 0o100666, 0, "has mode 0666"},
+		{"wider mode the creator asked for", me, me, 0o660, 0o660, ""},
+		{"wider than the creator asked for", me, me, 0o666, 0o660, "has mode 0666"},
+	} {
+		err := Private("queue 7", c.uid, c.cuid, c.mode, c.allow)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want it accepted", c.name, err)
+		case c.want != "" && (err == nil || !errors.Is(err, fs.ErrPermission) ||
+			!strings.Contains(err.Error(), "queue 7 "+c.want) || !strings.Contains(err.Error(), ",owner=any")):
+			t.Errorf("%s: %v, want fs.ErrPermission saying %q and naming ,owner=any", c.name, err, c.want)
+		}
+	}
+	if ParseOwner("any") != nil || ParseOwner("me") == nil {
+		t.Fatal("ParseOwner: any is the only value")
 	}
 }

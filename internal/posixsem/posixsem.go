@@ -65,6 +65,7 @@ type Sem struct {
 	dev  uint64 // the file mapped, as fstat saw it: what UnlinkIfSame checks
 	ino  uint64
 	uid  uint32
+	perm uint32 // the file's permission bits, as fstat saw them
 	mem  []byte
 	word *uint64 // value (low half) and waiters (high half)
 	val  *uint32 // the value's half: the futex word
@@ -165,7 +166,7 @@ func mapFile(name, path string, f *os.File) (*Sem, error) {
 	}
 	s := &Sem{name: name, path: path, mem: mem, word: (*uint64)(unsafe.Pointer(&mem[0]))}
 	if st, ok := st.Sys().(*syscall.Stat_t); ok {
-		s.dev, s.ino, s.uid = st.Dev, st.Ino, st.Uid
+		s.dev, s.ino, s.uid, s.perm = st.Dev, st.Ino, st.Uid, st.Mode&0o777
 	}
 	s.val = (*uint32)(unsafe.Pointer(&mem[valueOffset()]))
 	return s, nil
@@ -221,6 +222,9 @@ func (s *Sem) UnlinkIfSame() error {
 
 // Owner is the uid that owned the semaphore's file when it was opened.
 func (s *Sem) Owner() uint32 { return s.uid }
+
+// Perm is the permission bits of the semaphore's file when it was opened.
+func (s *Sem) Perm() uint32 { return s.perm }
 
 // Name is the name the semaphore was opened by.
 func (s *Sem) Name() string { return s.name }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/ipclab/ipclab/internal/chanend"
 )
 
 // AddrOptions are the address parameters both shared-memory transports
@@ -12,7 +14,7 @@ import (
 type AddrOptions struct {
 	Strategy string        // wait=, "" when not given
 	Spin     time.Duration // spin=: the opener's spin budget; 0 default, < 0 none
-	AnyOwner bool          // owner=any: open an object another user owns
+	AnyOwner bool          // owner=any: open an object another user owns or can reach
 }
 
 // String is the parameters that are set, as ",wait=...,spin=...,owner=any".
@@ -28,7 +30,7 @@ func (o AddrOptions) String() string {
 		s.WriteString(",spin=" + o.Spin.String())
 	}
 	if o.AnyOwner {
-		s.WriteString(",owner=any")
+		s.WriteString("," + chanend.OwnerAny)
 	}
 	return s.String()
 }
@@ -51,8 +53,8 @@ func (o *AddrOptions) Parse(k, v string) (known bool, err error) {
 		}
 		o.Spin = d
 	case "owner":
-		if v != "any" {
-			return true, errors.New("owner=any is the only owner parameter (it opens an object another user owns)")
+		if err := chanend.ParseOwner(v); err != nil {
+			return true, err
 		}
 		o.AnyOwner = true
 	default:

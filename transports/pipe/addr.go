@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/chanend"
 )
 
 // Schemes of this package's two transports.
@@ -16,11 +17,17 @@ const (
 
 // Addr names either a pair of inherited descriptors or a FIFO base path.
 //
-//	pipe:rfd=3,wfd=4     read descriptor 3, write descriptor 4
-//	fifo:/tmp/demo.fifo  FIFOs /tmp/demo.fifo.1 and /tmp/demo.fifo.2
+//	pipe:rfd=3,wfd=4               read descriptor 3, write descriptor 4
+//	fifo:/tmp/demo.fifo            FIFOs /tmp/demo.fifo.1 and /tmp/demo.fifo.2
+//	fifo:/tmp/demo.fifo,owner=any  the same, even if another user owns them
+//
+// A FIFO path is taken whole, commas included, except a final ,owner=any.
 type Addr struct {
 	Path     string // fifo: base path
 	RFD, WFD int    // pipe: descriptors in the opening process
+	// AnyOwner (fifo: ,owner=any): use FIFOs another user owns or whose
+	// mode lets other users in; refused by default (see Options).
+	AnyOwner bool
 }
 
 func (a Addr) Transport() string {
@@ -31,6 +38,9 @@ func (a Addr) Transport() string {
 }
 
 func (a Addr) String() string {
+	if a.Path != "" && a.AnyOwner {
+		return SchemeFIFO + ":" + a.Path + "," + chanend.OwnerAny
+	}
 	if a.Path != "" {
 		return SchemeFIFO + ":" + a.Path
 	}
@@ -45,10 +55,11 @@ func (a Addr) toCreator() string { return a.Path + ".2" }
 func ParseAddr(s string) (Addr, error) {
 	bad := func(why string) (Addr, error) { return Addr{}, &ipclab.AddrError{Addr: s, Reason: why} }
 	if p, ok := strings.CutPrefix(s, SchemeFIFO+":"); ok {
+		p, any := strings.CutSuffix(p, ","+chanend.OwnerAny)
 		if p == "" {
-			return bad("want fifo:PATH")
+			return bad("want fifo:PATH or fifo:PATH," + chanend.OwnerAny)
 		}
-		return Addr{Path: p}, nil
+		return Addr{Path: p, AnyOwner: any}, nil
 	}
 	rest, ok := strings.CutPrefix(s, SchemePipe+":")
 	if !ok {

@@ -41,12 +41,12 @@ func CreateFIFO(path string, opt Options) (*Conn, error) {
 			registry.Add(registry.Entry{Kind: ipcobj.FIFO, Name: absPath(p)})
 		}
 	}
-	r, err := openFIFO(a.toCreator(), unix.O_RDONLY)
+	r, err := openFIFO(a.toCreator(), unix.O_RDONLY, opt.creatorCheck())
 	if err != nil {
 		unlink()
 		return nil, chanend.OpError("create", a, err)
 	}
-	dummy, err := openFIFO(a.toCreator(), unix.O_WRONLY)
+	dummy, err := openFIFO(a.toCreator(), unix.O_WRONLY, opt.creatorCheck())
 	if err != nil {
 		r.Close()
 		unlink()
@@ -72,7 +72,7 @@ func CreateFIFO(path string, opt Options) (*Conn, error) {
 func (c *Conn) accept(opt Options) {
 	backoff := 100 * time.Microsecond
 	for {
-		w, err := openFIFO(c.addr.toOpener(), unix.O_WRONLY)
+		w, err := openFIFO(c.addr.toOpener(), unix.O_WRONLY, opt.creatorCheck())
 		if err == nil {
 			c.connect(w, opt)
 			return
@@ -124,7 +124,7 @@ func (c *Conn) openerHello() {
 	connected := c.w != nil
 	c.mu.Unlock()
 	if !connected && len(paths) > 0 {
-		if w, err := openFIFO(paths[0], unix.O_WRONLY); err == nil {
+		if w, err := openFIFO(paths[0], unix.O_WRONLY, c.opt.creatorCheck()); err == nil {
 			c.connect(w, c.opt)
 		}
 	}
@@ -165,9 +165,26 @@ func absPath(p string) string {
 	return p
 }
 
-// openFIFO opens path without blocking, checks that it is a FIFO, and
+// ownerCheck is what openFIFO asks of who owns a FIFO and who may reach
+// it: any (trust other users), or the permission bits beyond 0600 that
+// are allowed (the creator's own Mode; none for an opener).
+type ownerCheck struct {
+	any   bool
+	allow uint32
+}
+
+// creatorCheck: the creator's FIFOs must be its own, at the mode it made
+// them with (a FIFO swapped in after mkfifo is refused).
+func (o Options) creatorCheck() ownerCheck {
+	return ownerCheck{any: o.TrustOtherUsers, allow: chanend.Perm(o.Mode)}
+}
+
+// openFIFO opens path without blocking, checks that what it opened is a
+// FIFO of ours that no other user can reach (unless check says any), and
 // returns it as a non-blocking file (in Go's poller for writing only).
-func openFIFO(path string, mode int) (*os.File, error) {
+// The check is on the descriptor: a look-up by name could see another
+// file than the one opened.
+func openFIFO(path string, mode int, check ownerCheck) (*os.File, error) {
 	fd, err := unix.Open(path, mode|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
@@ -180,6 +197,12 @@ func openFIFO(path string, mode int) (*os.File, error) {
 		}
 		return nil, err
 	}
+	if !check.any {
+		if err := chanend.Private("FIFO "+path, st.Uid, st.Uid, st.Mode, check.allow); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+	}
 	if mode == unix.O_RDONLY { // reads wait in ppoll: see Create
 		return sysipc.UnpolledFile(fd, path), nil
 	}
@@ -191,7 +214,8 @@ func openFIFOEnd(a Addr, opt Options) (*Conn, error) {
 	// path.2 first: the creator's reader is there, so this cannot fail with
 	// ENXIO unless the creator is gone, and it must exist before the
 	// creator sees us on path.1 and drops its placeholder on path.2.
-	w, err := openFIFO(a.toCreator(), unix.O_WRONLY)
+	check := ownerCheck{any: a.AnyOwner || opt.TrustOtherUsers}
+	w, err := openFIFO(a.toCreator(), unix.O_WRONLY, check)
 	if err != nil {
 		switch {
 		case errors.Is(err, unix.ENXIO):
@@ -208,14 +232,14 @@ func openFIFOEnd(a Addr, opt Options) (*Conn, error) {
 		w.Close()
 		return nil, chanend.OpError("open", a, fmt.Errorf("%w: %s already has an opener; a FIFO channel joins exactly two processes", err, a.Path))
 	}
-	r, err := openFIFO(a.toOpener(), unix.O_RDONLY)
+	r, err := openFIFO(a.toOpener(), unix.O_RDONLY, check)
 	if err != nil {
 		w.Close()
 		return nil, chanend.OpError("open", a, err)
 	}
 	// Until the creator's hello arrives, nobody writes path.1 and a read
 	// would see EOF: hold a placeholder writer until then.
-	dummy, err := openFIFO(a.toOpener(), unix.O_WRONLY)
+	dummy, err := openFIFO(a.toOpener(), unix.O_WRONLY, check)
 	if err != nil {
 		w.Close()
 		r.Close()

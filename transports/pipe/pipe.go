@@ -62,6 +62,11 @@ type Options struct {
 	PipeSize int
 	// Mode is the permission of created FIFOs; 0 means 0600.
 	Mode uint32
+	// TrustOtherUsers lets an end use FIFOs another user owns, or whose
+	// mode gives other users more than Mode (an opener: any access), as
+	// ,owner=any in the address does. Off by default: their owner, or
+	// anybody the mode lets in, could read our messages or feed us theirs.
+	TrustOtherUsers bool
 	// Register records created FIFOs in the registry (internal/registry)
 	// so that `ipclab ls` and `ipclab clean` find them; the CLI and the
 	// harness set it, a library user need not.

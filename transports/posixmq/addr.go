@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/chanend"
 )
 
 // Scheme is the address prefix of this transport.
@@ -16,8 +17,10 @@ const Scheme = "posixmq"
 // Addr names a channel by the base name of its two queues, or, with
 // Single, by the name of its one queue.
 //
-//	posixmq:/lab          two queues, /lab.1 and /lab.2, one per direction
-//	posixmq:/lab,single   one queue, /lab itself, one way: see Single
+//	posixmq:/lab                    two queues, /lab.1 and /lab.2, one per direction
+//	posixmq:/lab,single             one queue, /lab itself, one way: see Single
+//	posixmq:/lab,owner=any          the same, even if another user owns them
+//	posixmq:/lab,single,owner=any   (see AnyOwner)
 type Addr struct {
 	Name string
 	// Single: the channel is the one queue Name, as a C program's
@@ -28,14 +31,22 @@ type Addr struct {
 	// what was sent, and the creator learns of no opener's end (it ends
 	// on Close, or Ctrl-C in the CLI).
 	Single bool
+	// AnyOwner (,owner=any): Open uses queues another user owns, or whose
+	// mode lets other users in; refused by default, since their owner, or
+	// whoever the mode lets in, could read our messages or feed us theirs.
+	AnyOwner bool
 }
 
 func (a Addr) Transport() string { return Scheme }
 func (a Addr) String() string {
+	s := Scheme + ":" + a.Name
 	if a.Single {
-		return Scheme + ":" + a.Name + ",single"
+		s += ",single"
 	}
-	return Scheme + ":" + a.Name
+	if a.AnyOwner {
+		s += "," + chanend.OwnerAny
+	}
+	return s
 }
 
 // Queue names of the two directions.
@@ -50,20 +61,42 @@ func (a Addr) queues() []string {
 	return []string{a.toOpener(), a.toCreator()}
 }
 
-// ParseAddr parses "posixmq:/name" and "posixmq:/name,single".
+// ParseAddr parses "posixmq:/name" and the options Addr.String prints
+// after it, ",single" and ",owner=any", each at most once.
 func ParseAddr(s string) (Addr, error) {
-	name, ok := strings.CutPrefix(s, Scheme+":")
+	bad := func(why string) (Addr, error) { return Addr{}, &ipclab.AddrError{Addr: s, Reason: why} }
+	rest, ok := strings.CutPrefix(s, Scheme+":")
 	if !ok {
-		return Addr{}, &ipclab.AddrError{Addr: s, Reason: "want " + Scheme + ":/name or " + Scheme + ":/name,single"}
+		return bad("want " + Scheme + ":/name, optionally ,single and ," + chanend.OwnerAny)
 	}
-	name, opt, hasOpt := strings.Cut(name, ",")
-	if hasOpt && opt != "single" {
-		return Addr{}, &ipclab.AddrError{Addr: s, Reason: "unknown option " + opt + "; the only one is single (one queue, one way)"}
+	name, opts, _ := strings.Cut(rest, ",")
+	a := Addr{Name: name}
+	seen := map[string]bool{}
+	for _, opt := range strings.Split(opts, ",") {
+		if opts == "" {
+			break
+		}
+		k, v, _ := strings.Cut(opt, "=")
+		if seen[k] {
+			return bad(k + " given twice")
+		}
+		seen[k] = true
+		switch {
+		case opt == "single":
+			a.Single = true
+		case k == "owner":
+			if err := chanend.ParseOwner(v); err != nil {
+				return bad(err.Error())
+			}
+			a.AnyOwner = true
+		default:
+			return bad("unknown option " + opt + "; the options are single (one queue, one way) and " + chanend.OwnerAny)
+		}
 	}
 	if err := checkName(name); err != nil {
-		return Addr{}, &ipclab.AddrError{Addr: s, Reason: err.Error()}
+		return bad(err.Error())
 	}
-	return Addr{Name: name, Single: hasOpt}, nil
+	return a, nil
 }
 
 func checkName(name string) error {

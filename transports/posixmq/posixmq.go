@@ -57,8 +57,12 @@ type Options struct {
 	MsgSize int
 	// Mode is the permission of the queues; 0 means 0600.
 	Mode uint32
-	// Reuse opens existing queues of the same name instead of failing.
+	// Reuse opens existing queues of the same name instead of failing;
+	// they must be ours, with no more access for others than Mode gives.
 	Reuse bool
+	// TrustOtherUsers lets Create with Reuse use queues another user owns
+	// or whose mode lets others in, as ,owner=any lets Open.
+	TrustOtherUsers bool
 	// Register records the created queues in the registry
 	// (internal/registry) so that `ipclab ls` and `ipclab clean` find
 	// them; the CLI and the harness set it, a library user need not.
@@ -135,6 +139,11 @@ func Create(name string, opt Options) (*Conn, error) {
 		sysipc.MqUnlink(a.toOpener())
 		return nil, chanend.OpError("create", a, explainOpen(a.toCreator(), err, attr))
 	}
+	if err := errors.Join(opt.private(a.toOpener(), tx), opt.private(a.toCreator(), rx)); err != nil {
+		unix.Close(tx)
+		unix.Close(rx)
+		return nil, chanend.OpError("create", a, err)
+	}
 	c, err := newConn(a, true, tx, rx)
 	if err != nil {
 		sysipc.MqUnlink(a.toOpener())
@@ -165,6 +174,10 @@ func CreateSingle(name string, opt Options) (*Conn, error) {
 	if err != nil {
 		return nil, chanend.OpError("create", a, explainOpen(name, err, attr))
 	}
+	if err := opt.private(name, rx); err != nil {
+		unix.Close(rx)
+		return nil, chanend.OpError("create", a, err)
+	}
 	c, err := newConn(a, true, -1, rx)
 	if err != nil {
 		sysipc.MqUnlink(name)
@@ -184,10 +197,15 @@ func Open(addr string) (*Conn, error) {
 		return nil, err
 	}
 	flags := unix.O_NONBLOCK | unix.O_CLOEXEC
+	check := Options{TrustOtherUsers: a.AnyOwner} // Mode 0: nothing for others
 	if a.Single {
 		tx, err := sysipc.MqOpen(a.Name, flags|unix.O_WRONLY, 0, nil)
 		if err != nil {
 			return nil, chanend.OpError("open", a, explainOpen(a.Name, err, nil))
+		}
+		if err := check.private(a.Name, tx); err != nil {
+			unix.Close(tx)
+			return nil, chanend.OpError("open", a, err)
 		}
 		return newConn(a, false, tx, -1)
 	}
@@ -200,7 +218,27 @@ func Open(addr string) (*Conn, error) {
 		unix.Close(rx)
 		return nil, chanend.OpError("open", a, explainOpen(a.toCreator(), err, nil))
 	}
+	if err := errors.Join(check.private(a.toOpener(), rx), check.private(a.toCreator(), tx)); err != nil {
+		unix.Close(rx)
+		unix.Close(tx)
+		return nil, chanend.OpError("open", a, err)
+	}
 	return newConn(a, false, tx, rx)
+}
+
+// private refuses the queue name, open on fd, if another user owns it or
+// its mode lets other users in beyond o.Mode (unless o.TrustOtherUsers).
+// A queue descriptor is a file descriptor on Linux: fstat on it describes
+// the queue opened, not whatever the name means now.
+func (o Options) private(name string, fd int) error {
+	if o.TrustOtherUsers {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat of queue %s: %w", name, err)
+	}
+	return chanend.Private("POSIX message queue "+name, st.Uid, st.Uid, st.Mode, chanend.Perm(o.Mode))
 }
 
 // newConn makes an end from its descriptors; tx or rx is -1 on the ends

@@ -2,10 +2,13 @@ package posixshm
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ipclab/ipclab/shmchan"
 )
@@ -68,6 +71,72 @@ func TestOpenRefusesAnotherUsersObject(t *testing.T) {
 		t.Fatalf("owner=any: %v", err)
 	}
 	o.Close()
+}
+
+// TestOpenRefusesALaxObject: an object of ours whose mode lets other
+// users in could have its header written by any of them, so it is refused
+// (fs.ErrPermission naming the mode) unless the address says owner=any.
+func TestOpenRefusesALaxObject(t *testing.T) {
+	for _, mode := range []os.FileMode{0o666, 0o640, 0o602} {
+		c, err := Create(NewName(), shmchan.Config{RingSize: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		name := c.Addr().(Addr).Name
+		if err := os.Chmod("/dev/shm/"+name[1:], mode); err != nil {
+			t.Fatal(err)
+		}
+		o, err := Open(c.Addr().String(), shmchan.AttachOptions{})
+		if err == nil {
+			o.Close()
+		}
+		if want := fmt.Sprintf("object %s has mode %#o", name, mode); !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Open of a %#o object: %v, want fs.ErrPermission saying %q", mode, err, want)
+		}
+		t.Log(err)
+		o, err = Open(c.Addr().String()+",owner=any", shmchan.AttachOptions{})
+		if err != nil {
+			t.Fatalf("owner=any: %v", err)
+		}
+		o.Close()
+	}
+}
+
+// TestOpenRefusesALaxSemaphore: with posixsem, a semaphore of the
+// channel's whose mode lets other users in lets them stall or wake our
+// waits: refused as a lax object is, unless owner=any.
+func TestOpenRefusesALaxSemaphore(t *testing.T) {
+	c, err := Create(NewName(), shmchan.Config{Strategy: shmchan.PosixSem, RingSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	name := c.Addr().(Addr).Name
+	if err := os.Chmod("/dev/shm/sem."+name[1:]+"-e1", 0o666); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Open(c.Addr().String(), shmchan.AttachOptions{})
+	if err == nil {
+		o.Close()
+	}
+	if want := "semaphore " + name + "-e1 has mode 0666"; !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open with a 0666 semaphore: %v, want fs.ErrPermission saying %q", err, want)
+	}
+	t.Log(err)
+	o, err = Open(c.Addr().String()+",owner=any", shmchan.AttachOptions{})
+	if err != nil {
+		t.Fatalf("owner=any: %v", err)
+	}
+	defer o.Close()
+	if err := o.Send([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 8)
+	if n, err := c.Recv(buf); err != nil || string(buf[:n]) != "hi" {
+		t.Fatalf("Recv = %q, %v", buf[:n], err)
+	}
 }
 
 // TestCreateIsExclusive: an existing name, even a semaphore's, is an

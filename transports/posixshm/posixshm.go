@@ -17,7 +17,7 @@
 // (checked against the header), ,spin=off|DURATION, ,owner=any.
 //
 // Lifetime: objects are created 0600 and O_EXCL, opened with O_NOFOLLOW,
-// and checked (regular file, owner, size) before they are mapped. The
+// and checked (regular file, owner and mode, size) before they are mapped. The
 // names go as soon as both ends are attached: the opener marks its
 // attachment in the header, and the creator unlinks when it sees it (at
 // its next Send, Recv or wait) or at Close; an opener whose creator died unlinks them,
@@ -249,17 +249,26 @@ func open(a Addr, opt shmchan.AttachOptions) (*shmchan.Chan, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("fstat: %w", err)
 	}
-	me := uint32(os.Geteuid())
-	switch {
-	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Errorf("posixshm: %s is not a regular file (mode %#o)", a, st.Mode)
-	case st.Uid != me && !opt.TrustOtherUsers:
-		return nil, fmt.Errorf("posixshm: %s is owned by uid %d, not by this user (uid %d); its header could name objects of yours, "+
-			"so it is refused (add ,owner=any to the address to open it anyway)", a, st.Uid, me)
-	case st.Size < 4096 || st.Size > maxSegment:
+	}
+	// Its owner, or whoever its mode lets in, could also write a header
+	// naming objects of ours for this process to act on. An inherited
+	// memfd's mode is always 0777, and means nothing: it has no name, and
+	// is reached through descriptors only.
+	if !opt.TrustOtherUsers {
+		what, allow := "posixshm: object "+a.Name, uint32(0)
+		if a.Name == "" {
+			what, allow = fmt.Sprintf("posixshm: memfd %d", fd), 0o777
+		}
+		if err := chanend.Private(what, st.Uid, st.Uid, st.Mode, allow); err != nil {
+			return nil, err
+		}
+	}
+	if st.Size < 4096 || st.Size > maxSegment {
 		return nil, fmt.Errorf("%w: the object has %d bytes; a channel has from 4096 to %d", shmchan.ErrCorrupt, st.Size, maxSegment)
 	}
-	obj := &object{name: a.Name, dev: st.Dev, ino: st.Ino, uid: st.Uid, efd: [4]int{-1, -1, -1, -1}}
+	obj := &object{name: a.Name, dev: st.Dev, ino: st.Ino, uid: st.Uid, trust: opt.TrustOtherUsers, efd: [4]int{-1, -1, -1, -1}}
 	if a.EFD >= 0 {
 		for i := range obj.efd {
 			fd := a.EFD + i
@@ -328,6 +337,9 @@ type object struct {
 	creator  bool
 	mode     uint32
 	register bool
+	// trust: the opener was told to trust other users (owner=any), so
+	// its semaphores' mode is not checked either.
+	trust bool
 
 	efd [4]int // eventfds, or -1
 
@@ -411,6 +423,13 @@ func (o *object) PosixSems(create bool) ([4]*posixsem.Sem, error) {
 		}
 		if sems[i].Owner() != o.uid {
 			return fail(fmt.Errorf("posixshm: semaphore %s is owned by uid %d, the object by uid %d: not the channel's", n, sems[i].Owner(), o.uid))
+		}
+		if !create && !o.trust {
+			// Ours, as the object is; but a mode that lets others in
+			// lets them stall or wake our waits.
+			if err := chanend.Private("posixshm: semaphore "+n, sems[i].Owner(), sems[i].Owner(), sems[i].Perm(), 0); err != nil {
+				return fail(err)
+			}
 		}
 		if create && o.register {
 			registry.Add(registry.Entry{Kind: ipcobj.PosixSem, Name: n})

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/chanend"
 	"github.com/ipclab/ipclab/internal/sysipc"
 )
 
@@ -18,26 +19,36 @@ const Scheme = "sysvmsg"
 //	sysvmsg:key=0x4d2
 //	sysvmsg:id=32769
 //	sysvmsg:path=/bin/cat,proj=65
+//	sysvmsg:key=0x4d2,owner=any
 //
 // proj is any int, as C passes it to ftok(3); glibc uses its low 8 bits,
 // so proj=1300 and proj=20 name the same queue, and proj=0 is allowed.
+// owner=any lets Open use a queue another user owns or created, or whose
+// mode lets other users in (refused by default: see Options).
 type Addr struct {
-	Key  sysipc.Key // used when ID < 0 and Path == ""
-	ID   int        // >= 0 names the queue by id
-	Path string     // with Proj: the key is ftok(Path, Proj)
-	Proj int
+	Key      sysipc.Key // used when ID < 0 and Path == ""
+	ID       int        // >= 0 names the queue by id
+	Path     string     // with Proj: the key is ftok(Path, Proj)
+	Proj     int
+	AnyOwner bool // owner=any
 }
 
 func (a Addr) Transport() string { return Scheme }
 
 func (a Addr) String() string {
+	var s string
 	switch {
 	case a.ID >= 0:
-		return fmt.Sprintf("%s:id=%d", Scheme, a.ID)
+		s = fmt.Sprintf("%s:id=%d", Scheme, a.ID)
 	case a.Path != "":
-		return fmt.Sprintf("%s:path=%s,proj=%d", Scheme, a.Path, a.Proj)
+		s = fmt.Sprintf("%s:path=%s,proj=%d", Scheme, a.Path, a.Proj)
+	default:
+		s = fmt.Sprintf("%s:key=%#x", Scheme, uint32(a.Key))
 	}
-	return fmt.Sprintf("%s:key=%#x", Scheme, uint32(a.Key))
+	if a.AnyOwner {
+		s += "," + chanend.OwnerAny
+	}
+	return s
 }
 
 // key resolves the address to a key (for msgget).
@@ -53,7 +64,7 @@ func ParseAddr(s string) (Addr, error) {
 	bad := func(why string) (Addr, error) { return Addr{}, &ipclab.AddrError{Addr: s, Reason: why} }
 	rest, ok := strings.CutPrefix(s, Scheme+":")
 	if !ok {
-		return bad("want " + Scheme + ":key=0xKEY, " + Scheme + ":id=ID or " + Scheme + ":path=PATH,proj=N")
+		return bad("want " + Scheme + ":key=0xKEY, " + Scheme + ":id=ID or " + Scheme + ":path=PATH,proj=N, optionally ," + chanend.OwnerAny)
 	}
 	a := Addr{ID: -1}
 	seen := map[string]bool{}
@@ -87,6 +98,11 @@ func ParseAddr(s string) (Addr, error) {
 				return bad(err.Error())
 			}
 			a.Proj = n
+		case "owner":
+			if err := chanend.ParseOwner(v); err != nil {
+				return bad(err.Error())
+			}
+			a.AnyOwner = true
 		default:
 			return bad("unknown parameter " + k)
 		}

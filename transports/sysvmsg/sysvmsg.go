@@ -63,8 +63,14 @@ type Options struct {
 	// Mode is the permission of a created queue; 0 means 0600.
 	Mode uint32
 	// Reuse opens an existing queue with the same key instead of failing
-	// with EEXIST (IPC_EXCL is the default).
+	// with EEXIST (IPC_EXCL is the default); it must be ours, with no more
+	// access for others than Mode gives.
 	Reuse bool
+	// TrustOtherUsers lets Open, and Create with Reuse, use a queue
+	// another user owns or created, or whose mode lets other users in, as
+	// owner=any in the address does. Off by default: that user, or whoever
+	// the mode lets in, could read our messages or feed us theirs.
+	TrustOtherUsers bool
 	// Register records a created queue in the registry (internal/registry)
 	// so that `ipclab ls` and `ipclab clean` find it; the CLI and the
 	// harness set it, a library user need not.
@@ -155,6 +161,11 @@ func create(a Addr, opt Options) (*Conn, error) {
 		}
 		return nil, chanend.OpError("create", a, err)
 	}
+	// With Reuse the queue may be somebody else's: refuse it, and leave
+	// it be. A queue made here (IPC_EXCL) is ours at Mode and passes.
+	if err := private(id, chanend.Perm(opt.Mode), opt.TrustOtherUsers); err != nil {
+		return nil, chanend.OpError("create", a, err)
+	}
 	if key == sysipc.IPCPrivate {
 		a = Addr{ID: id}
 	}
@@ -193,7 +204,28 @@ func Open(addr string, opt Options) (*Conn, error) {
 		}
 		return nil, chanend.OpError("open", a, err)
 	}
+	if err := private(id, 0, a.AnyOwner || opt.TrustOtherUsers); err != nil {
+		return nil, chanend.OpError("open", a, err)
+	}
 	return newConn(id, a, false)
+}
+
+// private refuses queue id, as IPC_STAT on the id describes it, if
+// another user owns or created it, or its mode lets other users in beyond
+// allow (unless trust).
+func private(id int, allow uint32, trust bool) error {
+	if trust {
+		return nil
+	}
+	ds, err := sysipc.MsgctlStat(id)
+	if err != nil {
+		return fmt.Errorf("msgctl IPC_STAT: %w", err)
+	}
+	what := fmt.Sprintf("message queue %d", id)
+	if ds.Perm.Key != int32(sysipc.IPCPrivate) {
+		what += fmt.Sprintf(" (key %#x)", uint32(ds.Perm.Key))
+	}
+	return chanend.Private(what, ds.Perm.Uid, ds.Perm.Cuid, ds.Perm.Mode, allow)
 }
 
 // otherKinds says which other System V objects use key, since keys of

@@ -20,7 +20,7 @@ var tr = transporttest.Transport{
 	CreateInPeer: true,
 	BadAddrs: []string{
 		"sysvmsg:", "sysvmsg:key=zz", "sysvmsg:key=0", "sysvmsg:id=-3", "sysvmsg:key=1,id=2",
-		"sysvmsg:path=/bin/cat", "sysvmsg:path=/bin/cat,proj=x", "sysvmsg:path=/bin/cat,proj=99999999999", "posixmq:/x", "sysvmsg:color=red",
+		"sysvmsg:path=/bin/cat", "sysvmsg:path=/bin/cat,proj=x", "sysvmsg:path=/bin/cat,proj=99999999999", "posixmq:/x", "sysvmsg:color=red", "sysvmsg:key=1,owner=me",
 	},
 	MissingAddr: func() string { return "sysvmsg:key=0x7ffffff0" },
 }

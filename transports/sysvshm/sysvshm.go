@@ -9,7 +9,8 @@
 // segment's header, and ,spin=off|DURATION, the opener's spin budget
 // unless AttachOptions set one (the creator's address carries its own),
 // and ,owner=any, which lets Open attach to a segment another user owns or
-// created (refused by default: see shmchan.AttachOptions.TrustOtherUsers).
+// created, or whose mode lets other users in (refused by default: see
+// shmchan.AttachOptions.TrustOtherUsers).
 // The segment is marked for removal as soon as the opener attaches, so an
 // address can be opened once.
 package sysvshm

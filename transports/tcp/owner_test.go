@@ -1,19 +1,14 @@
 package tcp
 
 import (
-	"bufio"
 	"errors"
 	"io/fs"
-	"os"
-	"os/exec"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
-)
 
-const nobody = 65534
+	"github.com/ipclab/ipclab/internal/otheruser"
+)
 
 // The other user: a small Python program run as uid 65534 (needs root to
 // switch, and /usr/bin/python3, a path that user can run).
@@ -40,43 +35,10 @@ elif what == "listen":
     time.sleep(10)
 `
 
+// asNobody runs the intruder as the other user and returns its first line.
 func asNobody(t *testing.T, args ...string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the other user is uid 65534")
-	}
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skip(py + " not found: it plays the other user")
-	}
-	cmd := exec.Command(py, append([]string{"-c", intruder}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}, Pdeathsig: syscall.SIGKILL}
-	cmd.Dir = "/"
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(out).ReadString('\n')
-		line <- strings.TrimSpace(l)
-	}()
-	select {
-	case l := <-line:
-		if l == "" {
-			t.Fatalf("the intruder said nothing: %s", stderr.String())
-		}
-		return l
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the intruder said nothing within 20 s: %s", stderr.String())
-	}
-	return ""
+	return otheruser.Python(t, intruder, args...)
 }
 
 // TestCreatorRefusesAnotherUser: the creator drops a connection whose

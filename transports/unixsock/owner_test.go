@@ -1,23 +1,20 @@
 package unixsock
 
 import (
-	"bufio"
 	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/otheruser"
 	"github.com/ipclab/ipclab/internal/sockconn"
 	"golang.org/x/sys/unix"
 )
-
-const nobody = 65534
 
 // The other user is a small Python program run as uid 65534: it needs
 // root (to switch) and /usr/bin/python3 (a path that user can run).
@@ -53,44 +50,10 @@ elif what == "listen":
     time.sleep(10)
 `
 
-// asNobody starts the intruder as uid 65534 and returns its first line.
+// asNobody runs the intruder as the other user and returns its first line.
 func asNobody(t *testing.T, args ...string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the other user is uid 65534")
-	}
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skip(py + " not found: it plays the other user")
-	}
-	cmd := exec.Command(py, append([]string{"-c", intruder}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}, Pdeathsig: syscall.SIGKILL}
-	cmd.Dir = "/"
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(out).ReadString('\n')
-		line <- strings.TrimSpace(l)
-	}()
-	select {
-	case l := <-line:
-		if l == "" {
-			t.Fatalf("the intruder said nothing: %s", stderr.String())
-		}
-		return l
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the intruder said nothing within 20 s: %s", stderr.String())
-	}
-	return ""
+	return otheruser.Python(t, intruder, args...)
 }
 
 // TestAbstractRefusesAnotherUser: on an abstract name, which has no
