@@ -120,9 +120,28 @@ func OpenRunDir(dir string, replace bool) (*RunDir, error) {
 // setAside renames an earlier run's records and failures in dir with
 // ReplacedSuffix; false if there were none. Rename moves a symlink
 // planted there, never what it points to.
+//
+// An empty records file with no failures beside it is not a run: it is
+// what a replacing run killed before its first case (so before Close
+// could put the earlier run back) leaves. It goes, and the run set aside
+// then stays aside, and comes back if this run records nothing either:
+// setting the empty file aside over it would lose the run -force was
+// promised to keep.
 func setAside(dir string) (bool, error) {
-	if _, err := os.Lstat(filepath.Join(dir, RecordsFile)); errors.Is(err, fs.ErrNotExist) {
+	p := filepath.Join(dir, RecordsFile)
+	st, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, ferr := os.Lstat(filepath.Join(dir, FailuresFile)); st.Mode().IsRegular() && st.Size() == 0 && errors.Is(ferr, fs.ErrNotExist) {
+		if err := os.Remove(p); err != nil {
+			return false, err
+		}
+		_, err := os.Lstat(p + ReplacedSuffix)
+		return err == nil, nil
 	}
 	for _, name := range []string{FailuresFile, RecordsFile} {
 		p := filepath.Join(dir, name)

@@ -2,6 +2,7 @@ package record
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -161,6 +162,52 @@ func TestOpenRunDirRefusesAnExistingRun(t *testing.T) {
 // A run stopped while it wrote a record leaves a last line without its
 // newline: the records before it are still read, and the cut line is
 // said; a malformed line anywhere else is an error.
+// TestForceAfterAKilledForce: a replacing run killed before its first
+// case leaves an empty records file and the earlier run aside; -force
+// again must not set that empty file aside over the earlier run, which
+// comes back if this run records nothing too, and stays aside if it
+// records something.
+func TestForceAfterAKilledForce(t *testing.T) {
+	dir := t.TempDir()
+	d, err := OpenRunDir(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Record(Record{Schema: SchemaVersion, Run: 1})
+	d.Close()
+	killed := func() {
+		t.Helper()
+		d, err := OpenRunDir(dir, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.records.Close() // killed: no Close, nothing put back
+	}
+	killed()
+	killed()
+	d, err = OpenRunDir(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if recs, _ := ReadJSONL(filepath.Join(dir, RecordsFile)); len(recs) != 1 || recs[0].Run != 1 {
+		t.Fatalf("after two killed replacements and an empty one: records %+v, want the earlier run's one", recs)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, RecordsFile+ReplacedSuffix)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the earlier run is back, but a copy stayed aside: %v", err)
+	}
+	killed()
+	d, err = OpenRunDir(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Record(Record{Schema: SchemaVersion, Run: 2})
+	d.Close()
+	if recs, _ := ReadJSONL(filepath.Join(dir, RecordsFile+ReplacedSuffix)); len(recs) != 1 || recs[0].Run != 1 {
+		t.Errorf("after a killed replacement and one that recorded: aside %+v, want the earlier run's one record", recs)
+	}
+}
+
 func TestReadJSONLLeavesOutALastLineCutShort(t *testing.T) {
 	dir := t.TempDir()
 	d, err := OpenRunDir(dir, false)
