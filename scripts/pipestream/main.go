@@ -140,7 +140,13 @@ func stream(writer, reader string) (perMsg, writerCPU float64) {
 	for _, f := range fds {
 		f.Close()
 	}
-	defer unix.Close(spare[0])
+	// spare[0] is closed here unless an ipclab writer's Conn owns it.
+	closeSpare := true
+	defer func() {
+		if closeSpare {
+			unix.Close(spare[0])
+		}
+	}()
 	defer unix.Close(done[0])
 
 	var u0, u1 unix.Rusage
@@ -194,6 +200,11 @@ func stream(writer, reader string) (perMsg, writerCPU float64) {
 	case "ipclab", "ipclab-held":
 		c, err := pipe.Open(pipe.Addr{RFD: spare[0], WFD: data[1]}.String(), pipe.Options{})
 		check(err)
+		// The Conn's os.Files own spare[0] and data[1]: closed raw, their
+		// finalizers would later close whatever a later round's pipes got
+		// those numbers (done[0]: a stream timed short, its error unseen).
+		closeSpare = false
+		defer c.Close()
 		if writer == "ipclab-held" {
 			check(c.HoldWaits(true))
 		}
