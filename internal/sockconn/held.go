@@ -9,10 +9,11 @@ import "github.com/ipclab/ipclab/internal/sysipc"
 // that finds the socket full still waits in Go's poller, scheduled, until
 // there is room, the write deadline or Close.
 //
-// Unlike the pipe, a write deadline does not turn holding off: the held
-// attempt runs inside the poller's RawConn.Write, which checks the
-// deadline before it, where the pipe's runs beside os.File (Control),
-// which does not; and the harness always sets a case deadline.
+// A write deadline does not turn holding off (the harness always sets a
+// case deadline): the held attempt runs inside the poller's
+// RawConn.Write, which checks the deadline before it. The pipe's runs
+// beside os.File (Control), which does not, so the pipe checks a flag
+// of its own that its deadline's timer sets (transports/pipe/held.go).
 func (c *Conn) HoldWaits(on bool) error { return c.hold.Set(on) }
 
 // calls are the message path's system calls, held or not.
