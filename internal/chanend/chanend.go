@@ -69,6 +69,10 @@ func (e *End) Close(release func() error) error {
 	e.closeOnce.Do(func() {
 		e.closed.Store(true)
 		e.peer.Stop()
+		// A deadline's pending timer would keep the end reachable until
+		// it fires; a closed end's deadlines matter no more.
+		e.Rdl.Stop()
+		e.Wdl.Stop()
 		err = release()
 	})
 	return err

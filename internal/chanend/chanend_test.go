@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,29 @@ type addr string
 
 func (a addr) Transport() string { return "test" }
 func (a addr) String() string    { return "test:" + string(a) }
+
+// TestCloseLetsGo: deadlines far ahead do not keep a closed end
+// reachable (their timers would, until they fire).
+func TestCloseLetsGo(t *testing.T) {
+	e := &End{}
+	e.SetDeadlines(time.Now().Add(time.Hour))
+	e.Close(func() error { return nil })
+	gone := make(chan struct{})
+	runtime.AddCleanup(e, func(c chan struct{}) { close(c) }, gone)
+	e = nil
+	for i := 0; ; i++ {
+		runtime.GC()
+		select {
+		case <-gone:
+			return
+		default:
+		}
+		if i == 100 {
+			t.Fatal("100 collections after Close, the end is still reachable: a deadline's timer holds it")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
 
 func TestChecks(t *testing.T) {
 	var e End

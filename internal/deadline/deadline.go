@@ -55,6 +55,21 @@ func (d *Deadline) Set(t time.Time) {
 	}
 }
 
+// Stop stops the timer of a deadline that nobody will ask about again,
+// for an end that closes: a pending timer keeps the deadline, and the
+// end holding it with all its buffers, reachable until it fires, which
+// may be minutes away. The deadline keeps its value; Expired no longer
+// turns true by itself, and a later Set starts a timer again.
+func (d *Deadline) Stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.gen++
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+}
+
 // Get returns the deadline, or the zero time.
 func (d *Deadline) Get() time.Time {
 	ns := d.ns.Load()

@@ -1,6 +1,7 @@
 package deadline
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -45,6 +46,38 @@ func TestMovedDeadlineIgnoresOldTimer(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // time for any stale timer to run
 	if d.Expired() || d.Passed() {
 		t.Fatalf("a deadline an hour ahead: Expired %v, Passed %v", d.Expired(), d.Passed())
+	}
+}
+
+// TestStopLetsGo: a deadline far ahead keeps what holds it reachable
+// through its timer until Stop; then it can be collected, its value
+// kept until then.
+func TestStopLetsGo(t *testing.T) {
+	type end struct {
+		dl  Deadline
+		buf []byte
+	}
+	e := &end{buf: make([]byte, 1<<16)}
+	at := time.Now().Add(time.Hour)
+	e.dl.Set(at)
+	e.dl.Stop()
+	if !e.dl.Get().Equal(time.Unix(0, at.UnixNano())) || e.dl.Expired() {
+		t.Fatalf("after Stop: Get %v, Expired %v; want the deadline kept, not expired", e.dl.Get(), e.dl.Expired())
+	}
+	gone := make(chan struct{})
+	runtime.AddCleanup(e, func(c chan struct{}) { close(c) }, gone)
+	e = nil
+	for i := 0; ; i++ {
+		runtime.GC()
+		select {
+		case <-gone:
+			return
+		default:
+		}
+		if i == 100 {
+			t.Fatal("after Stop, 100 collections left the deadline's holder reachable: its timer still holds it")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

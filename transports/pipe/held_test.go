@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"time"
 
@@ -46,5 +47,35 @@ func TestHeldSendUnderDeadline(t *testing.T) {
 	}
 	if !bytes.HasSuffix(got, []byte("held")) || bytes.Contains(got, []byte("late")) {
 		t.Fatalf("the pipe carried %q: want the one frame sent before the deadline", got)
+	}
+}
+
+// TestClosedConnLetsGo: a write deadline far ahead does not keep a
+// closed end reachable (the held attempt's deadline timer would, until
+// it fires, and with it the end's buffers).
+func TestClosedConnLetsGo(t *testing.T) {
+	c, files, err := Create(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		defer f.Close()
+	}
+	c.SetDeadline(time.Now().Add(time.Hour))
+	c.Close()
+	gone := make(chan struct{})
+	runtime.AddCleanup(c, func(ch chan struct{}) { close(ch) }, gone)
+	c = nil
+	for i := 0; ; i++ {
+		runtime.GC()
+		select {
+		case <-gone:
+			return
+		default:
+		}
+		if i == 100 {
+			t.Fatal("100 collections after Close, the end is still reachable: a deadline's timer holds it")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

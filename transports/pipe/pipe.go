@@ -320,6 +320,7 @@ func (c *Conn) mapErr(err error) error {
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
 		close(c.closing)
+		c.wdlPassed.Stop() // its timer would keep c reachable until the deadline
 		c.mu.Lock()
 		if !c.fifoOwner && c.addr.Path != "" && c.end.PeerGone() && c.w != nil {
 			// The creator may have died before it could unlink the paths;
