@@ -134,3 +134,48 @@ func TestReuseRefusesWhatIsNotPrivate(t *testing.T) {
 	}
 	r.Close()
 }
+
+// TestReuseRefusalLeavesNothingBehind: a refused Create with Reuse does
+// not leave behind a queue it made itself (nothing would remove it), and
+// leaves the queue it refused where it was.
+func TestReuseRefusalLeavesNothingBehind(t *testing.T) {
+	exists := func(name string) bool {
+		t.Helper()
+		fd, err := sysipc.MqOpen(name, unix.O_RDONLY|unix.O_CLOEXEC, 0, nil)
+		if err == nil {
+			unix.Close(fd)
+			return true
+		}
+		if !errors.Is(err, unix.ENOENT) {
+			t.Fatal(err)
+		}
+		return false
+	}
+	for _, careless := range []string{".1", ".2"} {
+		name := NewName()
+		fd, err := sysipc.MqOpen(name+careless, unix.O_CREAT|unix.O_EXCL|unix.O_RDONLY|unix.O_CLOEXEC, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = unix.Fchmod(fd, 0o606)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Create(name, Options{Reuse: true})
+		if err == nil {
+			r.Close()
+		}
+		left := map[string]bool{".1": exists(name + ".1"), ".2": exists(name + ".2")}
+		sysipc.MqUnlink(name + ".1")
+		sysipc.MqUnlink(name + ".2")
+		if !errors.Is(err, fs.ErrPermission) {
+			t.Fatalf("reuse with a 0606 queue %s%s: %v; want fs.ErrPermission", name, careless, err)
+		}
+		for suffix, there := range left {
+			if there != (suffix == careless) {
+				t.Errorf("after refusing the 0606 queue %s%s: queue %s%s exists %v", name, careless, name, suffix, there)
+			}
+		}
+	}
+}

@@ -133,15 +133,23 @@ func Create(name string, opt Options) (*Conn, error) {
 	if err != nil {
 		return nil, chanend.OpError("create", a, explainOpen(a.toOpener(), err, attr))
 	}
+	// Each queue is checked as soon as it is open (with Reuse it may be
+	// somebody else's): one refused is left be, and nothing is made after
+	// it; the first, once it passed, is ours to unlink if the second fails.
+	if err := opt.private(a.toOpener(), tx); err != nil {
+		unix.Close(tx)
+		return nil, chanend.OpError("create", a, err)
+	}
 	rx, err := sysipc.MqOpen(a.toCreator(), flags|unix.O_RDONLY, mode, attr)
 	if err != nil {
 		unix.Close(tx)
 		sysipc.MqUnlink(a.toOpener())
 		return nil, chanend.OpError("create", a, explainOpen(a.toCreator(), err, attr))
 	}
-	if err := errors.Join(opt.private(a.toOpener(), tx), opt.private(a.toCreator(), rx)); err != nil {
+	if err := opt.private(a.toCreator(), rx); err != nil {
 		unix.Close(tx)
 		unix.Close(rx)
+		sysipc.MqUnlink(a.toOpener())
 		return nil, chanend.OpError("create", a, err)
 	}
 	c, err := newConn(a, true, tx, rx)
