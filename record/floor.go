@@ -3,6 +3,8 @@ package record
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -47,9 +49,9 @@ func (r Record) FloorNs() (float64, bool) {
 }
 
 // SlowSpellRatio: a case whose own floor (Record.FloorRTTNs) is more than
-// this many times the lowest floor at its placement among the records
-// read with it (the cases' own floors and their environments') was
-// measured during a slow spell: a stretch of seconds in which this
+// this many times the run's low floor at its placement (lowFloors: the
+// lower of the environment's floor and the cases' own floors' 10th
+// percentile) was measured during a slow spell: a stretch of seconds in which this
 // machine moves a cache line between the two CPUs several times slower
 // than usual, and every shared-memory figure with it. On the 2-vCPU VM
 // of the reference study the floor is 73-96 ns normally and 400-430 ns
@@ -61,30 +63,41 @@ type SlowSpell struct {
 	Case     string  `json:"case"` // Key.String of the case
 	Run      int     `json:"run"`
 	FloorNs  float64 `json:"floor_ns"`  // the case's own floor
-	LowestNs float64 `json:"lowest_ns"` // the lowest floor at its placement
+	LowestNs float64 `json:"lowest_ns"` // the run's low floor at its placement (lowFloors)
 }
 
 func (s SlowSpell) String() string {
-	return fmt.Sprintf("run %d %s: cache-line round trip %s before it, %.1f× the lowest, %s",
+	return fmt.Sprintf("run %d %s: cache-line round trip %s before it, %.1f× the low floor, %s",
 		s.Run, s.Case, ns(s.FloorNs), s.FloorNs/s.LowestNs, ns(s.LowestNs))
 }
 
 // SlowSpellRule says in one line when a case is flagged, and why.
-var SlowSpellRule = fmt.Sprintf("a shared-memory case is flagged when the cache-line round trip taken right before it (floor_rtt_ns) is more than %.0f× the lowest of the run at its placement (the cases' own and env.floor): the machine, not the channel, was slow then; read it against its own floor, not beside the other runs",
+var SlowSpellRule = fmt.Sprintf("a shared-memory case is flagged when the cache-line round trip taken right before it (floor_rtt_ns) is more than %.0f× the run's low floor at its placement (env.floor, or the cases' own floors' 10th percentile if lower): the machine, not the channel, was slow then; read it against its own floor, not beside the other runs",
 	SlowSpellRatio)
 
-// lowestFloors is the lowest cache-line round trip at each placement in
-// recs, the cases' own floors and their environments' alike.
-func lowestFloors(recs []Record) map[string]float64 {
+// lowFloors is the run's low cache-line round trip at each placement in
+// recs, what a case's own floor is held against: the lower of the
+// environments' floors (each the p50 of a second) and the 10th
+// percentile (nearest rank) of the measured cases' own floors (each the
+// p50 of a few ms). Not the cases' lowest: the least of hundreds of short
+// measurements is their luckiest draw, and twice it can fall inside the
+// usual spread, flagging ordinary cases; the 10th percentile is the low
+// end of that spread, and stays there while spells are fewer than 9 in
+// 10 cases (a run spent in a spell throughout is caught by a lower
+// env.floor only).
+func lowFloors(recs []Record) map[string]float64 {
 	low := map[string]float64{}
-	seen := map[*Env]bool{} // records of one run share their Env
 	keep := func(placement string, v float64) {
 		if l, ok := low[placement]; v > 0 && (!ok || v < l) {
 			low[placement] = v
 		}
 	}
+	own := map[string][]float64{}
+	seen := map[*Env]bool{} // records of one run share their Env
 	for _, r := range recs {
-		keep(r.Placement, r.FloorRTTNs)
+		if r.Skipped == "" && r.FloorRTTNs > 0 {
+			own[r.Placement] = append(own[r.Placement], r.FloorRTTNs)
+		}
 		if r.Env != nil && !seen[r.Env] {
 			seen[r.Env] = true
 			if v, ok := r.CacheLineNs(); ok {
@@ -92,11 +105,15 @@ func lowestFloors(recs []Record) map[string]float64 {
 			}
 		}
 	}
+	for placement, v := range own {
+		slices.Sort(v)
+		keep(placement, v[int(math.Ceil(0.1*float64(len(v))))-1])
+	}
 	return low
 }
 
 // inSlowSpell says whether measured record r was taken during a slow
-// spell, given the lowest floors (lowestFloors).
+// spell, given the low floors (lowFloors).
 func (r Record) inSlowSpell(low map[string]float64) bool {
 	l := low[r.Placement]
 	return r.Skipped == "" && r.FloorRTTNs > 0 && l > 0 && r.FloorRTTNs > SlowSpellRatio*l
@@ -107,7 +124,7 @@ func (r Record) inSlowSpell(low map[string]float64) bool {
 // their own (a run from before bench took one, -case-floor=false, other
 // transports) are never flagged.
 func SlowSpells(recs []Record) []SlowSpell {
-	low := lowestFloors(recs)
+	low := lowFloors(recs)
 	var out []SlowSpell
 	for _, r := range recs {
 		if r.inSlowSpell(low) {
@@ -145,7 +162,7 @@ func floorTable(groups []*Group, names func(*Group) []string, heads func(...stri
 	for _, g := range groups {
 		all = append(all, g.Records...)
 	}
-	low := lowestFloors(all)
+	low := lowFloors(all)
 	t := Table{Title: "SHARED MEMORY against this machine's floor (round trip p50, median over 3+ runs)",
 		Columns: heads("impl", "p50", "cache line", "x floor", "slow spell")}
 	t.Left = len(heads()) - 1 // the names but the size

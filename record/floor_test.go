@@ -55,9 +55,10 @@ func envWithFloor(t *testing.T, placement string, p50 float64) *Env {
 	return &Env{Floor: fl}
 }
 
-// A case is flagged when its own floor is more than twice the lowest at
-// its placement, the cases' own floors and the environment's alike; never
-// without a floor of its own, nor when skipped.
+// A case is flagged when its own floor is more than twice the run's low
+// floor at its placement (here, with few cases, their lowest, or the
+// environment's if lower); never without a floor of its own, nor when
+// skipped.
 func TestSlowSpells(t *testing.T) {
 	env := envWithFloor(t, "split", 300) // the run's floor, itself taken in a spell
 	rec := func(run int, placement string, mode string, floor float64) Record {
@@ -134,7 +135,7 @@ func TestFloorTableOwnFloors(t *testing.T) {
 	if want := []string{"sysvshm-spin", "64", "B", "go", "450ns", "90ns", "5.0", "run", "2"}; !slices.Equal(row, want) {
 		t.Errorf("floor row %q, want %q (each run over its own floor, median 5.0; run 2 in a spell) in\n%s", row, want, out)
 	}
-	for _, want := range []string{"SLOW SPELL: 2 case run(s)", "run 2 sysvshm-spin 64 B latency: cache-line round trip 400ns before it, 5.0× the lowest, 80ns",
+	for _, want := range []string{"SLOW SPELL: 2 case run(s)", "run 2 sysvshm-spin 64 B latency: cache-line round trip 400ns before it, 5.0× the low floor, 80ns",
 		"run 2 sysvshm-spin 64 B throughput: cache-line round trip 420ns", "floor_rtt_ns"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
@@ -146,5 +147,28 @@ func TestFloorTableOwnFloors(t *testing.T) {
 	WriteSummary(&b, []Record{recs[0], recs[2]}, nil)
 	if out := b.String(); strings.Contains(out, "slow spell") || strings.Contains(out, "SLOW SPELL") {
 		t.Errorf("a spell named in a run without one:\n%s", out)
+	}
+}
+
+// TestSlowSpellsIgnoreALuckyFloor: one case floor far below the rest (a
+// lucky draw among hundreds of short measurements) must not make the
+// ordinary upper end of the spread a slow spell; a real spell still is.
+func TestSlowSpellsIgnoreALuckyFloor(t *testing.T) {
+	var recs []Record
+	add := func(floor float64) {
+		recs = append(recs, Record{Run: len(recs) + 1, Transport: "sysvshm-futex", Impl: ImplGo, Mode: Latency, Link: RawLink, Size: 64,
+			Placement: "split", SharedMemory: true, FloorRTTNs: floor})
+	}
+	for f := 70.0; f < 110; f++ { // the usual spread, 70-109 ns
+		add(f)
+	}
+	add(45)  // one lucky draw
+	add(400) // a spell
+	var got []float64
+	for _, s := range SlowSpells(recs) {
+		got = append(got, s.FloorNs)
+	}
+	if !slices.Equal(got, []float64{400}) {
+		t.Errorf("flagged floors %v, want only the spell's 400 ns (floors of 70-109 ns, one of 45 ns, one of 400 ns)", got)
 	}
 }

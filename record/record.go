@@ -39,7 +39,7 @@ type Record struct {
 	// FloorRTTNs is the machine's cache-line round trip (p50, ns) between
 	// the case's CPUs, taken for a few milliseconds right before a
 	// shared-memory case (bench's case floor: Env.Floor's cache line, for
-	// this case alone): a case whose floor is well above the run's lowest
+	// this case alone): a case whose floor is well above the run's low floor
 	// was measured during a slow spell of the machine (SlowSpells). 0 when
 	// not taken; FloorRTTError says why, when it was tried and failed.
 	FloorRTTNs    float64 `json:"floor_rtt_ns,omitempty"`

@@ -200,7 +200,7 @@ func TestOwnDocument(t *testing.T) {
 	}
 }
 
-// A run measured in a slow spell (its own floor over twice the lowest)
+// A run measured in a slow spell (its own floor over twice the run's low floor)
 // is named under Warnings; runs with even floors are not.
 func TestRunReportSlowSpell(t *testing.T) {
 	report := func(floors ...float64) string {
