@@ -71,17 +71,17 @@ func TestRendezvousSenderWaitsForTheTake(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr string) {
 		l, p := start(t, tr, Options{Capacity: 0}, nil, "link-take-late")
 		clock := monoclock.New()
-		t0 := time.Now()
 		if err := l.Send([]byte("meet")); err != nil {
 			t.Fatal(err)
 		}
 		returned := clock.Now()
+		// The peer read the shared monotonic clock right before its Recv,
+		// 100 ms after it opened: Send returning later is the rendezvous.
+		// (No elapsed-time check here: the peer's 100 ms began before this
+		// process took its own t0, by however long the machine kept it.)
 		took := p.result(t).Time
 		if returned < took {
 			t.Fatalf("Send returned %v before the receiver started to take the message", time.Duration(took-returned))
-		}
-		if el := time.Since(t0); el < 90*time.Millisecond {
-			t.Fatalf("Send returned after %v; the receiver took the message only after 100 ms", el)
 		}
 	})
 }
