@@ -69,12 +69,15 @@ func ParseAddr(s string) (Addr, error) {
 	if !ok {
 		return bad("want " + Scheme + ":/name, optionally ,single and ," + chanend.OwnerAny)
 	}
-	name, opts, _ := strings.Cut(rest, ",")
+	name, opts, hasOpts := strings.Cut(rest, ",")
 	a := Addr{Name: name}
 	seen := map[string]bool{}
 	for _, opt := range strings.Split(opts, ",") {
-		if opts == "" {
+		if !hasOpts {
 			break
+		}
+		if opt == "" {
+			return bad("an empty option (a stray comma); the options are single and " + chanend.OwnerAny)
 		}
 		k, v, _ := strings.Cut(opt, "=")
 		if seen[k] {

@@ -17,7 +17,7 @@ var tr = transporttest.Transport{
 	Open:         func(addr string) (ipclab.Conn, error) { return Open(addr) },
 	Registered:   func() (ipclab.Conn, error) { return Create(NewName(), Options{Register: true}) },
 	CreateInPeer: true,
-	BadAddrs:     []string{"posixmq:", "posixmq:/", "posixmq:noslash", "posixmq:/a/b", "sysvmsg:key=1", "posixmq:/" + string(make([]byte, 300)), "posixmq:/x,double", "posixmq:/x,single,single", "posixmq:/x,owner=me", "posixmq:/x,owner=any,owner=any"},
+	BadAddrs:     []string{"posixmq:", "posixmq:/", "posixmq:noslash", "posixmq:/a/b", "sysvmsg:key=1", "posixmq:/" + string(make([]byte, 300)), "posixmq:/x,double", "posixmq:/x,single,single", "posixmq:/x,owner=me", "posixmq:/x,owner=any,owner=any", "posixmq:/x,", "posixmq:/x,single,"},
 	MissingAddr:  func() string { return "posixmq:/ipclab-missing-queue" },
 }
 
