@@ -56,19 +56,35 @@ func Process(set *unix.CPUSet) error {
 	return pinThreads(set)
 }
 
-// pinThreads is Process without fixing GOMAXPROCS.
+// pinThreads is Process without fixing GOMAXPROCS. A thread started
+// while the list is being pinned may have copied its parent's old mask,
+// so the pass repeats until it meets no thread it had not pinned.
 func pinThreads(set *unix.CPUSet) error {
-	tids, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return err
-	}
-	for _, t := range tids {
-		tid, _ := strconv.Atoi(t.Name())
-		if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
-			return fmt.Errorf("sched_setaffinity(%d): %w", tid, err)
+	pinned := map[int]bool{}
+	for pass := 0; ; pass++ {
+		tids, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		fresh := false
+		for _, t := range tids {
+			tid, _ := strconv.Atoi(t.Name())
+			if pinned[tid] {
+				continue
+			}
+			fresh = true
+			if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
+				return fmt.Errorf("sched_setaffinity(%d): %w", tid, err)
+			}
+			pinned[tid] = true
+		}
+		if !fresh {
+			return nil
+		}
+		if pass == 100 {
+			return fmt.Errorf("cpupin: threads kept appearing while pinning (%d pinned)", len(pinned))
 		}
 	}
-	return nil
 }
 
 // ChildEnv is what to add to the environment of a process started while

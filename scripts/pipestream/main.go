@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,6 +191,7 @@ func stream(writer, reader string) (perMsg, writerCPU float64) {
 				panic(fmt.Sprint("write: ", k, e))
 			}
 		}
+		runtime.KeepAlive(buf) // p reaches the kernel through call, a func value
 	case "file":
 		check(unix.SetNonblock(data[1], true))
 		f := os.NewFile(uintptr(data[1]), "data")

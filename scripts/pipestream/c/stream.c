@@ -22,7 +22,9 @@ int main(int argc, char **argv) {
 		char b = 1; write(4, &b, 1);
 		return 0;
 	}
+	if (argc < 5) { fprintf(stderr, "usage: stream w CPU N SIZE\n"); return 2; }
 	long n = atol(argv[3]); int size = atoi(argv[4]);
+	if (size < 0 || size > 65536 - 4) { fprintf(stderr, "stream: SIZE %d: at most 65532\n", size); return 2; }
 	static char frame[65536] __attribute__((aligned(64)));
 	*(unsigned *)frame = size;
 	for (long i = 0; i < n; i++)
