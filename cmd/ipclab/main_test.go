@@ -171,7 +171,8 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "latency_vs_size.png")); err != nil {
 		t.Fatalf("plot did not redraw: %v", err)
 	}
-	// bench wrote the report; ipclab report writes it again from the records.
+	// bench wrote the report; ipclab report writes it again from the
+	// records, and the other files derived from them.
 	for _, f := range []string{"report.html", "report.md"} {
 		path := filepath.Join(dir, f)
 		b, err := os.ReadFile(path)
@@ -180,12 +181,24 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 		}
 		os.Remove(path)
 	}
+	summary, _ := os.ReadFile(filepath.Join(dir, "summary.txt"))
+	for _, f := range []string{"summary.txt", "summary.md", "results.csv", "results.bench"} {
+		os.Remove(filepath.Join(dir, f))
+	}
 	out, errOut, code = runCLI(t, "", "report", dir)
 	if code != 0 || !strings.Contains(out, filepath.Join(dir, "report.html")) {
 		t.Fatalf("report: exit %d: %s%s", code, out, errOut)
 	}
 	if html, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !strings.Contains(string(html), `<img src="data:image/svg`) {
 		t.Fatalf("report.html from ipclab report: %v, no inline figure", err)
+	}
+	for _, f := range []string{"summary.md", "results.csv", "results.bench"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("ipclab report did not write %s again: %v", f, err)
+		}
+	}
+	if again, err := os.ReadFile(filepath.Join(dir, "summary.txt")); err != nil || string(again) != string(summary) {
+		t.Errorf("summary.txt from ipclab report differs from bench's (%v):\n%s\n---\n%s", err, again, summary)
 	}
 }
 

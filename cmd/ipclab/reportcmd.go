@@ -9,12 +9,16 @@ import (
 	"github.com/ipclab/ipclab/report"
 )
 
-// runReport writes a results directory's report again from its records.
+// runReport writes a results directory's report again from its records,
+// and everything else bench derives from them, so that a run read by a
+// newer ipclab (a new table, a corrected rule) shows it everywhere alike.
 func runReport(args []string) error {
 	fs := newFlags("report", "DIR", `Write DIR/report.html (one self-contained page: summary, warnings, every
 figure inline, link statistics, environment) and DIR/report.md from
 DIR/results.jsonl and DIR/failures.jsonl, redrawing the figures (PNG, SVG)
-that report.md links. bench writes both into every run directory.`)
+that report.md links, and writing again the other files bench derives from
+the records (results.csv, summary.txt, summary.md, results.bench). bench
+writes all of them into every run directory.`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,14 +34,13 @@ that report.md links. bench writes both into every run directory.`)
 	if err != nil {
 		return err
 	}
-	_, files, err := writeReport(dir, recs, fails)
-	if err != nil {
-		return err
-	}
+	files, _, err := writeRunFiles(dir, recs, fails)
 	for _, f := range files {
-		fmt.Println(f)
+		if f != record.RecordsFile && f != record.FailuresFile {
+			fmt.Println(filepath.Join(dir, f))
+		}
 	}
-	return nil
+	return err
 }
 
 // writeReport draws the figures into dir and writes the run's report
