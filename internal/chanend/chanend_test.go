@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/reclaim"
 )
 
 type addr string
@@ -25,21 +25,9 @@ func TestCloseLetsGo(t *testing.T) {
 	e := &End{}
 	e.SetDeadlines(time.Now().Add(time.Hour))
 	e.Close(func() error { return nil })
-	gone := make(chan struct{})
-	runtime.AddCleanup(e, func(c chan struct{}) { close(c) }, gone)
+	gone := reclaim.Watch(e)
 	e = nil
-	for i := 0; ; i++ {
-		runtime.GC()
-		select {
-		case <-gone:
-			return
-		default:
-		}
-		if i == 100 {
-			t.Fatal("100 collections after Close, the end is still reachable: a deadline's timer holds it")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	gone(t, "a deadline's timer holds it")
 }
 
 func TestChecks(t *testing.T) {

@@ -1,9 +1,10 @@
 package deadline
 
 import (
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/ipclab/ipclab/internal/reclaim"
 )
 
 func TestPastDeadlineExpiresAtOnce(t *testing.T) {
@@ -64,21 +65,9 @@ func TestStopLetsGo(t *testing.T) {
 	if !e.dl.Get().Equal(time.Unix(0, at.UnixNano())) || e.dl.Expired() {
 		t.Fatalf("after Stop: Get %v, Expired %v; want the deadline kept, not expired", e.dl.Get(), e.dl.Expired())
 	}
-	gone := make(chan struct{})
-	runtime.AddCleanup(e, func(c chan struct{}) { close(c) }, gone)
+	gone := reclaim.Watch(e)
 	e = nil
-	for i := 0; ; i++ {
-		runtime.GC()
-		select {
-		case <-gone:
-			return
-		default:
-		}
-		if i == 100 {
-			t.Fatal("after Stop, 100 collections left the deadline's holder reachable: its timer still holds it")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	gone(t, "its timer still holds it")
 }
 
 // sink keeps the compiler from dropping the calls benchmarked.

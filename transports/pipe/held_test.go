@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/reclaim"
 )
 
 // TestHeldSendUnderDeadline: a held Send under a write deadline that has
@@ -63,19 +63,7 @@ func TestClosedConnLetsGo(t *testing.T) {
 	}
 	c.SetDeadline(time.Now().Add(time.Hour))
 	c.Close()
-	gone := make(chan struct{})
-	runtime.AddCleanup(c, func(ch chan struct{}) { close(ch) }, gone)
+	gone := reclaim.Watch(c)
 	c = nil
-	for i := 0; ; i++ {
-		runtime.GC()
-		select {
-		case <-gone:
-			return
-		default:
-		}
-		if i == 100 {
-			t.Fatal("100 collections after Close, the end is still reachable: a deadline's timer holds it")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	gone(t, "a deadline's timer holds it")
 }
