@@ -69,13 +69,18 @@ func trPath(k sockconn.Kind) transporttest.Transport {
 	}
 }
 
-// all are the three ways to a pair of each kind, then each of them again
-// with held waits.
-func all() []transporttest.Transport {
+// plain are the three ways to a pair of each kind.
+func plain() []transporttest.Transport {
 	var out []transporttest.Transport
 	for _, k := range kinds {
 		out = append(out, trPair(k), trAbstract(k), trPath(k))
 	}
+	return out
+}
+
+// all are plain, then each of them again with held waits.
+func all() []transporttest.Transport {
+	out := plain()
 	for _, tr := range out[:len(out):len(out)] {
 		out = append(out, transporttest.Held(tr))
 	}
