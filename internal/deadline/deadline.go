@@ -30,11 +30,7 @@ type Deadline struct {
 func (d *Deadline) Set(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
+	d.stopTimer()
 	if t.IsZero() {
 		d.ns.Store(0)
 		d.expired.Store(false)
@@ -63,6 +59,12 @@ func (d *Deadline) Set(t time.Time) {
 func (d *Deadline) Stop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.stopTimer()
+}
+
+// stopTimer stops the pending timer, if any; a timer that fires anyway
+// finds a newer generation and does nothing. d.mu held.
+func (d *Deadline) stopTimer() {
 	d.gen++
 	if d.timer != nil {
 		d.timer.Stop()

@@ -32,9 +32,10 @@ type heldWrite struct {
 // write writes p to w: held, one attempt first when HoldWaits is on, then
 // whatever is left through os.File.
 func (c *Conn) write(w *os.File, p []byte) (int, error) {
-	// Expired, not Passed: no clock read per message. Go's poller, which
-	// would fail the write otherwise, is as late (its deadline is a timer).
-	if !c.hold.On() || c.wdlPassed.Expired() {
+	// The end's copy of the write deadline (os.File has the other):
+	// Expired, not Passed, so no clock read per message; Go's poller, which
+	// fails the write otherwise, is as late (its deadline is a timer too).
+	if !c.hold.On() || c.end.Wdl.Expired() {
 		return w.Write(p)
 	}
 	h := &c.wheld

@@ -34,7 +34,6 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
-	"github.com/ipclab/ipclab/internal/deadline"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
@@ -127,12 +126,8 @@ type Conn struct {
 	wbroken error
 
 	// hold: the message path's calls keep the thread (HoldWaits, held.go).
-	hold sysipc.Holder
-	// wdlPassed is the write deadline again, for the held write attempt,
-	// which os.File's deadline does not stop: past it, writes go through
-	// os.File, which fails them.
-	wdlPassed deadline.Deadline
-	wheld     heldWrite // under sendMu
+	hold  sysipc.Holder
+	wheld heldWrite // under sendMu
 
 	recvMu  sync.Mutex
 	rbuf    []byte
@@ -320,7 +315,6 @@ func (c *Conn) mapErr(err error) error {
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
 		close(c.closing)
-		c.wdlPassed.Stop() // its timer would keep c reachable until the deadline
 		c.mu.Lock()
 		if !c.fifoOwner && c.addr.Path != "" && c.end.PeerGone() && c.w != nil {
 			// The creator may have died before it could unlink the paths;
@@ -366,7 +360,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.wdl = t
-	c.wdlPassed.Set(t)
+	c.end.Wdl.Set(t) // for the held write attempt, which os.File's deadline does not stop (held.go)
 	if c.w != nil {
 		return c.w.SetWriteDeadline(t)
 	}
