@@ -231,6 +231,7 @@ func (f *faninCase) consume(r *record.Record, start func(), deadline time.Time) 
 		wg.Add(1)
 		go receive(f.conns[0].Recv, r.Count)
 	}
+	collectBeforeCase()
 	u0 := readUsage()
 	clock := NewClock()
 	t0 := clock.Now()
@@ -297,6 +298,7 @@ func faninProducer(args []string) error {
 		}
 		send = c.Send
 	}
+	collectBeforeCase()
 	fmt.Println("ready")
 	if _, err := io.ReadAll(os.Stdin); err != nil { // EOF is the start signal
 		return err

@@ -44,6 +44,7 @@ func (s Spec) runPair(ctx context.Context, cs Case, send sender) (record.Record,
 	defer ss.close()
 	r.InjectedDelayNs = int64(s.Delay[cs.Transport])
 	steal0 := stealTicks()
+	collectBeforeCase()
 	st, err := send(s, ss, cs, &r)
 	if err != nil {
 		return r, err

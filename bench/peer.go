@@ -101,6 +101,7 @@ func peerMain(args []string) error {
 	if (mode == Latency || mode == Load) && size >= 8 {
 		oneway = make([]float64, 0, count)
 	}
+	collectBeforeCase()
 	for i := 0; drops || i < warm+count; i++ {
 		if i == warm {
 			u0 = readUsage()

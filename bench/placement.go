@@ -136,19 +136,20 @@ func stealTicks() int64 {
 type usage struct {
 	user, sys, vol, invol, maxrss int64
 	threads                       map[int][2]int64
+	gcs                           uint64
 }
 
 func readUsage() usage {
 	var ru unix.Rusage
 	unix.Getrusage(unix.RUSAGE_SELF, &ru)
-	return usage{ru.Utime.Nano(), ru.Stime.Nano(), ru.Nvcsw, ru.Nivcsw, ru.Maxrss, threadTimes()}
+	return usage{ru.Utime.Nano(), ru.Stime.Nano(), ru.Nvcsw, ru.Nivcsw, ru.Maxrss, threadTimes(), gcCycles()}
 }
 
 // costSince is the cost between snapshot u0 and now, per message.
 func costSince(u0 usage, msgs int) record.Cost {
 	u := readUsage()
 	c := record.Cost{UserNs: u.user - u0.user, SysNs: u.sys - u0.sys, VolCtxSw: u.vol - u0.vol, InvolCtxSw: u.invol - u0.invol,
-		PID: os.Getpid(), MaxRSSKiB: u.maxrss}
+		PID: os.Getpid(), MaxRSSKiB: u.maxrss, GCCycles: int64(u.gcs - u0.gcs)}
 	c.PerMessage(msgs)
 	c.CPUs, c.ThreadsAtEnd = cpusUsed(u0.threads)
 	return c

@@ -104,6 +104,11 @@ type Cost struct {
 	PID          int     `json:"pid"`
 	MaxRSSKiB    int64   `json:"max_rss_kib"`
 	ThreadsAtEnd int     `json:"threads"`
+	// GCCycles is how many garbage collections this Go process ran while
+	// it measured: each stops its goroutines for a moment and takes CPU
+	// for milliseconds, which shows in the figures. The harness collects
+	// before every case so that it is 0 unless the case itself allocated.
+	GCCycles int64 `json:"gc_cycles,omitempty"`
 }
 
 // PerMessage sets CPUNsPerMsg and CtxSwPerMsg from the totals, spread over
