@@ -5,6 +5,7 @@ package shmchan
 
 import (
 	"math"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +64,12 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 					}
 					ws.SpinTurns += uint64(i)
 					return err
+				}
+				if budget < 0 && runtime.GOMAXPROCS(0) == 1 {
+					// Spin never sleeps, but with one P a peer in this
+					// process (a goroutine) runs only when we yield it:
+					// without this, once per preemption tick (10 ms).
+					runtime.Gosched()
 				}
 				if budget > 0 && time.Since(start) > budget {
 					sp.record(false)
