@@ -115,6 +115,17 @@ type Proc struct {
 	stderr bytes.Buffer
 	done   chan struct{}
 	err    error
+
+	// One goroutine reads stdout, started by the first ReadLine; a line
+	// that comes after a ReadLine gave up waits in lines for the next.
+	readOnce sync.Once
+	lines    chan line
+	readErr  error // after lines is closed: why
+}
+
+type line struct {
+	s   string
+	err error
 }
 
 // Options for Start.
@@ -177,22 +188,32 @@ func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 // ReadLine returns the next line the child printed on stdout, without the
 // newline, waiting at most timeout.
 func (p *Proc) ReadLine(timeout time.Duration) (string, error) {
-	type res struct {
-		s   string
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		s, err := p.stdout.ReadString('\n')
-		ch <- res{strings.TrimSuffix(s, "\n"), err}
-	}()
+	p.readOnce.Do(func() {
+		p.lines = make(chan line, 16)
+		go func() {
+			for {
+				s, err := p.stdout.ReadString('\n')
+				p.lines <- line{strings.TrimSuffix(s, "\n"), err}
+				if err != nil {
+					p.readErr = err // seen by whoever sees the close
+					close(p.lines)
+					return
+				}
+			}
+		}()
+	})
+	t := time.NewTimer(timeout)
+	defer t.Stop()
 	select {
-	case r := <-ch:
-		if r.err != nil {
-			return r.s, fmt.Errorf("peer stdout: %w (stderr: %s)", r.err, p.Stderr())
+	case l, ok := <-p.lines:
+		if !ok { // the error was returned before
+			return "", fmt.Errorf("peer stdout: %w (stderr: %s)", p.readErr, p.Stderr())
 		}
-		return r.s, nil
-	case <-time.After(timeout):
+		if l.err != nil {
+			return l.s, fmt.Errorf("peer stdout: %w (stderr: %s)", l.err, p.Stderr())
+		}
+		return l.s, nil
+	case <-t.C:
 		return "", fmt.Errorf("peer printed no line within %v (stderr: %s)", timeout, p.Stderr())
 	}
 }
