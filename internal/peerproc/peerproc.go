@@ -10,6 +10,7 @@ package peerproc
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -118,9 +119,15 @@ type Proc struct {
 
 	// One goroutine reads stdout, started by the first ReadLine; a line
 	// that comes after a ReadLine gave up waits in lines for the next.
+	// Wait and Kill stop it (quit) and wait for it to end (readDone), so
+	// a child that printed more than anyone read leaves no goroutine
+	// blocked on a full lines.
 	readOnce sync.Once
 	lines    chan line
 	readErr  error // after lines is closed: why
+	quit     chan struct{}
+	readDone chan struct{}
+	stopOnce sync.Once
 }
 
 type line struct {
@@ -159,7 +166,8 @@ func Start(role string, args []string, opt Options) (*Proc, error) {
 	// peer mid-case in a race with the parent's handler (which would see
 	// a dead peer before it knew of the Ctrl-C).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	p := &Proc{cmd: cmd, done: make(chan struct{})}
+	p := &Proc{cmd: cmd, done: make(chan struct{}),
+		lines: make(chan line, 16), quit: make(chan struct{}), readDone: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{w: &p.stderr}
 	// An *os.File as Stdout is handed to the child as is; unlike StdoutPipe,
 	// Wait does not close our end, so lines printed just before exit are kept.
@@ -188,20 +196,7 @@ func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 // ReadLine returns the next line the child printed on stdout, without the
 // newline, waiting at most timeout.
 func (p *Proc) ReadLine(timeout time.Duration) (string, error) {
-	p.readOnce.Do(func() {
-		p.lines = make(chan line, 16)
-		go func() {
-			for {
-				s, err := p.stdout.ReadString('\n')
-				p.lines <- line{strings.TrimSuffix(s, "\n"), err}
-				if err != nil {
-					p.readErr = err // seen by whoever sees the close
-					close(p.lines)
-					return
-				}
-			}
-		}()
-	})
+	p.readOnce.Do(func() { go p.readLines() })
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
@@ -218,12 +213,48 @@ func (p *Proc) ReadLine(timeout time.Duration) (string, error) {
 	}
 }
 
+// readLines is the one reader of the child's stdout, until it ends or
+// Wait or Kill stop it.
+func (p *Proc) readLines() {
+	defer close(p.readDone)
+	for {
+		s, err := p.stdout.ReadString('\n')
+		select {
+		case p.lines <- line{strings.TrimSuffix(s, "\n"), err}:
+		case <-p.quit: // nobody will read it: Wait or Kill ran
+			err = errStopped
+		}
+		if err != nil {
+			p.readErr = err // seen by whoever sees the close
+			close(p.lines)
+			return
+		}
+	}
+}
+
+var errStopped = errors.New("stopped by Wait or Kill")
+
+// stopReading closes our end of the child's stdout and ends the reader,
+// or keeps one from starting.
+func (p *Proc) stopReading() {
+	p.stopOnce.Do(func() {
+		close(p.quit)
+		p.pr.Close()
+		p.readOnce.Do(func() { // never started: a later ReadLine finds lines closed
+			p.readErr = errStopped
+			close(p.lines)
+			close(p.readDone)
+		})
+		<-p.readDone
+	})
+}
+
 // Wait waits at most timeout for the child to exit; on timeout it kills it.
 // A non-zero exit comes back as an error that includes the child's stderr.
 func (p *Proc) Wait(timeout time.Duration) error {
 	select {
 	case <-p.done:
-		p.pr.Close()
+		p.stopReading()
 	case <-time.After(timeout):
 		p.Kill()
 		return fmt.Errorf("peer did not exit within %v and was killed (stderr: %s)", timeout, p.Stderr())
@@ -238,7 +269,7 @@ func (p *Proc) Wait(timeout time.Duration) error {
 func (p *Proc) Kill() {
 	p.cmd.Process.Kill()
 	<-p.done
-	p.pr.Close()
+	p.stopReading()
 }
 
 // Exited reports whether the child has exited and been reaped.

@@ -2,6 +2,8 @@ package peerproc_test
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +18,12 @@ func init() {
 		time.Sleep(300 * time.Millisecond)
 		fmt.Println("first")
 		fmt.Println("second")
+		return nil
+	})
+	peerproc.Register("peerproc-many-lines", func([]string) error {
+		for i := 0; i < 100; i++ {
+			fmt.Println("line", i)
+		}
 		return nil
 	})
 }
@@ -40,5 +48,35 @@ func TestReadLineKeepsALateLine(t *testing.T) {
 	}
 	if s, err := p.ReadLine(time.Minute); err == nil {
 		t.Fatalf("ReadLine after the peer's last line: %q, want end of file", s)
+	}
+}
+
+// TestWaitEndsTheReader: a child that printed more lines than anyone read
+// leaves no reader behind once Wait returns (it used to stay blocked on
+// its full channel of lines for good), and Kill likewise.
+func TestWaitEndsTheReader(t *testing.T) {
+	for _, kill := range []bool{false, true} {
+		p, err := peerproc.Start("peerproc-many-lines", nil, peerproc.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, err := p.ReadLine(time.Minute); err != nil || s != "line 0" {
+			p.Kill()
+			t.Fatalf("ReadLine: %q, %v; want %q", s, err, "line 0")
+		}
+		if kill {
+			p.Kill()
+		} else if err := p.Wait(time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1<<20)
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "internal/peerproc.(*Proc).") {
+				t.Fatalf("kill %v: a reader of the peer's stdout outlived Wait/Kill:\n%s", kill, g)
+			}
+		}
+		if s, err := p.ReadLine(time.Minute); err == nil && !strings.HasPrefix(s, "line ") {
+			t.Fatalf("ReadLine after Wait: %q, want a line the child printed or an error", s)
+		}
 	}
 }
