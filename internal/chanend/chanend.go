@@ -53,10 +53,17 @@ func (e *End) SetPeerDied() {
 }
 
 // WatchPeer watches process pid: when it exits, the end is marked gone and
-// wake runs, to wake this end's blocked calls.
+// wake runs, to wake this end's blocked calls. On an end that is closed,
+// or closing, the watch stops at once: Close has stopped the watches
+// already, and a watch that outlived it would hold a pidfd and call wake
+// on released resources when the process exits (a creator's accept can
+// start one while Close runs).
 func (e *End) WatchPeer(pid int, wake func()) error {
 	if err := e.peer.Watch(pid, func() { e.SetPeerDied(); wake() }); err != nil {
 		return e.Err("watch", err)
+	}
+	if e.closed.Load() { // Close sets closed before it stops the slot
+		e.peer.Stop()
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -136,5 +137,43 @@ func TestPrivate(t *testing.T) {
 	}
 	if ParseOwner("any") != nil || ParseOwner("me") == nil {
 		t.Fatal("ParseOwner: any is the only value")
+	}
+}
+
+// pidfds counts the pidfds this process holds.
+func pidfds(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && l == "anon_inode:[pidfd]" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWatchPeerAfterCloseHoldsNothing: a watch started on a closed end
+// (a socket creator's accept takes its opener while Close runs) stops at
+// once, rather than holding a pidfd and calling wake on the released end
+// when the process exits.
+func TestWatchPeerAfterCloseHoldsNothing(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep(1):", err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	e := &End{}
+	e.Close(func() error { return nil })
+	before := pidfds(t)
+	if err := e.WatchPeer(cmd.Process.Pid, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if after := pidfds(t); after != before {
+		t.Fatalf("a watch started after Close holds %d pidfds (%d before): it outlives the end", after, before)
 	}
 }

@@ -59,8 +59,10 @@ func exited(fd int) bool {
 	return err == nil && n > 0
 }
 
-// Stop cancels the watch; gone is not called after Stop returns unless it
-// was already running. Stop is idempotent.
+// Stop cancels the watch. If the exit had been seen already, gone may
+// still start just after Stop returns (Stop waits for the watch's read to
+// end, not for gone), so gone must be harmless on whatever Stop's caller
+// releases next. Stop is idempotent.
 func (w *Watcher) Stop() {
 	if w == nil || w.f == nil {
 		return

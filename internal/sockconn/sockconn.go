@@ -118,6 +118,10 @@ type Conn struct {
 	acceptDone   chan struct{} // closed when the accept goroutine has returned
 	stopFD       int           // eventfd that stops the accept goroutine
 	wakeFD       int           // eventfd that wakes a blocked read
+	// wakeClosed: Close has closed wakeFD, whose number the process may
+	// reuse at once (for the next Conn's stopFD, say); under wakeMu.
+	wakeMu     sync.Mutex
+	wakeClosed bool
 
 	// hold: the message path's calls keep the thread (HoldWaits, held.go).
 	hold sysipc.Holder
@@ -330,9 +334,17 @@ func (c *Conn) poke() {
 }
 
 // wake makes a blocked read re-check its deadline and the end's state.
+// It may run after Close (a peer watch that fired as Close stopped it,
+// SetReadDeadline on a closed end): then it writes nothing, since the
+// number may be another file's by now, and 8 bytes there could stop
+// another end's accept loop or reach another socket's peer.
 func (c *Conn) wake() {
 	one := [8]byte{1}
-	unix.Write(c.wakeFD, one[:])
+	c.wakeMu.Lock()
+	if !c.wakeClosed {
+		unix.Write(c.wakeFD, one[:])
+	}
+	c.wakeMu.Unlock()
 }
 
 // mapErr turns what the socket says into the contract's errors: end of
@@ -381,7 +393,10 @@ func (c *Conn) Close() error {
 			c.sayGoodbye(f)
 			f.Close()
 		}
+		c.wakeMu.Lock()
+		c.wakeClosed = true
 		unix.Close(c.wakeFD)
+		c.wakeMu.Unlock()
 		if c.cfg.OnClose != nil {
 			c.cfg.OnClose()
 		}
