@@ -144,11 +144,14 @@ func (e *End) SetDeadlines(t time.Time) {
 
 // MapErr turns the errors of a closed end and of the poller into the
 // contract's: ErrClosed once Close has begun (whatever the system call
-// said), ErrTimeout for a passed deadline. Others pass through.
+// said), ErrTimeout for a passed deadline. Others pass through, and so
+// does an ErrTimeout that says more ("no process has connected yet").
 func (e *End) MapErr(err error) error {
 	switch {
 	case e.closed.Load() || errors.Is(err, os.ErrClosed):
 		return ipclab.ErrClosed
+	case errors.Is(err, ipclab.ErrTimeout):
+		return err
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return ipclab.ErrTimeout
 	}

@@ -81,6 +81,12 @@ func TestErrors(t *testing.T) {
 	if e.MapErr(os.ErrDeadlineExceeded) != ipclab.ErrTimeout || e.MapErr(os.ErrClosed) != ipclab.ErrClosed {
 		t.Fatal("poller errors not mapped")
 	}
+	// A timeout that says why keeps saying it (a socket creator's "no
+	// process has connected yet" read as a bare timeout in a CI failure).
+	why := fmt.Errorf("%w: no process has connected yet", ipclab.ErrTimeout)
+	if got := e.MapErr(why); got != why {
+		t.Fatalf("MapErr(%v) = %v, want it unchanged", why, got)
+	}
 	if Perm(0) != 0o600 || Perm(0o1644) != 0o644 {
 		t.Fatalf("Perm: %o %o", Perm(0), Perm(0o1644))
 	}
