@@ -105,6 +105,75 @@ func TestSteadyStateAllocs(t *testing.T) {
 	}
 }
 
+// TestSteadyStateStreamAllocs: as TestSteadyStateAllocs, for a sender
+// that streams to the harness's receiver and so now and then waits for
+// room, a path a round trip never takes. (A small ring makes those waits
+// many: transports/posixshm's TestStreamThroughASmallRingAllocatesNothing.)
+func TestSteadyStateStreamAllocs(t *testing.T) {
+	watchdog(t, 3*time.Minute)
+	const size, warm, runs, maxAllocsPerMsg = 64, 2000, 20000, 0.01
+	for _, tr := range transports.All() {
+		if tr.Alias != "" {
+			continue
+		}
+		for _, held := range []bool{false, true} {
+			if held && !tr.HeldWaits {
+				continue
+			}
+			name := tr.Name
+			if held {
+				name += "/held"
+			}
+			t.Run(name, func(t *testing.T) {
+				if raceEnabled {
+					t.Skip("the race detector's instrumentation makes values escape that do not otherwise")
+				}
+				c, p := linkPair(t, tr.Name, "raw", size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, runs, warm, size, -1, "raw", held)[1:])
+				if held {
+					if err := c.(ipclab.WaitHolder).HoldWaits(true); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := c.SetDeadline(time.Now().Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+				msg := make([]byte, size)
+				var err error
+				send := func(k int) {
+					for range k {
+						if err = c.Send(msg); err != nil {
+							return
+						}
+					}
+				}
+				send(warm)
+				runtime.GC()
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				if err == nil {
+					send(runs)
+				}
+				runtime.ReadMemStats(&m1)
+				if err != nil {
+					t.Fatalf("send: %v (peer: %s)", err, p.Stderr())
+				}
+				buf := make([]byte, 128)
+				if _, err := c.Recv(buf); err != nil { // the receiver's confirmation
+					t.Fatalf("confirmation: %v (peer: %s)", err, p.Stderr())
+				}
+				p.ReadLine(time.Minute) // the receiver's report
+				if err := p.Wait(time.Minute); err != nil {
+					t.Fatal(err)
+				}
+				allocs := m1.Mallocs - m0.Mallocs
+				if float64(allocs) > maxAllocsPerMsg*runs {
+					t.Errorf("%d allocations in %d Sends into a full channel, want none (at most %g the runtime's own)", allocs, runs, maxAllocsPerMsg*runs)
+				}
+			})
+		}
+	}
+}
+
 // watchdog fails the test binary with every goroutine's stack if the test
 // is still running after d: a round trip that never returns is a failure.
 func watchdog(t *testing.T, d time.Duration) {

@@ -288,11 +288,11 @@ func (c *Chan) peek() ([]byte, error) {
 			return nil, err
 		}
 		full := c.psem[c.rxSem]
-		if !ready || full.TryWait() != nil { // delivered whatever the deadline, as above
+		if !ready || !full.TryTake() { // delivered whatever the deadline, as above
 			switch err := c.psemWait(full, &c.end.Rdl, c.recvCheck); err {
 			case nil:
 			case errRetry: // the peer is gone but left a message: take its token if it came
-				full.TryWait()
+				full.TryTake()
 			default:
 				return nil, err
 			}

@@ -34,7 +34,7 @@ func (c *Chan) psemWait(s *posixsem.Sem, dl *deadline.Deadline, check func() err
 func (c *Chan) psemRoom(rec uint64) error {
 	empty := c.psem[c.txSem+1]
 	for {
-		for empty.TryWait() == nil {
+		for empty.TryTake() {
 		}
 		free, err := c.tx.free()
 		if err != nil || free >= c.tx.need(rec) {

@@ -263,6 +263,12 @@ func (s *Sem) TryWait() error {
 	return fmt.Errorf("posixsem: trywait %s: %w", s.name, unix.EAGAIN)
 }
 
+// TryTake is TryWait for a message path: it says whether it took one,
+// and allocates nothing when it did not (TryWait's error did, once per
+// wait for room: a stream's sender met a garbage collection every few
+// hundred milliseconds).
+func (s *Sem) TryTake() bool { return s.tryTake() }
+
 // Wait is sem_wait(3): it takes one, blocking while the value is zero.
 func (s *Sem) Wait() error { return s.WaitUntil(time.Time{}) }
 

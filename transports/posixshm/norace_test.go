@@ -1,0 +1,5 @@
+//go:build !race
+
+package posixshm
+
+const raceEnabled = false

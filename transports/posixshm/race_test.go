@@ -1,0 +1,6 @@
+//go:build race
+
+package posixshm
+
+// raceEnabled: the race detector's instrumentation changes what allocates.
+const raceEnabled = true
