@@ -102,12 +102,16 @@ type PeerWatcher interface {
 // made the p99 of a 64-byte pipe round trip 49 us against C's 10
 // (internal/sysipc.Calls has the figures). Held, the P runs nothing else
 // while the call waits: other goroutines need another P (GOMAXPROCS >= 2),
-// or wait until the call returns or sysmon preempts it (10 ms). It is the
-// tuning a latency-critical Go program would make; the harness measures it
-// beside the default (ipclab bench -held). Call it before the end's first
-// Send or Recv. It fails where nothing would be held (a spinning channel),
-// and under GODEBUG=asyncpreemptoff=1, where no signal would stop a held
-// wait, not even the garbage collector's stop-the-world.
+// or wait until the call returns or sysmon preempts it (10 ms). A garbage
+// collection in the process reaches a held wait only by signals, sent
+// every fraction of a millisecond until the goroutine comes back from the
+// call: a program that holds its waits should keep collections out of its
+// latency-critical stretches (the harness collects before each case). It
+// is the tuning a latency-critical Go program would make; the harness
+// measures it beside the default (ipclab bench -held). Call it before the
+// end's first Send or Recv. It fails where nothing would be held (a
+// spinning channel), and under GODEBUG=asyncpreemptoff=1, where no signal
+// would stop a held wait, not even the garbage collector's stop-the-world.
 type WaitHolder interface {
 	HoldWaits(on bool) error
 }
