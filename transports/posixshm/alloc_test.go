@@ -26,6 +26,9 @@ func TestStreamThroughASmallRingAllocatesNothing(t *testing.T) {
 	// TestSteadyStateStreamAllocs covers it.
 	for _, s := range []shmchan.Strategy{shmchan.Futex, shmchan.PosixSem, shmchan.Spin} {
 		t.Run(s.String(), func(t *testing.T) {
+			// The deadlines below end a stuck Send or Recv; this catches
+			// what they cannot (Create, Open, a Close that never returns).
+			watchdog(t, 2*time.Minute)
 			c, err := Create(NewName(), shmchan.Config{Strategy: s, RingSize: 4096})
 			if err != nil {
 				t.Fatal(err)
