@@ -82,13 +82,11 @@ func TestSteadyStateAllocs(t *testing.T) {
 				// maybeWatchOpener), and a first GC starting its
 				// background workers, which allocate.
 				roundTrips(warm)
-				runtime.GC()
-				var m0, m1 runtime.MemStats
-				runtime.ReadMemStats(&m0)
-				if err == nil {
-					roundTrips(runs)
-				}
-				runtime.ReadMemStats(&m1)
+				allocs := mallocsDuring(func() {
+					if err == nil {
+						roundTrips(runs)
+					}
+				})
 				if err != nil {
 					t.Fatalf("round trip: %v (peer: %s)", err, p.Stderr())
 				}
@@ -96,7 +94,6 @@ func TestSteadyStateAllocs(t *testing.T) {
 				if err := p.Wait(time.Minute); err != nil {
 					t.Fatal(err)
 				}
-				allocs := m1.Mallocs - m0.Mallocs
 				if float64(allocs) > maxAllocsPerTrip*runs {
 					t.Errorf("%d allocations in %d round trips (a Send and a Recv each), want none (at most %g the runtime's own)", allocs, runs, maxAllocsPerTrip*runs)
 				}
@@ -150,13 +147,11 @@ func TestSteadyStateStreamAllocs(t *testing.T) {
 					}
 				}
 				send(warm)
-				runtime.GC()
-				var m0, m1 runtime.MemStats
-				runtime.ReadMemStats(&m0)
-				if err == nil {
-					send(runs)
-				}
-				runtime.ReadMemStats(&m1)
+				allocs := mallocsDuring(func() {
+					if err == nil {
+						send(runs)
+					}
+				})
 				if err != nil {
 					t.Fatalf("send: %v (peer: %s)", err, p.Stderr())
 				}
@@ -168,13 +163,24 @@ func TestSteadyStateStreamAllocs(t *testing.T) {
 				if err := p.Wait(time.Minute); err != nil {
 					t.Fatal(err)
 				}
-				allocs := m1.Mallocs - m0.Mallocs
 				if float64(allocs) > maxAllocsPerMsg*runs {
 					t.Errorf("%d allocations in %d Sends into a full channel, want none (at most %g the runtime's own)", allocs, runs, maxAllocsPerMsg*runs)
 				}
 			})
 		}
 	}
+}
+
+// mallocsDuring is the process's allocations (runtime.MemStats.Mallocs)
+// while f runs, after a collection has let the runtime's own one-time work
+// pass.
+func mallocsDuring(f func()) uint64 {
+	runtime.GC()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.Mallocs - m0.Mallocs
 }
 
 // watchdog fails the test binary with every goroutine's stack if the test
