@@ -47,7 +47,7 @@ func (s Spec) runPair(ctx context.Context, cs Case, send sender) (record.Record,
 	collectBeforeCase()
 	st, err := send(s, ss, cs, &r)
 	if err != nil {
-		return r, err
+		return r, ss.caseErr(err, s.CaseTimeout)
 	}
 	r.Sender = costSince(st.u0, r.Count)
 	r.SenderWaits = waitsSince(st.w0, ss.conn)
