@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipclab/ipclab"
@@ -73,24 +74,30 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 		r.Skipped = skipped
 		return r, err
 	}
-	deadline := time.Now().Add(s.CaseTimeout)
-	for _, c := range f.conns {
-		c.SetDeadline(deadline)
-	}
-	stop := context.AfterFunc(ctx, func() {
+	// Ctrl-C and the case's bound close the sources, as a session's do
+	// (session.go: a deadline would cost the consumer's every wait).
+	closeAll := func() {
 		for _, c := range f.conns {
 			c.Close()
 		}
 		if f.fifo != nil {
 			f.fifo.Close()
 		}
+	}
+	deadline := time.Now().Add(s.CaseTimeout)
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(s.CaseTimeout, func() {
+		timedOut.Store(true)
+		closeAll()
 	})
+	defer timer.Stop()
+	stop := context.AfterFunc(ctx, closeAll)
 	defer stop()
 	start, err := f.startProducers(deadline)
 	if err != nil {
 		return r, err
 	}
-	return r, f.consume(&r, start, deadline)
+	return r, timeoutErr(f.consume(&r, start, deadline), timedOut.Load(), s.CaseTimeout)
 }
 
 // makeSources makes what the producers send into: a FIFO, a ring per
@@ -220,7 +227,6 @@ func (f *faninCase) consume(r *record.Record, start func(), deadline time.Time) 
 	switch {
 	case f.fifo != nil:
 		wg.Add(1)
-		f.fifo.SetReadDeadline(deadline)
 		go receive(func(b []byte) (int, error) { return io.ReadFull(f.fifo, b) }, r.Count)
 	case len(f.conns) == len(f.addrs):
 		for _, c := range f.conns {

@@ -122,7 +122,13 @@ func (s Spec) openSession(ctx context.Context, cs Case, role string, args peerAr
 // caseErr is err, said as the case's timeout when that is what closed the
 // channel under it.
 func (ss *session) caseErr(err error, limit time.Duration) error {
-	if err != nil && ss.timedOut.Load() {
+	return timeoutErr(err, ss.timedOut.Load(), limit)
+}
+
+// timeoutErr is err, said as the case's timeout when timedOut (the
+// case's bound closed its channels under it).
+func timeoutErr(err error, timedOut bool, limit time.Duration) error {
+	if err != nil && timedOut {
 		return fmt.Errorf("%w: the case ran past -case-timeout %v (%v)", ipclab.ErrTimeout, limit, err)
 	}
 	return err
