@@ -8,6 +8,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/transports"
 )
 
@@ -48,18 +49,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 				if raceEnabled {
 					t.Skip("the race detector's instrumentation makes values escape that do not otherwise")
 				}
-				c, p := linkPair(t, tr.Name, "raw", size, bench.PeerRole, bench.PeerArgs("", bench.Latency, warm+runs, 0, size, -1, "raw", held)[1:])
-				if held {
-					if err := c.(ipclab.WaitHolder).HoldWaits(true); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if size > c.MaxMessageSize() {
-					t.Skipf("%d bytes is beyond %s's %d", size, tr.Name, c.MaxMessageSize())
-				}
-				if err := c.SetDeadline(time.Now().Add(time.Hour)); err != nil {
-					t.Fatal(err)
-				}
+				c, p := measuredPair(t, tr.Name, size, held, bench.PeerArgs("", bench.Latency, warm+runs, 0, size, -1, "raw", held))
 				msg, buf := make([]byte, size), make([]byte, size)
 				var err error
 				roundTrips := func(k int) {
@@ -128,15 +118,7 @@ func TestSteadyStateStreamAllocs(t *testing.T) {
 				if raceEnabled {
 					t.Skip("the race detector's instrumentation makes values escape that do not otherwise")
 				}
-				c, p := linkPair(t, tr.Name, "raw", size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, runs, warm, size, -1, "raw", held)[1:])
-				if held {
-					if err := c.(ipclab.WaitHolder).HoldWaits(true); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if err := c.SetDeadline(time.Now().Add(time.Hour)); err != nil {
-					t.Fatal(err)
-				}
+				c, p := measuredPair(t, tr.Name, size, held, bench.PeerArgs("", bench.Throughput, runs, warm, size, -1, "raw", held))
 				msg := make([]byte, size)
 				var err error
 				send := func(k int) {
@@ -169,6 +151,27 @@ func TestSteadyStateStreamAllocs(t *testing.T) {
 			})
 		}
 	}
+}
+
+// measuredPair is a raw channel to the harness's receiver (peerArgs:
+// bench.PeerArgs, the address left out), held or not, with a deadline as
+// a user's end might have (a wait with a timeout must not allocate one),
+// skipped where size is beyond the transport.
+func measuredPair(t *testing.T, transport string, size int, held bool, peerArgs []string) (ipclab.Conn, *testmain.Peer) {
+	t.Helper()
+	c, p := linkPair(t, transport, "raw", size, bench.PeerRole, peerArgs[1:])
+	if held {
+		if err := c.(ipclab.WaitHolder).HoldWaits(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if size > c.MaxMessageSize() {
+		t.Skipf("%d bytes is beyond %s's %d", size, transport, c.MaxMessageSize())
+	}
+	if err := c.SetDeadline(time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return c, p
 }
 
 // mallocsDuring is the process's allocations (runtime.MemStats.Mallocs)
