@@ -106,6 +106,7 @@ func (c *Conn) connect(w *os.File, opt Options) {
 	}
 	c.w = w
 	w.SetWriteDeadline(c.wdl)
+	c.wready.Store(w)
 	close(c.connected)
 }
 
@@ -288,6 +289,9 @@ func lockOpener(w *os.File) error {
 
 // writer returns the write side, waiting for a FIFO opener if need be.
 func (c *Conn) writer() (*os.File, error) {
+	if w := c.wready.Load(); w != nil {
+		return w, nil
+	}
 	select {
 	case <-c.connected:
 		return c.connectedWriter()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/reclaim"
+	"golang.org/x/sys/unix"
 )
 
 // TestHeldSendUnderDeadline: a held Send under a write deadline that has
@@ -66,4 +67,59 @@ func TestClosedConnLetsGo(t *testing.T) {
 	gone := reclaim.Watch(c)
 	c = nil
 	gone(t, "a deadline's timer holds it")
+}
+
+// TestCloseWaitsForHeldWrite: Close does not release the write end's
+// descriptor while a held write is about to use it (held writes use the
+// number directly, not through RawConn.Control's reference). Were it
+// released, the write would land in whatever file took the number next:
+// here a new pipe, made right after Close, which must stay empty.
+func TestCloseWaitsForHeldWrite(t *testing.T) {
+	c, files, err := Create(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		defer f.Close()
+	}
+	if err := c.HoldWaits(true); err != nil {
+		t.Skip(err)
+	}
+	if err := c.Send([]byte("first")); err != nil { // the held write's descriptor is taken
+		t.Fatal(err)
+	}
+	inside := make(chan struct{})
+	testHookHeldWrite = func() {
+		close(inside)
+		time.Sleep(50 * time.Millisecond)
+	}
+	defer func() { testHookHeldWrite = nil }()
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send([]byte("second")) }()
+	<-inside
+	testHookHeldWrite = nil // the Send read it already; later calls run none
+	c.Close()
+	got, err := io.ReadAll(files[0]) // Close closed the only writer: reads to EOF
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(got, []byte("second")) {
+		t.Fatalf("the pipe carried %q: Close released the descriptor before the held write inside the gate used it", got)
+	}
+	if err := <-sent; err != nil {
+		t.Errorf("the Send inside the gate when Close began: %v, want nil (its frame was written)", err)
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	if err := c.Send([]byte("third")); !errors.Is(err, ipclab.ErrClosed) {
+		t.Fatalf("Send after Close: %v, want ErrClosed", err)
+	}
+	var b [64]byte
+	if n, err := unix.Read(p[0], b[:]); n > 0 || err != unix.EAGAIN {
+		t.Fatalf("a pipe made after Close read %q, %v: a write of the closed end reached it", b[:max(n, 0)], err)
+	}
 }

@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -106,20 +107,18 @@ type Conn struct {
 	fifoOwner  bool     // FIFO creator
 	opt        Options
 
-	r      *os.File
-	rc     syscall.RawConn // r's descriptor, read without Go's poller (read.go)
-	wakeFD int             // eventfd that wakes a blocked read (read.go)
+	r *os.File
+	// rfd is r's descriptor, read without Go's poller (read.go) and
+	// without RawConn.Control's reference per read: reads run under
+	// recvMu, which Close takes before it closes r.
+	rfd    int
+	wakeFD int // eventfd that wakes a blocked read (read.go)
 	// wakeClosed: Close has closed wakeFD, whose number the process may
 	// reuse at once; under mu.
 	wakeClosed bool
-	// read's arguments and results, for readFunc (read.go); under recvMu.
-	readFunc func(fd uintptr)
 	// readsWaited counts the reads in a row that found the pipe empty
 	// (read.go); under recvMu.
 	readsWaited int
-	readBuf     []byte
-	readN       int
-	readErr     error
 
 	sendMu  sync.Mutex
 	wbuf    []byte
@@ -128,6 +127,10 @@ type Conn struct {
 	// hold: the message path's calls keep the thread (HoldWaits, held.go).
 	hold  sysipc.Holder
 	wheld heldWrite // under sendMu
+	wgate fdGate    // w's descriptor stays open while a held write uses it
+	// wready is w once connected (the Send path's check, an atomic load
+	// where a select on connected cost a channel receive per message).
+	wready atomic.Pointer[os.File]
 
 	recvMu  sync.Mutex
 	rbuf    []byte
@@ -146,14 +149,19 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 	c := &Conn{addr: a, max: max, r: r, w: w, opt: opt, connected: make(chan struct{}), closing: make(chan struct{}),
 		rbuf: make([]byte, bufSize), wbuf: make([]byte, bufSize)}
 	c.end.Addr = a
-	if c.rc, err = r.SyscallConn(); err != nil {
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	c.rfd = -1
+	if err := rc.Control(func(fd uintptr) { c.rfd = int(fd) }); err != nil {
 		return nil, err
 	}
 	if c.wakeFD, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
-	c.readFunc = func(fd uintptr) { c.readN, c.readErr = c.readFD(int(fd), c.readBuf) }
 	if w != nil {
+		c.wready.Store(w)
 		close(c.connected)
 		if opt.PipeSize > 0 {
 			if _, err := c.SetPipeSize(opt.PipeSize); err != nil {
@@ -326,6 +334,7 @@ func (c *Conn) Close() error {
 			removeFIFOIfSame(c.addr.toCreator(), c.w)
 		}
 		if c.w != nil {
+			c.wgate.shut()
 			c.w.Close()
 		}
 		if c.dummy != nil {

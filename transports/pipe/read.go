@@ -33,19 +33,7 @@ func (c *Conn) read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	// Control holds a reference on the descriptor, so Close cannot release
-	// (and the kernel cannot reuse) it while this read uses it: Close wakes
-	// this thread first, then waits for the reference. Its func is bound
-	// once (newConn) and passes p and the result through the Conn, so a
-	// read allocates nothing.
-	c.readBuf = p
-	cerr := c.rc.Control(c.readFunc)
-	n, err := c.readN, c.readErr
-	c.readBuf, c.readErr = nil, nil
-	if cerr != nil {
-		return 0, cerr
-	}
-	return n, err
+	return c.readFD(c.rfd, p)
 }
 
 func (c *Conn) readFD(fd int, p []byte) (int, error) {
