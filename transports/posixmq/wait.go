@@ -73,9 +73,9 @@ func (w *wakers) close() {
 // fd until it does not report EAGAIN, waiting in ppoll between attempts.
 // An attempt comes first, so a message already queued is delivered
 // whatever the deadline or the peer's state. It returns why it stopped
-// waiting; the attempt's own result is in rop or sop. Called inside
-// RawConn.Control, which keeps fd from being released.
-func (c *Conn) waitIO(fd uintptr, recv bool) error {
+// waiting; the attempt's own result is in rop or sop. Callers hold the
+// direction's mutex, which Close takes before it releases fd.
+func (c *Conn) waitIO(fd int, recv bool) error {
 	events, wakeFD, dl := int16(unix.POLLOUT), c.wakers.send, &c.end.Wdl
 	if recv {
 		events, wakeFD, dl = unix.POLLIN, c.wakers.recv, &c.end.Rdl
