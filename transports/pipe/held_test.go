@@ -3,7 +3,9 @@ package pipe
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"runtime"
 	"testing"
 	"time"
 
@@ -73,12 +75,19 @@ func TestClosedConnLetsGo(t *testing.T) {
 // descriptor while a held write is about to use it (held writes use the
 // number directly, not through RawConn.Control's reference). Were it
 // released, the write would land in whatever file took the number next:
-// here a new pipe, made right after Close, which must stay empty.
+// here a pipe of the test's, put at that number the moment Close returns,
+// while the Send still sits in the gate; it must stay empty.
 func TestCloseWaitsForHeldWrite(t *testing.T) {
+	dog := time.AfterFunc(2*time.Minute, func() {
+		buf := make([]byte, 1<<20)
+		panic(fmt.Sprintf("%s still running after 2m:\n%s", t.Name(), buf[:runtime.Stack(buf, true)]))
+	})
+	defer dog.Stop()
 	c, files, err := Create(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Close()
 	for _, f := range files {
 		defer f.Close()
 	}
@@ -88,6 +97,15 @@ func TestCloseWaitsForHeldWrite(t *testing.T) {
 	if err := c.Send([]byte("first")); err != nil { // the held write's descriptor is taken
 		t.Fatal(err)
 	}
+	wfd := c.wheld.fd
+	// The pipe that will take wfd's number, made now: made after Close, its
+	// read end could take the number instead.
+	var q [2]int
+	if err := unix.Pipe2(q[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(q[0])
+	defer unix.Close(q[1])
 	inside := make(chan struct{})
 	testHookHeldWrite = func() {
 		close(inside)
@@ -99,27 +117,34 @@ func TestCloseWaitsForHeldWrite(t *testing.T) {
 	<-inside
 	testHookHeldWrite = nil // the Send read it already; later calls run none
 	c.Close()
+	// wfd is free now: Close closed w. A write end of q goes there at once,
+	// while a Send that Close did not wait for would still be in the hook.
+	d, err := unix.FcntlInt(uintptr(q[1]), unix.F_DUPFD_CLOEXEC, wfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(d)
+	if d != wfd {
+		t.Fatalf("descriptor %d, w's, is still open after Close (a duplicate went to %d)", wfd, d)
+	}
+	if err := <-sent; err != nil {
+		t.Errorf("the Send inside the gate when Close began: %v, want nil (its frame was written)", err)
+	}
+	var b [64]byte
+	if n, err := unix.Read(q[0], b[:]); n > 0 || err != unix.EAGAIN {
+		t.Errorf("a pipe that took w's descriptor number after Close read %q, %v: the held write used the number after Close released it", b[:max(n, 0)], err)
+	}
 	got, err := io.ReadAll(files[0]) // Close closed the only writer: reads to EOF
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasSuffix(got, []byte("second")) {
-		t.Fatalf("the pipe carried %q: Close released the descriptor before the held write inside the gate used it", got)
+		t.Errorf("the pipe carried %q: Close released the descriptor before the held write inside the gate used it", got)
 	}
-	if err := <-sent; err != nil {
-		t.Errorf("the Send inside the gate when Close began: %v, want nil (its frame was written)", err)
-	}
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
 	if err := c.Send([]byte("third")); !errors.Is(err, ipclab.ErrClosed) {
-		t.Fatalf("Send after Close: %v, want ErrClosed", err)
+		t.Errorf("Send after Close: %v, want ErrClosed", err)
 	}
-	var b [64]byte
-	if n, err := unix.Read(p[0], b[:]); n > 0 || err != unix.EAGAIN {
-		t.Fatalf("a pipe made after Close read %q, %v: a write of the closed end reached it", b[:max(n, 0)], err)
+	if n, err := unix.Read(q[0], b[:]); n > 0 || err != unix.EAGAIN {
+		t.Errorf("after a Send after Close, the pipe at w's old number read %q, %v", b[:max(n, 0)], err)
 	}
 }
