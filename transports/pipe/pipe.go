@@ -9,7 +9,8 @@
 // buffer, so a stream of small messages costs far fewer read calls than
 // messages.
 //
-// Blocking is done by Go's poller: deadlines and Close wake blocked calls.
+// Reads wait in ppoll on the reading thread, writes that find the pipe
+// full in Go's poller: deadlines and Close wake both.
 // A peer that closes or dies shows as EOF (Recv returns ipclab.PeerEOF
 // after the buffered messages) or EPIPE (Send returns ErrPeerGone).
 //

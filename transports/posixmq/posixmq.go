@@ -94,7 +94,6 @@ type Conn struct {
 	creator                  bool
 	tx, rx                   *os.File
 	txc                      syscall.RawConn
-	rxc                      syscall.RawConn
 	// txfd and rxfd are tx's and rx's descriptors. Send and Recv use them
 	// directly, under sendMu and recvMu, which Close takes before it
 	// closes the files: RawConn.Control's reference per message was
@@ -294,9 +293,6 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 	}
 	if rx >= 0 {
 		c.rx = sysipc.UnpolledFile(rx, a.Name+".rx")
-		if err == nil {
-			c.rxc, err = c.rx.SyscallConn()
-		}
 	}
 	if err != nil {
 		c.closeFiles()
