@@ -100,3 +100,29 @@ func TestSummarizeCopiesOnce(t *testing.T) {
 		t.Errorf("Summarize of %d samples: %.0f allocations, want at most 4", len(samples), allocs)
 	}
 }
+
+// TestSummarizeCountsSlow: Slow counts the samples strictly over 3x the
+// median, wherever they are in the input.
+func TestSummarizeCountsSlow(t *testing.T) {
+	var s []float64
+	for i := 0; i < 980; i++ {
+		s = append(s, 10)
+	}
+	for i := 0; i < 10; i++ {
+		s = append(s, 30) // 3x the median exactly: not slow
+	}
+	for i := 0; i < 7; i++ {
+		s = slices.Insert(s, 100*i, 30.5) // spread through the input
+	}
+	s = append(s, 1e6, 45, 31)
+	got, err := Summarize(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.P50 != 10 || got.Slow != 10 {
+		t.Fatalf("median %v, slow %d; want 10 and 10 (seven at 30.5, then 31, 45 and 1e6)", got.P50, got.Slow)
+	}
+	if one, _ := Summarize([]float64{5}); one.Slow != 0 {
+		t.Fatalf("one sample: slow %d, want 0", one.Slow)
+	}
+}
