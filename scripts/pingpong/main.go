@@ -24,15 +24,18 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/ipclab/ipclab/transports/pipe"
 	"golang.org/x/sys/unix"
 )
 
 var (
-	raw   = flag.Bool("raw", false, "make the system calls with RawSyscall (held)")
-	ppoll = flag.Bool("ppoll", false, "wait in ppoll on non-blocking descriptors, as ipclab does, instead of a blocking read")
-	cpus  = flag.String("cpus", "1,1", "the CPUs of the parent and the child")
-	n     = flag.Int("n", 50000, "round trips measured, after 1000 more")
-	child = flag.Bool("child", false, "internal: run as the echoing child")
+	raw    = flag.Bool("raw", false, "make the system calls with RawSyscall (held)")
+	ppoll  = flag.Bool("ppoll", false, "wait in ppoll on non-blocking descriptors, as ipclab does, instead of a blocking read")
+	cpus   = flag.String("cpus", "1,1", "the CPUs of the parent and the child")
+	n      = flag.Int("n", 50000, "round trips measured, after 1000 more")
+	child  = flag.Bool("child", false, "internal: run as the echoing child")
+	viaIPC = flag.Bool("ipclab", false, "send and receive through ipclab's pipe transport (held with -raw) instead of the loops here")
+	reps   = flag.Int("reps", 1, "measure this many times, -n round trips each, and print each one's p50 and p99 and where its slow round trips fell")
 )
 
 func call(trap, a1, a2, a3 uintptr) (uintptr, syscall.Errno) {
@@ -96,6 +99,17 @@ func main() {
 	b := make([]byte, 64)
 	if *child {
 		pin(cpuC)
+		if *viaIPC {
+			c := openIPC(3, 4)
+			for {
+				if _, err := c.Recv(b); err != nil {
+					os.Exit(0)
+				}
+				if err := c.Send(b); err != nil {
+					os.Exit(0)
+				}
+			}
+		}
 		unix.SetNonblock(3, *ppoll)
 		for {
 			read(3, b)
@@ -114,16 +128,74 @@ func main() {
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	pin(cpuP)
 	w, r := int(toChildW.Fd()), int(fromChildR.Fd()) // Fd makes them blocking
-	unix.SetNonblock(r, *ppoll)
-	rtt := make([]float64, *n)
-	for i := 0; i < *n+1000; i++ {
-		t := time.Now()
+	roundTrip := func() {
 		write(w, b)
 		read(r, b)
-		if i >= 1000 {
-			rtt[i-1000] = float64(time.Since(t).Nanoseconds())
+	}
+	if *viaIPC {
+		c := openIPC(r, w)
+		roundTrip = func() {
+			if err := c.Send(b); err != nil {
+				panic(err)
+			}
+			if _, err := c.Recv(b); err != nil {
+				panic(err)
+			}
+		}
+	} else {
+		unix.SetNonblock(r, *ppoll)
+	}
+	for i := 0; i < 1000; i++ {
+		roundTrip()
+	}
+	rtt := make([]float64, *n)
+	at := make([]time.Duration, *n)
+	start := time.Now()
+	for rep := 0; rep < *reps; rep++ {
+		for i := range rtt {
+			t := time.Now()
+			roundTrip()
+			rtt[i] = float64(time.Since(t).Nanoseconds())
+			at[i] = t.Sub(start)
+		}
+		if *reps > 1 {
+			// The slow round trips (over 3x the p50): how many, and the
+			// median time between them, to tell a periodic cause.
+			sorted := slices.Clone(rtt)
+			slices.Sort(sorted)
+			var slow []time.Duration
+			for i, v := range rtt {
+				if v > 3*sorted[*n/2] {
+					slow = append(slow, at[i])
+				}
+			}
+			var gaps []time.Duration
+			for i := 1; i < len(slow); i++ {
+				gaps = append(gaps, slow[i]-slow[i-1])
+			}
+			slices.Sort(gaps)
+			gap := time.Duration(0)
+			if len(gaps) > 0 {
+				gap = gaps[len(gaps)/2]
+			}
+			fmt.Printf("rep %d: p50 %.2f us, p99 %.2f us, %d over 3x p50, median gap %v\n", rep, sorted[*n/2]/1000, sorted[*n*99/100]/1000, len(slow), gap)
 		}
 	}
 	slices.Sort(rtt)
-	fmt.Printf("raw=%v ppoll=%v GOMAXPROCS=%d: p50 %.2f us, p99 %.2f us\n", *raw, *ppoll, runtime.GOMAXPROCS(0), rtt[*n/2]/1000, rtt[*n*99/100]/1000)
+	fmt.Printf("raw=%v ppoll=%v ipclab=%v GOMAXPROCS=%d: p50 %.2f us, p99 %.2f us\n", *raw, *ppoll, *viaIPC, runtime.GOMAXPROCS(0), rtt[*n/2]/1000, rtt[*n*99/100]/1000)
+}
+
+// openIPC makes an ipclab pipe end of descriptors rfd and wfd, its waits
+// held with -raw.
+func openIPC(rfd, wfd int) *pipe.Conn {
+	c, err := pipe.Open(pipe.Addr{RFD: rfd, WFD: wfd}.String(), pipe.Options{})
+	if err != nil {
+		panic(err)
+	}
+	if *raw {
+		if err := c.HoldWaits(true); err != nil {
+			panic(err)
+		}
+	}
+	return c
 }
