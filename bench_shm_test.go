@@ -36,7 +36,7 @@ func BenchmarkStreamBatch(b *testing.B) {
 		}
 		for _, size := range benchSizes {
 			b.Run(fmt.Sprintf("%s/%s", t.Name, sizeName(size)), func(b *testing.B) {
-				benchStreamOn(b, t.Name, "raw", size, -1, streamBatch)
+				benchStreamOn(b, t.Name, "raw", size, -1, streamBatch, false)
 			})
 		}
 	}
@@ -49,21 +49,31 @@ var pinnedSizes = []int{64, 4 << 10}
 // BenchmarkPingPongPinned: PingPong at the harness's placements, this
 // process (the sender) and the peer pinned as `ipclab bench -pin split`
 // (the first two CPUs this process may use) and `-pin same` (both on the
-// first) pin them. Split is skipped on a machine that gives this process
-// one CPU.
+// first) pin them, and for every transport that can hold its waits, with
+// both ends holding them (…/held, the harness's -held rows). Split is
+// skipped on a machine that gives this process one CPU.
 func BenchmarkPingPongPinned(b *testing.B) {
 	for _, pl := range []bench.Placement{bench.PinSplit, bench.PinSame} {
-		for _, tr := range allTransports() {
+		for _, t := range transports.All() {
+			if t.Alias != "" {
+				continue
+			}
 			for _, size := range pinnedSizes {
-				b.Run(fmt.Sprintf("%s/%s/%s", pl, tr, sizeName(size)), func(b *testing.B) {
-					benchPingPongOn(b, tr, "raw", size, pin(b, pl))
+				b.Run(fmt.Sprintf("%s/%s/%s", pl, t.Name, sizeName(size)), func(b *testing.B) {
+					benchPingPongOn(b, t.Name, "raw", size, pin(b, pl), false)
 				})
+				if t.HeldWaits {
+					b.Run(fmt.Sprintf("%s/%s/%s/held", pl, t.Name, sizeName(size)), func(b *testing.B) {
+						benchPingPongOn(b, t.Name, "raw", size, pin(b, pl), true)
+					})
+				}
 			}
 		}
 	}
 }
 
-// BenchmarkStreamPinned: Stream at the harness's placements, and for the
+// BenchmarkStreamPinned: Stream at the harness's placements, with held
+// waits where the transport can hold them (…/held), and for the
 // shared-memory transports StreamBatch too (…/batch-64).
 func BenchmarkStreamPinned(b *testing.B) {
 	for _, pl := range []bench.Placement{bench.PinSplit, bench.PinSame} {
@@ -73,11 +83,16 @@ func BenchmarkStreamPinned(b *testing.B) {
 			}
 			for _, size := range pinnedSizes {
 				b.Run(fmt.Sprintf("%s/%s/%s", pl, t.Name, sizeName(size)), func(b *testing.B) {
-					benchStreamOn(b, t.Name, "raw", size, pin(b, pl), 0)
+					benchStreamOn(b, t.Name, "raw", size, pin(b, pl), 0, false)
 				})
+				if t.HeldWaits {
+					b.Run(fmt.Sprintf("%s/%s/%s/held", pl, t.Name, sizeName(size)), func(b *testing.B) {
+						benchStreamOn(b, t.Name, "raw", size, pin(b, pl), 0, true)
+					})
+				}
 				if t.Batch {
 					b.Run(fmt.Sprintf("%s/%s/%s/batch-%d", pl, t.Name, sizeName(size), streamBatch), func(b *testing.B) {
-						benchStreamOn(b, t.Name, "raw", size, pin(b, pl), streamBatch)
+						benchStreamOn(b, t.Name, "raw", size, pin(b, pl), streamBatch, false)
 					})
 				}
 			}

@@ -160,13 +160,17 @@ func linkPair(b testing.TB, tr, mode string, size int, role string, args []strin
 }
 
 // benchPingPong times round trips; the peer is the harness's receiver.
-func benchPingPong(b *testing.B, tr, mode string, size int) { benchPingPongOn(b, tr, mode, size, -1) }
+func benchPingPong(b *testing.B, tr, mode string, size int) {
+	benchPingPongOn(b, tr, mode, size, -1, false)
+}
 
 // benchPingPongOn is benchPingPong with the peer pinned to peerCPU (-1:
-// not pinned). On a raw shared-memory channel it also reports both ends'
-// waits (shmWaits).
-func benchPingPongOn(b *testing.B, tr, mode string, size, peerCPU int) {
-	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, peerCPU, mode, false)[1:])
+// not pinned), and with held both ends holding their waits (the harness's
+// -held). On a raw shared-memory channel it also reports both ends' waits
+// (shmWaits).
+func benchPingPongOn(b *testing.B, tr, mode string, size, peerCPU int, held bool) {
+	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Latency, b.N, 0, size, peerCPU, mode, held)[1:])
+	holdWaits(b, c, held)
 	msg, buf := make([]byte, size), make([]byte, size)
 	rtt := make([]time.Duration, b.N)
 	b.SetBytes(int64(2 * size))
@@ -193,15 +197,34 @@ func benchPingPongOn(b *testing.B, tr, mode string, size, peerCPU int) {
 	}
 }
 
+// holdWaits makes c hold its waits (ipclab.WaitHolder) when held is set;
+// the peer was told to by PeerArgs.
+func holdWaits(b *testing.B, c ipclab.Conn, held bool) {
+	if !held {
+		return
+	}
+	h, ok := c.(ipclab.WaitHolder)
+	if !ok {
+		b.Fatalf("%T cannot hold its waits", c)
+	}
+	if err := h.HoldWaits(true); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // benchStream streams to the harness's receiver, which checksums every byte.
-func benchStream(b *testing.B, tr, mode string, size int) { benchStreamOn(b, tr, mode, size, -1, 0) }
+func benchStream(b *testing.B, tr, mode string, size int) {
+	benchStreamOn(b, tr, mode, size, -1, 0, false)
+}
 
 // benchStreamOn is benchStream with the peer pinned to peerCPU (-1: not
-// pinned), and with batch above 0 sent batch messages per SendBatch call,
-// as the harness's -batch does. On a raw shared-memory channel it also
-// reports both ends' waits (shmWaits).
-func benchStreamOn(b *testing.B, tr, mode string, size, peerCPU, batch int) {
-	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, peerCPU, mode, false)[1:])
+// pinned), with batch above 0 sent batch messages per SendBatch call, as
+// the harness's -batch does, and with held both ends holding their waits
+// (-held). On a raw shared-memory channel it also reports both ends'
+// waits (shmWaits).
+func benchStreamOn(b *testing.B, tr, mode string, size, peerCPU, batch int, held bool) {
+	c, p := linkPair(b, tr, mode, size, bench.PeerRole, bench.PeerArgs("", bench.Throughput, b.N, 0, size, peerCPU, mode, held)[1:])
+	holdWaits(b, c, held)
 	msg := make([]byte, size)
 	var bs ipclab.BatchSender
 	var msgs [][]byte
