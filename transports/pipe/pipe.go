@@ -117,9 +117,8 @@ type Conn struct {
 	// wakeClosed: Close has closed wakeFD, whose number the process may
 	// reuse at once; under mu.
 	wakeClosed bool
-	// readsWaited counts the reads in a row that found the pipe empty
-	// (read.go); under recvMu.
-	readsWaited int
+	// readStreak: whether a read polls first (read.go); under recvMu.
+	readStreak sysipc.WaitStreak
 
 	sendMu  sync.Mutex
 	wbuf    []byte

@@ -37,25 +37,18 @@ func (c *Conn) read(p []byte) (int, error) {
 }
 
 func (c *Conn) readFD(fd int, p []byte) (int, error) {
-	// A read that found the pipe empty last time asks ppoll first: in a
-	// ping-pong every read does, and the read that would only say EAGAIN
-	// is a system call saved per message. Every 16th such read reads first
-	// anyway, so a stream (where data is always there) returns to one
-	// system call per read.
+	// A read may ask ppoll first (sysipc.WaitStreak: in a ping-pong the
+	// read that would only say EAGAIN is a system call saved per message).
 	// Closed is checked first: a wake-up an earlier read consumed must not
 	// leave this one asleep. (A passed deadline makes ppoll return at once;
 	// a writer gone makes it report POLLHUP.)
-	pollFirst := c.readsWaited > 0 && c.readsWaited%16 != 0 && !c.end.Closed()
-	polled := false
+	pollFirst := c.readStreak.PollFirst() && !c.end.Closed()
+	waited := false
 	for {
 		if !pollFirst {
 			n, err := c.calls().Read(fd, p)
 			if err == nil {
-				if polled {
-					c.readsWaited++
-				} else {
-					c.readsWaited = 0
-				}
+				c.readStreak.Done(waited)
 				if n == 0 {
 					return 0, io.EOF
 				}
@@ -75,7 +68,6 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 				return 0, err
 			}
 		}
-		pollFirst, polled = false, true
 		fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(c.wakeFD), Events: unix.POLLIN}}
 		var ts *unix.Timespec
 		if dl := c.end.Rdl.Get(); !dl.IsZero() {
@@ -85,6 +77,7 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 		if _, err := c.calls().Ppoll(fds[:], ts); err != nil && err != unix.EINTR {
 			return 0, os.NewSyscallError("ppoll", err)
 		}
+		waited, pollFirst = true, false
 		if fds[1].Revents != 0 {
 			var b [8]byte
 			unix.Read(c.wakeFD, b[:]) // reset; the loop re-checks why

@@ -104,11 +104,11 @@ type Conn struct {
 
 	// A call's arguments and results are in sop and rop, so that a
 	// message allocates nothing. Calls wait in ppoll (wait.go).
-	wakers      *wakers
-	sendMu      sync.Mutex
-	sop         mqOp
-	rop         mqOp
-	recvsWaited int // receives in a row that found the queue empty; under recvMu
+	wakers     *wakers
+	sendMu     sync.Mutex
+	sop        mqOp
+	rop        mqOp
+	recvStreak sysipc.WaitStreak // whether a receive polls first (wait.go); under recvMu
 
 	recvMu      sync.Mutex
 	rbuf        []byte

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/deadline"
+	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
 
@@ -80,22 +81,19 @@ func (c *Conn) waitIO(fd int, recv bool) error {
 	if recv {
 		events, wakeFD, dl = unix.POLLIN, c.wakers.recv, &c.end.Rdl
 	}
-	// A receive that found the queue empty last time asks ppoll first, as
-	// the pipe's read does (pipe/read.go): a system call saved per message
-	// in a ping-pong; every 16th tries first, so a stream returns to one.
-	// It checks the state first: a wake-up an earlier call consumed must
-	// not leave this one asleep on a closed channel or a dead peer (then
-	// it tries first, so what the peer sent before it went is delivered).
-	// A passed deadline needs no check: ppoll returns at once.
-	pollFirst := recv && c.recvsWaited > 0 && c.recvsWaited%16 != 0 && !c.end.Closed() && !c.end.PeerGone()
-	polled := false
+	// A receive may ask ppoll first, as the pipe's read does
+	// (sysipc.WaitStreak). It checks the state first: a wake-up an earlier
+	// call consumed must not leave this one asleep on a closed channel or a
+	// dead peer (then it tries first, so what the peer sent before it went
+	// is delivered). A passed deadline needs no check: ppoll returns at
+	// once.
+	pollFirst := recv && c.recvStreak.PollFirst() && !c.end.Closed() && !c.end.PeerGone()
+	waited := false
 	for {
 		if !pollFirst {
 			if recv && c.tryRecv(fd) || !recv && c.trySend(fd) {
-				if recv && polled {
-					c.recvsWaited++
-				} else if recv {
-					c.recvsWaited = 0
+				if recv {
+					c.recvStreak.Done(waited)
 				}
 				return nil
 			}
@@ -103,11 +101,19 @@ func (c *Conn) waitIO(fd int, recv bool) error {
 				return err
 			}
 		}
-		pollFirst, polled = false, true
 		fds := [2]unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(wakeFD), Events: unix.POLLIN}}
+		var t0 time.Time
+		measure := pollFirst && c.recvStreak.Measure()
+		if measure {
+			t0 = time.Now()
+		}
 		if _, err := c.calls().Ppoll(fds[:], c.timeout(dl, recv)); err != nil && err != unix.EINTR {
 			return os.NewSyscallError("ppoll", err)
 		}
+		// After a try that found nothing, the ppoll waited; asked first, it
+		// may have found the message there.
+		waited = waited || !pollFirst || !measure || time.Since(t0) >= sysipc.PollSlept
+		pollFirst = false
 		if fds[1].Revents != 0 {
 			var b [8]byte
 			unix.Read(wakeFD, b[:]) // reset; the loop re-checks why
