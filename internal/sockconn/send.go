@@ -52,15 +52,14 @@ func (c *Conn) Send(p []byte) error {
 	return c.end.Err("send", c.mapErr(err))
 }
 
-// writev writes a and b with sendmsg(2), in Go's poller: it waits while
-// the socket is full, until the write deadline or Close. The attempts are
-// held when HoldWaits is on (they never block); the waits are not. A
-// stream may take the bytes in several calls; a packet goes whole or not
-// at all.
+// writev writes a and b with sendmsg(2), waiting in ppoll while the
+// socket is full, until the write deadline or Close. Control's reference
+// keeps the descriptor for the call. A stream may take the bytes in
+// several calls; a packet goes whole or not at all.
 // sendMu held.
 func (c *Conn) writev(a, b []byte) (int, error) {
 	c.wa, c.wb, c.wdone, c.werr = a, b, 0, nil
-	err := c.rc.Write(c.writeFunc)
+	err := c.rc.Control(c.writeFunc)
 	n, werr := c.wdone, c.werr
 	c.wa, c.wb, c.werr = nil, nil, nil
 	if err == nil {
@@ -69,7 +68,47 @@ func (c *Conn) writev(a, b []byte) (int, error) {
 	return n, err
 }
 
-// writeFD is writev's body: false asks the poller to wait for room.
+// writeWait is writev's body: it writes, and while the socket is full
+// waits for room, or for a reason to stop.
+func (c *Conn) writeWait(fd int) error {
+	for {
+		if c.writeFD(fd) {
+			return c.werr
+		}
+		if err := c.writeCheck(); err != nil {
+			return err
+		}
+		fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}, {Fd: int32(c.sendWakeFD), Events: unix.POLLIN}}
+		var ts *unix.Timespec
+		if dl := c.end.Wdl.Get(); !dl.IsZero() {
+			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
+			ts = &t
+		}
+		if _, err := c.calls().Ppoll(fds[:], ts); err != nil && err != unix.EINTR {
+			return os.NewSyscallError("ppoll", err)
+		}
+		if fds[1].Revents != 0 {
+			var b [8]byte
+			unix.Read(c.sendWakeFD, b[:]) // reset; the loop re-checks why
+		}
+	}
+}
+
+// writeCheck says why a Send that found no room must not wait: closed,
+// the peer known gone, or the deadline passed.
+func (c *Conn) writeCheck() error {
+	switch {
+	case c.end.Closed():
+		return ipclab.ErrClosed
+	case c.end.PeerGone():
+		return ipclab.ErrPeerGone
+	case c.end.Wdl.Passed():
+		return ipclab.ErrTimeout
+	}
+	return nil
+}
+
+// writeFD is writeWait's attempt: false means the socket is full.
 func (c *Conn) writeFD(fd int) bool {
 	total := len(c.wa) + len(c.wb)
 	for c.wdone < total || total == 0 {
@@ -119,13 +158,10 @@ func (c *Conn) sendmsg(fd int, a, b []byte) (int, error) {
 // process tells it instead); a TCP or Unix stream/seqpacket end reads
 // what it has not, so that its close is not a reset that destroys what
 // the peer has yet to read (Config.Drain).
-func (c *Conn) sayGoodbye(f *os.File) {
+func (c *Conn) sayGoodbye() {
 	rc := c.rc
 	switch {
 	case c.cfg.Kind == Datagram:
-		// A Send blocked for room returns now (ErrClosed), rather than
-		// after the linger, and sends nothing more.
-		f.SetWriteDeadline(time.Unix(1, 0))
 		rc.Control(func(fd uintptr) {
 			c.linger(int(fd))
 			marker := []byte{pktClose}
