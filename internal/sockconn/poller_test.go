@@ -64,7 +64,12 @@ func TestSocketStaysOutOfGoPoller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Kind: Stream, Limit: Limit{Max: 1 << 20, Name: "test"}}
+	sndbuf, err := unix.GetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 2*sndbuf) // more than the socket takes at once
+	cfg := Config{Kind: Stream, Limit: Limit{Max: len(big), Name: "test"}}
 	a, err := New(fds[0], cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -75,13 +80,15 @@ func TestSocketStaysOutOfGoPoller(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	outOfEpoll(t, "once made", a, b)
 	a.SetDeadline(time.Now().Add(time.Minute))
 	b.SetDeadline(time.Now().Add(time.Minute))
 
-	// Fill a's send side, so that a Send waits for room, then drain it.
-	big := make([]byte, 256<<10)
+	// Fill a's send side, so that a Send waits for room (made sure of:
+	// nobody reads until it does), then drain it.
 	sent := make(chan error, 1)
 	go func() { sent <- a.Send(big) }()
+	waitParked(t, "[syscall", "sockconn.(*Conn).writeWait")
 	buf := make([]byte, len(big))
 	if n, err := b.Recv(buf); err != nil || n != len(big) {
 		t.Fatalf("recv: %d, %v", n, err)
@@ -96,13 +103,22 @@ func TestSocketStaysOutOfGoPoller(t *testing.T) {
 		t.Fatalf("recv: %q, %v", buf[:n], err)
 	}
 
+	outOfEpoll(t, "after the exchange", a, b)
+}
+
+// outOfEpoll fails the test if the socket of any of ends is in an epoll set.
+func outOfEpoll(t *testing.T, when string, ends ...*Conn) {
+	t.Helper()
 	targets := epollTargets(t)
 	if len(targets) == 0 {
 		t.Fatal("no epoll instance lists any descriptor: the check below would prove nothing")
 	}
-	for _, c := range []*Conn{a, b} {
+	for _, c := range ends {
 		if targets[c.fd] {
-			t.Errorf("socket %d is in an epoll set (Go's poller): every message it gets wakes a runtime thread", c.fd)
+			t.Errorf("%s, socket %d is in an epoll set (Go's poller): every message it gets wakes a runtime thread", when, c.fd)
 		}
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 }

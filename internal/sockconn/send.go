@@ -29,7 +29,8 @@ func (c *Conn) Send(p []byte) error {
 		return c.end.Err("send", c.mapErr(err))
 	}
 	if c.end.Wdl.Passed() {
-		// Go's poller would try the write first; a passed deadline sends nothing.
+		// writeWait tries before it looks at the deadline; one already
+		// passed sends nothing.
 		return c.end.Err("send", ipclab.ErrTimeout)
 	}
 	hdr := c.sendHdr[:]
@@ -151,26 +152,15 @@ func (c *Conn) sendmsg(fd int, a, b []byte) (int, error) {
 }
 
 // sayGoodbye runs in Close before the socket is closed: a datagram end
-// lingers until the peer has taken what it was sent (see linger), then
-// sends the close marker, since the peer has no end of file to see (once
-// the peer has taken everything, there is room for it; if the peer gave
-// up reading, it may not get it, and its next send or a watch of its
-// process tells it instead); a TCP or Unix stream/seqpacket end reads
-// what it has not, so that its close is not a reset that destroys what
-// the peer has yet to read (Config.Drain).
+// lingers until the peer has taken what it was sent (see linger), and
+// then sends the close marker (sendCloseMarker); a TCP or Unix
+// stream/seqpacket end reads what it has not, so that its close is not a
+// reset that destroys what the peer has yet to read (Config.Drain).
 func (c *Conn) sayGoodbye() {
 	rc := c.rc
 	switch {
 	case c.cfg.Kind == Datagram:
-		rc.Control(func(fd uintptr) {
-			c.linger(int(fd))
-			marker := []byte{pktClose}
-			for {
-				if _, err := c.sendmsg(int(fd), marker, nil); err != unix.EINTR {
-					return
-				}
-			}
-		})
+		rc.Control(func(fd uintptr) { c.linger(int(fd)) })
 	case c.cfg.Drain:
 		rc.Control(func(fd uintptr) {
 			var b [4096]byte
@@ -181,4 +171,20 @@ func (c *Conn) sayGoodbye() {
 			}
 		})
 	}
+}
+
+// sendCloseMarker sends a datagram end's close marker, since the peer has
+// no end of file to see (once the peer has taken everything, there is
+// room for it; if the peer gave up reading, it may not get it, and its
+// next send or a watch of its process tells it instead). Close runs it
+// after the linger, with sendMu held: no data may follow it.
+func (c *Conn) sendCloseMarker() {
+	c.rc.Control(func(fd uintptr) {
+		marker := []byte{pktClose}
+		for {
+			if _, err := c.sendmsg(int(fd), marker, nil); err != unix.EINTR {
+				return
+			}
+		}
+	})
 }

@@ -114,8 +114,11 @@ type Conn struct {
 	connected chan struct{}   // closed once f is set, connecting failed or Close began
 	connDone  bool            // connected is closed
 	connErr   error           // why there will be no connection
-	kick      chan struct{}   // a deadline moved while waiting for the connection
-	closing   chan struct{}
+	// kick is closed, and replaced, when a deadline moves before the
+	// connection: every call waiting for it must re-read its own deadline
+	// (a token would wake one, perhaps a Recv for the Send's deadline).
+	kick    chan struct{}
+	closing chan struct{}
 
 	lfd          int           // creator: the listening (or bound datagram) socket, -1 when none
 	listenSndbuf int           // its SO_SNDBUF, for Buffer before the peer is in
@@ -164,7 +167,7 @@ type Conn struct {
 }
 
 func newConn(cfg Config) (*Conn, error) {
-	c := &Conn{cfg: cfg, connected: make(chan struct{}), kick: make(chan struct{}, 1),
+	c := &Conn{cfg: cfg, connected: make(chan struct{}), kick: make(chan struct{}),
 		closing: make(chan struct{}), lfd: -1, stopFD: -1, fd: -1}
 	c.early.emptyAt.Store(math.MinInt64 / 2) // never seen empty
 	c.end.Addr = cfg.Addr
@@ -245,7 +248,10 @@ func (c *Conn) WatchPeer(pid int) error {
 	if c.cfg.Kind != Datagram {
 		return nil
 	}
-	return c.end.WatchPeer(pid, func() { c.wake(); c.poke() })
+	// Both directions: a Send waiting for room is woken by the kernel
+	// only when the peer's socket goes, which may outlive its process (a
+	// child that inherited it).
+	return c.end.WatchPeer(pid, func() { c.wake(); c.wakeSend(); c.poke() })
 }
 
 // socket waits for the connected socket (a creator's end has none until
@@ -285,6 +291,11 @@ func (c *Conn) connectedSocket() (*os.File, error) {
 // awaitConnect waits, up to the deadline dl gives, for the connection or
 // for a reason to look again.
 func (c *Conn) awaitConnect(dl func() time.Time) error {
+	// The kick before the deadline: a deadline set after this read
+	// closes this kick.
+	c.mu.Lock()
+	kick := c.kick
+	c.mu.Unlock()
 	var timeout <-chan time.Time
 	if t := dl(); !t.IsZero() {
 		d := time.Until(t)
@@ -300,7 +311,7 @@ func (c *Conn) awaitConnect(dl func() time.Time) error {
 	case <-c.closing:
 		return ipclab.ErrClosed
 	case <-timeout:
-	case <-c.kick:
+	case <-kick:
 	}
 	return nil
 }
@@ -327,12 +338,16 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// poke wakes a call waiting for the connection to re-read its deadline.
+// poke wakes the calls waiting for the connection to re-read their
+// deadlines. Once connected (or failed, or closing) nobody waits there,
+// and a moved deadline costs no allocation.
 func (c *Conn) poke() {
-	select {
-	case c.kick <- struct{}{}:
-	default:
+	c.mu.Lock()
+	if !c.connDone {
+		close(c.kick)
+		c.kick = make(chan struct{})
 	}
+	c.mu.Unlock()
 }
 
 // wake makes a blocked read re-check its deadline and the end's state.
@@ -396,9 +411,9 @@ func (c *Conn) Close() error {
 		if c.lfd >= 0 {
 			unix.Close(c.lfd)
 		}
-		// A blocked Recv or Send returns ErrClosed (closed is set) and
-		// releases its mutex; a datagram end's Send so returns before the
-		// linger, and sends nothing more.
+		// A blocked Recv or Send wakes, finds closed set, returns ErrClosed
+		// and releases its mutex (one that finds room or a message as it
+		// wakes may still send or take it first).
 		c.wake()
 		c.wakeSend()
 		if f != nil {
@@ -406,8 +421,13 @@ func (c *Conn) Close() error {
 		}
 		// The socket is out of Go's poller, so f.Close does not wait for a
 		// call in progress, and neither would the eventfds' close: the
-		// mutexes do. Then no call is left, nor can one start.
+		// mutexes do. Then no call is left, nor can one start. sendMu
+		// comes before the close marker, so that no Send's packet follows
+		// it: the peer takes the marker as end of file.
 		c.sendMu.Lock()
+		if f != nil && c.cfg.Kind == Datagram {
+			c.sendCloseMarker()
+		}
 		c.recvMu.Lock()
 		if f != nil {
 			f.Close()
