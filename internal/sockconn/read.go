@@ -15,18 +15,14 @@ var (
 )
 
 // read does one read of the socket into p (a stream's bytes, or a packet
-// as recvPacket sets up), waiting in ppoll while there is nothing. Control
-// holds a reference on the descriptor, so Close cannot release it under
-// this read: Close wakes the read first, then waits for the reference.
-// Callers hold recvMu and have the connected socket.
+// as recvPacket sets up), waiting in ppoll while there is nothing. It uses
+// the descriptor number directly, without RawConn.Control's reference:
+// callers hold recvMu, which Close takes before it closes the socket
+// (after waking this read). Callers have the connected socket.
 func (c *Conn) read(p []byte) (int, error) {
 	c.readBuf = p
-	cerr := c.rc.Control(c.readFunc)
-	n, err := c.readN, c.readErr
-	c.readBuf, c.readErr = nil, nil
-	if cerr != nil {
-		return 0, cerr
-	}
+	n, err := c.readFD(c.fd, p)
+	c.readBuf = nil
 	return n, err
 }
 

@@ -54,18 +54,15 @@ func (c *Conn) Send(p []byte) error {
 }
 
 // writev writes a and b with sendmsg(2), waiting in ppoll while the
-// socket is full, until the write deadline or Close. Control's reference
-// keeps the descriptor for the call. A stream may take the bytes in
-// several calls; a packet goes whole or not at all.
-// sendMu held.
+// socket is full, until the write deadline or Close. It uses the
+// descriptor number directly: sendMu is held, and Close takes it before it
+// closes the socket (after waking this wait). A stream may take the bytes
+// in several calls; a packet goes whole or not at all.
 func (c *Conn) writev(a, b []byte) (int, error) {
 	c.wa, c.wb, c.wdone, c.werr = a, b, 0, nil
-	err := c.rc.Control(c.writeFunc)
-	n, werr := c.wdone, c.werr
+	err := c.writeWait(c.fd)
+	n := c.wdone
 	c.wa, c.wb, c.werr = nil, nil, nil
-	if err == nil {
-		err = werr
-	}
 	return n, err
 }
 

@@ -110,7 +110,7 @@ type Conn struct {
 	mu        sync.Mutex
 	f         *os.File        // the connected socket; nil until connected
 	rc        syscall.RawConn // f's
-	fd        int             // f's descriptor, for the read path (under Control)
+	fd        int             // f's descriptor, for Recv and Send (under recvMu, sendMu)
 	connected chan struct{}   // closed once f is set, connecting failed or Close began
 	connDone  bool            // connected is closed
 	connErr   error           // why there will be no connection
@@ -138,11 +138,10 @@ type Conn struct {
 	sendMu  sync.Mutex
 	sendHdr [frameHeader]byte
 	wbroken error
-	// writev's arguments and results, for the func bound once in newConn.
-	writeFunc func(fd uintptr)
-	wa, wb    []byte
-	wdone     int
-	werr      error
+	// writev's arguments and results (send.go); under sendMu.
+	wa, wb []byte
+	wdone  int
+	werr   error
 
 	recvMu    sync.Mutex
 	recvHdr   [packetHeader]byte
@@ -159,11 +158,9 @@ type Conn struct {
 	// (see takeQueued), which Recv delivers first.
 	early earlyQueue
 
-	// read's arguments and results, for the func bound once in newConn.
-	readFunc func(fd uintptr)
-	readBuf  []byte
-	readN    int
-	readErr  error
+	// read's buffer, for recvmsg's set-up (packet.go, early.go); under
+	// recvMu.
+	readBuf []byte
 }
 
 func newConn(cfg Config) (*Conn, error) {
@@ -179,8 +176,6 @@ func newConn(cfg Config) (*Conn, error) {
 		unix.Close(c.wakeFD)
 		return nil, os.NewSyscallError("eventfd", err)
 	}
-	c.readFunc = func(fd uintptr) { c.readN, c.readErr = c.readFD(int(fd), c.readBuf) }
-	c.writeFunc = func(fd uintptr) { c.werr = c.writeWait(int(fd)) }
 	if cfg.Kind == Stream {
 		c.stream.buf = make([]byte, readAhead)
 	}
