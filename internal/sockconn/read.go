@@ -3,9 +3,9 @@ package sockconn
 import (
 	"errors"
 	"os"
-	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/deadline"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,35 +57,25 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 		case err != unix.EAGAIN:
 			return 0, os.NewSyscallError("recv", err)
 		}
-		if err := c.readCheck(); err != nil {
+		if err := c.waitCheck(&c.end.Rdl); err != nil {
 			return 0, err
 		}
-		fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(c.wakeFD), Events: unix.POLLIN}}
-		var ts *unix.Timespec
-		if dl := c.end.Rdl.Get(); !dl.IsZero() {
-			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
-			ts = &t
-		}
-		if _, err := calls.Ppoll(fds[:], ts); err != nil && err != unix.EINTR {
-			return 0, os.NewSyscallError("ppoll", err)
-		}
-		if fds[1].Revents != 0 {
-			var b [8]byte
-			unix.Read(c.wakeFD, b[:]) // reset; the loop re-checks why
+		if err := calls.WaitReady(fd, unix.POLLIN, c.wakeFD, c.end.Rdl.Get()); err != nil {
+			return 0, err
 		}
 	}
 }
 
-// readCheck says why a read that found nothing must not wait: closed, the
-// peer known gone (a datagram peer's death, seen by the watch), or the
-// deadline passed.
-func (c *Conn) readCheck() error {
+// waitCheck says why a Recv that found nothing, or a Send that found no
+// room, must not wait: closed, the peer known gone (a datagram peer's
+// death, seen by the watch), or its direction's deadline dl passed.
+func (c *Conn) waitCheck(dl *deadline.Deadline) error {
 	switch {
 	case c.end.Closed():
 		return ipclab.ErrClosed
 	case c.end.PeerGone():
 		return ipclab.ErrPeerGone
-	case c.end.Rdl.Passed():
+	case dl.Passed():
 		return ipclab.ErrTimeout
 	}
 	return nil

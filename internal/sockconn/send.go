@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"time"
 
 	"github.com/ipclab/ipclab"
 	"golang.org/x/sys/unix"
@@ -73,37 +72,13 @@ func (c *Conn) writeWait(fd int) error {
 		if c.writeFD(fd) {
 			return c.werr
 		}
-		if err := c.writeCheck(); err != nil {
+		if err := c.waitCheck(&c.end.Wdl); err != nil {
 			return err
 		}
-		fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}, {Fd: int32(c.sendWakeFD), Events: unix.POLLIN}}
-		var ts *unix.Timespec
-		if dl := c.end.Wdl.Get(); !dl.IsZero() {
-			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
-			ts = &t
-		}
-		if _, err := c.calls().Ppoll(fds[:], ts); err != nil && err != unix.EINTR {
-			return os.NewSyscallError("ppoll", err)
-		}
-		if fds[1].Revents != 0 {
-			var b [8]byte
-			unix.Read(c.sendWakeFD, b[:]) // reset; the loop re-checks why
+		if err := c.calls().WaitReady(fd, unix.POLLOUT, c.sendWakeFD, c.end.Wdl.Get()); err != nil {
+			return err
 		}
 	}
-}
-
-// writeCheck says why a Send that found no room must not wait: closed,
-// the peer known gone, or the deadline passed.
-func (c *Conn) writeCheck() error {
-	switch {
-	case c.end.Closed():
-		return ipclab.ErrClosed
-	case c.end.PeerGone():
-		return ipclab.ErrPeerGone
-	case c.end.Wdl.Passed():
-		return ipclab.ErrTimeout
-	}
-	return nil
 }
 
 // writeFD is writeWait's attempt: false means the socket is full.

@@ -68,20 +68,10 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 				return 0, err
 			}
 		}
-		fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(c.wakeFD), Events: unix.POLLIN}}
-		var ts *unix.Timespec
-		if dl := c.end.Rdl.Get(); !dl.IsZero() {
-			t := unix.NsecToTimespec(max(int64(time.Until(dl)), 0))
-			ts = &t
-		}
-		if _, err := c.calls().Ppoll(fds[:], ts); err != nil && err != unix.EINTR {
-			return 0, os.NewSyscallError("ppoll", err)
+		if err := c.calls().WaitReady(fd, unix.POLLIN, c.wakeFD, c.end.Rdl.Get()); err != nil {
+			return 0, err
 		}
 		waited, pollFirst = true, false
-		if fds[1].Revents != 0 {
-			var b [8]byte
-			unix.Read(c.wakeFD, b[:]) // reset; the loop re-checks why
-		}
 	}
 }
 

@@ -86,14 +86,12 @@ func (c *Conn) ExpectOpeners(n int) { c.openers.Expect(n) }
 
 // Conn is one end of a POSIX message-queue channel.
 type Conn struct {
-	hold sysipc.Holder // the message path's calls keep the thread (HoldWaits)
-	// ppoll's timeout, per direction (wait.go): under recvMu and sendMu.
-	recvTimeout, sendTimeout unix.Timespec
-	end                      chanend.End // closed, peer gone, deadlines, errors
-	addr                     Addr
-	creator                  bool
-	tx, rx                   *os.File
-	txc                      syscall.RawConn
+	hold    sysipc.Holder // the message path's calls keep the thread (HoldWaits)
+	end     chanend.End   // closed, peer gone, deadlines, errors
+	addr    Addr
+	creator bool
+	tx, rx  *os.File
+	txc     syscall.RawConn
 	// txfd and rxfd are tx's and rx's descriptors. Send and Recv use them
 	// directly, under sendMu and recvMu, which Close takes before it
 	// closes the files: RawConn.Control's reference per message was

@@ -101,23 +101,18 @@ func (c *Conn) waitIO(fd int, recv bool) error {
 				return err
 			}
 		}
-		fds := [2]unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(wakeFD), Events: unix.POLLIN}}
 		var t0 time.Time
 		measure := pollFirst && c.recvStreak.Measure()
 		if measure {
 			t0 = time.Now()
 		}
-		if _, err := c.calls().Ppoll(fds[:], c.timeout(dl, recv)); err != nil && err != unix.EINTR {
-			return os.NewSyscallError("ppoll", err)
+		if err := c.calls().WaitReady(fd, events, wakeFD, dl.Get()); err != nil {
+			return err
 		}
 		// After a try that found nothing, the ppoll waited; asked first, it
 		// may have found the message there.
 		waited = waited || !pollFirst || !measure || time.Since(t0) >= sysipc.PollSlept
 		pollFirst = false
-		if fds[1].Revents != 0 {
-			var b [8]byte
-			unix.Read(wakeFD, b[:]) // reset; the loop re-checks why
-		}
 	}
 }
 
@@ -132,20 +127,4 @@ func (c *Conn) waitCheck(dl *deadline.Deadline) error {
 		return ipclab.ErrTimeout
 	}
 	return nil
-}
-
-// timeout is ppoll's timeout for a deadline: nil waits for ever. It lives
-// in the Conn, one per direction (the caller holds that direction's
-// mutex), so that a wait allocates nothing.
-func (c *Conn) timeout(dl *deadline.Deadline, recv bool) *unix.Timespec {
-	t := dl.Get()
-	if t.IsZero() {
-		return nil
-	}
-	ts := &c.sendTimeout
-	if recv {
-		ts = &c.recvTimeout
-	}
-	*ts = unix.NsecToTimespec(max(int64(time.Until(t)), 0))
-	return ts
 }
