@@ -21,14 +21,7 @@ import (
 // Send fails with ErrTimeout and writes nothing, though the pipe has
 // room.
 func TestHeldSendUnderDeadline(t *testing.T) {
-	c, files, err := Create(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for _, f := range files {
-		defer f.Close()
-	}
+	c, files := created(t)
 	if err := c.HoldWaits(true); err != nil {
 		t.Skip(err)
 	}
@@ -83,14 +76,7 @@ func TestCloseWaitsForHeldWrite(t *testing.T) {
 		panic(fmt.Sprintf("%s still running after 2m:\n%s", t.Name(), buf[:runtime.Stack(buf, true)]))
 	})
 	defer dog.Stop()
-	c, files, err := Create(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for _, f := range files {
-		defer f.Close()
-	}
+	c, files := created(t)
 	if err := c.HoldWaits(true); err != nil {
 		t.Skip(err)
 	}

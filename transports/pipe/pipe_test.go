@@ -54,14 +54,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestPipeSize(t *testing.T) {
-	c, files, err := Create(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for _, f := range files {
-		defer f.Close()
-	}
+	c, _ := created(t)
 	n, err := c.PipeSize()
 	if err != nil || n < 4096 {
 		t.Fatalf("PipeSize = %d, %v; want the kernel's pipe capacity", n, err)
@@ -109,4 +102,21 @@ func TestFIFOModeIs0600(t *testing.T) {
 	if _, err := os.Stat(base + ".1"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("after close without an opener the FIFO is still there: %v", err)
 	}
+}
+
+// created is Create with default options, the end and the child's files
+// closed when the test ends.
+func created(t *testing.T) (*Conn, []*os.File) {
+	t.Helper()
+	c, files, err := Create(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		for _, f := range files {
+			f.Close()
+		}
+	})
+	return c, files
 }
