@@ -19,7 +19,7 @@ type Record struct {
 	Time      time.Time `json:"time"`
 	Run       int       `json:"run"`
 	Transport string    `json:"transport"`
-	Impl      string    `json:"impl"` // ImplGo, or ImplC for the C baseline
+	Impl      string    `json:"impl"` // ImplGo, or ImplC or ImplCPoll for the C baseline
 	Mode      string    `json:"mode"` // Latency, Throughput, Load or FanIn
 	Link      string    `json:"link"` // link semantics on top of the transport; RawLink is none
 	Size      int       `json:"size"`
@@ -109,6 +109,9 @@ type Cost struct {
 	// for milliseconds, which shows in the figures. The harness collects
 	// before every case so that it is 0 unless the case itself allocated.
 	GCCycles int64 `json:"gc_cycles,omitempty"`
+	// PollWaits is how many times the C baseline waiting in ppoll
+	// (ImplCPoll) waited: calls that found the object not ready.
+	PollWaits int64 `json:"poll_waits,omitempty"`
 }
 
 // PerMessage sets CPUNsPerMsg and CtxSwPerMsg from the totals, spread over

@@ -78,6 +78,7 @@ func Build(dir string) (prog, compiler string, err error) {
 type Result struct {
 	Mechanism    string      `json:"mechanism"`
 	Mode         string      `json:"mode"`
+	Waits        Waits       `json:"waits"`
 	Size         int         `json:"size"`
 	Count        int         `json:"count"`
 	Warmup       int         `json:"warmup"`
@@ -100,19 +101,52 @@ type LimitError struct{ Reason string }
 func (e *LimitError) Error() string { return e.Reason }
 
 // Args are one case: the mechanism (see transports.Caps.CMechanism), "latency" or
-// "throughput", sizes and counts as the Go harness uses them, and the
-// CPUs to pin the sender and receiver to (-1: none).
+// "throughput", sizes and counts as the Go harness uses them, the
+// CPUs to pin the sender and receiver to (-1: none), and how a call that
+// would block waits.
 type Args struct {
 	Mechanism, Mode        string
 	Size, Count, Warmup    int
 	SenderCPU, ReceiverCPU int
+	Waits                  Waits
+}
+
+// Waits is how ipcbench's calls that would block wait.
+type Waits string
+
+const (
+	// Block makes the blocking call, as a plain C program does (the
+	// zero Waits means Block).
+	Block Waits = "block"
+	// Poll waits in ppoll(2) on the object and an eventfd after a
+	// non-blocking call found it not ready, as ipclab's Go ends wait so
+	// that Close and deadlines can stop them. Only the mechanisms with a
+	// descriptor (Polls) have it.
+	Poll Waits = "poll"
+)
+
+// Polls says whether ipcbench's mechanism mech can wait with Poll: it has
+// a descriptor (pipe, fifo, posixmq, the sockets). The others (System V
+// objects, shared memory) wait the same way in C and in Go.
+func Polls(mech string) bool {
+	switch mech {
+	case "pipe", "fifo", "posixmq", "unix-stream", "unix-seqpacket", "unix-dgram", "tcp":
+		return true
+	}
+	return false
 }
 
 // Run runs one case of prog. Cancelling ctx sends SIGTERM, on which
 // ipcbench removes its objects before it exits.
 func Run(ctx context.Context, prog string, a Args) (*Result, error) {
+	if a.Waits == "" {
+		a.Waits = Block
+	}
+	if a.Waits == Poll && !Polls(a.Mechanism) {
+		return nil, fmt.Errorf("ipcbench %s has no descriptor to wait for in ppoll", a.Mechanism)
+	}
 	cmd := exec.CommandContext(ctx, prog, a.Mechanism, a.Mode, strconv.Itoa(a.Size), strconv.Itoa(a.Count),
-		strconv.Itoa(a.Warmup), strconv.Itoa(a.SenderCPU), strconv.Itoa(a.ReceiverCPU))
+		strconv.Itoa(a.Warmup), strconv.Itoa(a.SenderCPU), strconv.Itoa(a.ReceiverCPU), string(a.Waits))
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	// Its own process group, so a Ctrl-C at the terminal reaches only the
 	// harness, which cancels ctx: the case is then stopped, not failed.
@@ -135,9 +169,9 @@ func Run(ctx context.Context, prog string, a Args) (*Result, error) {
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		return nil, fmt.Errorf("ipcbench's report: %w", err)
 	}
-	if r.Mechanism != a.Mechanism || r.Mode != a.Mode || r.Size != a.Size || r.Count != a.Count {
-		return nil, fmt.Errorf("ipcbench reported %s %s %d x %d for %s %s %d x %d",
-			r.Mechanism, r.Mode, r.Size, r.Count, a.Mechanism, a.Mode, a.Size, a.Count)
+	if r.Mechanism != a.Mechanism || r.Mode != a.Mode || r.Size != a.Size || r.Count != a.Count || r.Waits != a.Waits {
+		return nil, fmt.Errorf("ipcbench reported %s %s %d x %d, %s waits, for %s %s %d x %d, %s waits",
+			r.Mechanism, r.Mode, r.Size, r.Count, r.Waits, a.Mechanism, a.Mode, a.Size, a.Count, a.Waits)
 	}
 	if a.Mode == record.Latency && len(r.RTTNs) != a.Count {
 		return nil, fmt.Errorf("ipcbench reported %d round trips, want %d", len(r.RTTNs), a.Count)

@@ -93,6 +93,50 @@ func TestEveryMechanism(t *testing.T) {
 	}
 }
 
+// Poll waits: every mechanism with a descriptor carries both modes with
+// the calls waiting in ppoll, and in a ping-pong each side waits (counted
+// in PollWaits, which blocking waits leave at 0). A mechanism without a
+// descriptor is refused.
+func TestPollWaits(t *testing.T) {
+	prog := build(t)
+	for _, mech := range []string{"pipe", "fifo", "posixmq", "unix-stream", "unix-seqpacket", "unix-dgram", "tcp"} {
+		if !Polls(mech) {
+			t.Fatalf("Polls(%q) = false", mech)
+		}
+		for _, mode := range []string{"latency", "throughput"} {
+			t.Run(mech+"/"+mode, func(t *testing.T) {
+				for _, w := range []Waits{Poll, Block} {
+					r, err := Run(context.Background(), prog, Args{Mechanism: mech, Mode: mode, Size: 100, Count: 300, Warmup: 30, SenderCPU: -1, ReceiverCPU: -1, Waits: w})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r.Waits != w {
+						t.Fatalf("ipcbench says its waits were %q, want %q", r.Waits, w)
+					}
+					if mode == "throughput" && r.Bytes != 300*100 {
+						t.Fatalf("%s waits: the receiver summed %d bytes, want %d", w, r.Bytes, 300*100)
+					}
+					polled := r.Sender.PollWaits + r.Receiver.PollWaits
+					switch {
+					case w == Block && polled != 0:
+						t.Fatalf("blocking waits counted %d ppoll waits", polled)
+					case w == Poll && mode == "latency" && (r.Sender.PollWaits == 0 || r.Receiver.PollWaits == 0):
+						t.Fatalf("300 round trips waited in ppoll %d (sender) and %d (receiver) times; each side must have waited for the other", r.Sender.PollWaits, r.Receiver.PollWaits)
+					}
+				}
+			})
+		}
+	}
+	for _, mech := range []string{"sysvmsg", "shm-futex", "posixshm-eventfd"} {
+		if Polls(mech) {
+			t.Errorf("Polls(%q) = true", mech)
+		}
+		if _, err := Run(context.Background(), prog, Args{Mechanism: mech, Mode: "latency", Size: 8, Count: 1, SenderCPU: -1, ReceiverCPU: -1, Waits: Poll}); err == nil || !strings.Contains(err.Error(), "no descriptor") {
+			t.Errorf("%s with poll waits: err = %v, want no descriptor", mech, err)
+		}
+	}
+}
+
 // A size beyond a kernel limit is a LimitError naming the sysctl.
 func TestLimit(t *testing.T) {
 	prog := build(t)

@@ -30,9 +30,19 @@
  * carry each message as one packet after a 1-byte header, as ipclab's
  * sockconn does.
  *
- *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU
+ *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU [block|poll]
  *
- * CPUs are -1 for no pinning. Prints one JSON line on stdout; exits 2 on
+ * CPUs are -1 for no pinning. WAITS (the last argument) is how a call that
+ * would block waits, for the mechanisms with a descriptor (pipe, fifo,
+ * posixmq, the sockets): block (the default) makes the blocking call, as a
+ * plain C program does; poll makes every descriptor non-blocking and, on
+ * EAGAIN, waits in ppoll(2) on it and on an eventfd of its own, then tries
+ * again. poll is how ipclab's Go ends must wait: Close and deadlines stop
+ * a wait by writing that eventfd (or by ppoll's timeout), which a blocking
+ * read or write cannot be made to notice. Nothing writes the eventfd here;
+ * it is polled so that each wait costs what ipclab's does. poll also makes
+ * the kernel treat a pipe as polled, so that every write wakes its reader,
+ * not only a write to an empty pipe (pipe_write's poll_usage). Prints one JSON line on stdout; exits 2 on
  * bad input, 3 when SIZE is beyond a kernel limit (stderr names it), 1 on
  * failure. Objects are created 0600 and exclusive, and removed on every
  * exit, SIGINT and SIGTERM included.
@@ -43,6 +53,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -164,10 +175,34 @@ static uint64_t nslots;
 enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN, M_SHM_PSEM, M_SHM_EVENTFD, M_PACKET } kind;
 static int posix_shm; /* the rings are in a POSIX shared-memory object */
 
+/* poll_waits: WAITS is poll. wake_efd is this process's eventfd, polled
+ * beside the object in every wait (see the top). */
+static int poll_waits, wake_efd = -1;
+static int64_t polls; /* waits in ppoll since cost_start */
+/* wait_ready waits in ppoll until fd has events (a descriptor that is not
+ * ready after all only makes the caller try again). */
+static void wait_ready(int fd, short events) {
+	struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = wake_efd, .events = POLLIN}};
+	polls++;
+	while (ppoll(p, 2, NULL, NULL) < 0) if (errno != EINTR) die("ppoll");
+	if (p[1].revents) { fprintf(stderr, "ipcbench: the wake-up eventfd fired\n"); exit(1); }
+}
+/* would_wait says whether a call that failed with errno should wait for
+ * fd and be tried again (EINTR: at once); otherwise the caller dies. */
+static int would_wait(int fd, short events) {
+	if (errno == EINTR) return 1;
+	if (poll_waits && (errno == EAGAIN || errno == EWOULDBLOCK)) { wait_ready(fd, events); return 1; }
+	return 0;
+}
+static void set_nonblock(int fd) {
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) die("fcntl O_NONBLOCK");
+}
+
 static void write_all(int fd, const char *p, size_t n) {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
-		if (w < 0) { if (errno == EINTR) continue; die("write"); }
+		if (w < 0) { if (would_wait(fd, POLLOUT)) continue; die("write"); }
 		p += w, n -= (size_t)w;
 	}
 }
@@ -189,7 +224,7 @@ static void read_exact(struct end *e, char *dst, size_t n) {
 			continue;
 		}
 		if (r == 0) { fprintf(stderr, "ipcbench: peer closed the pipe\n"); exit(1); }
-		if (errno != EINTR) die("read");
+		if (!would_wait(e->rfd, POLLIN)) die("read");
 	}
 }
 
@@ -319,13 +354,13 @@ static void send_msg(struct end *e, const char *p, int n) {
 		while (msgsnd(msqid, e->mbuf, (size_t)n, 0) < 0) if (errno != EINTR) die("msgsnd");
 		return;
 	case M_POSIXMQ:
-		while (mq_send(e->wq, p, (size_t)n, 0) < 0) if (errno != EINTR) die("mq_send");
+		while (mq_send(e->wq, p, (size_t)n, 0) < 0) if (!would_wait(e->wq, POLLOUT)) die("mq_send");
 		return;
 	case M_PACKET: {
 		char hdr = 0; /* data */
 		struct iovec iov[2] = {{&hdr, 1}, {(void *)p, (size_t)n}};
 		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
-		while (sendmsg(e->wfd, &m, 0) < 0) if (errno != EINTR) die("sendmsg");
+		while (sendmsg(e->wfd, &m, 0) < 0) if (!would_wait(e->wfd, POLLOUT)) die("sendmsg");
 		return;
 	}
 	default: break;
@@ -373,7 +408,7 @@ static int recv_msg(struct end *e, char *p) {
 	}
 	case M_POSIXMQ: {
 		ssize_t r;
-		while ((r = mq_receive(e->rq, e->mqbuf, (size_t)e->mqsize, NULL)) < 0) if (errno != EINTR) die("mq_receive");
+		while ((r = mq_receive(e->rq, e->mqbuf, (size_t)e->mqsize, NULL)) < 0) if (!would_wait(e->rq, POLLIN)) die("mq_receive");
 		memcpy(p, e->mqbuf, (size_t)r);
 		return (int)r;
 	}
@@ -382,7 +417,7 @@ static int recv_msg(struct end *e, char *p) {
 		struct iovec iov[2] = {{&hdr, 1}, {p, (size_t)bufsize}};
 		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 		ssize_t r;
-		while ((r = recvmsg(e->rfd, &m, 0)) < 0) if (errno != EINTR) die("recvmsg");
+		while ((r = recvmsg(e->rfd, &m, 0)) < 0) if (!would_wait(e->rfd, POLLIN)) die("recvmsg");
 		if (r == 0) { fprintf(stderr, "ipcbench: peer closed the socket\n"); exit(1); }
 		if (m.msg_flags & MSG_TRUNC) { fprintf(stderr, "ipcbench: packet truncated\n"); exit(1); }
 		return (int)r - 1;
@@ -435,21 +470,21 @@ static uint64_t checksum(const char *b, int n) {
 	return s;
 }
 
-struct cost { int64_t user_ns, sys_ns, vol, invol, maxrss; int cpu; };
+struct cost { int64_t user_ns, sys_ns, vol, invol, maxrss, polls; int cpu; };
 static struct rusage usage0;
-static void cost_start(void) { getrusage(RUSAGE_SELF, &usage0); }
+static void cost_start(void) { getrusage(RUSAGE_SELF, &usage0), polls = 0; }
 static struct cost cost_end(void) {
 	struct rusage u;
 	getrusage(RUSAGE_SELF, &u);
 	struct cost c = {
 		(u.ru_utime.tv_sec - usage0.ru_utime.tv_sec) * 1000000000ll + (u.ru_utime.tv_usec - usage0.ru_utime.tv_usec) * 1000ll,
 		(u.ru_stime.tv_sec - usage0.ru_stime.tv_sec) * 1000000000ll + (u.ru_stime.tv_usec - usage0.ru_stime.tv_usec) * 1000ll,
-		u.ru_nvcsw - usage0.ru_nvcsw, u.ru_nivcsw - usage0.ru_nivcsw, u.ru_maxrss, sched_getcpu()};
+		u.ru_nvcsw - usage0.ru_nvcsw, u.ru_nivcsw - usage0.ru_nivcsw, u.ru_maxrss, polls, sched_getcpu()};
 	return c;
 }
 static void print_cost(const char *name, struct cost c, int pid) {
-	printf("\"%s\":{\"user_ns\":%lld,\"sys_ns\":%lld,\"vol_ctxsw\":%lld,\"invol_ctxsw\":%lld,\"max_rss_kib\":%lld,\"cpus\":[%d],\"threads\":1,\"pid\":%d}",
-	       name, (long long)c.user_ns, (long long)c.sys_ns, (long long)c.vol, (long long)c.invol, (long long)c.maxrss, c.cpu, pid);
+	printf("\"%s\":{\"user_ns\":%lld,\"sys_ns\":%lld,\"vol_ctxsw\":%lld,\"invol_ctxsw\":%lld,\"max_rss_kib\":%lld,\"poll_waits\":%lld,\"cpus\":[%d],\"threads\":1,\"pid\":%d}",
+	       name, (long long)c.user_ns, (long long)c.sys_ns, (long long)c.vol, (long long)c.invol, (long long)c.maxrss, (long long)c.polls, c.cpu, pid);
 }
 
 /* What the receiver hands the sender, through a pipe, at the end. */
@@ -485,8 +520,8 @@ static int too_large(const char *limit, long value, const char *raise) {
 }
 
 int main(int argc, char **argv) {
-	if (argc != 8) {
-		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin|posixshm-futex|posixshm-spin|posixshm-posixsem|posixshm-eventfd|unix-stream|unix-seqpacket|unix-dgram|tcp latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU\n");
+	if (argc != 8 && argc != 9) {
+		fprintf(stderr, "usage: ipcbench pipe|fifo|sysvmsg|posixmq|shm-sysvsem|shm-futex|shm-spin|posixshm-futex|posixshm-spin|posixshm-posixsem|posixshm-eventfd|unix-stream|unix-seqpacket|unix-dgram|tcp latency|throughput SIZE COUNT WARM SENDER_CPU RECEIVER_CPU [block|poll]\n");
 		return 2;
 	}
 	mech = argv[1];
@@ -513,6 +548,13 @@ int main(int argc, char **argv) {
 	else if (!strcmp(mech, "unix-stream") || !strcmp(mech, "tcp")) kind = M_PIPE; /* the same frames */
 	else if (!strcmp(mech, "unix-seqpacket") || !strcmp(mech, "unix-dgram")) kind = M_PACKET;
 	else { fprintf(stderr, "unknown mechanism %s\n", mech); return 2; }
+	const char *waits = argc == 9 ? argv[8] : "block";
+	if (!strcmp(waits, "poll")) poll_waits = 1;
+	else if (strcmp(waits, "block")) { fprintf(stderr, "unknown WAITS %s: block or poll\n", waits); return 2; }
+	if (poll_waits && kind != M_PIPE && kind != M_POSIXMQ && kind != M_PACKET) {
+		fprintf(stderr, "WAITS poll: %s has no descriptor to poll; its waits are the same either way\n", mech);
+		return 2;
+	}
 
 	atexit(cleanup);
 	signal(SIGINT, on_signal);
@@ -634,6 +676,11 @@ int main(int argc, char **argv) {
 	}
 	}
 
+	if (poll_waits) { /* the ends' descriptors; fork shares the flag */
+		int fds[] = {tx.rfd, tx.wfd, rx.rfd, rx.wfd};
+		if (kind == M_POSIXMQ) fds[0] = tx.rq, fds[1] = tx.wq, fds[2] = rx.rq, fds[3] = rx.wq;
+		for (int i = 0; i < 4; i++) set_nonblock(fds[i]);
+	}
 	int rep_pipe[2];
 	if (pipe(rep_pipe) < 0) die("pipe");
 	char *msg = aligned_alloc(64, round64(bufsize)), *buf = aligned_alloc(64, round64(bufsize));
@@ -655,6 +702,7 @@ int main(int argc, char **argv) {
 	child = receiver;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (ring_base) populate(ring_base, 2 * sizeof(struct shm_ring));
+	if (poll_waits && (wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) die("eventfd");
 	if (receiver == 0) { /* the receiver */
 		is_parent = 0;
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -734,7 +782,7 @@ int main(int argc, char **argv) {
 	}
 	child = -1;
 
-	printf("{\"mechanism\":\"%s\",\"mode\":\"%s\",\"size\":%d,\"count\":%d,\"warmup\":%d,", mech, mode, size, count, warm);
+	printf("{\"mechanism\":\"%s\",\"mode\":\"%s\",\"waits\":\"%s\",\"size\":%d,\"count\":%d,\"warmup\":%d,", mech, mode, poll_waits ? "poll" : "block", size, count, warm);
 	print_cost("sender", sender, getpid());
 	printf(",");
 	print_cost("receiver", rep.cost, receiver);
