@@ -28,7 +28,7 @@ func Decision(recs []record.Record) ([]*Figure, error) {
 	present := map[int]bool{}
 	var placements []string
 	for _, r := range recs {
-		if r.Mode != record.Latency || r.Skipped != "" || r.Impl == record.ImplC || r.Tuned() || r.RTT == nil || (r.Link != "" && r.Link != record.RawLink) {
+		if r.Mode != record.Latency || r.Skipped != "" || record.IsC(r.Impl) || r.Tuned() || r.RTT == nil || (r.Link != "" && r.Link != record.RawLink) {
 			continue
 		}
 		lat = append(lat, r)

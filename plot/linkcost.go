@@ -40,7 +40,7 @@ func linkCost(recs []record.Record, mode, base, title string, value func(record.
 	var transports, links []string
 	vals := map[[2]string][]record.Record{}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Impl == record.ImplC || r.Tuned() {
+		if r.Mode != mode || r.Skipped != "" || record.IsC(r.Impl) || r.Tuned() {
 			continue
 		}
 		if r.Size == CDFSize || size < 0 || size != CDFSize && r.Size < size {
@@ -48,7 +48,7 @@ func linkCost(recs []record.Record, mode, base, title string, value func(record.
 		}
 	}
 	for _, r := range recs {
-		if r.Mode != mode || r.Skipped != "" || r.Size != size || r.Impl == record.ImplC || r.Tuned() {
+		if r.Mode != mode || r.Skipped != "" || r.Size != size || record.IsC(r.Impl) || r.Tuned() {
 			continue
 		}
 		l := r.Link

@@ -91,8 +91,9 @@ func group(recs []record.Record, mode string) []*series {
 	var links []string
 	for _, r := range recs {
 		// The figures draw the default figures; the tuned ones (batches,
-		// held waits) are rows of the tables, beside them.
-		if r.Mode != mode || r.Skipped != "" || r.Tuned() {
+		// held waits) and the C baseline waiting in ppoll are rows of the
+		// tables, beside them.
+		if r.Mode != mode || r.Skipped != "" || r.Tuned() || r.Impl == record.ImplCPoll {
 			continue
 		}
 		link := r.Link

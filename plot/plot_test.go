@@ -435,7 +435,8 @@ func TestFiguresInMemory(t *testing.T) {
 }
 
 // The figures draw the default figures only: a held-waits or batched
-// record of the same transport must not join (and skew) its series.
+// record of the same transport must not join (and skew) its series, nor
+// make a series of its own, nor may the C baseline waiting in ppoll.
 func TestTunedRecordsStayOutOfTheFigures(t *testing.T) {
 	rtt := &record.Summary{N: 10, Min: 1000, P50: 1000, P90: 1000, P99: 1000, P999: 1000, Max: 1000, Mean: 1000}
 	recs := []record.Record{
@@ -443,6 +444,8 @@ func TestTunedRecordsStayOutOfTheFigures(t *testing.T) {
 		{Transport: "pipe", Impl: record.ImplGo, Mode: record.Latency, Size: 64, RTT: rtt, HeldWaits: true},
 		{Transport: "sysvshm-spin", Impl: record.ImplGo, Mode: record.Throughput, Size: 64, MBPerSec: 1, MsgsPerSec: 1},
 		{Transport: "sysvshm-spin", Impl: record.ImplGo, Mode: record.Throughput, Size: 64, MBPerSec: 9, MsgsPerSec: 9, Batch: 64},
+		{Transport: "pipe", Impl: record.ImplCPoll, Mode: record.Latency, Size: 64, RTT: rtt},
+		{Transport: "sysvshm-spin", Impl: record.ImplCPoll, Mode: record.Throughput, Size: 64, MBPerSec: 5, MsgsPerSec: 5},
 	}
 	for _, mode := range []string{record.Latency, record.Throughput} {
 		ss := group(recs, mode)

@@ -79,7 +79,11 @@ type Overhead struct {
 }
 
 // Overheads pairs each measured Go case with its C case.
-func Overheads(recs []Record) []Overhead {
+func Overheads(recs []Record) []Overhead { return OverheadsVs(recs, ImplC) }
+
+// OverheadsVs pairs each measured Go case with the case of the C
+// baseline impl (ImplC or ImplCPoll).
+func OverheadsVs(recs []Record, impl string) []Overhead {
 	groups := GroupRecords(recs)
 	by := map[Key]*Group{}
 	for _, g := range groups {
@@ -88,7 +92,7 @@ func Overheads(recs []Record) []Overhead {
 	var out []Overhead
 	for _, g := range groups {
 		ck := g.Key
-		ck.Impl, ck.Held = ImplC, false // held waits are measured against the same C
+		ck.Impl, ck.Held = impl, false // held waits are measured against the same C
 		c := by[ck]
 		if g.Impl != ImplGo || c == nil || g.Skipped() != "" || c.Skipped() != "" {
 			continue

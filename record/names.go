@@ -14,7 +14,28 @@ const (
 const (
 	ImplGo = "go"
 	ImplC  = "c" // the C baseline
+	// ImplCPoll is the C baseline waiting as ipclab's Go ends must: on
+	// non-blocking descriptors, in ppoll(2) on the object and an eventfd
+	// (which is how Close and deadlines can stop a wait). It shows what an
+	// interruptible wait costs in C, so that a Go/C ratio can be split
+	// into the price of the wait and the price of Go.
+	ImplCPoll = "c-poll"
 )
+
+// IsC says whether impl is one of the C baseline's.
+func IsC(impl string) bool { return impl == ImplC || impl == ImplCPoll }
+
+// ImplSuffix marks a case's name with the C baseline that measured it:
+// "" for Go.
+func ImplSuffix(impl string) string {
+	switch impl {
+	case ImplC:
+		return " [C]"
+	case ImplCPoll:
+		return " [C ppoll]"
+	}
+	return ""
+}
 
 // RawLink is the link mode of a case with no link on top of the
 // transport.

@@ -247,10 +247,7 @@ func (k Key) String() string {
 	if k.Held {
 		s += " with held waits"
 	}
-	if k.Impl == ImplC {
-		s += " [C]"
-	}
-	return s
+	return s + ImplSuffix(k.Impl)
 }
 
 // Format writes a spread honestly: with MinRunsForMedian runs or more

@@ -43,20 +43,28 @@ func failureLines(fails []Failure) []string {
 // in a raw-only run, no C table without the baseline.
 func SummaryTables(recs []Record, fails []Failure) []Table {
 	groups := GroupRecords(recs)
-	cOf := map[Key]*Group{}
+	// Go is set beside each C baseline in a table of its own: the plain
+	// C program's (ImplC), then C's waiting in ppoll (ImplCPoll).
+	bases := []*baseline{{impl: ImplC, of: map[Key]*Group{}, ratio: map[Key]Overhead{}},
+		{impl: ImplCPoll, of: map[Key]*Group{}, ratio: map[Key]Overhead{}}}
 	var rows []*Group
 	for _, g := range groups {
-		if g.Impl == ImplC {
-			k := g.Key
-			k.Impl = ImplGo
-			cOf[k] = g
-		} else {
+		if !IsC(g.Impl) {
 			rows = append(rows, g)
+			continue
+		}
+		for _, b := range bases {
+			if g.Impl == b.impl {
+				k := g.Key
+				k.Impl = ImplGo
+				b.of[k] = g
+			}
 		}
 	}
-	ratio := map[Key]Overhead{} // Go/C, defined in one place
-	for _, o := range Overheads(recs) {
-		ratio[o.Key] = o
+	for _, b := range bases {
+		for _, o := range OverheadsVs(recs, b.impl) { // Go/C, defined in one place
+			b.ratio[o.Key] = o
+		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Mode < rows[j].Mode })
 	links := slices.ContainsFunc(rows, func(g *Group) bool { return g.Link != RawLink })
@@ -86,14 +94,14 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 	var tables []Table
 	var skipped []string // reasons, listed once under the tables
 	fewLoadRuns := false // a load row over 2 runs: its cells are means
-	var cur, vsC *Table  // the mode's table, and its Go-beside-C table
+	var cur *Table       // the mode's table; its Go-beside-C tables are the bases'
 	flush := func() {
-		for _, t := range []*Table{cur, vsC} {
+		for _, t := range append([]*Table{cur}, bases[0].table, bases[1].table) {
 			if t != nil && len(t.Rows) > 0 {
 				tables = append(tables, *t)
 			}
 		}
-		cur, vsC = nil, nil
+		cur, bases[0].table, bases[1].table = nil, nil, nil
 	}
 	mode := ""
 	for _, g := range rows {
@@ -110,13 +118,17 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 			case Latency:
 				cur = &Table{Title: "LATENCY (round trip)", Left: left - 1,
 					Columns: heads("p50", "p99", "one-way p50", "CPU/msg", "ctx sw/msg")}
-				vsC = &Table{Title: "LATENCY, Go beside the C baseline (medians over 3+ runs, else each run)", Left: left - 1,
+				bases[0].table = &Table{Title: "LATENCY, Go beside the C baseline (medians over 3+ runs, else each run)", Left: left - 1,
 					Columns: heads("Go p50", "C p50", "Go/C p50", "Go p99", "C p99", "Go/C p99")}
+				bases[1].table = &Table{Title: "LATENCY, Go beside C waiting in ppoll as Go must (medians over 3+ runs, else each run)", Left: left - 1,
+					Columns: heads("Go p50", "Cppoll p50", "Go/Cppoll p50", "Go p99", "Cppoll p99", "Go/Cppoll p99")}
 			default:
 				cur = &Table{Title: "THROUGHPUT (one way)", Left: left - 1,
 					Columns: heads("MB/s", "msgs/s", "CPU/msg", "ctx sw/msg")}
-				vsC = &Table{Title: "THROUGHPUT, Go beside the C baseline (medians over 3+ runs, else each run)", Left: left - 1,
+				bases[0].table = &Table{Title: "THROUGHPUT, Go beside the C baseline (medians over 3+ runs, else each run)", Left: left - 1,
 					Columns: heads("Go MB/s", "C MB/s", "Go/C")}
+				bases[1].table = &Table{Title: "THROUGHPUT, Go beside C waiting in ppoll as Go must (medians over 3+ runs, else each run)", Left: left - 1,
+					Columns: heads("Go MB/s", "Cppoll MB/s", "Go/Cppoll")}
 			}
 		}
 		row := func(cells ...string) { cur.Rows = append(cur.Rows, append(names(g), cells...)) }
@@ -167,10 +179,6 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 		}
 		ck := g.Key
 		ck.Held = false // a held-waits row is set beside the same C case
-		c := cOf[ck]
-		if c != nil && c.Skipped() != "" {
-			c = nil
-		}
 		cpu := g.Spread(func(r Record) float64 { return r.Sender.CPUNsPerMsg + r.Receiver.CPUNsPerMsg })
 		ctx := g.Spread(func(r Record) float64 { return r.Sender.CtxSwPerMsg + r.Receiver.CtxSwPerMsg })
 		if g.Mode == Latency {
@@ -182,19 +190,23 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 				ow = g.Spread(func(r Record) float64 { return r.OneWay.P50 }).Value(ns)
 			}
 			row(spread(p50, ns), p99.Value(ns), ow, cpu.Value(ns), ctx.Value(f2))
-			if c != nil {
-				o := ratio[g.Key]
-				vsC.Rows = append(vsC.Rows, append(names(g), p50.Value(ns), c.Spread(p50f).Value(ns), fmt.Sprintf("%.2f", o.P50),
-					p99.Value(ns), c.Spread(p99f).Value(ns), fmt.Sprintf("%.2f", o.P99)))
+			for _, b := range bases {
+				if c := b.measured(ck); c != nil {
+					o := b.ratio[g.Key]
+					b.table.Rows = append(b.table.Rows, append(names(g), p50.Value(ns), c.Spread(p50f).Value(ns), fmt.Sprintf("%.2f", o.P50),
+						p99.Value(ns), c.Spread(p99f).Value(ns), fmt.Sprintf("%.2f", o.P99)))
+				}
 			}
 		} else {
 			mbf := func(r Record) float64 { return r.MBPerSec }
 			mb := g.Spread(mbf)
 			msgs := g.Spread(func(r Record) float64 { return r.MsgsPerSec })
 			row(spread(mb, f0), msgs.Value(f0), cpu.Value(ns), ctx.Value(f3))
-			if c != nil {
-				vsC.Rows = append(vsC.Rows, append(names(g), mb.Value(f0), c.Spread(mbf).Value(f0),
-					fmt.Sprintf("%.2f", ratio[g.Key].Throughput)))
+			for _, b := range bases {
+				if c := b.measured(ck); c != nil {
+					b.table.Rows = append(b.table.Rows, append(names(g), mb.Value(f0), c.Spread(mbf).Value(f0),
+						fmt.Sprintf("%.2f", b.ratio[g.Key].Throughput)))
+				}
 			}
 		}
 	}
@@ -206,10 +218,14 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 	if len(skipped) > 0 {
 		tables = append(tables, Table{Title: "* skipped, at this machine's limits:", Notes: skipped})
 	}
-	if len(cOf) > 0 {
-		tables = append(tables, Table{Notes: []string{
-			"Go/C: Go's figure over the C baseline's for the same mechanism",
-			"(latency: above 1 is slower; MB/s: below 1 is slower)"}})
+	if len(bases[0].of) > 0 || len(bases[1].of) > 0 {
+		notes := []string{"Go/C: Go's figure over the C baseline's for the same mechanism",
+			"(latency: above 1 is slower; MB/s: below 1 is slower)"}
+		if len(bases[1].of) > 0 {
+			notes = append(notes, "Cppoll: the C baseline on non-blocking descriptors, waiting in ppoll on the object",
+				"and an eventfd, as ipclab's ends wait so that Close and deadlines can stop them")
+		}
+		tables = append(tables, Table{Notes: notes})
 	}
 	if t := floorTable(groups, names, heads); t != nil {
 		tables = append(tables, *t)
@@ -225,6 +241,25 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 		tables = append(tables, Table{Title: fmt.Sprintf("FAILED, not in the tables (%s):", FailuresFile), Notes: failureLines(fails)})
 	}
 	return tables
+}
+
+// A baseline is one C baseline's side of the summary: its groups by the
+// key of the Go case they stand beside, the Go/C ratios, and the mode's
+// table of them.
+type baseline struct {
+	impl  string
+	of    map[Key]*Group
+	ratio map[Key]Overhead
+	table *Table
+}
+
+// measured is the baseline's case beside Go's key k, if it was measured.
+func (b *baseline) measured(k Key) *Group {
+	c := b.of[k]
+	if c == nil || c.Skipped() != "" {
+		return nil
+	}
+	return c
 }
 
 // spread formats a spread over runs, as Spread.Format does.

@@ -171,3 +171,58 @@ func TestHeldRowsAgainstTheSameC(t *testing.T) {
 		t.Errorf("Go-beside-C rows %q, want pipe and pipe held", rows)
 	}
 }
+
+// The C baseline waiting in ppoll gets its own Go-beside-C table and
+// ratios, and never a row among the Go figures nor a place in the plain C
+// table's ratios.
+func TestCPollBaselineHasItsOwnTable(t *testing.T) {
+	rec := func(impl string, held bool, p50, msgs float64, mode string) Record {
+		r := Record{Transport: "pipe", Impl: impl, Mode: mode, Size: 64, HeldWaits: held}
+		if mode == Latency {
+			r.RTT = &Summary{N: 100, Min: p50, P50: p50, P90: p50, P99: 2 * p50, P999: 2 * p50, Max: 2 * p50, Mean: p50}
+		} else {
+			r.MsgsPerSec, r.MBPerSec = msgs, msgs*64/1e6
+		}
+		return r
+	}
+	recs := []Record{rec(ImplGo, false, 10000, 0, Latency), rec(ImplGo, true, 8000, 0, Latency), rec(ImplC, false, 5000, 0, Latency),
+		rec(ImplCPoll, false, 6400, 0, Latency), rec(ImplGo, false, 0, 500000, Throughput), rec(ImplCPoll, false, 0, 800000, Throughput)}
+	got := map[bool]float64{}
+	for _, o := range OverheadsVs(recs, ImplCPoll) {
+		if o.Mode == Latency {
+			got[o.Held] = o.P50
+		} else if o.Throughput != 0.625 {
+			t.Errorf("Go/Cppoll throughput %v, want 0.625", o.Throughput)
+		}
+	}
+	if want := map[bool]float64{false: 10000.0 / 6400, true: 1.25}; !maps.Equal(got, want) {
+		t.Errorf("Go/Cppoll p50 by held: %v, want %v", got, want)
+	}
+	for _, o := range Overheads(recs) {
+		if o.Mode == Latency && o.P50 != 2 && o.P50 != 1.6 {
+			t.Errorf("Go/C p50 %v: the plain C table took the ppoll case", o.P50)
+		}
+	}
+	rows := map[string][]string{}
+	for _, tb := range SummaryTables(recs, nil) {
+		for _, r := range tb.Rows {
+			rows[tb.Title] = append(rows[tb.Title], r[0])
+			if strings.Contains(r[0], "[C") {
+				t.Errorf("%s: a C case among the rows: %q", tb.Title, r)
+			}
+		}
+	}
+	for title, want := range map[string][]string{
+		"LATENCY (round trip)": {"pipe", "pipe held"},
+		"LATENCY, Go beside the C baseline (medians over 3+ runs, else each run)":                   {"pipe", "pipe held"},
+		"LATENCY, Go beside C waiting in ppoll as Go must (medians over 3+ runs, else each run)":    {"pipe", "pipe held"},
+		"THROUGHPUT, Go beside C waiting in ppoll as Go must (medians over 3+ runs, else each run)": {"pipe"},
+	} {
+		if !slices.Equal(rows[title], want) {
+			t.Errorf("%s: rows %q, want %q", title, rows[title], want)
+		}
+	}
+	if _, ok := rows["THROUGHPUT, Go beside the C baseline (medians over 3+ runs, else each run)"]; ok {
+		t.Error("a plain Go-beside-C throughput table with no plain C throughput case")
+	}
+}

@@ -227,9 +227,7 @@ func modeTable(groups []*record.Group, mode string) *Table {
 		if g.Held {
 			name += " held"
 		}
-		if g.Impl == record.ImplC {
-			name += " [C]"
-		}
+		name += record.ImplSuffix(g.Impl)
 		row := []string{name, record.SizeLabel(g.Size), fmt.Sprint(len(g.Records))}
 		if why := g.Skipped(); why != "" {
 			n := slices.Index(reasons, why)
