@@ -34,6 +34,19 @@ func TestCasesPairGoWithC(t *testing.T) {
 	}
 }
 
+// With CPoll, a mechanism with a descriptor also gets its case by the C
+// baseline waiting in ppoll; one without (sysvmsg) does not.
+func TestCasesPairGoWithCPoll(t *testing.T) {
+	s := Spec{Transports: []string{"pipe", "sysvmsg"}, Links: []link.Mode{link.Raw}, Runs: 1, Sizes: []int{8}, Modes: []string{Throughput}, CProgram: "ipcbench", CPoll: true}
+	var got []string
+	for _, c := range s.Cases() {
+		got = append(got, c.Transport+" "+c.Impl)
+	}
+	if want := []string{"pipe go", "pipe c", "pipe c-poll", "sysvmsg go", "sysvmsg c"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("cases %q, want %q", got, want)
+	}
+}
+
 func TestClockAgreesAcrossReadings(t *testing.T) {
 	c := NewClock()
 	if c.ErrorBound > 100*time.Microsecond {

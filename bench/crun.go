@@ -34,8 +34,12 @@ func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (record.R
 		return r, err
 	}
 	steal0 := stealTicks()
+	waits := cbaseline.Block
+	if cs.Impl == record.ImplCPoll {
+		waits = cbaseline.Poll
+	}
 	res, err := cbaseline.Run(ctx, s.CProgram, cbaseline.Args{Mechanism: mech, Mode: cs.Mode, Size: cs.Size,
-		Count: r.Count, Warmup: r.Warmup, SenderCPU: sender, ReceiverCPU: receiver})
+		Count: r.Count, Warmup: r.Warmup, SenderCPU: sender, ReceiverCPU: receiver, Waits: waits})
 	var limit *cbaseline.LimitError
 	if errors.As(err, &limit) {
 		r.Skipped = limit.Reason

@@ -62,7 +62,7 @@ const DefaultCaseFloor = floor.MinCacheLineBudget
 // measures across the first two CPUs (split), where the scheduler puts
 // two busy processes, or on the one CPU there is.
 func (s Spec) caseFloor(ctx context.Context, c Case, goSkipped bool) (float64, error) {
-	if s.CaseFloor < 0 || !capsOf(c.Transport).SharedMemory || c.Impl == record.ImplC && goSkipped {
+	if s.CaseFloor < 0 || !capsOf(c.Transport).SharedMemory || record.IsC(c.Impl) && goSkipped {
 		return 0, nil
 	}
 	pin := "split"

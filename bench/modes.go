@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 
+	"github.com/ipclab/ipclab/bench/cbaseline"
 	"github.com/ipclab/ipclab/record"
 	"github.com/ipclab/ipclab/transports"
 )
@@ -27,8 +28,9 @@ type mode interface {
 var modes = map[string]mode{Latency: latency{}, Throughput: throughput{}, Load: load{}, FanIn: fanin{}}
 
 // withC is base, its held-waits case (Spec.Held) where the transport has
-// them, and its C case when the C baseline has the mechanism; the last two
-// only for a case with no link.
+// them, and its C cases when the C baseline has the mechanism (the second,
+// waiting in ppoll, with Spec.CPoll where it has a descriptor); all but
+// base only for a case with no link.
 func withC(s Spec, base Case) []Case {
 	cs := []Case{base}
 	if s.Held && capsOf(base.Transport).HeldWaits && base.Link.IsRaw() {
@@ -36,10 +38,14 @@ func withC(s Spec, base Case) []Case {
 		h.Held = true
 		cs = append(cs, h)
 	}
-	if capsOf(base.Transport).CMechanism != "" && s.CProgram != "" && base.Link.IsRaw() {
+	if mech := capsOf(base.Transport).CMechanism; mech != "" && s.CProgram != "" && base.Link.IsRaw() {
 		c := base
 		c.Impl = record.ImplC
 		cs = append(cs, c)
+		if s.CPoll && cbaseline.Polls(mech) {
+			c.Impl = record.ImplCPoll
+			cs = append(cs, c)
+		}
 	}
 	return cs
 }

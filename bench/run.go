@@ -54,7 +54,7 @@ func Run(ctx context.Context, s Spec, env *record.Env, out Output) ([]record.Rec
 		case c.Mode == Load && failedAt[satKey] > 0:
 			r = s.newRecord(c)
 			r.Skipped = fmt.Sprintf("not run: the case at %.0f msgs/s offered failed", failedAt[satKey])
-		case c.Impl == record.ImplC:
+		case record.IsC(c.Impl):
 			if err = s.injectedFailure(c); err == nil {
 				r, err = s.sizedByTime(c, func(c Case) (record.Record, error) { return s.runCCase(ctx, c, skipped[goCase]) })
 			}

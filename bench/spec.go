@@ -58,6 +58,10 @@ type Spec struct {
 	// counterpart is measured twice, Go then C, recorded as impl "go" and
 	// "c".
 	CProgram string
+	// CPoll, with CProgram, measures those of the cases whose mechanism
+	// has a descriptor (cbaseline.Polls) a third time, by the C baseline
+	// waiting in ppoll as the Go ends do, recorded as impl "c-poll".
+	CPoll bool
 	// Delay, for testing the analysis only, adds a busy wait of the given
 	// length before every measured Go send of a transport; records say so
 	// (injected_delay_ns). It is how a deliberately slowed case is made
@@ -192,7 +196,7 @@ type Case struct {
 	Link      link.Mode
 	Size      int
 	Mode      string
-	Impl      string  // record.ImplGo, or record.ImplC for the C baseline
+	Impl      string  // record.ImplGo, or record.ImplC or ImplCPoll for the C baseline
 	Rate      float64 // load: offered messages per second
 	Producers int     // fanin: producer processes
 	// Count, when set, replaces the mode's message count: a throughput

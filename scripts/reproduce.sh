@@ -6,7 +6,8 @@
 # PLACEMENTS is a comma-separated list of none, split and same (default:
 # all three); OUTDIR defaults to results/reference. For each placement it
 # writes OUTDIR/PLACEMENT (latency and throughput of every transport, Go
-# and the C baseline, RUNS interleaved runs, and the shared-memory streams
+# and the C baseline (also waiting in ppoll, as Go's ends do, for the
+# mechanisms with a descriptor), RUNS interleaved runs, and the shared-memory streams
 # again through SendBatch, 64 a call) and, unless LOAD=0,
 # OUTDIR/PLACEMENT/load-fanin (open-loop load and 1-8 producer fan-in at
 # 64 bytes, 3 runs), each with records, plots, the summary (summary.txt:
@@ -34,7 +35,7 @@ for p in ${placements//,/ }; do
 		transports=${transports//,posixshm-spin/}
 	fi
 	echo "== placement $p: latency and throughput" >&2
-	"$bin/ipclab" bench -pin "$p" -runs "$runs" -batch 64 -held -transports "$transports" -out "$out/$p" -force -format table
+	"$bin/ipclab" bench -pin "$p" -runs "$runs" -batch 64 -held -baseline c,c-poll -transports "$transports" -out "$out/$p" -force -format table
 	if [ "${LOAD:-1}" != 0 ]; then
 		echo "== placement $p: open-loop load and fan-in" >&2
 		"$bin/ipclab" bench -pin "$p" -runs 3 -modes load,fanin -sizes 64 -transports "$transports" -out "$out/$p/load-fanin" -force -format table

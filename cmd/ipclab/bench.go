@@ -49,7 +49,7 @@ to a results directory, and print a summary table.`)
 	force := fs.Bool("force", false, "with -out: replace the records of a run the directory already holds (they are kept as results.jsonl.replaced, and put back if this run records nothing)")
 	format := fs.String("format", "table", formatHelp)
 	asJSON := fs.Bool("json", false, "the same as -format json")
-	baseline := fs.String("baseline", "c", "c: measure the C baseline (bench/cbaseline, built with gcc) beside every raw case that has one; none: Go only")
+	baseline := fs.String("baseline", "c", "c: measure the C baseline (bench/cbaseline, built with gcc) beside every raw case that has one; c,c-poll: also the C baseline waiting in ppoll as Go must, for the mechanisms with a descriptor; none: Go only")
 	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
 	failCases := fs.String("testing-fail", "", "for testing the harness only: TEXT[,...] makes every case whose progress name contains TEXT fail")
 	if err := parseFlags(fs, args); err != nil {
@@ -125,20 +125,21 @@ to a results directory, and print a summary table.`)
 	}
 	var compiler string
 	switch *baseline {
-	case "c":
+	case "c", "c,c-poll":
 		prog, cc, err := cbaseline.Build("")
 		switch {
 		case errors.Is(err, cbaseline.ErrNoCompiler) && !flagSet(fs, "baseline"):
 			warn("ipclab: %v; measuring Go only", err)
 			*baseline = "none" // in force, for the records' options
 		case err != nil:
-			return fmt.Errorf("-baseline c: %w", err)
+			return fmt.Errorf("-baseline %s: %w", *baseline, err)
 		default:
 			spec.CProgram, compiler = prog, cc
+			spec.CPoll = *baseline == "c,c-poll"
 		}
 	case "none":
 	default:
-		return fmt.Errorf("-baseline %q: want c or none", *baseline)
+		return usageErrorf("-baseline %q: want c, c,c-poll or none", *baseline)
 	}
 	if err := checkFloorTime(*floorTime); err != nil {
 		return err

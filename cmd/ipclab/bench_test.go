@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -385,5 +386,42 @@ func TestBenchHeld(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^pipe held +64 B`).Match(summary) {
 		t.Errorf("summary has no 'pipe held' row:\n%s", summary)
+	}
+}
+
+// TestBenchCPoll: -baseline c,c-poll measures, beside the plain C case,
+// the C baseline waiting in ppoll for a mechanism with a descriptor (pipe),
+// not for one without (sysvmsg); its records count the waits and the
+// summary sets Go beside it in a table of its own. A list it does not know
+// is a usage error.
+func TestBenchCPoll(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc, no C baseline (.ci/run installs it)")
+	}
+	dir := t.TempDir()
+	out, errOut, code := runCLI(t, "", "bench", "-transports", "pipe,sysvmsg", "-sizes", "64", "-modes", "latency",
+		"-count", "200", "-runs", "1", "-baseline", "c,c-poll", "-out", dir)
+	if code != 0 {
+		t.Fatalf("bench exit %d: %s", code, errOut)
+	}
+	recs, err := record.ReadJSONL(filepath.Join(dir, record.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []string
+	for _, r := range recs {
+		cases = append(cases, r.Transport+" "+r.Impl)
+		if r.Impl == record.ImplCPoll && (r.RTT == nil || r.RTT.N != 200 || r.Sender.PollWaits == 0 || r.Receiver.PollWaits == 0) {
+			t.Errorf("c-poll record: rtt %+v, poll waits %d and %d; want 200 round trips, each side waiting", r.RTT, r.Sender.PollWaits, r.Receiver.PollWaits)
+		}
+	}
+	if want := []string{"pipe go", "pipe c", "pipe c-poll", "sysvmsg go", "sysvmsg c"}; !slices.Equal(cases, want) {
+		t.Errorf("cases %q, want %q", cases, want)
+	}
+	if !strings.Contains(out, "Go beside C waiting in ppoll") {
+		t.Errorf("no Go-beside-C-ppoll table in the summary:\n%s", out)
+	}
+	if _, errOut, code := runCLI(t, "", "bench", "-baseline", "c-pol"); code != 2 || !strings.Contains(errOut, "c,c-poll") {
+		t.Errorf("-baseline c-pol: exit %d, %q; want a usage error naming the choices", code, errOut)
 	}
 }
