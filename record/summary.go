@@ -121,14 +121,14 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 				bases[0].table = &Table{Title: "LATENCY, Go beside the C baseline (medians over 3+ runs, else each run)", Left: left - 1,
 					Columns: heads("Go p50", "C p50", "Go/C p50", "Go p99", "C p99", "Go/C p99")}
 				bases[1].table = &Table{Title: "LATENCY, Go beside C waiting in ppoll as Go must (medians over 3+ runs, else each run)", Left: left - 1,
-					Columns: heads("Go p50", "Cppoll p50", "Go/Cppoll p50", "Go p99", "Cppoll p99", "Go/Cppoll p99")}
+					Columns: heads("Go p50", "Cpoll p50", "Go/Cpoll p50", "Go p99", "Cpoll p99", "Go/Cpoll p99")}
 			default:
 				cur = &Table{Title: "THROUGHPUT (one way)", Left: left - 1,
 					Columns: heads("MB/s", "msgs/s", "CPU/msg", "ctx sw/msg")}
 				bases[0].table = &Table{Title: "THROUGHPUT, Go beside the C baseline (medians over 3+ runs, else each run)", Left: left - 1,
 					Columns: heads("Go MB/s", "C MB/s", "Go/C")}
 				bases[1].table = &Table{Title: "THROUGHPUT, Go beside C waiting in ppoll as Go must (medians over 3+ runs, else each run)", Left: left - 1,
-					Columns: heads("Go MB/s", "Cppoll MB/s", "Go/Cppoll")}
+					Columns: heads("Go MB/s", "Cpoll MB/s", "Go/Cpoll")}
 			}
 		}
 		row := func(cells ...string) { cur.Rows = append(cur.Rows, append(names(g), cells...)) }
@@ -222,7 +222,7 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 		notes := []string{"Go/C: Go's figure over the C baseline's for the same mechanism",
 			"(latency: above 1 is slower; MB/s: below 1 is slower)"}
 		if len(bases[1].of) > 0 {
-			notes = append(notes, "Cppoll: the C baseline on non-blocking descriptors, waiting in ppoll on the object",
+			notes = append(notes, "Cpoll: the C baseline on non-blocking descriptors, waiting in ppoll on the object",
 				"and an eventfd, as ipclab's ends wait so that Close and deadlines can stop them")
 		}
 		tables = append(tables, Table{Notes: notes})
