@@ -157,15 +157,32 @@ func TestLimit(t *testing.T) {
 }
 
 // Cancelling a run (SIGTERM) and killing its receiver both end it
-// promptly, and TestMain finds nothing left behind.
+// promptly, and TestMain finds nothing left behind; with poll waits too,
+// where the sender sleeps in ppoll rather than in the blocking call.
 func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 	prog := build(t)
+	type run struct {
+		mech  string
+		waits Waits
+	}
+	var runs []run
 	for _, mech := range []string{"sysvmsg", "posixmq", "shm-sysvsem", "shm-futex", "fifo", "posixshm-futex", "posixshm-posixsem", "posixshm-eventfd"} {
-		t.Run(mech+"/sigterm", func(t *testing.T) {
+		runs = append(runs, run{mech, Block})
+	}
+	for _, mech := range []string{"posixmq", "fifo", "pipe", "unix-dgram", "tcp"} {
+		runs = append(runs, run{mech, Poll})
+	}
+	for _, rn := range runs {
+		mech, waits := rn.mech, rn.waits
+		name := mech
+		if waits == Poll {
+			name += "/poll"
+		}
+		t.Run(name+"/sigterm", func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(300*time.Millisecond, cancel)
 			start := time.Now()
-			_, err := Run(ctx, prog, Args{Mechanism: mech, Mode: "latency", Size: 64, Count: 1 << 24, SenderCPU: -1, ReceiverCPU: -1})
+			_, err := Run(ctx, prog, Args{Mechanism: mech, Mode: "latency", Size: 64, Count: 1 << 24, SenderCPU: -1, ReceiverCPU: -1, Waits: waits})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
@@ -173,7 +190,7 @@ func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 				t.Fatalf("took %v to stop", d)
 			}
 		})
-		t.Run(mech+"/receiver-killed", func(t *testing.T) {
+		t.Run(name+"/receiver-killed", func(t *testing.T) {
 			errc := make(chan error, 1)
 			var parent int
 			ctx, cancel := context.WithCancel(context.Background())
@@ -181,7 +198,7 @@ func TestInterruptedRunsRemoveTheirObjects(t *testing.T) {
 			// An ipcbench of an earlier subtest may still be on its way out.
 			before := ourProgs(prog)
 			go func() {
-				_, err := Run(ctx, prog, Args{Mechanism: mech, Mode: "throughput", Size: 64, Count: 1 << 24, SenderCPU: -1, ReceiverCPU: -1})
+				_, err := Run(ctx, prog, Args{Mechanism: mech, Mode: "throughput", Size: 64, Count: 1 << 24, SenderCPU: -1, ReceiverCPU: -1, Waits: waits})
 				errc <- err
 			}()
 			deadline := time.Now().Add(5 * time.Second)
