@@ -92,6 +92,12 @@ type Result struct {
 	Confirmation string      `json:"confirmation"`  // what the sender got back through the channel
 	RTTNs        []float64   `json:"rtt_ns"`
 	OneWayNs     []float64   `json:"one_way_ns"`
+
+	// EmptyTries are the sender's and the receiver's calls that found the
+	// object not ready (poll waits; blocking, 0). Each was followed by a
+	// wait; a wait (PollWaits) with none before it was asked first, as
+	// the Go ends' pipe, fifo and posixmq receives do after a wait.
+	EmptyTries [2]int64 `json:"empty_tries"`
 }
 
 // LimitError says a message size is beyond a kernel limit; ipcbench names

@@ -37,7 +37,8 @@
  * posixmq, the sockets): block (the default) makes the blocking call, as a
  * plain C program does; poll makes every descriptor non-blocking and, on
  * EAGAIN, waits in ppoll(2) on it and on an eventfd of its own, then tries
- * again. poll is how ipclab's Go ends must wait: Close and deadlines stop
+ * again; a pipe, fifo or posixmq receive that follows one that waited
+ * waits first, as ipclab's do (see the streak). poll is how ipclab's Go ends must wait: Close and deadlines stop
  * a wait by writing that eventfd (or by ppoll's timeout), which a blocking
  * read or write cannot be made to notice. Nothing writes the eventfd here;
  * it is polled so that each wait costs what ipclab's does. poll also makes
@@ -178,7 +179,7 @@ static int posix_shm; /* the rings are in a POSIX shared-memory object */
 /* poll_waits: WAITS is poll. wake_efd is this process's eventfd, polled
  * beside the object in every wait (see the top). */
 static int poll_waits, wake_efd = -1;
-static int64_t polls; /* waits in ppoll since cost_start */
+static int64_t polls, empty_tries; /* since cost_start: waits in ppoll, calls that found the object not ready */
 /* wait_ready waits in ppoll until fd has events (a descriptor that is not
  * ready after all only makes the caller try again). */
 static void wait_ready(int fd, short events) {
@@ -187,13 +188,33 @@ static void wait_ready(int fd, short events) {
 	while (ppoll(p, 2, NULL, NULL) < 0) if (errno != EINTR) die("ppoll");
 	if (p[1].revents) { fprintf(stderr, "ipcbench: the wake-up eventfd fired\n"); exit(1); }
 }
-/* would_wait says whether a call that failed with errno should wait for
- * fd and be tried again (EINTR: at once); otherwise the caller dies. */
+/* would_wait says whether a call that failed with errno should be tried
+ * again: at once after EINTR (1), after a wait for fd (WAITED); otherwise
+ * (0) the caller dies. */
+enum { WAITED = 2 };
 static int would_wait(int fd, short events) {
 	if (errno == EINTR) return 1;
-	if (poll_waits && (errno == EAGAIN || errno == EWOULDBLOCK)) { wait_ready(fd, events); return 1; }
+	if (poll_waits && (errno == EAGAIN || errno == EWOULDBLOCK)) { empty_tries++, wait_ready(fd, events); return WAITED; }
 	return 0;
 }
+/* The receive streak, as ipclab's pipe, fifo and posixmq receives keep it
+ * (sysipc.WaitStreak; the sockets' receives always try first): in a
+ * ping-pong every receive waits, and the try before the wait only says
+ * EAGAIN, so a receive that follows one that waited waits in ppoll first,
+ * and every 16th in a streak tries first anyway. posixmq's end also times
+ * the first ppoll asked first after a wait: one that returned within
+ * POLL_SLEPT_NS found a message there, and did not wait. */
+static int streak_recv, streak_timed, streak; /* streak: receives in a row that waited */
+enum { POLL_SLEPT_NS = 1500 };
+/* recv_poll_first waits in ppoll on fd before a receive tries, when the
+ * streak says so; returns whether the receive waited. */
+static int recv_poll_first(int fd) {
+	if (!streak_recv || streak == 0 || streak % 16 == 0) return 0;
+	uint64_t t0 = streak_timed && streak == 1 ? now_ns() : 0;
+	wait_ready(fd, POLLIN);
+	return !t0 || now_ns() - t0 >= POLL_SLEPT_NS;
+}
+static void recv_done(int waited) { streak = waited ? streak + 1 : 0; }
 static void set_nonblock(int fd) {
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) die("fcntl O_NONBLOCK");
@@ -216,15 +237,17 @@ static void read_exact(struct end *e, char *dst, size_t n) {
 			e->rpos += (int)k, dst += k, n -= k;
 			continue;
 		}
+		/* One read, as one of the Go end's reads: its own streak step. */
+		int waited = recv_poll_first(e->rfd), w;
 		ssize_t r;
-		if (n >= PIPE_BUF_SIZE) {
-			if ((r = read(e->rfd, dst, n)) > 0) { dst += r, n -= (size_t)r; continue; }
-		} else if ((r = read(e->rfd, e->rbuf, PIPE_BUF_SIZE)) > 0) {
-			e->rpos = 0, e->rlen = (int)r;
-			continue;
+		while ((r = n >= PIPE_BUF_SIZE ? read(e->rfd, dst, n) : read(e->rfd, e->rbuf, PIPE_BUF_SIZE)) < 0) {
+			if (!(w = would_wait(e->rfd, POLLIN))) die("read");
+			waited |= w == WAITED;
 		}
 		if (r == 0) { fprintf(stderr, "ipcbench: peer closed the pipe\n"); exit(1); }
-		if (!would_wait(e->rfd, POLLIN)) die("read");
+		recv_done(waited);
+		if (n >= PIPE_BUF_SIZE) dst += r, n -= (size_t)r;
+		else e->rpos = 0, e->rlen = (int)r;
 	}
 }
 
@@ -407,8 +430,13 @@ static int recv_msg(struct end *e, char *p) {
 		return (int)r;
 	}
 	case M_POSIXMQ: {
+		int waited = recv_poll_first(e->rq), w;
 		ssize_t r;
-		while ((r = mq_receive(e->rq, e->mqbuf, (size_t)e->mqsize, NULL)) < 0) if (!would_wait(e->rq, POLLIN)) die("mq_receive");
+		while ((r = mq_receive(e->rq, e->mqbuf, (size_t)e->mqsize, NULL)) < 0) {
+			if (!(w = would_wait(e->rq, POLLIN))) die("mq_receive");
+			waited |= w == WAITED;
+		}
+		recv_done(waited);
 		memcpy(p, e->mqbuf, (size_t)r);
 		return (int)r;
 	}
@@ -470,16 +498,16 @@ static uint64_t checksum(const char *b, int n) {
 	return s;
 }
 
-struct cost { int64_t user_ns, sys_ns, vol, invol, maxrss, polls; int cpu; };
+struct cost { int64_t user_ns, sys_ns, vol, invol, maxrss, polls, empty_tries; int cpu; };
 static struct rusage usage0;
-static void cost_start(void) { getrusage(RUSAGE_SELF, &usage0), polls = 0; }
+static void cost_start(void) { getrusage(RUSAGE_SELF, &usage0), polls = empty_tries = 0; }
 static struct cost cost_end(void) {
 	struct rusage u;
 	getrusage(RUSAGE_SELF, &u);
 	struct cost c = {
 		(u.ru_utime.tv_sec - usage0.ru_utime.tv_sec) * 1000000000ll + (u.ru_utime.tv_usec - usage0.ru_utime.tv_usec) * 1000ll,
 		(u.ru_stime.tv_sec - usage0.ru_stime.tv_sec) * 1000000000ll + (u.ru_stime.tv_usec - usage0.ru_stime.tv_usec) * 1000ll,
-		u.ru_nvcsw - usage0.ru_nvcsw, u.ru_nivcsw - usage0.ru_nivcsw, u.ru_maxrss, polls, sched_getcpu()};
+		u.ru_nvcsw - usage0.ru_nvcsw, u.ru_nivcsw - usage0.ru_nivcsw, u.ru_maxrss, polls, empty_tries, sched_getcpu()};
 	return c;
 }
 static void print_cost(const char *name, struct cost c, int pid) {
@@ -555,6 +583,8 @@ int main(int argc, char **argv) {
 		fprintf(stderr, "WAITS poll: %s has no descriptor to poll; its waits are the same either way\n", mech);
 		return 2;
 	}
+	streak_recv = poll_waits && (!strcmp(mech, "pipe") || fifo || kind == M_POSIXMQ);
+	streak_timed = kind == M_POSIXMQ;
 
 	atexit(cleanup);
 	signal(SIGINT, on_signal);
@@ -786,6 +816,7 @@ int main(int argc, char **argv) {
 	print_cost("sender", sender, getpid());
 	printf(",");
 	print_cost("receiver", rep.cost, receiver);
+	printf(",\"empty_tries\":[%lld,%lld]", (long long)sender.empty_tries, (long long)rep.cost.empty_tries);
 	printf(",\"first_send_ns\":%llu,\"first_ns\":%llu,\"last_ns\":%llu,\"bytes\":%llu,\"sum\":%llu,\"confirmation\":\"%s\"",
 	       (unsigned long long)first_send, (unsigned long long)rep.first_ns, (unsigned long long)rep.last_ns,
 	       (unsigned long long)rep.bytes, (unsigned long long)rep.sum, latency ? "" : conf);
