@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -148,6 +149,18 @@ func TestPollWaits(t *testing.T) {
 		}
 		if _, err := Run(context.Background(), prog, Args{Mechanism: mech, Mode: "latency", Size: 8, Count: 1, SenderCPU: -1, ReceiverCPU: -1, Waits: Poll}); err == nil || !strings.Contains(err.Error(), "no descriptor") {
 			t.Errorf("%s with poll waits: err = %v, want no descriptor", mech, err)
+		}
+	}
+	// ipcbench itself refuses them, and a WAITS it does not know, as bad
+	// input (Run refuses the first before it starts the program).
+	for _, c := range []struct{ mech, waits, want string }{
+		{"sysvmsg", "poll", "no descriptor"}, {"shm-futex", "poll", "no descriptor"}, {"pipe", "spin", "unknown WAITS"}} {
+		var stderr strings.Builder
+		cmd := exec.Command(prog, c.mech, "latency", "8", "1", "0", "-1", "-1", c.waits)
+		cmd.Stderr = &stderr
+		var exit *exec.ExitError
+		if err := cmd.Run(); !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("ipcbench %s ... %s: %v, %q; want exit 2 saying %q", c.mech, c.waits, err, stderr.String(), c.want)
 		}
 	}
 }
