@@ -110,7 +110,9 @@ type Cost struct {
 	// before every case so that it is 0 unless the case itself allocated.
 	GCCycles int64 `json:"gc_cycles,omitempty"`
 	// PollWaits is how many times the C baseline waiting in ppoll
-	// (ImplCPoll) waited: calls that found the object not ready.
+	// (ImplCPoll) waited in ppoll: after a call that found the object not
+	// ready, or, for a pipe, fifo or posixmq receive that follows one that
+	// waited, before it tries, as the Go ends do (sysipc.WaitStreak).
 	PollWaits int64 `json:"poll_waits,omitempty"`
 }
 
