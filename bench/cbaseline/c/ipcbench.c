@@ -38,15 +38,16 @@
  * plain C program does; poll makes every descriptor non-blocking and, on
  * EAGAIN, waits in ppoll(2) on it and on an eventfd of its own, then tries
  * again; a pipe, fifo or posixmq receive that follows one that waited
- * waits first, as ipclab's do (see the streak). poll is how ipclab's Go ends must wait: Close and deadlines stop
- * a wait by writing that eventfd (or by ppoll's timeout), which a blocking
- * read or write cannot be made to notice. Nothing writes the eventfd here;
- * it is polled so that each wait costs what ipclab's does. poll also makes
- * the kernel treat a pipe as polled, so that every write wakes its reader,
- * not only a write to an empty pipe (pipe_write's poll_usage). Prints one JSON line on stdout; exits 2 on
- * bad input, 3 when SIZE is beyond a kernel limit (stderr names it), 1 on
- * failure. Objects are created 0600 and exclusive, and removed on every
- * exit, SIGINT and SIGTERM included.
+ * waits first, as ipclab's do (see the streak). poll is how ipclab's Go
+ * ends must wait: Close and deadlines stop a wait by writing that eventfd
+ * (or by ppoll's timeout), which a blocking read or write cannot be made
+ * to notice. Nothing writes the eventfd here; it is polled so that each
+ * wait costs what ipclab's does. poll also makes the kernel treat a pipe
+ * as polled, so that every write wakes its reader, not only a write to an
+ * empty pipe (pipe_write's poll_usage). Prints one JSON line on stdout;
+ * exits 2 on bad input, 3 when SIZE is beyond a kernel limit (stderr names
+ * it), 1 on failure. Objects are created 0600 and exclusive, and removed
+ * on every exit, SIGINT and SIGTERM included.
  *
  * Build: gcc -O2 -Wall -o ipcbench ipcbench.c -lrt */
 #define _GNU_SOURCE
