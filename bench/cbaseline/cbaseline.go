@@ -131,12 +131,13 @@ const (
 	Poll Waits = "poll"
 )
 
-// Polls says whether ipcbench's mechanism mech can wait with Poll: it has
-// a descriptor (pipe, fifo, posixmq, the sockets). The others (System V
-// objects, shared memory) wait the same way in C and in Go.
+// Polls says whether ipcbench's mechanism mech can wait with Poll: it
+// waits on a descriptor (pipe, fifo, posixmq, the sockets, and the
+// eventfds of posixshm-eventfd). The others (System V objects, futexes,
+// semaphores, spinning) wait the same way in C and in Go.
 func Polls(mech string) bool {
 	switch mech {
-	case "pipe", "fifo", "posixmq", "unix-stream", "unix-seqpacket", "unix-dgram", "tcp":
+	case "pipe", "fifo", "posixmq", "unix-stream", "unix-seqpacket", "unix-dgram", "tcp", "posixshm-eventfd":
 		return true
 	}
 	return false

@@ -34,7 +34,8 @@
  *
  * CPUs are -1 for no pinning. WAITS (the last argument) is how a call that
  * would block waits, for the mechanisms with a descriptor (pipe, fifo,
- * posixmq, the sockets): block (the default) makes the blocking call, as a
+ * posixmq, the sockets; posixshm-eventfd, see sleep_on): block (the
+ * default) makes the blocking call, as a
  * plain C program does; poll makes every descriptor non-blocking and, on
  * EAGAIN, waits in ppoll(2) on it and on an eventfd of its own, then tries
  * again; a pipe, fifo or posixmq receive that follows one that waited
@@ -263,11 +264,22 @@ static int efd_of(uint32_t *flag) {
 	}
 	return -1;
 }
-/* sleep_on and wake_one: the futex, or the flag's eventfd. */
+/* sleep_on and wake_one: the futex, or the flag's eventfd: a blocking
+ * read, or with poll waits a ppoll on the (non-blocking) eventfd alone and
+ * then a read, as shmchan's eventfd strategy sleeps (its Close and
+ * deadlines write the same eventfd, so it polls nothing else). */
 static void sleep_on(uint32_t *flag) {
 	if (kind != M_SHM_EVENTFD) { futex(flag, FUTEX_WAIT, 1); return; }
 	uint64_t v;
-	if (read(efd_of(flag), &v, 8) < 0 && errno != EINTR) die("read eventfd");
+	int fd = efd_of(flag);
+	if (poll_waits) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		polls++;
+		if (ppoll(&p, 1, NULL, NULL) < 0 && errno != EINTR) die("ppoll eventfd");
+		if (read(fd, &v, 8) < 0 && errno != EAGAIN && errno != EINTR) die("read eventfd");
+		return;
+	}
+	if (read(fd, &v, 8) < 0 && errno != EINTR) die("read eventfd");
 }
 static void wake_one(uint32_t *flag) {
 	if (kind != M_SHM_EVENTFD) { futex(flag, FUTEX_WAKE, 1); return; }
@@ -580,7 +592,7 @@ int main(int argc, char **argv) {
 	const char *waits = argc == 9 ? argv[8] : "block";
 	if (!strcmp(waits, "poll")) poll_waits = 1;
 	else if (strcmp(waits, "block")) { fprintf(stderr, "unknown WAITS %s: block or poll\n", waits); return 2; }
-	if (poll_waits && kind != M_PIPE && kind != M_POSIXMQ && kind != M_PACKET) {
+	if (poll_waits && kind != M_PIPE && kind != M_POSIXMQ && kind != M_PACKET && kind != M_SHM_EVENTFD) {
 		fprintf(stderr, "WAITS poll: %s has no descriptor to poll; its waits are the same either way\n", mech);
 		return 2;
 	}
@@ -697,7 +709,7 @@ int main(int argc, char **argv) {
 		ring_base = rings;
 		if (kind == M_SHM_EVENTFD)
 			for (int i = 0; i < 4; i++)
-				if ((efds[i / 2][i % 2] = eventfd(0, EFD_CLOEXEC)) < 0) die("eventfd");
+				if ((efds[i / 2][i % 2] = eventfd(0, EFD_CLOEXEC | (poll_waits ? EFD_NONBLOCK : 0))) < 0) die("eventfd");
 		if (kind == M_SHM_SEM) {
 			/* 0: ping full, 1: ping empty, 2: pong full, 3: pong empty. */
 			if ((semid = semget(IPC_PRIVATE, 4, IPC_CREAT | IPC_EXCL | 0600)) < 0) die("semget");
@@ -707,7 +719,7 @@ int main(int argc, char **argv) {
 	}
 	}
 
-	if (poll_waits) { /* the ends' descriptors; fork shares the flag */
+	if (poll_waits && kind != M_SHM_EVENTFD) { /* the ends' descriptors (the eventfds are made non-blocking); fork shares the flag */
 		int fds[] = {tx.rfd, tx.wfd, rx.rfd, rx.wfd};
 		if (kind == M_POSIXMQ) fds[0] = tx.rq, fds[1] = tx.wq, fds[2] = rx.rq, fds[3] = rx.wq;
 		for (int i = 0; i < 4; i++) set_nonblock(fds[i]);
