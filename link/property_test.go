@@ -304,19 +304,6 @@ func roleProp(args []string) error {
 	return nil
 }
 
-// watchdog fails the test with every goroutine's stack if it is not
-// stopped within d: a hang is a failure, not a stuck CI job.
-func watchdog(t *testing.T, d time.Duration) {
-	name := t.Name()
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 4<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		fmt.Fprintf(os.Stderr, "watchdog: %s still running after %v; goroutines:\n%s\n", name, d, buf)
-		panic("watchdog: " + name + " hung")
-	})
-	t.Cleanup(func() { timer.Stop() })
-}
-
 func TestLinkProperties(t *testing.T) {
 	n := propCount()
 	cases := 0
@@ -324,7 +311,7 @@ func TestLinkProperties(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			for mi, mode := range propModes {
 				t.Run(mode, func(t *testing.T) {
-					watchdog(t, 2*time.Minute)
+					testmain.Watchdog(t, 2*time.Minute)
 					cases++
 					seed := uint64(mi)<<32 ^ uint64(len(tr))<<8 ^ uint64(time.Now().UnixNano())
 					if s, err := strconv.ParseUint(os.Getenv("LINK_PROP_SEED"), 10, 64); err == nil {

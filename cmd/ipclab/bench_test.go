@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/record"
 )
 
@@ -87,7 +88,7 @@ func TestBenchInterruptedKeepsFinishedCases(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(cmd, 5*time.Minute).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 	records := filepath.Join(dir, record.RecordsFile)
 	waitFor(t, 2*time.Minute, "4 records", func() bool {
 		b, _ := os.ReadFile(records)
@@ -142,7 +143,7 @@ func TestBenchInterruptedBeforeAnyCase(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(cmd, 5*time.Minute).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 	// The run directory exists once the signal handler is in place.
 	waitFor(t, 2*time.Minute, "the run directory", func() bool {
 		d, _ := os.ReadDir(filepath.Join(cwd, "results"))
@@ -203,7 +204,7 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(cmd, 5*time.Minute).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 1 || !strings.Contains(e.String(), "2 of 6 cases failed") {
 		t.Fatalf("under RLIMIT_MSGQUEUE 0: %v, stderr %q", err, e.String())
 	}
@@ -272,7 +273,7 @@ func TestBenchRunDirectories(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		defer watchdog(cmd, 5*time.Minute).Stop()
+		defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 		cmds = append(cmds, cmd)
 	}
 	for _, cmd := range cmds {

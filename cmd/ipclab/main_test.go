@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +62,7 @@ func runCLIIn(t *testing.T, dir, stdin string, args ...string) (stdout, stderr s
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(cmd, 5*time.Minute).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -82,16 +81,6 @@ func cliCommand(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), envMain+"=1")
 	return cmd
-}
-
-// watchdog kills cmd and panics with every goroutine's stack if cmd is
-// still running after limit; Stop it once cmd has ended.
-func watchdog(cmd *exec.Cmd, limit time.Duration) *time.Timer {
-	return time.AfterFunc(limit, func() {
-		cmd.Process.Kill()
-		buf := make([]byte, 1<<20)
-		panic(fmt.Sprintf("watchdog: %q still running after %v\n%s", cmd.Args, limit, buf[:runtime.Stack(buf, true)]))
-	})
 }
 
 func TestBenchWritesRecordsAndPlots(t *testing.T) {
