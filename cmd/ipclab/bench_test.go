@@ -25,6 +25,12 @@ var quick = []string{"bench", "-runs", "1", "-sizes", "64", "-count", "200", "-b
 
 func quickBench(more ...string) []string { return append(append([]string{}, quick...), more...) }
 
+// noFigureFiles is bench's hidden flag that writes no PNG and SVG files,
+// for the tests that look at other things: drawing the PNGs of one run
+// takes 5-10 s under -race. TestBenchWritesRecordsAndPlots and the tests
+// of a run directory's files keep them.
+const noFigureFiles = "-testing-no-figure-files"
+
 // waitFor polls until cond holds; after limit it fails the test with every
 // goroutine's stack (a watchdog, not a timing assertion).
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
@@ -165,7 +171,7 @@ func TestBenchInterruptedBeforeAnyCase(t *testing.T) {
 func TestBenchGoesOnAfterFailures(t *testing.T) {
 	dir := t.TempDir()
 	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe,sysvmsg", "-modes", "latency,throughput",
-		"-testing-fail", "sysvmsg raw 64 B latency", "-out", dir)...)
+		"-testing-fail", "sysvmsg raw 64 B latency", "-out", dir, noFigureFiles)...)
 	if code != 1 || !strings.Contains(errOut, "1 of 4 cases failed") || !strings.Contains(errOut, "run 1 sysvmsg raw 64 B latency go: "+bench.ErrInjected.Error()) {
 		t.Fatalf("exit %d, stderr %q; want exit 1 listing the failed case", code, errOut)
 	}
@@ -245,7 +251,7 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 // higher rate is not run, and the next mode is measured.
 func TestBenchCaseTimeout(t *testing.T) {
 	dir := t.TempDir()
-	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe", "-modes", "load,latency", "-rates", "1,2", "-case-timeout", "1s", "-out", dir)...)
+	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe", "-modes", "load,latency", "-rates", "1,2", "-case-timeout", "1s", "-out", dir, noFigureFiles)...)
 	if code != 1 || !strings.Contains(errOut, "1 of 3 cases failed") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -263,7 +269,7 @@ func TestBenchCaseTimeout(t *testing.T) {
 // -out refuses a directory holding a run's records unless -force.
 func TestBenchRunDirectories(t *testing.T) {
 	cwd := t.TempDir()
-	args := quickBench("-transports", "pipe", "-modes", "latency", "-count", "50")
+	args := quickBench("-transports", "pipe", "-modes", "latency", "-count", "50", noFigureFiles)
 	var cmds []*exec.Cmd
 	for range 3 {
 		cmd := cliCommand(t, args...)

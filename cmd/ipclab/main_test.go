@@ -361,7 +361,7 @@ func TestLsAndCleanRemoveOnlyOrphans(t *testing.T) {
 // pass the Benjamini–Hochberg correction at 0.05.
 func TestCompareFindsTheSlowedCase(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
-	common := []string{"bench", "-runs", "5", "-count", "200", "-modes", "latency", "-sizes", "64", "-transports", "pipe,sysvshm-spin", "-baseline", "none"}
+	common := []string{"bench", "-runs", "5", "-count", "200", "-modes", "latency", "-sizes", "64", "-transports", "pipe,sysvshm-spin", "-baseline", "none", noFigureFiles}
 	for _, dir := range []string{a, b} {
 		args := append(append([]string{}, common...), "-out", dir)
 		if dir == b {
