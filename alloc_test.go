@@ -27,7 +27,7 @@ import (
 // allocate one either (it did: a Timespec per kernel wait in shmchan and
 // posixmq, a timer per blocked msgrcv in sysvmsg).
 func TestSteadyStateAllocs(t *testing.T) {
-	watchdog(t, 3*time.Minute)
+	testmain.Watchdog(t, 3*time.Minute)
 	const warm, runs, maxAllocsPerTrip = 1000, 2000, 0.05
 	for _, tr := range transports.All() {
 		if tr.Alias != "" {
@@ -100,7 +100,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 // transports/posixshm's TestStreamThroughASmallRingAllocatesNothing
 // catches with a small ring.
 func TestSteadyStateStreamAllocs(t *testing.T) {
-	watchdog(t, 3*time.Minute)
+	testmain.Watchdog(t, 3*time.Minute)
 	const size, warm, runs, maxAllocsPerMsg = 64, 2000, 20000, 0.01
 	for _, tr := range transports.All() {
 		if tr.Alias != "" {
@@ -184,15 +184,4 @@ func mallocsDuring(f func()) uint64 {
 	f()
 	runtime.ReadMemStats(&m1)
 	return m1.Mallocs - m0.Mallocs
-}
-
-// watchdog fails the test binary with every goroutine's stack if the test
-// is still running after d: a round trip that never returns is a failure.
-func watchdog(t *testing.T, d time.Duration) {
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<20)
-		n := runtime.Stack(buf, true)
-		panic(fmt.Sprintf("%s still running after %v\n%s", t.Name(), d, buf[:n]))
-	})
-	t.Cleanup(func() { timer.Stop() })
 }

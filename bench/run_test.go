@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,17 +17,6 @@ import (
 // their own (posixshm).
 func TestMain(m *testing.M) { testmain.MainWith(m, testmain.Options{PrivateDevShm: true}) }
 
-// watchdog fails the test with every goroutine's stack if it runs longer
-// than d: a run must end, never hang.
-func watchdog(t *testing.T, d time.Duration) {
-	t.Helper()
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<20)
-		panic("bench test " + t.Name() + " still running after " + d.String() + "; goroutines:\n" + string(buf[:runtime.Stack(buf, true)]))
-	})
-	t.Cleanup(func() { timer.Stop() })
-}
-
 // kept is an Output that keeps every outcome in memory.
 type kept struct {
 	recs  []record.Record
@@ -42,7 +30,7 @@ func (k *kept) Failure(f record.Failure) error { k.fails = append(k.fails, f); r
 // case, Go and C alike, and its record keeps it; a case of another
 // transport gets none, and neither does any case with CaseFloor negative.
 func TestRunTakesCaseFloor(t *testing.T) {
-	watchdog(t, 3*time.Minute)
+	testmain.Watchdog(t, 3*time.Minute)
 	s := Spec{Transports: []string{"sysvshm-futex", "pipe"}, Sizes: []int{64}, Modes: []string{Latency}, Runs: 1, Count: 200,
 		Placement: PinNone, CaseTimeout: time.Minute}
 	switch prog, _, err := cbaseline.Build(t.TempDir()); {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,7 +40,7 @@ var pairings = []struct {
 // TestPairings runs every example with every pairing of implementations:
 // Go→C, C→Go, Go→Go and C→C, writer first.
 func TestPairings(t *testing.T) {
-	watchdog(t, 3*time.Minute)
+	testmain.Watchdog(t, 3*time.Minute)
 	goImpl, cImpl := buildAll(t)
 	impls := []impl{goImpl, cImpl}
 	for _, p := range pairings {
@@ -286,14 +285,4 @@ func runFail(t *testing.T, dir, bin string, args ...string) (string, error) {
 		t.Fatalf("%s succeeded; it should have failed:\n%s", p.name, p.output())
 	}
 	return p.output(), p.err
-}
-
-// watchdog fails the run with every goroutine's stack if the test hangs
-// past d despite the per-step timeouts.
-func watchdog(t *testing.T, d time.Duration) {
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<20)
-		panic(fmt.Sprintf("%s still running after %v:\n%s", t.Name(), d, buf[:runtime.Stack(buf, true)]))
-	})
-	t.Cleanup(func() { timer.Stop() })
 }

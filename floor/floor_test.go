@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -19,18 +18,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testmain.Main(m) }
-
-// watchdog fails the test with every goroutine's stack if it runs longer
-// than d: a measurement must end with an error, never hang.
-func watchdog(t *testing.T, d time.Duration) {
-	t.Helper()
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		panic("floor test " + t.Name() + " still running after " + d.String() + "; goroutines:\n" + string(buf))
-	})
-	t.Cleanup(func() { timer.Stop() })
-}
 
 func allowedCPUs(t *testing.T) []int {
 	t.Helper()
@@ -123,7 +110,7 @@ func checkRoundTrip(t *testing.T, what string, rt RoundTrip, wait string) {
 }
 
 func TestMeasure(t *testing.T) {
-	watchdog(t, 3*time.Minute)
+	testmain.Watchdog(t, 3*time.Minute)
 	cpus := allowedCPUs(t)
 	var peers []*peerproc.Proc
 	before, _ := cpupin.Current()
@@ -188,7 +175,7 @@ func TestMeasure(t *testing.T) {
 // TestNothingLeft: a measurement closes every descriptor it opened (the
 // shared page, the pipes, the peer's stdout) and leaves no process.
 func TestNothingLeft(t *testing.T) {
-	watchdog(t, 2*time.Minute)
+	testmain.Watchdog(t, 2*time.Minute)
 	measure := func() {
 		if _, err := Measure(context.Background(), Options{Pin: "same", Budget: MinBudget}); err != nil {
 			t.Fatal(err)
@@ -239,7 +226,7 @@ func children(t *testing.T) []string {
 // TestKilledPeer: a peer killed mid-measurement ends it with an error,
 // promptly, whatever the kind of round trip is waiting on.
 func TestKilledPeer(t *testing.T) {
-	watchdog(t, 2*time.Minute)
+	testmain.Watchdog(t, 2*time.Minute)
 	pin := "split"
 	if len(allowedCPUs(t)) < 2 {
 		pin = "same"
@@ -274,7 +261,7 @@ func TestKilledPeer(t *testing.T) {
 
 // TestCancel: cancelling the context stops a measurement with its error.
 func TestCancel(t *testing.T) {
-	watchdog(t, time.Minute)
+	testmain.Watchdog(t, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := Measure(ctx, Options{Pin: "same", Budget: time.Hour, onPeer: func(*peerproc.Proc) {
 		time.AfterFunc(20*time.Millisecond, cancel)
@@ -287,7 +274,7 @@ func TestCancel(t *testing.T) {
 // TestStoppedPeer: a peer that lives but never answers (SIGSTOP) is killed
 // by the watchdog after stallTimeout, and the measurement fails.
 func TestStoppedPeer(t *testing.T) {
-	watchdog(t, time.Minute)
+	testmain.Watchdog(t, time.Minute)
 	defer func(d time.Duration) { stallTimeout = d }(stallTimeout)
 	stallTimeout = 300 * time.Millisecond
 	for _, k := range []kind{cacheLine, futex, pipe} {
@@ -308,7 +295,7 @@ func TestStoppedPeer(t *testing.T) {
 // CacheLine measures the cache-line round trip alone, at one placement,
 // in two processes, and leaves this process's CPU mask as it found it.
 func TestCacheLine(t *testing.T) {
-	watchdog(t, 2*time.Minute)
+	testmain.Watchdog(t, 2*time.Minute)
 	before, _ := cpupin.Current()
 	pins := map[string]string{"same": "yield"}
 	if len(allowedCPUs(t)) >= 2 {

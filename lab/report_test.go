@@ -5,13 +5,13 @@ import (
 	"html"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab/internal/browsercheck"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/plot"
 	"github.com/ipclab/ipclab/report"
 )
@@ -215,7 +215,7 @@ func TestReportInBrowser(t *testing.T) {
 // MaxFigureBytes each leave their plot out with the reason in a warning,
 // and the rest of the report is written.
 func TestReportFigureProblems(t *testing.T) {
-	watchdog(t, time.Minute) // a FIFO opened for reading would block
+	testmain.Watchdog(t, time.Minute) // a FIFO opened for reading would block
 	dir, _ := synthRunWithPlots(t)
 	svgs, _ := filepath.Glob(filepath.Join(dir, "*.svg"))
 	if len(svgs) < 3 {
@@ -283,13 +283,4 @@ func TestAnswerBlocks(t *testing.T) {
 	if got := answerBlocks("12345. not a list\n-no space"); fmt.Sprint(got) != fmt.Sprint([]report.Block{report.Paragraph{Text: "12345. not a list -no space"}}) {
 		t.Errorf("not lists: %#v", got)
 	}
-}
-
-// watchdog fails the test with every goroutine's stack if it runs past d.
-func watchdog(t *testing.T, d time.Duration) {
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<16)
-		panic(fmt.Sprintf("%s hung for %v:\n%s", t.Name(), d, buf[:runtime.Stack(buf, true)]))
-	})
-	t.Cleanup(func() { timer.Stop() })
 }

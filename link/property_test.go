@@ -70,12 +70,22 @@ func propSize(seed, i uint64, max int) int {
 	return min(n, max)
 }
 
-// propPayload fills p as message i: index, length, then a pattern.
+// propPayload fills p as message i: index, length, then a pattern, byte
+// j being byte(i + 7j).
 func propPayload(p []byte, i uint64) {
 	binary.LittleEndian.PutUint64(p, i)
 	binary.LittleEndian.PutUint32(p[8:], uint32(len(p)))
-	for j := 12; j < len(p); j++ {
-		p[j] = byte(i + uint64(j)*7)
+	// The pattern repeats every 256 bytes: one period is written and copy
+	// repeats it. Under -race a loop over every byte is an instrumented
+	// store each (copy is one range check), and each case builds its
+	// messages, up to 100 KB, once to send and once to compare.
+	body := p[12:]
+	head := body[:min(len(body), 256)]
+	for j := range head {
+		head[j] = byte(i + uint64(12+j)*7)
+	}
+	for k := len(head); k < len(body); k *= 2 {
+		copy(body[k:], body[:k])
 	}
 }
 
@@ -304,17 +314,24 @@ func roleProp(args []string) error {
 	return nil
 }
 
-// watchdog fails the test with every goroutine's stack if it is not
-// stopped within d: a hang is a failure, not a stuck CI job.
-func watchdog(t *testing.T, d time.Duration) {
-	name := t.Name()
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 4<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		fmt.Fprintf(os.Stderr, "watchdog: %s still running after %v; goroutines:\n%s\n", name, d, buf)
-		panic("watchdog: " + name + " hung")
-	})
-	t.Cleanup(func() { timer.Stop() })
+// TestPropPayloadIsItsDefinition: the period-and-copy propPayload writes
+// byte(i + 7j) at every offset j from 12, for lengths below, at and past
+// one period.
+func TestPropPayloadIsItsDefinition(t *testing.T) {
+	for _, n := range []int{12, 13, 267, 268, 269, 4096, 100_000} {
+		for _, i := range []uint64{0, 1, 255, 1 << 40} {
+			p := make([]byte, n)
+			propPayload(p, i)
+			if binary.LittleEndian.Uint64(p) != i || binary.LittleEndian.Uint32(p[8:]) != uint32(n) {
+				t.Fatalf("message %d of %d bytes: header %x", i, n, p[:12])
+			}
+			for j := 12; j < n; j++ {
+				if p[j] != byte(i+uint64(j)*7) {
+					t.Fatalf("message %d of %d bytes: byte %d is %d, want %d", i, n, j, p[j], byte(i+uint64(j)*7))
+				}
+			}
+		}
+	}
 }
 
 func TestLinkProperties(t *testing.T) {
@@ -324,7 +341,7 @@ func TestLinkProperties(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			for mi, mode := range propModes {
 				t.Run(mode, func(t *testing.T) {
-					watchdog(t, 2*time.Minute)
+					testmain.Watchdog(t, 2*time.Minute)
 					cases++
 					seed := uint64(mi)<<32 ^ uint64(len(tr))<<8 ^ uint64(time.Now().UnixNano())
 					if s, err := strconv.ParseUint(os.Getenv("LINK_PROP_SEED"), 10, 64); err == nil {

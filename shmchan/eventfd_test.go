@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/internal/posixsem"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"golang.org/x/sys/unix"
 )
 
@@ -84,7 +85,7 @@ func eventfdPair(t *testing.T, spin time.Duration) (*Chan, *Chan, [4]int) {
 // wake), and a sleeping consumer sleeps in ppoll, on the eventfd, and
 // is woken by it.
 func TestEventFDWakesByEventfd(t *testing.T) {
-	watchdog(t, time.Minute)
+	testmain.Watchdog(t, time.Minute)
 	c, o, efd := eventfdPair(t, -1)
 	// Drain what attach wrote (the opener tells the creator it is there).
 	var b [8]byte
@@ -140,7 +141,7 @@ func threadIn(nr int) bool {
 // both sides sleeping and waking on eventfds (no spin), then Close wakes
 // a blocked Recv.
 func TestEventFDRoundTrips(t *testing.T) {
-	watchdog(t, time.Minute)
+	testmain.Watchdog(t, time.Minute)
 	c, o, _ := eventfdPair(t, -1)
 	done := make(chan error, 1)
 	go func() {

@@ -17,19 +17,9 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"golang.org/x/sys/unix"
 )
-
-// watchdog fails the test binary with every goroutine's stack if the test
-// is still running after d: a hang is the failure these tests look for.
-func watchdog(t *testing.T, d time.Duration) {
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<20)
-		n := runtime.Stack(buf, true)
-		panic(fmt.Sprintf("%s still running after %v: a wait was never woken\n%s", t.Name(), d, buf[:n]))
-	})
-	t.Cleanup(func() { timer.Stop() })
-}
 
 const nobody = 65534
 
@@ -209,7 +199,7 @@ func sleepingOn(t *testing.T, word *uint32) bool {
 // producer's wake word, as a hostile or broken peer can; when the peer
 // is found dead the producer must still wake and say ErrPeerGone.
 func TestHostileWakeWordCannotStrandProducer(t *testing.T) {
-	watchdog(t, 30*time.Second)
+	testmain.Watchdog(t, 30*time.Second)
 	c, o := pair(t, Config{Strategy: Futex, RingSize: 4096, SpinBudget: -1})
 	done := blockedProducer(t, c)
 	stop := make(chan struct{})
@@ -241,7 +231,7 @@ func TestHostileWakeWordCannotStrandProducer(t *testing.T) {
 // TestFutexWaitIsBounded: a dead peer is noticed even if no wake-up comes
 // at all, because every futex wait is bounded (peerCheckInterval).
 func TestFutexWaitIsBounded(t *testing.T) {
-	watchdog(t, 30*time.Second)
+	testmain.Watchdog(t, 30*time.Second)
 	c, _ := pair(t, Config{Strategy: Futex, RingSize: 4096, SpinBudget: -1})
 	done := blockedProducer(t, c)
 	c.end.SetPeerGone() // the death, with its wake-up lost

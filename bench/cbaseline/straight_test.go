@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ipclab/ipclab/internal/cpupin"
 	"github.com/ipclab/ipclab/internal/ctest"
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
 // straight.c is the independent program scripts/check-cbaseline.sh holds
@@ -47,15 +47,6 @@ type straightReport struct {
 	Sum         *uint64  `json:"sum"`
 	MsgsPerSec  *float64 `json:"msgs_per_sec"`
 	MBPerSec    *float64 `json:"mb_per_sec"`
-}
-
-// watchdog fails the test with every goroutine's stack if it runs past d.
-func watchdog(t *testing.T, d time.Duration) {
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<16)
-		panic(fmt.Sprintf("%s hung for %v:\n%s", t.Name(), d, buf[:runtime.Stack(buf, true)]))
-	})
-	t.Cleanup(func() { timer.Stop() })
 }
 
 // runStraight runs prog with args and returns its stdout, stderr, exit
@@ -122,7 +113,7 @@ func TestStraightEveryMechanism(t *testing.T) {
 		for _, size := range []int{13, 64, 4096} {
 			for _, mode := range []string{"latency", "throughput"} {
 				t.Run(fmt.Sprintf("%s/%d/%s", mech, size, mode), func(t *testing.T) {
-					watchdog(t, 2*time.Minute)
+					testmain.Watchdog(t, 2*time.Minute)
 					count := 300
 					if mode == "throughput" {
 						// More than two pipe buffers (64 KiB each) measured,
@@ -207,7 +198,7 @@ func TestStraightPinned(t *testing.T) {
 		for _, mode := range []string{"latency", "throughput"} {
 			for _, place := range [][2]int{{first, last}, {first, first}} {
 				t.Run(fmt.Sprintf("%s/%s/%d-%d", mech, mode, place[0], place[1]), func(t *testing.T) {
-					watchdog(t, time.Minute)
+					testmain.Watchdog(t, time.Minute)
 					count := 300
 					if mode == "throughput" {
 						count = 4000 // 256 KB at 64 B: more than one pipe read
@@ -272,7 +263,7 @@ func TestStraightInterrupted(t *testing.T) {
 	prog := ctest.Build(t, "c/straight.c", "-lrt")
 	for _, mech := range straightMechs {
 		t.Run(mech+"/sigterm", func(t *testing.T) {
-			watchdog(t, time.Minute)
+			testmain.Watchdog(t, time.Minute)
 			cmd := exec.Command(prog, mech, "latency", "64", "100000000", "-1", "-1")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -289,7 +280,7 @@ func TestStraightInterrupted(t *testing.T) {
 			}
 		})
 		t.Run(mech+"/child-killed", func(t *testing.T) {
-			watchdog(t, time.Minute)
+			testmain.Watchdog(t, time.Minute)
 			cmd := exec.Command(prog, mech, "throughput", "64", "100000000", "-1", "-1")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr

@@ -52,6 +52,7 @@ to a results directory, and print a summary table.`)
 	baseline := fs.String("baseline", "c", "c: measure the C baseline (bench/cbaseline, built with gcc) beside every raw case that has one; c,c-poll: also the C baseline waiting in ppoll as Go must, for the mechanisms with a descriptor; none: Go only")
 	delays := fs.String("testing-delay", "", "for testing the analysis only: TRANSPORT=DURATION[,...] busy-waits that long before every Go send of TRANSPORT (records say so)")
 	failCases := fs.String("testing-fail", "", "for testing the harness only: TEXT[,...] makes every case whose progress name contains TEXT fail")
+	noFigureFiles := fs.Bool("testing-no-figure-files", false, "for testing the CLI only: write no figure files (PNG, SVG); the report still draws every figure inline")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -120,6 +121,7 @@ to a results directory, and print a summary table.`)
 		return err
 	}
 	spec.FailCases = splitList(*failCases)
+	figureFiles = !*noFigureFiles
 	if err := spec.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}

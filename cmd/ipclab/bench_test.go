@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/bench"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/record"
 )
 
@@ -24,6 +25,12 @@ import (
 var quick = []string{"bench", "-runs", "1", "-sizes", "64", "-count", "200", "-bytes", "64K", "-baseline", "none"}
 
 func quickBench(more ...string) []string { return append(append([]string{}, quick...), more...) }
+
+// noFigureFiles is bench's hidden flag that writes no PNG and SVG files,
+// for the tests that look at other things: drawing the PNGs of one run
+// takes 5-10 s under -race. TestBenchWritesRecordsAndPlots and the tests
+// of a run directory's files keep them.
+const noFigureFiles = "-testing-no-figure-files"
 
 // waitFor polls until cond holds; after limit it fails the test with every
 // goroutine's stack (a watchdog, not a timing assertion).
@@ -88,7 +95,7 @@ func TestBenchInterruptedKeepsFinishedCases(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(cmd, 5*time.Minute).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 	records := filepath.Join(dir, record.RecordsFile)
 	waitFor(t, 2*time.Minute, "4 records", func() bool {
 		b, _ := os.ReadFile(records)
@@ -143,7 +150,7 @@ func TestBenchInterruptedBeforeAnyCase(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(cmd, 5*time.Minute).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 	// The run directory exists once the signal handler is in place.
 	waitFor(t, 2*time.Minute, "the run directory", func() bool {
 		d, _ := os.ReadDir(filepath.Join(cwd, "results"))
@@ -165,7 +172,7 @@ func TestBenchInterruptedBeforeAnyCase(t *testing.T) {
 func TestBenchGoesOnAfterFailures(t *testing.T) {
 	dir := t.TempDir()
 	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe,sysvmsg", "-modes", "latency,throughput",
-		"-testing-fail", "sysvmsg raw 64 B latency", "-out", dir)...)
+		"-testing-fail", "sysvmsg raw 64 B latency", "-out", dir, noFigureFiles)...)
 	if code != 1 || !strings.Contains(errOut, "1 of 4 cases failed") || !strings.Contains(errOut, "run 1 sysvmsg raw 64 B latency go: "+bench.ErrInjected.Error()) {
 		t.Fatalf("exit %d, stderr %q; want exit 1 listing the failed case", code, errOut)
 	}
@@ -204,7 +211,7 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(cmd, 5*time.Minute).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 1 || !strings.Contains(e.String(), "2 of 6 cases failed") {
 		t.Fatalf("under RLIMIT_MSGQUEUE 0: %v, stderr %q", err, e.String())
 	}
@@ -245,7 +252,7 @@ func TestBenchGoesOnAfterFailures(t *testing.T) {
 // higher rate is not run, and the next mode is measured.
 func TestBenchCaseTimeout(t *testing.T) {
 	dir := t.TempDir()
-	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe", "-modes", "load,latency", "-rates", "1,2", "-case-timeout", "1s", "-out", dir)...)
+	_, errOut, code := runCLI(t, "", quickBench("-transports", "pipe", "-modes", "load,latency", "-rates", "1,2", "-case-timeout", "1s", "-out", dir, noFigureFiles)...)
 	if code != 1 || !strings.Contains(errOut, "1 of 3 cases failed") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -263,7 +270,7 @@ func TestBenchCaseTimeout(t *testing.T) {
 // -out refuses a directory holding a run's records unless -force.
 func TestBenchRunDirectories(t *testing.T) {
 	cwd := t.TempDir()
-	args := quickBench("-transports", "pipe", "-modes", "latency", "-count", "50")
+	args := quickBench("-transports", "pipe", "-modes", "latency", "-count", "50", noFigureFiles)
 	var cmds []*exec.Cmd
 	for range 3 {
 		cmd := cliCommand(t, args...)
@@ -273,7 +280,7 @@ func TestBenchRunDirectories(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		defer watchdog(cmd, 5*time.Minute).Stop()
+		defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 		cmds = append(cmds, cmd)
 	}
 	for _, cmd := range cmds {

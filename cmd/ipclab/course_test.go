@@ -12,6 +12,7 @@ import (
 
 	"github.com/ipclab/ipclab/internal/ctest"
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
 // The course's send/recv: raw System V types, POSIX priorities and the
@@ -36,7 +37,7 @@ func startRecv(t *testing.T, args ...string) *recvProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &recvProc{cmd: cmd, lines: make(chan string, 100), wd: watchdog(cmd, time.Minute)}
+	p := &recvProc{cmd: cmd, lines: make(chan string, 100), wd: testmain.CmdWatchdog(t, cmd, time.Minute)}
 	// A test that fails midway must not leave recv to the watchdog,
 	// which would end the whole test binary a minute later.
 	t.Cleanup(func() {
@@ -109,7 +110,7 @@ func (p *recvProc) stop(t *testing.T, interrupt bool) []string {
 func runC(t *testing.T, prog string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(prog, args...)
-	defer watchdog(cmd, 30*time.Second).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 30*time.Second).Stop()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %q: %v\n%s", filepath.Base(prog), args, err, out)
@@ -182,7 +183,7 @@ func TestTypesWithCPeer(t *testing.T) {
 	if err := crecv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(crecv, 30*time.Second).Stop()
+	defer testmain.CmdWatchdog(t, crecv, 30*time.Second).Stop()
 	var code int
 	var errOut string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

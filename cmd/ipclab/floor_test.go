@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,7 +72,7 @@ func TestFloorBadFlags(t *testing.T) {
 func TestBenchRecordsFloor(t *testing.T) {
 	dir := t.TempDir()
 	out, errOut, code := runCLI(t, "", quickBench("-modes", "latency", "-transports", "pipe,sysvshm-spin", "-pin", "same",
-		"-floor-time", "60ms", "-out", dir)...)
+		"-floor-time", "60ms", "-out", dir, noFigureFiles)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -98,7 +99,7 @@ func TestBenchRecordsFloor(t *testing.T) {
 		}
 	}
 
-	out, errOut, code = runCLI(t, "", quickBench("-modes", "latency", "-transports", "pipe", "-json", "-out", t.TempDir())...)
+	out, errOut, code = runCLI(t, "", quickBench("-modes", "latency", "-transports", "pipe", "-json", "-out", t.TempDir(), noFigureFiles)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -116,7 +117,7 @@ func TestBenchCaseFloor(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		dir := t.TempDir()
 		_, errOut, code := runCLI(t, "", quickBench("-modes", "latency", "-transports", "sysvshm-futex", "-floor-time", "0",
-			fmt.Sprintf("-case-floor=%v", on), "-out", dir)...)
+			fmt.Sprintf("-case-floor=%v", on), "-out", dir, noFigureFiles)...)
 		if code != 0 {
 			t.Fatalf("-case-floor=%v: exit %d: %s", on, code, errOut)
 		}
@@ -129,6 +130,13 @@ func TestBenchCaseFloor(t *testing.T) {
 		}
 		if r := recs[0]; on != (r.FloorRTTNs > 0) || r.FloorRTTError != "" {
 			t.Errorf("-case-floor=%v: floor_rtt_ns %v, floor_rtt_error %q", on, r.FloorRTTNs, r.FloorRTTError)
+		}
+		// The hidden flag this test runs with: no figure files, but the
+		// report still draws the figures inline.
+		figs, _ := filepath.Glob(filepath.Join(dir, "*.[ps][nv]g"))
+		page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+		if len(figs) != 0 || err != nil || !strings.Contains(string(page), `<img src="data:image/svg`) {
+			t.Errorf("%s: figure files %v; report.html: %v, inline figure %v", noFigureFiles, figs, err, strings.Contains(string(page), `<img src="data:image/svg`))
 		}
 	}
 }

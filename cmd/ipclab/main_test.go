@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +62,7 @@ func runCLIIn(t *testing.T, dir, stdin string, args ...string) (stdout, stderr s
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchdog(cmd, 5*time.Minute).Stop()
+	defer testmain.CmdWatchdog(t, cmd, 5*time.Minute).Stop()
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -81,17 +80,12 @@ func cliCommand(t *testing.T, args ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), envMain+"=1")
+	if os.Getenv("GORACE") == "" {
+		// As peerproc does for peers: a -race binary otherwise sleeps a
+		// second at each exit with status 0, once per command run here.
+		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
 	return cmd
-}
-
-// watchdog kills cmd and panics with every goroutine's stack if cmd is
-// still running after limit; Stop it once cmd has ended.
-func watchdog(cmd *exec.Cmd, limit time.Duration) *time.Timer {
-	return time.AfterFunc(limit, func() {
-		cmd.Process.Kill()
-		buf := make([]byte, 1<<20)
-		panic(fmt.Sprintf("watchdog: %q still running after %v\n%s", cmd.Args, limit, buf[:runtime.Stack(buf, true)]))
-	})
 }
 
 func TestBenchWritesRecordsAndPlots(t *testing.T) {
@@ -367,7 +361,7 @@ func TestLsAndCleanRemoveOnlyOrphans(t *testing.T) {
 // pass the Benjamini–Hochberg correction at 0.05.
 func TestCompareFindsTheSlowedCase(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
-	common := []string{"bench", "-runs", "5", "-count", "200", "-modes", "latency", "-sizes", "64", "-transports", "pipe,sysvshm-spin", "-baseline", "none"}
+	common := []string{"bench", "-runs", "5", "-count", "200", "-modes", "latency", "-sizes", "64", "-transports", "pipe,sysvshm-spin", "-baseline", "none", noFigureFiles}
 	for _, dir := range []string{a, b} {
 		args := append(append([]string{}, common...), "-out", dir)
 		if dir == b {

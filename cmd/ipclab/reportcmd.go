@@ -43,6 +43,11 @@ writes all of them into every run directory.`)
 	return err
 }
 
+// figureFiles is whether writeReport writes the figures as files; bench's
+// hidden -testing-no-figure-files turns it off for the tests that look at
+// other things: drawing one PNG takes seconds under -race.
+var figureFiles = true
+
 // writeReport draws the figures into dir and writes the run's report
 // beside them; it returns the figure files and the report files.
 func writeReport(dir string, recs []record.Record, fails []record.Failure) (plots, reports []string, err error) {
@@ -50,7 +55,11 @@ func writeReport(dir string, recs []record.Record, fails []record.Failure) (plot
 	if err != nil {
 		return nil, nil, fmt.Errorf("plots: %w", err)
 	}
-	for _, f := range figs {
+	toWrite := figs
+	if !figureFiles {
+		toWrite = nil
+	}
+	for _, f := range toWrite {
 		out, err := f.WriteFiles(dir)
 		plots = append(plots, out...)
 		if err != nil {

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
 // Chromium finds the browser: $IPCLAB_CHROMIUM, else chromium,
@@ -95,7 +96,7 @@ const inspect = `(async () => {
 func Check(t testing.TB, path string) Page {
 	t.Helper()
 	exe := Chromium(t)
-	watchdog(t, 2*time.Minute)
+	testmain.Watchdog(t, 2*time.Minute)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // root in a container: the setuid sandbox cannot start
@@ -167,15 +168,6 @@ func Check(t testing.TB, path string) Page {
 	got.Problems = append(got.Problems, seen...)
 	mu.Unlock()
 	return got
-}
-
-// watchdog fails the test with every goroutine's stack if it runs past d.
-func watchdog(t testing.TB, d time.Duration) {
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<16)
-		panic(fmt.Sprintf("%s hung for %v:\n%s", t.Name(), d, buf[:runtime.Stack(buf, true)]))
-	})
-	t.Cleanup(func() { timer.Stop() })
 }
 
 // shortTempDir is a temporary directory with a short path, removed when

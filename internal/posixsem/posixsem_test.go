@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,15 +37,6 @@ func name(t *testing.T) string {
 	return n
 }
 
-// watchdog fails the test with every goroutine's stack if it runs past d.
-func watchdog(t *testing.T, d time.Duration) {
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<16)
-		panic(fmt.Sprintf("%s hung for %v:\n%s", t.Name(), d, buf[:runtime.Stack(buf, true)]))
-	})
-	t.Cleanup(func() { timer.Stop() })
-}
-
 func semc(t *testing.T, prog string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(prog, args...).CombinedOutput()
@@ -66,7 +56,7 @@ func waitForWaiters(t *testing.T, s *Sem, n uint64) {
 }
 
 func TestValueSharedWithGlibc(t *testing.T) {
-	watchdog(t, 30*time.Second)
+	testmain.Watchdog(t, 30*time.Second)
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
 	n := name(t)
 	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 2)
@@ -97,7 +87,7 @@ func TestValueSharedWithGlibc(t *testing.T) {
 // TestCPostWakesGoWaiter: a Go waiter registered in the high half is woken by
 // glibc's sem_post on a semaphore glibc created.
 func TestCPostWakesGoWaiter(t *testing.T) {
-	watchdog(t, 30*time.Second)
+	testmain.Watchdog(t, 30*time.Second)
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
 	n := name(t)
 	semc(t, prog, "create", n, "0")
@@ -121,7 +111,7 @@ func TestCPostWakesGoWaiter(t *testing.T) {
 
 // TestGoPostWakesCWaiter: a C sem_wait blocked in the kernel is woken by Post.
 func TestGoPostWakesCWaiter(t *testing.T) {
-	watchdog(t, 30*time.Second)
+	testmain.Watchdog(t, 30*time.Second)
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
 	n := name(t)
 	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
@@ -149,7 +139,7 @@ func TestGoPostWakesCWaiter(t *testing.T) {
 }
 
 func TestTimeoutsAndLimits(t *testing.T) {
-	watchdog(t, 30*time.Second)
+	testmain.Watchdog(t, 30*time.Second)
 	n := name(t)
 	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
 	if err != nil {
@@ -221,7 +211,7 @@ func TestBadNamesAndFiles(t *testing.T) {
 // without a token ends its sleep with took false and the waiter
 // unregistered, the value untouched; a Post wakes it with the token.
 func TestWaitOnceAndWake(t *testing.T) {
-	watchdog(t, 30*time.Second)
+	testmain.Watchdog(t, 30*time.Second)
 	n := name(t)
 	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 1)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/shmchan"
 )
 
@@ -28,7 +29,7 @@ func TestStreamThroughASmallRingAllocatesNothing(t *testing.T) {
 		t.Run(s.String(), func(t *testing.T) {
 			// The deadlines below end a stuck Send or Recv; this catches
 			// what they cannot (Create, Open, a Close that never returns).
-			watchdog(t, 2*time.Minute)
+			testmain.Watchdog(t, 2*time.Minute)
 			c, err := Create(NewName(), shmchan.Config{Strategy: s, RingSize: 4096})
 			if err != nil {
 				t.Fatal(err)

@@ -7,25 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/ctest"
+	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/shmchan"
 )
-
-// watchdog fails the test binary with every goroutine's stack if the test
-// runs past d: a missed wake-up between Go and C is a hang.
-func watchdog(t *testing.T, d time.Duration) {
-	timer := time.AfterFunc(d, func() {
-		buf := make([]byte, 1<<20)
-		panic(fmt.Sprintf("%s still running after %v:\n%s", t.Name(), d, buf[:runtime.Stack(buf, true)]))
-	})
-	t.Cleanup(func() { timer.Stop() })
-}
 
 // devShmEmpty fails the test if anything is left in /dev/shm (the test
 // binary's own: TestMain mounts it).
@@ -46,7 +36,7 @@ func cProgram(t *testing.T) string {
 // messages of every length up to 1000 bytes wrap the ring and make both
 // sides wait for room and for data.
 func TestCOpener(t *testing.T) {
-	watchdog(t, 2*time.Minute)
+	testmain.Watchdog(t, 2*time.Minute)
 	prog := cProgram(t)
 	const n = 3000
 	c, err := Create(NewName(), shmchan.Config{Strategy: shmchan.PosixSem, RingSize: 4096, MaxMessage: 1500})
@@ -109,7 +99,7 @@ func TestCOpener(t *testing.T) {
 // TestCCreator: a C program creates the object and its semaphores with
 // shm_open and sem_open; Go opens them by name and answers every message.
 func TestCCreator(t *testing.T) {
-	watchdog(t, 2*time.Minute)
+	testmain.Watchdog(t, 2*time.Minute)
 	prog := cProgram(t)
 	const n = 1500
 	name := NewName()
