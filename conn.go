@@ -24,7 +24,8 @@ type Conn interface {
 	// p, Recv returns a *ShortBufferError that gives the message's size; on
 	// every transport whose ShortBufferError has Kept set, the message stays
 	// queued and the next Recv with a large enough buffer returns it. Recv
-	// does not retain p.
+	// does not retain p, and may use all of it as scratch space during the
+	// call, as io.Reader may.
 	//
 	// Messages sent before the peer went away are still delivered; after
 	// them Recv returns an error matching ErrPeerGone.

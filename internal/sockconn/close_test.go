@@ -95,7 +95,7 @@ func TestCloseMarkerComesLast(t *testing.T) {
 			break
 		}
 		if n > 0 {
-			kinds = append(kinds, b[0])
+			kinds = append(kinds, b[n-1]) // the kind is the last byte
 		}
 	}
 	want := []byte{pktClose}

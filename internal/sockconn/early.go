@@ -37,7 +37,7 @@ type earlyQueue struct {
 }
 
 type earlyPacket struct {
-	data    []byte // the header byte and the message, as much as fit
+	data    []byte // the message and its kind byte, as much as fit
 	total   int    // the whole packet's length
 	trunc   bool   // it was longer than the room (MSG_TRUNC)
 	name    unix.RawSockaddrUnix
@@ -63,7 +63,7 @@ func (c *Conn) earlyCap() int { return max(4*c.cfg.Limit.Max, 1<<20) }
 func (c *Conn) takeQueued(fd int) {
 	q := &c.early
 	q.mu.Lock()
-	moved := q.takeFrom(fd, c.earlyCap(), packetHeader+c.cfg.Limit.Max+1)
+	moved := q.takeFrom(fd, c.earlyCap(), c.cfg.Limit.Max+packetHeader+1)
 	q.mu.Unlock()
 	if moved {
 		c.wake() // a Recv waiting in ppoll would not see them: the socket is empty now
@@ -104,22 +104,19 @@ func (q *earlyQueue) takeFrom(fd, limit, room int) (moved bool) {
 }
 
 // takeEarly is recvmsg for a datagram takeQueued took: it lays it out as
-// the system call would have, in the header, c.readBuf and the spare
-// room. early.mu held.
+// the system call would have, in c.readBuf and the spare room, and sets
+// its kind. early.mu held.
 func (c *Conn) takeEarly() int {
 	q := &c.early
 	pkt := q.packets[0]
 	q.packets[0] = earlyPacket{}
 	q.packets = q.packets[1:]
 	q.bytes -= len(pkt.data)
-	rest := pkt.data
-	if len(rest) > 0 {
-		c.recvHdr[0], rest = rest[0], rest[packetHeader:]
-	}
-	n := copy(c.readBuf, rest)
-	room := max(c.cfg.Limit.Max+1-len(c.readBuf), 0)
-	m := copy(c.spare[:room], rest[n:])
-	c.readTrunc = pkt.trunc || n+m < len(rest)
+	p := c.readBuf
+	n := copy(p, pkt.data)
+	m := copy(c.spare[:c.roomAfter(p)], pkt.data[n:])
+	c.readTrunc = pkt.trunc || n+m < len(pkt.data)
+	c.setKind(p, pkt.total)
 	c.name = pkt.name
 	c.rmsg = unix.Msghdr{Namelen: pkt.namelen}
 	return pkt.total

@@ -10,10 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// recvPacket receives one packet: its header byte, then the message into
-// p, and what does not fit p into spare, so that a message longer than p
-// is kept (and delivered whole to the next Recv) rather than cut. recvMu
-// held.
+// recvPacket receives one packet: the message into p, and what does not
+// fit p into spare, so that a message longer than p is kept (and
+// delivered whole to the next Recv) rather than cut; the kind byte after
+// it lands in p or spare too (p is scratch space up to its length), and
+// recvmsg copies it to recvHdr. recvMu held.
 func (c *Conn) recvPacket(p []byte) (int, error) {
 	max := c.cfg.Limit.Max
 	for {
@@ -25,8 +26,8 @@ func (c *Conn) recvPacket(p []byte) (int, error) {
 			c.hasHeld = false
 			return copy(p, c.held), nil
 		}
-		if len(p) <= max && c.spare == nil {
-			c.spare = make([]byte, max+1)
+		if len(p) <= max+packetHeader && c.spare == nil {
+			c.spare = make([]byte, max+packetHeader+1)
 		}
 		total, err := c.read(p)
 		if err != nil {
@@ -34,7 +35,7 @@ func (c *Conn) recvPacket(p []byte) (int, error) {
 		}
 		if total == 0 {
 			if c.cfg.Kind == SeqPacket {
-				return 0, errEOF // every message has its header byte: 0 is end of file
+				return 0, errEOF // every message has its kind byte: 0 is end of file
 			}
 			continue // an empty datagram is nobody's message
 		}
@@ -64,9 +65,11 @@ func (c *Conn) recvPacket(p []byte) (int, error) {
 	}
 }
 
-// recvmsg is one non-blocking recvmsg(2) of a packet into the header,
-// c.readBuf and the spare room; it returns the packet's whole length
-// (MSG_TRUNC), and sets readTrunc if it was longer than the room.
+// recvmsg is one non-blocking recvmsg(2) of a packet into c.readBuf and
+// the spare room; it returns the packet's whole length (MSG_TRUNC), sets
+// readTrunc if it was longer than the room, and copies its kind, the last
+// byte, to recvHdr (pktData for a packet cut short: its kind is lost, and
+// it is too long to be anything but data).
 func (c *Conn) recvmsg(calls sysipc.Calls, fd int) (int, error) {
 	if c.cfg.Kind == Datagram {
 		c.early.mu.Lock()
@@ -77,12 +80,11 @@ func (c *Conn) recvmsg(calls sysipc.Calls, fd int) (int, error) {
 	}
 	p := c.readBuf
 	iov := &c.riov
-	iov[0] = iovec(c.recvHdr[:packetHeader])
-	iov[1] = iovec(p)
-	niov := 2
-	if room := c.cfg.Limit.Max + 1 - len(p); room > 0 {
-		iov[2] = iovec(c.spare[:room])
-		niov = 3
+	iov[0] = iovec(p)
+	niov := 1
+	if room := c.roomAfter(p); room > 0 {
+		iov[1] = iovec(c.spare[:room])
+		niov = 2
 	}
 	msg := &c.rmsg
 	*msg = unix.Msghdr{Iov: &iov[0]}
@@ -99,7 +101,27 @@ func (c *Conn) recvmsg(calls sysipc.Calls, fd int) (int, error) {
 		return 0, err
 	}
 	c.readTrunc = msg.Flags&unix.MSG_TRUNC != 0
+	c.setKind(p, r)
 	return r, nil
+}
+
+// roomAfter is how much of spare a receive into p uses: with p, room for
+// the largest packet and one byte more, so that a longer one is seen cut.
+func (c *Conn) roomAfter(p []byte) int {
+	return max(c.cfg.Limit.Max+packetHeader+1-len(p), 0)
+}
+
+// setKind copies the kind of the packet of total bytes just received
+// into p and spare to recvHdr.
+func (c *Conn) setKind(p []byte, total int) {
+	switch i := total - packetHeader; {
+	case total == 0 || c.readTrunc:
+		c.recvHdr[0] = pktData
+	case i < len(p):
+		c.recvHdr[0] = p[i]
+	default:
+		c.recvHdr[0] = c.spare[i-len(p)]
+	}
 }
 
 // fromName is the sender's address recvmsg reported, as bytes.

@@ -33,13 +33,16 @@ func (c *Conn) Send(p []byte) error {
 		return c.end.Err("send", ipclab.ErrTimeout)
 	}
 	hdr := c.sendHdr[:]
+	var n int
+	var err error
 	if c.cfg.Kind == Stream {
 		binary.LittleEndian.PutUint32(hdr, uint32(len(p)))
+		n, err = c.writev(hdr, p)
 	} else {
 		hdr = hdr[:packetHeader]
 		hdr[0] = pktData
+		n, err = c.writev(p, hdr) // the kind goes last (packetHeader)
 	}
-	n, err := c.writev(hdr, p)
 	if err == nil {
 		return nil
 	}

@@ -106,7 +106,7 @@ func TestStaleWakeLeavesAnotherAcceptLoop(t *testing.T) {
 	if _, err := unix.Write(fds[1], []byte{pktHello}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := unix.Write(fds[1], []byte{pktData, 'x'}); err != nil {
+	if _, err := unix.Write(fds[1], []byte{'x', pktData}); err != nil {
 		t.Fatal(err)
 	}
 	c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a backstop

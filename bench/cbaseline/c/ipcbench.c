@@ -27,7 +27,7 @@
  * polls with a timeout, then reads: its waits are bounded).
  * Sockets: unix-stream (a socketpair) and tcp (127.0.0.1, TCP_NODELAY)
  * carry the pipe's frames; unix-seqpacket and unix-dgram (socketpairs)
- * carry each message as one packet after a 1-byte header, as ipclab's
+ * carry each message as one packet followed by a 1-byte kind, as ipclab's
  * sockconn does.
  *
  *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU [block|poll]
@@ -393,8 +393,8 @@ static void send_msg(struct end *e, const char *p, int n) {
 		while (mq_send(e->wq, p, (size_t)n, 0) < 0) if (!would_wait(e->wq, POLLOUT)) die("mq_send");
 		return;
 	case M_PACKET: {
-		char hdr = 0; /* data */
-		struct iovec iov[2] = {{&hdr, 1}, {(void *)p, (size_t)n}};
+		char kind = 0; /* data, after the message, as sockconn sends it */
+		struct iovec iov[2] = {{(void *)p, (size_t)n}, {&kind, 1}};
 		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 		while (sendmsg(e->wfd, &m, 0) < 0) if (!would_wait(e->wfd, POLLOUT)) die("sendmsg");
 		return;
@@ -454,8 +454,8 @@ static int recv_msg(struct end *e, char *p) {
 		return (int)r;
 	}
 	case M_PACKET: {
-		char hdr;
-		struct iovec iov[2] = {{&hdr, 1}, {p, (size_t)bufsize}};
+		char kind; /* the last byte: in p, or here for a message of bufsize */
+		struct iovec iov[2] = {{p, (size_t)bufsize}, {&kind, 1}};
 		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 		ssize_t r;
 		while ((r = recvmsg(e->rfd, &m, 0)) < 0) if (!would_wait(e->rfd, POLLIN)) die("recvmsg");
