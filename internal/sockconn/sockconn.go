@@ -6,7 +6,7 @@
 // A stream socket (unix SOCK_STREAM, TCP) carries frames: a 4-byte
 // little-endian length, then the payload (the same frame as
 // transports/pipe). A packet socket (SOCK_SEQPACKET, SOCK_DGRAM) keeps the
-// kernel's boundaries: each message is one packet whose first byte says
+// kernel's boundaries: each message is one packet whose last byte says
 // what it is (data, the close marker, the opener's hello), so that an
 // empty message is not end of file and a datagram peer's Close can be
 // told apart from data.
@@ -157,7 +157,7 @@ type Conn struct {
 	hasHeld   bool
 	spare     []byte // Packet: room for the tail of a message longer than p
 	name      unix.RawSockaddrUnix
-	riov      [3]unix.Iovec
+	riov      [2]unix.Iovec
 	rmsg      unix.Msghdr
 	readTrunc bool
 

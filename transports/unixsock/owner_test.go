@@ -26,7 +26,7 @@ if what in ("stream", "seqpacket"):
     s.connect(name)
     s.settimeout(10)
     try:
-        s.sendall(struct.pack("<I", 4) + b"evil" if what == "stream" else b"\x00evil")
+        s.sendall(struct.pack("<I", 4) + b"evil" if what == "stream" else b"evil\x00")
         print("closed" if s.recv(1) == b"" else "open", flush=True)
     except socket.timeout:
         print("open", flush=True)
@@ -37,7 +37,7 @@ elif what == "dgram":
     s.bind(name + ".evil")
     s.connect(name)
     s.send(b"\x02")
-    s.send(b"\x00evil")
+    s.send(b"evil\x00")
     print("sent", flush=True)
     time.sleep(10)
 elif what == "listen":

@@ -76,7 +76,7 @@ const (
 	DefaultMaxMessage = 1 << 20
 	// packetOverhead is what the kernel keeps back from SO_SNDBUF for a
 	// datagram (unix_dgram_sendmsg: len > sk_sndbuf - 32 is EMSGSIZE),
-	// plus the packet header.
+	// plus the packet's kind byte.
 	packetOverhead = 32 + 1
 )
 
