@@ -106,7 +106,7 @@ func (c *Conn) recvmsg(calls sysipc.Calls, fd int) (int, error) {
 }
 
 // roomAfter is how much of spare a receive into p uses: with p, room for
-// the largest packet and one byte more, so that a longer one is seen cut.
+// the largest packet and a byte to spare (MSG_TRUNC marks a longer one).
 func (c *Conn) roomAfter(p []byte) int {
 	return max(c.cfg.Limit.Max+packetHeader+1-len(p), 0)
 }
