@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/ipclab/ipclab"
 	"golang.org/x/sys/unix"
@@ -23,19 +22,7 @@ func TestPacketLayoutAtEveryBoundary(t *testing.T) {
 			if early && kind != Datagram {
 				continue
 			}
-			typ := map[Kind]int{SeqPacket: unix.SOCK_SEQPACKET, Datagram: unix.SOCK_DGRAM}[kind]
-			fds, err := unix.Socketpair(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := Config{Kind: kind, Limit: Limit{Max: max, Name: "test"}}
-			c, err := New(fds[0], cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			defer unix.Close(fds[1])
-			c.SetDeadline(time.Now().Add(20 * time.Second)) // a backstop, not a timing
+			c, peer := packetEnd(t, kind, max)
 			for _, b := range bufs {
 				for _, m := range sizes {
 					name := fmt.Sprintf("%v early=%v buffer %d message %d", kind, early, b, m)
@@ -45,7 +32,7 @@ func TestPacketLayoutAtEveryBoundary(t *testing.T) {
 					}
 					// The message, a hello, then a sentinel that must follow it.
 					for _, pkt := range [][]byte{append(append([]byte(nil), msg...), pktData), {pktHello}, {'s', pktData}} {
-						if _, err := unix.Write(fds[1], pkt); err != nil {
+						if _, err := unix.Write(peer, pkt); err != nil {
 							t.Fatal(err)
 						}
 					}

@@ -17,32 +17,19 @@ import (
 // past it, and early-taken datagrams are laid out the same way.
 func TestPacketKindIsATrailer(t *testing.T) {
 	for _, kind := range []Kind{SeqPacket, Datagram} {
-		typ := map[Kind]int{SeqPacket: unix.SOCK_SEQPACKET, Datagram: unix.SOCK_DGRAM}[kind]
-		fds, err := unix.Socketpair(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := testCfg
-		cfg.Kind = kind
-		c, err := New(fds[0], cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		defer unix.Close(fds[1])
-		c.SetDeadline(time.Now().Add(20 * time.Second)) // a backstop, not a timing
+		c, peer := packetEnd(t, kind, testCfg.Limit.Max)
 
 		if err := c.Send([]byte("abc")); err != nil {
 			t.Fatal(err)
 		}
 		raw := make([]byte, 16)
-		n, err := unix.Read(fds[1], raw)
+		n, err := unix.Read(peer, raw)
 		if err != nil || !bytes.Equal(raw[:n], []byte{'a', 'b', 'c', pktData}) {
 			t.Fatalf("%v: the peer read %q, %v; want the message, then the data kind", kind, raw[:n], err)
 		}
 
 		for _, pkt := range [][]byte{{'x', 'y', 'z', pktData}, {pktHello}, {'q', pktData}} {
-			if _, err := unix.Write(fds[1], pkt); err != nil {
+			if _, err := unix.Write(peer, pkt); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -60,4 +47,29 @@ func TestPacketKindIsATrailer(t *testing.T) {
 			t.Fatalf("%v: Recv after the short buffer: %q, %v; want q", kind, buf[:n], err)
 		}
 	}
+}
+
+// packetEnd is an end of kind (SeqPacket or Datagram) with messages of
+// at most max bytes over a socketpair, and the pair's other descriptor,
+// both closed when the test ends; every call has a 20 s backstop
+// deadline, not a timing.
+func packetEnd(t *testing.T, kind Kind, max int) (*Conn, int) {
+	t.Helper()
+	typ := map[Kind]int{SeqPacket: unix.SOCK_SEQPACKET, Datagram: unix.SOCK_DGRAM}[kind]
+	fds, err := unix.Socketpair(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(fds[0], Config{Kind: kind, Limit: Limit{Max: max, Name: "test"}})
+	if err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		unix.Close(fds[1])
+	})
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return c, fds[1]
 }

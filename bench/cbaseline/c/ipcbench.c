@@ -35,8 +35,8 @@
  * CPUs are -1 for no pinning. WAITS (the last argument) is how a call that
  * would block waits, for the mechanisms with a descriptor (pipe, fifo,
  * posixmq, the sockets; posixshm-eventfd, see sleep_on): block (the
- * default) makes the blocking call, as a
- * plain C program does; poll makes every descriptor non-blocking and, on
+ * default) makes the blocking call, as a plain C program does; poll
+ * makes every descriptor non-blocking and, on
  * EAGAIN, waits in ppoll(2) on it and on an eventfd of its own, then tries
  * again; a pipe, fifo or posixmq receive that follows one that waited
  * waits first, as ipclab's do (see the streak). poll is how ipclab's Go
