@@ -9,10 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var (
-	errEOF        = errors.New("sockconn: end of file")
-	errEOFInFrame = errors.New("sockconn: end of file inside a frame")
-)
+var errEOF = errors.New("sockconn: end of file")
 
 // read does one read of the socket into p (a stream's bytes, or a packet
 // as recvPacket sets up), waiting in ppoll while there is nothing. It uses

@@ -25,6 +25,7 @@ package sockconn
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sync"
@@ -33,6 +34,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
+	"github.com/ipclab/ipclab/internal/framing"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
@@ -52,7 +54,7 @@ const (
 
 // Frame and packet headers.
 const (
-	frameHeader = 4 // stream: little-endian length
+	frameHeader = framing.HeaderLen // stream: little-endian length
 	// packetHeader is the packet's kind (below), one byte, which goes
 	// after the message: a trailer, not a header. In front, it put a
 	// message sent from a page-aligned buffer (Go's are, from 4 KiB) one
@@ -152,7 +154,7 @@ type Conn struct {
 
 	recvMu    sync.Mutex
 	recvHdr   [packetHeader]byte // the last packet's kind
-	stream    streamReader       // Stream
+	frames    *framing.Reader    // Stream: the socket's frames (readStream)
 	held      []byte             // Packet: a message a short buffer could not take
 	hasHeld   bool
 	spare     []byte // Packet: room for the tail of a message longer than p
@@ -184,7 +186,7 @@ func newConn(cfg Config) (*Conn, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	if cfg.Kind == Stream {
-		c.stream.buf = make([]byte, readAhead)
+		c.frames = framing.NewReader("sockconn", c.readStream, readAhead)
 	}
 	return c, nil
 }
@@ -379,10 +381,10 @@ func (c *Conn) mapErr(err error) error {
 		return c.end.MapErr(err)
 	}
 	switch {
-	case errors.Is(err, errEOF):
+	case errors.Is(err, errEOF), err == io.EOF: // a packet's, a stream's (framing)
 		c.end.SetPeerGone()
 		return ipclab.PeerEOF
-	case errors.Is(err, errEOFInFrame):
+	case errors.Is(err, io.ErrUnexpectedEOF): // inside a frame (framing)
 		c.end.SetPeerGone()
 		return fmt.Errorf("%w: it closed in the middle of a frame", ipclab.ErrPeerGone)
 	case errors.Is(err, unix.EPIPE), errors.Is(err, unix.ECONNRESET), errors.Is(err, unix.ECONNREFUSED),

@@ -36,6 +36,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/chanend"
+	"github.com/ipclab/ipclab/internal/framing"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
 )
@@ -46,7 +47,7 @@ const (
 	// MaxFrame is the largest MaxMessage the framing allows.
 	MaxFrame = 1 << 30
 
-	headerLen = 4
+	headerLen = framing.HeaderLen
 	// helloFrame is a length no message can have: the FIFO creator sends
 	// it once connected, so the opener knows EOF from then on means gone.
 	helloFrame = 0xffffffff
@@ -132,11 +133,8 @@ type Conn struct {
 	// where a select on connected cost a channel receive per message).
 	wready atomic.Pointer[os.File]
 
-	recvMu  sync.Mutex
-	rbuf    []byte
-	rs, re  int // buffered bytes are rbuf[rs:re]
-	rbroken error
-	partial partialFrame // a message a deadline stopped inside (partial.go)
+	recvMu sync.Mutex
+	frames *framing.Reader // the receiving pipe's frames (c.read), under recvMu
 
 	closing chan struct{}
 }
@@ -147,7 +145,8 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{addr: a, max: max, r: r, w: w, opt: opt, connected: make(chan struct{}), closing: make(chan struct{}),
-		rbuf: make([]byte, bufSize), wbuf: make([]byte, bufSize)}
+		wbuf: make([]byte, bufSize)}
+	c.frames = framing.NewReader("pipe", c.read, bufSize)
 	c.end.Addr = a
 	rc, err := r.SyscallConn()
 	if err != nil {

@@ -1,7 +1,6 @@
 package pipe
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -20,11 +19,6 @@ import (
 // ppoll's timeout, with no Go timer. (Waking it with a thread-directed
 // signal, as package intr does for SysV calls, needs the thread locked,
 // which added a context switch per message.)
-
-// rawReader reads the receiving pipe for io.ReadFull and io.CopyN.
-type rawReader struct{ c *Conn }
-
-func (r rawReader) Read(p []byte) (int, error) { return r.c.read(p) }
 
 // read reads what the pipe holds, up to len(p), waiting for something if
 // it is empty. It returns io.EOF when the writer is gone, ErrClosed,
@@ -111,8 +105,8 @@ func (c *Conn) Recv(p []byte) (int, error) {
 	if c.end.Closed() {
 		return 0, c.end.Err("recv", ipclab.ErrClosed)
 	}
-	if c.rbroken != nil {
-		return 0, c.end.Err("recv", c.rbroken)
+	if err := c.frames.Broken(); err != nil {
+		return 0, c.end.Err("recv", err)
 	}
 	n, err := c.recv(p)
 	if err != nil {
@@ -122,16 +116,16 @@ func (c *Conn) Recv(p []byte) (int, error) {
 }
 
 func (c *Conn) recv(p []byte) (int, error) {
-	if c.partial.size > 0 {
-		return c.resume(p)
+	if _, ok := c.frames.Stopped(); ok {
+		return c.frames.Resume(p)
 	}
 	for {
-		if err := c.fill(headerLen); err != nil {
+		size, err := c.frames.Header()
+		if err != nil {
 			return 0, err
 		}
-		size := binary.LittleEndian.Uint32(c.rbuf[c.rs:])
 		if size == helloFrame {
-			c.rs += headerLen
+			c.frames.Skip()
 			if c.fifoOwner {
 				c.openerHello()
 				continue
@@ -147,8 +141,7 @@ func (c *Conn) recv(p []byte) (int, error) {
 		}
 		n := int(size)
 		if n > c.max {
-			c.rs += headerLen
-			if err := c.discard(n); err != nil {
+			if err := c.frames.Discard(); err != nil {
 				return 0, err
 			}
 			return 0, fmt.Errorf("%w (the message was discarded)", c.tooLarge(n))
@@ -157,44 +150,6 @@ func (c *Conn) recv(p []byte) (int, error) {
 			// Leave the header in the buffer: the next Recv gets the message.
 			return 0, &ipclab.ShortBufferError{Size: n, Buffer: len(p), Kept: true}
 		}
-		c.rs += headerLen
-		k := copy(p[:n], c.rbuf[c.rs:c.re])
-		c.rs += k
-		if k < n {
-			if m, err := io.ReadFull(rawReader{c}, p[k:n]); err != nil {
-				return 0, c.stopped(p[:k+m], n, err)
-			}
-		}
-		return n, nil
+		return c.frames.Take(p)
 	}
-}
-
-// fill reads until at least n bytes are buffered.
-func (c *Conn) fill(n int) error {
-	for c.re-c.rs < n {
-		if c.rs > 0 {
-			c.re = copy(c.rbuf, c.rbuf[c.rs:c.re])
-			c.rs = 0
-		}
-		m, err := c.read(c.rbuf[c.re:])
-		c.re += m
-		if err == io.EOF && c.re-c.rs > 0 {
-			return io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// discard skips the n-byte payload of a frame too large to deliver.
-func (c *Conn) discard(n int) error {
-	k := min(n, c.re-c.rs)
-	c.rs += k
-	if _, err := io.CopyN(io.Discard, rawReader{c}, int64(n-k)); err != nil {
-		c.rbroken = fmt.Errorf("pipe: the stream is broken while discarding a %d-byte frame (%v)", n, err)
-		return err
-	}
-	return nil
 }

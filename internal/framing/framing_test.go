@@ -1,0 +1,323 @@
+package framing
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/testmain"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) { testmain.Main(m) }
+
+// source is a stream in memory that hands out at most chunk() bytes a
+// read, says stopAt's error once when a read would cross stopAt, and then
+// io.EOF.
+type source struct {
+	data   []byte
+	pos    int
+	chunk  func() int
+	stopAt int
+	stop   error
+	reads  []read // every read's destination and stream position
+}
+
+type read struct {
+	dst unsafe.Pointer
+	pos int
+	n   int
+}
+
+func (s *source) Read(p []byte) (int, error) {
+	if s.pos == len(s.data) {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(s.data)-s.pos, s.chunk())
+	if s.stop != nil && s.pos <= s.stopAt && s.pos+n > s.stopAt {
+		if n = s.stopAt - s.pos; n == 0 {
+			err := s.stop
+			s.stop = nil
+			return 0, err
+		}
+	}
+	copy(p, s.data[s.pos:s.pos+n])
+	s.reads = append(s.reads, read{unsafe.Pointer(&p[0]), s.pos, n})
+	s.pos += n
+	return n, nil
+}
+
+func frame(msg []byte) []byte {
+	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(msg))), msg...)
+}
+
+func message(rng *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
+// TestFramesOverAnyChunking reads frames of every kind of size (empty,
+// inside the read-ahead, larger than it) however the stream cuts them.
+func TestFramesOverAnyChunking(t *testing.T) {
+	const readAhead = 8 << 10
+	sizes := []int{0, 1, 3, 4, 60, 64, 4092, 4096, 4100, readAhead - 4, readAhead, 3 * readAhead, 7, 0, 100000}
+	for _, maxChunk := range []int{1, 3, 5, 64, 4097, readAhead, 1 << 20} {
+		rng := rand.New(rand.NewPCG(uint64(maxChunk), 9))
+		var msgs [][]byte
+		var stream []byte
+		for range 3 {
+			for _, n := range sizes {
+				m := message(rng, n)
+				msgs = append(msgs, m)
+				stream = append(stream, frame(m)...)
+			}
+		}
+		src := &source{data: stream, chunk: func() int { return 1 + rng.IntN(maxChunk) }}
+		r := NewReader("test", src.Read, readAhead)
+		p := make([]byte, 200000)
+		for i, want := range msgs {
+			size, err := r.Header()
+			if err != nil || int(size) != len(want) {
+				t.Fatalf("chunks up to %d, message %d: header %d, %v; want %d", maxChunk, i, size, err, len(want))
+			}
+			n, err := r.Take(p)
+			if err != nil || !bytes.Equal(p[:n], want) {
+				t.Fatalf("chunks up to %d, message %d: %d bytes, %v; want the %d sent", maxChunk, i, n, err, len(want))
+			}
+		}
+		if _, err := r.Header(); err != io.EOF {
+			t.Fatalf("chunks up to %d: after the last frame: %v, want io.EOF", maxChunk, err)
+		}
+	}
+}
+
+// TestReadAheadKeepsPageOffsets checks the placement the package comment
+// explains: the first message starts a 4 KiB page, and every read into
+// the read-ahead puts each stream byte at the page offset it had before,
+// through moves of left-over bytes, reads straight into the caller's
+// buffer and discarded frames.
+func TestReadAheadKeepsPageOffsets(t *testing.T) {
+	const readAhead = 64 << 10
+	rng := rand.New(rand.NewPCG(1, 2))
+	var stream []byte
+	var starts []int // where each frame starts
+	sizes := []int{4096, 32768, 64, 4096, 100000, 5, 70000, 4096, 1000, 2, 32768}
+	for range 20 {
+		for _, n := range sizes {
+			starts = append(starts, len(stream))
+			stream = append(stream, frame(message(rng, n))...)
+		}
+	}
+	src := &source{data: stream}
+	src.chunk = func() int {
+		if rng.IntN(2) == 0 {
+			return 1 + rng.IntN(40000)
+		}
+		// End inside or right before a header a few frames on: the left
+		// over bytes move.
+		for _, at := range starts {
+			if at > src.pos+rng.IntN(20000) {
+				return at + rng.IntN(HeaderLen) - src.pos
+			}
+		}
+		return 1 << 20
+	}
+	r := NewReader("test", src.Read, readAhead)
+	p := make([]byte, 100000)
+	for {
+		size, err := r.Header()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size == 5 {
+			err = r.Discard() // as a receiver does with a frame over its limit
+		} else {
+			_, err = r.Take(p)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := uintptr(unsafe.Pointer(&r.buf[0]))
+	into := 0
+	for i, rd := range src.reads {
+		a := uintptr(rd.dst)
+		if a < base || a >= base+uintptr(len(r.buf)) {
+			continue // into the caller's buffer, or io.Discard's
+		}
+		into++
+		// The message of the first frame (stream byte 4) starts a page.
+		if off := ((int(a%aliasSpan)-rd.pos+HeaderLen)%aliasSpan + aliasSpan) % aliasSpan; off != 0 {
+			t.Fatalf("read %d (stream byte %d, %d bytes) went %d bytes off the first message's page offset", i, rd.pos, rd.n, off)
+		}
+	}
+	if into < 20 {
+		t.Fatalf("only %d reads went into the read-ahead; the test checks nothing", into)
+	}
+}
+
+// TestDeadlineInsideAMessage: a deadline that stops a read inside a
+// message keeps it; Resume finishes it and the stream goes on.
+func TestDeadlineInsideAMessage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	a, b := message(rng, 20000), message(rng, 10)
+	stream := append(frame(a), frame(b)...)
+	src := &source{data: stream, chunk: func() int { return 3000 }, stopAt: 9000, stop: ipclab.ErrTimeout}
+	r := NewReader("test", src.Read, 4096)
+	p := make([]byte, 30000)
+	if _, err := r.Header(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Take(p); !errors.Is(err, ipclab.ErrTimeout) {
+		t.Fatalf("Take across the deadline: %v, want ErrTimeout", err)
+	}
+	if n, ok := r.Stopped(); !ok || n != len(a) {
+		t.Fatalf("Stopped = %d, %v; want %d, true", n, ok, len(a))
+	}
+	var short *ipclab.ShortBufferError
+	if _, err := r.Resume(p[:100]); !errors.As(err, &short) || !short.Kept {
+		t.Fatalf("Resume into 100 bytes: %v, want a ShortBufferError that keeps the message", err)
+	}
+	if n, err := r.Resume(p); err != nil || !bytes.Equal(p[:n], a) {
+		t.Fatalf("Resume: %d bytes, %v; want the %d sent", n, err, len(a))
+	}
+	if _, ok := r.Stopped(); ok {
+		t.Fatal("still stopped after Resume")
+	}
+	if _, err := r.Header(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Take(p); err != nil || !bytes.Equal(p[:n], b) {
+		t.Fatalf("the next message: %d bytes, %v", n, err)
+	}
+}
+
+// TestEndOfStream: the end between frames is io.EOF; inside a header or a
+// message it is io.ErrUnexpectedEOF, and inside a message it breaks the
+// stream for good.
+func TestEndOfStream(t *testing.T) {
+	msg := bytes.Repeat([]byte{7}, 9000)
+	p := make([]byte, 10000)
+	for _, tc := range []struct {
+		name   string
+		stream []byte
+		broken bool
+	}{
+		{"in a header", frame(msg)[:2], false},
+		{"in a buffered message", frame(msg)[:100], true},
+		{"in a message read past the buffer", frame(msg)[:8000], true},
+	} {
+		src := &source{data: tc.stream, chunk: func() int { return 1 << 20 }}
+		r := NewReader("test", src.Read, 4096)
+		_, err := r.Header()
+		if err == nil {
+			_, err = r.Take(p)
+		}
+		if err != io.ErrUnexpectedEOF {
+			t.Fatalf("end %s: %v, want io.ErrUnexpectedEOF", tc.name, err)
+		}
+		if broken := r.Broken() != nil; broken != tc.broken {
+			t.Fatalf("end %s: broken %v (%v), want %v", tc.name, broken, r.Broken(), tc.broken)
+		}
+		if tc.broken {
+			if _, err := r.Header(); err != r.Broken() {
+				t.Fatalf("end %s: Header after the break: %v, want %v", tc.name, err, r.Broken())
+			}
+		}
+	}
+	src := &source{data: append(frame(msg), frame(nil)...), chunk: func() int { return 5000 }}
+	r := NewReader("test", src.Read, 4096)
+	for range 2 {
+		if _, err := r.Header(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Take(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Header(); err != io.EOF {
+		t.Fatalf("end between frames: %v, want io.EOF", err)
+	}
+}
+
+// TestSkipAndDiscard: a marker's header is dropped alone; a frame too
+// large to deliver is skipped whole, read-ahead or not.
+func TestSkipAndDiscard(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	big, small, last := message(rng, 50000), message(rng, 300), message(rng, 9)
+	marker := binary.LittleEndian.AppendUint32(nil, 0xffffffff)
+	stream := append(append(append(append(marker, frame(small)...), frame(big)...), frame(small)...), frame(last)...)
+	src := &source{data: stream, chunk: func() int { return 7000 }}
+	r := NewReader("test", src.Read, 4096)
+	p := make([]byte, 1000)
+	want := [][]byte{small, small, last}
+	for len(want) > 0 {
+		size, err := r.Header()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case size == 0xffffffff:
+			r.Skip()
+		case int(size) > len(p):
+			if err := r.Discard(); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			n, err := r.Take(p)
+			if err != nil || !bytes.Equal(p[:n], want[0]) {
+				t.Fatalf("%d bytes, %v; want the %d sent", n, err, len(want[0]))
+			}
+			want = want[1:]
+		}
+	}
+	if src.pos != len(stream) {
+		t.Fatalf("read %d of %d bytes", src.pos, len(stream))
+	}
+}
+
+// BenchmarkKernelCopyPlacement reads one 32 KiB frame from a Unix stream
+// socket into a buffer with the message 0-64 bytes into a page: the cost
+// the placement above avoids (go test -bench KernelCopy ./internal/framing).
+func BenchmarkKernelCopyPlacement(b *testing.B) {
+	const size = 32 << 10
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	msg := frame(make([]byte, size))
+	buf := make([]byte, 2*size+2*aliasSpan)
+	base := aliasSpan - int(uintptr(unsafe.Pointer(&buf[0]))%aliasSpan) // a page boundary
+	for _, at := range []int{0, 4, 16, 28, 32, 64} {
+		b.Run(fmt.Sprintf("message=%d", at), func(b *testing.B) {
+			dst := buf[base+at-HeaderLen : base+at+size]
+			b.SetBytes(size)
+			for b.Loop() {
+				if _, err := unix.Write(fds[0], msg); err != nil {
+					b.Fatal(err)
+				}
+				for got := 0; got < len(dst); {
+					n, err := unix.Read(fds[1], dst[got:])
+					if err != nil {
+						b.Fatal(err)
+					}
+					got += n
+				}
+			}
+		})
+	}
+}
