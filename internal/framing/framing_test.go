@@ -133,7 +133,8 @@ func TestReadAheadKeepsPageOffsets(t *testing.T) {
 	}
 	r := NewReader("test", src.Read, readAhead)
 	p := make([]byte, 100000)
-	for {
+	discardsPast, resumes := 0, 0
+	for i := 0; ; i++ {
 		size, err := r.Header()
 		if err == io.EOF {
 			break
@@ -141,14 +142,32 @@ func TestReadAheadKeepsPageOffsets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if size == 5 {
-			err = r.Discard() // as a receiver does with a frame over its limit
-		} else {
+		switch end := starts[i] + HeaderLen + int(size); {
+		case size == 5 || size == 70000:
+			// As a receiver does with a frame over its limit; the large
+			// one often reaches past the read-ahead.
+			if r.re-r.rs-HeaderLen < int(size) {
+				discardsPast++
+			}
+			err = r.Discard()
+		case size == 100000 && src.pos < end-500:
+			// A deadline stops the read past the read-ahead; Resume
+			// finishes it, and the next read-ahead must land right.
+			src.stopAt, src.stop = end-500, ipclab.ErrTimeout
+			if _, err = r.Take(p); !errors.Is(err, ipclab.ErrTimeout) {
+				t.Fatalf("frame %d: Take across the deadline: %v, want ErrTimeout", i, err)
+			}
+			_, err = r.Resume(p)
+			resumes++
+		default:
 			_, err = r.Take(p)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	if discardsPast < 5 || resumes < 5 {
+		t.Fatalf("%d discards read past the read-ahead, %d messages resumed; the test checks too little", discardsPast, resumes)
 	}
 	base := uintptr(unsafe.Pointer(&r.buf[0]))
 	into := 0
@@ -285,6 +304,36 @@ func TestSkipAndDiscard(t *testing.T) {
 	}
 	if src.pos != len(stream) {
 		t.Fatalf("read %d of %d bytes", src.pos, len(stream))
+	}
+}
+
+// TestDiscardErrorBreaks: a read that fails while discarding a frame
+// leaves the stream inside it, so the reader is broken for good instead
+// of taking the frame's rest for a header. A deadline too: a discarded
+// frame keeps no partial state to resume.
+func TestDiscardErrorBreaks(t *testing.T) {
+	big := bytes.Repeat([]byte{0xff}, 50000) // a header of 0xffffffff, read mid-frame
+	for _, tc := range []struct {
+		name string
+		src  *source
+		want error
+	}{
+		{"end", &source{data: frame(big)[:20000], chunk: func() int { return 7000 }}, io.EOF},
+		{"deadline", &source{data: frame(big), chunk: func() int { return 7000 }, stopAt: 20000, stop: ipclab.ErrTimeout}, ipclab.ErrTimeout},
+	} {
+		r := NewReader("test", tc.src.Read, 4096)
+		if _, err := r.Header(); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Discard(); !errors.Is(err, tc.want) {
+			t.Fatalf("%s while discarding: %v, want %v", tc.name, err, tc.want)
+		}
+		if r.Broken() == nil {
+			t.Fatalf("%s while discarding: the reader is not broken", tc.name)
+		}
+		if size, err := r.Header(); err != r.Broken() {
+			t.Fatalf("%s while discarding: the next Header: %d, %v; want %v", tc.name, size, err, r.Broken())
+		}
 	}
 }
 
