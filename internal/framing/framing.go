@@ -117,7 +117,8 @@ func (r *Reader) Take(p []byte) (int, error) {
 }
 
 // Discard skips the frame whose header Header returned (one too large to
-// deliver). An error breaks the stream.
+// deliver). An error breaks the stream; the stream's end is
+// io.ErrUnexpectedEOF.
 func (r *Reader) Discard() error {
 	n := int(binary.LittleEndian.Uint32(r.buf[r.rs:]))
 	r.rs += HeaderLen
@@ -128,6 +129,9 @@ func (r *Reader) Discard() error {
 	}
 	m, err := io.CopyN(io.Discard, readFunc(r.read), int64(n-k))
 	r.advance(int(m))
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // inside the frame, as in Take
+	}
 	if err != nil {
 		r.broken = fmt.Errorf("%s: the stream is broken while discarding a %d-byte frame (%v)", r.name, n, err)
 		return err

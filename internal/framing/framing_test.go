@@ -310,7 +310,9 @@ func TestSkipAndDiscard(t *testing.T) {
 // TestDiscardErrorBreaks: a read that fails while discarding a frame
 // leaves the stream inside it, so the reader is broken for good instead
 // of taking the frame's rest for a header. A deadline too: a discarded
-// frame keeps no partial state to resume.
+// frame keeps no partial state to resume. The end inside the frame is
+// io.ErrUnexpectedEOF, as in Take: io.EOF would tell the owner the peer
+// closed cleanly between frames.
 func TestDiscardErrorBreaks(t *testing.T) {
 	big := bytes.Repeat([]byte{0xff}, 50000) // a header of 0xffffffff, read mid-frame
 	for _, tc := range []struct {
@@ -318,7 +320,7 @@ func TestDiscardErrorBreaks(t *testing.T) {
 		src  *source
 		want error
 	}{
-		{"end", &source{data: frame(big)[:20000], chunk: func() int { return 7000 }}, io.EOF},
+		{"end", &source{data: frame(big)[:20000], chunk: func() int { return 7000 }}, io.ErrUnexpectedEOF},
 		{"deadline", &source{data: frame(big), chunk: func() int { return 7000 }, stopAt: 20000, stop: ipclab.ErrTimeout}, ipclab.ErrTimeout},
 	} {
 		r := NewReader("test", tc.src.Read, 4096)
