@@ -105,7 +105,6 @@ func (c *Conn) connect(w *os.File, opt Options) {
 		setPipeSize(w, opt.PipeSize)
 	}
 	c.w = w
-	w.SetWriteDeadline(c.wdl)
 	c.wready.Store(w)
 	close(c.connected)
 }
@@ -182,7 +181,7 @@ func (o Options) creatorCheck() ownerCheck {
 
 // openFIFO opens path without blocking, checks that what it opened is a
 // FIFO of ours that no other user can reach (unless check says any), and
-// returns it as a non-blocking file (in Go's poller for writing only).
+// returns it as a non-blocking file, out of Go's poller.
 // The check is on the descriptor: a look-up by name could see another
 // file than the one opened.
 func openFIFO(path string, mode int, check ownerCheck) (*os.File, error) {
@@ -204,10 +203,7 @@ func openFIFO(path string, mode int, check ownerCheck) (*os.File, error) {
 			return nil, err
 		}
 	}
-	if mode == unix.O_RDONLY { // reads wait in ppoll: see Create
-		return sysipc.UnpolledFile(fd, path), nil
-	}
-	return os.NewFile(uintptr(fd), path), nil
+	return sysipc.UnpolledFile(fd, path), nil // reads and writes wait in ppoll: see Create
 }
 
 // openFIFOEnd opens the opener's end of the FIFO channel at a.

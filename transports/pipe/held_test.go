@@ -29,7 +29,7 @@ func TestHeldSendUnderDeadline(t *testing.T) {
 	if err := c.Send([]byte("held")); err != nil {
 		t.Fatal(err)
 	}
-	if c.wheld.file == nil {
+	if c.wfile == nil {
 		t.Fatal("a held Send under a deadline an hour ahead went through os.File: its write was not held")
 	}
 	c.SetWriteDeadline(time.Now().Add(-time.Second))
@@ -83,7 +83,7 @@ func TestCloseWaitsForHeldWrite(t *testing.T) {
 	if err := c.Send([]byte("first")); err != nil { // the held write's descriptor is taken
 		t.Fatal(err)
 	}
-	wfd := c.wheld.fd
+	wfd := c.wfd
 	// The pipe that will take wfd's number, made now: made after Close, its
 	// read end could take the number instead.
 	var q [2]int
@@ -93,15 +93,15 @@ func TestCloseWaitsForHeldWrite(t *testing.T) {
 	defer unix.Close(q[0])
 	defer unix.Close(q[1])
 	inside := make(chan struct{})
-	testHookHeldWrite = func() {
+	testHookWrite = func() {
 		close(inside)
 		time.Sleep(50 * time.Millisecond)
 	}
-	defer func() { testHookHeldWrite = nil }()
+	defer func() { testHookWrite = nil }()
 	sent := make(chan error, 1)
 	go func() { sent <- c.Send([]byte("second")) }()
 	<-inside
-	testHookHeldWrite = nil // the Send read it already; later calls run none
+	testHookWrite = nil // the Send read it already; later calls run none
 	c.Close()
 	// wfd is free now: Close closed w. A write end of q goes there at once,
 	// while a Send that Close did not wait for would still be in the hook.
@@ -132,5 +132,49 @@ func TestCloseWaitsForHeldWrite(t *testing.T) {
 	}
 	if n, err := unix.Read(q[0], b[:]); n > 0 || err != unix.EAGAIN {
 		t.Errorf("after a Send after Close, the pipe at w's old number read %q, %v", b[:max(n, 0)], err)
+	}
+}
+
+// TestMovedWriteDeadlineWakesSend: a Send waiting for room in a full pipe
+// (in ppoll, write.go) returns ErrTimeout as soon as the write deadline is
+// moved into the past, held or not: SetWriteDeadline wakes it.
+func TestMovedWriteDeadlineWakesSend(t *testing.T) {
+	dog := time.AfterFunc(2*time.Minute, func() {
+		buf := make([]byte, 1<<20)
+		panic(fmt.Sprintf("%s still running after 2m:\n%s", t.Name(), buf[:runtime.Stack(buf, true)]))
+	})
+	defer dog.Stop()
+	for _, held := range []bool{false, true} {
+		c, _ := created(t)
+		if err := c.HoldWaits(held); err != nil {
+			t.Skip(err)
+		}
+		c.SetWriteDeadline(time.Now().Add(time.Hour))
+		msg := make([]byte, 4096)
+		res := make(chan error, 1)
+		go func() {
+			for {
+				if err := c.Send(msg); err != nil {
+					res <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(100 * time.Millisecond) // nobody reads: the Send waits by now
+		select {
+		case err := <-res:
+			t.Fatalf("held %v: Send into a pipe nobody reads failed before the deadline moved: %v", held, err)
+		default:
+		}
+		c.SetWriteDeadline(time.Now().Add(-time.Second))
+		select {
+		case err := <-res:
+			if !errors.Is(err, ipclab.ErrTimeout) {
+				t.Fatalf("held %v: Send after its deadline moved into the past: %v, want ErrTimeout", held, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("held %v: Send still waiting 30 s after its deadline moved into the past", held)
+		}
+		c.Close()
 	}
 }

@@ -9,8 +9,9 @@
 // buffer, so a stream of small messages costs far fewer read calls than
 // messages.
 //
-// Reads wait in ppoll on the reading thread, writes that find the pipe
-// full in Go's poller: deadlines and Close wake both.
+// Reads that find the pipe empty, and writes that find it full, wait in
+// ppoll on their own thread, out of Go's poller: deadlines and Close wake
+// both.
 // A peer that closes or dies shows as EOF (Recv returns ipclab.PeerEOF
 // after the buffered messages) or EPIPE (Send returns ErrPeerGone).
 //
@@ -115,8 +116,8 @@ type Conn struct {
 	// recvMu, which Close takes before it closes r.
 	rfd    int
 	wakeFD int // eventfd that wakes a blocked read (read.go)
-	// wakeClosed: Close has closed wakeFD, whose number the process may
-	// reuse at once; under mu.
+	// wakeClosed: Close has closed wakeFD and sendWakeFD, whose numbers
+	// the process may reuse at once; under mu.
 	wakeClosed bool
 	// readStreak: whether a read polls first (read.go); under recvMu.
 	readStreak sysipc.WaitStreak
@@ -125,10 +126,15 @@ type Conn struct {
 	wbuf    []byte
 	wbroken error
 
-	// hold: the message path's calls keep the thread (HoldWaits, held.go).
-	hold  sysipc.Holder
-	wheld heldWrite // under sendMu
-	wgate fdGate    // w's descriptor stays open while a held write uses it
+	// hold: the message path's calls keep the thread (HoldWaits, write.go).
+	hold sysipc.Holder
+	// wfile and wfd: w and its descriptor, which writes use directly
+	// (write.go); under sendMu.
+	wfile *os.File
+	wfd   int
+	// sendWakeFD is the eventfd that wakes a Send waiting for room
+	// (write.go); closed with wakeFD.
+	sendWakeFD int
 	// wready is w once connected (the Send path's check, an atomic load
 	// where a select on connected cost a channel receive per message).
 	wready atomic.Pointer[os.File]
@@ -159,12 +165,17 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 	if c.wakeFD, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
+	if c.sendWakeFD, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		unix.Close(c.wakeFD)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
 	if w != nil {
 		c.wready.Store(w)
 		close(c.connected)
 		if opt.PipeSize > 0 {
 			if _, err := c.SetPipeSize(opt.PipeSize); err != nil {
 				unix.Close(c.wakeFD)
+				unix.Close(c.sendWakeFD)
 				return nil, err
 			}
 		}
@@ -177,24 +188,21 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 // ExtraFiles of os/exec), matching the address "pipe:rfd=3,wfd=4". Close
 // the returned files once the child has started, or EOF never comes.
 func Create(opt Options) (*Conn, []*os.File, error) {
-	toChildR, toChildW, err := os.Pipe()
-	if err != nil {
-		return nil, nil, chanend.OpError("create", Addr{}, err)
+	// Our ends stay out of Go's poller: reads and writes wait in ppoll
+	// (read.go, write.go), and a descriptor in its epoll set would wake an
+	// idle runtime thread for every message (a read end), or every time a
+	// full pipe gets room (a write end).
+	var to, from [2]int
+	if err := unix.Pipe2(to[:], unix.O_CLOEXEC); err != nil {
+		return nil, nil, chanend.OpError("create", Addr{}, os.NewSyscallError("pipe2", err))
 	}
-	// Our read end stays out of Go's poller: reads wait in ppoll
-	// (read.go), and a descriptor in its epoll set would wake an idle
-	// runtime thread for every message.
-	var fds [2]int
-	err = unix.Pipe2(fds[:], unix.O_CLOEXEC)
-	var fromChildR, fromChildW *os.File
-	if err == nil {
-		fromChildR, fromChildW = sysipc.UnpolledFile(fds[0], "pipe-from-child"), os.NewFile(uintptr(fds[1]), "pipe-from-child-w")
-	}
-	if err != nil {
+	toChildR, toChildW := os.NewFile(uintptr(to[0]), "pipe-to-child"), sysipc.UnpolledFile(to[1], "pipe-to-child-w")
+	if err := unix.Pipe2(from[:], unix.O_CLOEXEC); err != nil {
 		toChildR.Close()
 		toChildW.Close()
-		return nil, nil, chanend.OpError("create", Addr{}, err)
+		return nil, nil, chanend.OpError("create", Addr{}, os.NewSyscallError("pipe2", err))
 	}
+	fromChildR, fromChildW := sysipc.UnpolledFile(from[0], "pipe-from-child"), os.NewFile(uintptr(from[1]), "pipe-from-child-w")
 	a := Addr{RFD: 3, WFD: 4}
 	c, err := newConn(a, fromChildR, toChildW, opt)
 	if err != nil {
@@ -214,7 +222,7 @@ func Open(addr string, opt Options) (*Conn, error) {
 		return nil, err
 	}
 	if a.Path == "" {
-		r, w := inherited(a.RFD, true), inherited(a.WFD, false)
+		r, w := inherited(a.RFD), inherited(a.WFD)
 		if r == nil || w == nil {
 			return nil, chanend.OpError("open", a, fmt.Errorf("descriptors %d and %d must be open pipes", a.RFD, a.WFD))
 		}
@@ -227,20 +235,15 @@ func Open(addr string, opt Options) (*Conn, error) {
 	return openFIFOEnd(a, opt)
 }
 
-// inherited returns descriptor fd as a non-blocking file if it is a
-// pipe: for reading, out of Go's poller (see Create); for writing, in it.
-func inherited(fd int, read bool) *os.File {
+// inherited returns descriptor fd as a non-blocking file, out of Go's
+// poller (see Create), if it is a pipe.
+func inherited(fd int) *os.File {
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return nil
 	}
 	unix.CloseOnExec(fd)
-	name := fmt.Sprintf("pipe-fd%d", fd)
-	if read {
-		return sysipc.UnpolledFile(fd, name)
-	}
-	unix.SetNonblock(fd, true)
-	return os.NewFile(uintptr(fd), name)
+	return sysipc.UnpolledFile(fd, fmt.Sprintf("pipe-fd%d", fd))
 }
 
 func (c *Conn) Addr() ipclab.Addr { return c.addr }
@@ -282,9 +285,9 @@ func (c *Conn) Send(p []byte) error {
 		var hdr [headerLen]byte
 		binary.LittleEndian.PutUint32(hdr[:], uint32(len(p)))
 		total = headerLen + len(p)
-		if n, err = w.Write(hdr[:]); err == nil {
+		if n, err = c.write(w, hdr[:]); err == nil {
 			var m int
-			m, err = w.Write(p)
+			m, err = c.write(w, p)
 			n += m
 		}
 	}
@@ -322,6 +325,11 @@ func (c *Conn) mapErr(err error) error {
 func (c *Conn) Close() error {
 	return c.end.Close(func() error {
 		close(c.closing)
+		// A Send waiting for room returns ErrClosed; one writing finishes.
+		// Then none is left, nor can one start (closed is set), and w can
+		// close: writes use its descriptor number directly (write.go).
+		c.wakeSend()
+		c.sendMu.Lock()
 		c.mu.Lock()
 		if !c.fifoOwner && c.addr.Path != "" && c.end.PeerGone() && c.w != nil {
 			// The creator may have died before it could unlink the paths;
@@ -333,7 +341,6 @@ func (c *Conn) Close() error {
 			removeFIFOIfSame(c.addr.toCreator(), c.w)
 		}
 		if c.w != nil {
-			c.wgate.shut()
 			c.w.Close()
 		}
 		if c.dummy != nil {
@@ -344,6 +351,7 @@ func (c *Conn) Close() error {
 		}
 		c.paths = nil
 		c.mu.Unlock()
+		c.sendMu.Unlock()
 		c.wake() // a blocked read returns ErrClosed and releases recvMu
 		// r is out of Go's poller, so r.Close does not wait for a read in
 		// progress: recvMu does. Then no read is left, nor can one start
@@ -353,6 +361,7 @@ func (c *Conn) Close() error {
 		c.mu.Lock()
 		c.wakeClosed = true
 		unix.Close(c.wakeFD)
+		unix.Close(c.sendWakeFD)
 		c.mu.Unlock()
 		c.recvMu.Unlock()
 		return nil
@@ -366,11 +375,9 @@ func (c *Conn) SetDeadline(t time.Time) error {
 
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.wdl = t
-	c.end.Wdl.Set(t) // for the held write attempt, which os.File's deadline does not stop (held.go)
-	if c.w != nil {
-		return c.w.SetWriteDeadline(t)
-	}
+	c.wdl = t // for a FIFO creator's wait for its opener (writer)
+	c.mu.Unlock()
+	c.end.Wdl.Set(t) // for writes (write.go)
+	c.wakeSend()
 	return nil
 }
