@@ -23,7 +23,7 @@ import (
 // ipcbench against; these tests check that it works and cleans up, not
 // how fast anything is.
 
-var straightMechs = []string{"pipe", "sysvmsg", "posixmq", "shm-sysvsem", "shm-posixsem", "shm-spin"}
+var straightMechs = []string{"pipe", "pipe-malloc", "sysvmsg", "posixmq", "shm-sysvsem", "shm-posixsem", "shm-spin"}
 
 // straightReport is straight's JSON line; pointers tell a missing field
 // from a zero.
