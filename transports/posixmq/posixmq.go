@@ -296,7 +296,7 @@ func newConn(a Addr, creator bool, tx, rx int) (*Conn, error) {
 		c.closeFiles()
 		return nil, chanend.OpError("open", a, err)
 	}
-	c.rbuf = make([]byte, c.rxSize)
+	c.rbuf = sysipc.PlacedBuffer(c.rxSize, sysipc.MsgTextOffset) // clear of the kernel copy's 4K aliasing
 	if !creator && !a.Single {
 		c.announce()
 	}

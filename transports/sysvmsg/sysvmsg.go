@@ -259,7 +259,7 @@ func newConn(id int, a Addr, creator bool) (*Conn, error) {
 	if !creator {
 		c.sendType, c.recvType = TypeToCreator, TypeToOpener
 	}
-	c.rbuf = make([]byte, sysipc.MsgHeader+c.max)
+	c.rbuf = msgBuffer(c.max)
 	if !creator {
 		c.sendMarker(TypeOpened)
 	}
@@ -304,7 +304,7 @@ func (c *Conn) SendType(p []byte, mtype int64) error {
 	}
 	need := sysipc.MsgHeader + len(p)
 	if cap(c.sbuf) < need {
-		c.sbuf = make([]byte, need)
+		c.sbuf = msgBuffer(len(p))
 	}
 	buf := c.sbuf[:need]
 	sysipc.PutMtype(buf, mtype)
@@ -476,4 +476,10 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.end.Wdl.Set(t)
 	c.sw.WakeAll()
 	return nil
+}
+
+// msgBuffer is a buffer for msgsnd or msgrcv of messages up to n bytes,
+// its text clear of the kernel copy's 4K aliasing (sysipc.MsgTextOffset).
+func msgBuffer(n int) []byte {
+	return sysipc.PlacedBuffer(sysipc.MsgHeader+n, sysipc.MsgTextOffset-sysipc.MsgHeader)
 }
