@@ -293,22 +293,28 @@ func (c *Conn) writer() (*os.File, error) {
 		return c.connectedWriter()
 	default:
 	}
-	c.mu.Lock()
-	dl := c.wdl
-	c.mu.Unlock()
-	var timeout <-chan time.Time
-	if !dl.IsZero() {
-		t := time.NewTimer(time.Until(dl))
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case <-c.connected:
-		return c.connectedWriter()
-	case <-c.closing:
-		return nil, ipclab.ErrClosed
-	case <-timeout:
-		return nil, fmt.Errorf("%w: no process opened the FIFO", ipclab.ErrTimeout)
+	for {
+		c.mu.Lock()
+		dl, moved := c.wdl, c.wdlMoved
+		c.mu.Unlock()
+		var timeout <-chan time.Time
+		stop := func() bool { return false }
+		if !dl.IsZero() {
+			t := time.NewTimer(time.Until(dl))
+			timeout, stop = t.C, t.Stop
+		}
+		select {
+		case <-c.connected:
+			stop()
+			return c.connectedWriter()
+		case <-c.closing:
+			stop()
+			return nil, ipclab.ErrClosed
+		case <-timeout:
+			return nil, fmt.Errorf("%w: no process opened the FIFO", ipclab.ErrTimeout)
+		case <-moved:
+			stop() // SetWriteDeadline: wait again under the new deadline
+		}
 	}
 }
 

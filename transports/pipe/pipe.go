@@ -103,6 +103,7 @@ type Conn struct {
 	mu         sync.Mutex
 	w          *os.File
 	wdl        time.Time
+	wdlMoved   chan struct{} // closed and replaced by SetWriteDeadline: a Send waiting for a FIFO opener (writer) re-reads wdl
 	connected  chan struct{}
 	openerGone bool     // FIFO creator: the opener died before we could connect
 	dummy      *os.File // FIFO: placeholder writer that holds off EOF until the peer is there
@@ -151,7 +152,7 @@ func newConn(a Addr, r, w *os.File, opt Options) (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{addr: a, max: max, r: r, w: w, opt: opt, connected: make(chan struct{}), closing: make(chan struct{}),
-		wbuf: make([]byte, bufSize)}
+		wdlMoved: make(chan struct{}), wbuf: make([]byte, bufSize)}
 	c.frames = framing.NewReader("pipe", c.read, bufSize)
 	c.end.Addr = a
 	rc, err := r.SyscallConn()
@@ -376,6 +377,8 @@ func (c *Conn) SetDeadline(t time.Time) error {
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	c.wdl = t // for a FIFO creator's wait for its opener (writer)
+	close(c.wdlMoved)
+	c.wdlMoved = make(chan struct{})
 	c.mu.Unlock()
 	c.end.Wdl.Set(t) // for writes (write.go)
 	c.wakeSend()
