@@ -14,35 +14,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestHeldSendUnderDeadline: a held Send under a write deadline that has
-// not passed still makes its held attempt (the harness sets a deadline
-// on every case, and a set deadline used to send every write through
-// os.File, so the held rows held only the reads); past the deadline a
-// Send fails with ErrTimeout and writes nothing, though the pipe has
-// room.
-func TestHeldSendUnderDeadline(t *testing.T) {
-	c, files := created(t)
-	if err := c.HoldWaits(true); err != nil {
-		t.Skip(err)
-	}
-	c.SetWriteDeadline(time.Now().Add(time.Hour))
-	if err := c.Send([]byte("held")); err != nil {
-		t.Fatal(err)
-	}
-	if c.wfile == nil {
-		t.Fatal("a held Send under a deadline an hour ahead went through os.File: its write was not held")
-	}
-	c.SetWriteDeadline(time.Now().Add(-time.Second))
-	if err := c.Send([]byte("late")); !errors.Is(err, ipclab.ErrTimeout) {
-		t.Fatalf("a held Send past its write deadline: %v, want ErrTimeout", err)
-	}
-	c.Close() // the child's read end then reads to end of file
-	got, err := io.ReadAll(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.HasSuffix(got, []byte("held")) || bytes.Contains(got, []byte("late")) {
-		t.Fatalf("the pipe carried %q: want the one frame sent before the deadline", got)
+// TestSendUnderDeadline: a Send under a write deadline that has not
+// passed writes, held or not; past the deadline a Send fails with
+// ErrTimeout and writes nothing, though the pipe has room.
+func TestSendUnderDeadline(t *testing.T) {
+	for _, held := range []bool{false, true} {
+		c, files := created(t)
+		if err := c.HoldWaits(held); err != nil {
+			t.Skip(err)
+		}
+		c.SetWriteDeadline(time.Now().Add(time.Hour))
+		if err := c.Send([]byte("sent")); err != nil {
+			t.Fatalf("held %v: %v", held, err)
+		}
+		c.SetWriteDeadline(time.Now().Add(-time.Second))
+		if err := c.Send([]byte("late")); !errors.Is(err, ipclab.ErrTimeout) {
+			t.Fatalf("held %v: a Send past its write deadline: %v, want ErrTimeout", held, err)
+		}
+		c.Close() // the child's read end then reads to end of file
+		got, err := io.ReadAll(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasSuffix(got, []byte("sent")) || bytes.Contains(got, []byte("late")) {
+			t.Fatalf("held %v: the pipe carried %q: want the one frame sent before the deadline", held, got)
+		}
 	}
 }
 
@@ -65,11 +61,12 @@ func TestClosedConnLetsGo(t *testing.T) {
 }
 
 // TestCloseWaitsForHeldWrite: Close does not release the write end's
-// descriptor while a held write is about to use it (held writes use the
-// number directly, not through RawConn.Control's reference). Were it
-// released, the write would land in whatever file took the number next:
-// here a pipe of the test's, put at that number the moment Close returns,
-// while the Send still sits in the gate; it must stay empty.
+// descriptor while a write is about to use it (writes use the number
+// directly, not through RawConn.Control's reference; Close takes sendMu
+// first). Were it released, the write would land in whatever file took
+// the number next: here a pipe of the test's, put at that number the
+// moment Close returns, while the Send still sits in the write hook; it
+// must stay empty.
 func TestCloseWaitsForHeldWrite(t *testing.T) {
 	dog := time.AfterFunc(2*time.Minute, func() {
 		buf := make([]byte, 1<<20)
@@ -114,7 +111,7 @@ func TestCloseWaitsForHeldWrite(t *testing.T) {
 		t.Fatalf("descriptor %d, w's, is still open after Close (a duplicate went to %d)", wfd, d)
 	}
 	if err := <-sent; err != nil {
-		t.Errorf("the Send inside the gate when Close began: %v, want nil (its frame was written)", err)
+		t.Errorf("the Send inside the write hook when Close began: %v, want nil (its frame was written)", err)
 	}
 	var b [64]byte
 	if n, err := unix.Read(q[0], b[:]); n > 0 || err != unix.EAGAIN {
@@ -125,7 +122,7 @@ func TestCloseWaitsForHeldWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.HasSuffix(got, []byte("second")) {
-		t.Errorf("the pipe carried %q: Close released the descriptor before the held write inside the gate used it", got)
+		t.Errorf("the pipe carried %q: Close released the descriptor before the held write inside the hook used it", got)
 	}
 	if err := c.Send([]byte("third")); !errors.Is(err, ipclab.ErrClosed) {
 		t.Errorf("Send after Close: %v, want ErrClosed", err)

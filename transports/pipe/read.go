@@ -71,12 +71,16 @@ func (c *Conn) readFD(fd int, p []byte) (int, error) {
 
 // wake makes a blocked read re-check the deadline and whether the
 // connection is closed.
-func (c *Conn) wake() {
+func (c *Conn) wake() { c.wakeOne(c.wakeFD) }
+
+// wakeOne writes eventfd fd, wakeFD or sendWakeFD, unless Close has
+// closed them: after Close the number may be another file's.
+func (c *Conn) wakeOne(fd int) {
 	one := [8]byte{1}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.wakeClosed { // after Close the number may be another file's
-		unix.Write(c.wakeFD, one[:])
+	if !c.wakeClosed {
+		unix.Write(fd, one[:])
 	}
 }
 

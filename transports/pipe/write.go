@@ -91,11 +91,4 @@ func (c *Conn) writeFD(w *os.File) (int, error) {
 
 // wakeSend makes a Send waiting for room re-check the deadline and
 // whether the connection is closed.
-func (c *Conn) wakeSend() {
-	one := [8]byte{1}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.wakeClosed { // after Close the number may be another file's
-		unix.Write(c.sendWakeFD, one[:])
-	}
-}
+func (c *Conn) wakeSend() { c.wakeOne(c.sendWakeFD) }
