@@ -44,8 +44,8 @@ func skbCost(n, sndbuf int, k Kind) int {
 	page := os.Getpagesize()
 	if k == Stream {
 		n += frameHeader
-	} else {
-		n += packetHeader
+	} else if n += packetHeader; nearAliasEdge(n) {
+		n += longTrailer - packetHeader // it may go with the long trailer
 	}
 	if n+overhead <= page {
 		p := 64

@@ -37,7 +37,7 @@ type earlyQueue struct {
 }
 
 type earlyPacket struct {
-	data    []byte // the message and its kind byte, as much as fit
+	data    []byte // the message and its trailer, as much as fit
 	total   int    // the whole packet's length
 	trunc   bool   // it was longer than the room (MSG_TRUNC)
 	name    unix.RawSockaddrUnix

@@ -12,9 +12,10 @@ import (
 
 // recvPacket receives one packet: the message into p, and what does not
 // fit p into spare, so that a message longer than p is kept (and
-// delivered whole to the next Recv) rather than cut; the kind byte after
-// it lands in p or spare too (p is scratch space up to its length), and
-// recvmsg copies it to recvHdr. recvMu held.
+// delivered whole to the next Recv) rather than cut; the trailer after
+// it (the kind byte, padded in a long one) lands in p or spare too (p is
+// scratch space up to its length), and recvmsg copies the kind to
+// recvHdr. recvMu held.
 func (c *Conn) recvPacket(p []byte) (int, error) {
 	max := c.cfg.Limit.Max
 	for {
@@ -42,6 +43,9 @@ func (c *Conn) recvPacket(p []byte) (int, error) {
 		if c.cfg.PeerName != nil && !bytes.Equal(c.fromName(), c.cfg.PeerName) {
 			continue // sent before the pair connected, by another process
 		}
+		if total < c.recvTrail {
+			return 0, fmt.Errorf("sockconn: a packet of %d bytes ending in a %d-byte trailer was dropped: the peer does not speak this protocol", total, c.recvTrail)
+		}
 		switch c.recvHdr[0] {
 		case pktData:
 		case pktClose:
@@ -52,7 +56,7 @@ func (c *Conn) recvPacket(p []byte) (int, error) {
 		default:
 			return 0, fmt.Errorf("sockconn: a packet of unknown kind %d (%d bytes) was dropped: the peer does not speak this protocol", c.recvHdr[0], total)
 		}
-		n := total - packetHeader
+		n := total - c.recvTrail
 		if c.readTrunc || n > max {
 			return 0, fmt.Errorf("%w (the message was discarded)", c.tooLarge(n))
 		}
@@ -112,7 +116,7 @@ func (c *Conn) roomAfter(p []byte) int {
 }
 
 // setKind copies the kind of the packet of total bytes just received
-// into p and spare to recvHdr.
+// into p and spare to recvHdr, and its trailer's length to recvTrail.
 func (c *Conn) setKind(p []byte, total int) {
 	switch i := total - packetHeader; {
 	case total == 0 || c.readTrunc:
@@ -121,6 +125,11 @@ func (c *Conn) setKind(p []byte, total int) {
 		c.recvHdr[0] = p[i]
 	default:
 		c.recvHdr[0] = c.spare[i-len(p)]
+	}
+	c.recvTrail = packetHeader
+	if c.recvHdr[0]&kindLong != 0 {
+		c.recvHdr[0] &^= kindLong
+		c.recvTrail = longTrailer
 	}
 }
 

@@ -32,15 +32,15 @@ func (c *Conn) Send(p []byte) error {
 		// passed sends nothing.
 		return c.end.Err("send", ipclab.ErrTimeout)
 	}
-	hdr := c.sendHdr[:]
+	var hdr []byte
 	var n int
 	var err error
 	if c.cfg.Kind == Stream {
+		hdr = c.sendHdr[:frameHeader]
 		binary.LittleEndian.PutUint32(hdr, uint32(len(p)))
 		n, err = c.writev(hdr, p)
 	} else {
-		hdr = hdr[:packetHeader]
-		hdr[0] = pktData
+		hdr = c.packetTrailer(len(p))
 		n, err = c.writev(p, hdr) // the kind goes last (packetHeader)
 	}
 	if err == nil {
@@ -53,6 +53,35 @@ func (c *Conn) Send(p []byte) error {
 		c.wbroken = fmt.Errorf("sockconn: the stream is broken: a write stopped after %d of %d bytes of a frame (%v)", n, total, err)
 	}
 	return c.end.Err("send", c.mapErr(err))
+}
+
+// packetTrailer is what follows a data packet's n bytes: the kind byte,
+// or the long trailer where the kind alone would leave the packet's pages
+// 4K-aliased and the longer packet stays within the limit (the receiver's
+// room).
+func (c *Conn) packetTrailer(n int) []byte {
+	if nearAliasEdge(n+packetHeader) && n+longTrailer <= c.cfg.Limit.Max+packetHeader {
+		t := c.sendHdr[:longTrailer]
+		clear(t)
+		t[longTrailer-1] = pktData | kindLong
+		return t
+	}
+	t := c.sendHdr[:packetHeader]
+	t[0] = pktData
+	return t
+}
+
+// aliasSpan is the period of the 4K aliasing the copies suffer (the
+// store-to-load check compares address bits below it).
+const aliasSpan = 4096
+
+// nearAliasEdge reports whether a packet of n bytes, over a page, would
+// put its pages' bytes 1-31 bytes past a page boundary in a page-aligned
+// buffer, or 1-31 short of one: the offsets where a copy between the
+// kernel's pages and the buffer runs slow.
+func nearAliasEdge(n int) bool {
+	r := n % aliasSpan
+	return n > aliasSpan && r != 0 && (r < 32 || r > aliasSpan-32)
 }
 
 // writev writes a and b with sendmsg(2), waiting in ppoll while the

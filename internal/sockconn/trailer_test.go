@@ -3,6 +3,7 @@ package sockconn
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,4 +73,79 @@ func packetEnd(t *testing.T, kind Kind, max int) (*Conn, int) {
 	})
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	return c, fds[1]
+}
+
+// A large message whose kind byte alone would leave the kernel's pages
+// 1-31 bytes off a receiver's page boundary goes with the 64-byte trailer
+// (longTrailer says why), unless that would pass the limit; the receiver
+// takes either, and refuses a long trailer longer than its packet.
+func TestLongTrailerOnlyWhereItKeepsPagesUnaliased(t *testing.T) {
+	for _, tc := range []struct {
+		n, max   int
+		wantLong bool
+	}{
+		{65536, 128 << 10, true},        // 65537: 1 byte past a page
+		{32768 + 4090, 128 << 10, true}, // 36859: 5 bytes short of one
+		{65535, 128 << 10, false},       // 65536: on the boundary
+		{40000, 128 << 10, false},       // 40001: mid-page
+		{4000, 128 << 10, false},        // within a page: one linear copy
+		{65536, 65536 + 10, false},      // the long one would pass the limit
+	} {
+		for _, kind := range []Kind{SeqPacket, Datagram} {
+			c, peer := packetEnd(t, kind, tc.max)
+			msg := bytes.Repeat([]byte{7}, tc.n)
+			if err := c.Send(msg); err != nil {
+				t.Fatal(err)
+			}
+			raw := make([]byte, tc.n+2*longTrailer)
+			got, err := unix.Read(peer, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trail, kindByte := raw[tc.n:got], raw[got-1]
+			long := len(trail) == longTrailer && kindByte == pktData|kindLong && bytes.Count(trail, []byte{0}) == longTrailer-1
+			short := len(trail) == 1 && kindByte == pktData
+			if !bytes.Equal(raw[:tc.n], msg) || long != tc.wantLong || !(long || short) {
+				t.Fatalf("%v: a %d-byte message (limit %d) went as %d bytes ending % x; want the message and the long trailer: %v",
+					kind, tc.n, tc.max, got, trail[max(len(trail)-4, 0):], tc.wantLong)
+			}
+
+			// Back: the receiver strips either trailer, with the message
+			// exactly filling its buffer (the trailer goes to spare).
+			if _, err := unix.Write(peer, raw[:got]); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, tc.n)
+			if n, err := c.Recv(buf); err != nil || n != tc.n || !bytes.Equal(buf, msg) {
+				t.Fatalf("%v: Recv of the %d-byte packet: %d bytes, %v; want the %d-byte message", kind, got, n, err, tc.n)
+			}
+		}
+	}
+	for _, kind := range []Kind{SeqPacket, Datagram} {
+		c, peer := packetEnd(t, kind, 1<<10)
+		bad := append(make([]byte, 9), pktData|kindLong) // 10 bytes cannot hold a 64-byte trailer
+		for _, pkt := range [][]byte{bad, {'o', 'k', pktData}} {
+			if _, err := unix.Write(peer, pkt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		buf := make([]byte, 64)
+		if n, err := c.Recv(buf); err == nil || !strings.Contains(err.Error(), "does not speak this protocol") {
+			t.Fatalf("%v: Recv of a 10-byte packet marked long: %d bytes, %v; want it dropped as not this protocol", kind, n, err)
+		}
+		if n, err := c.Recv(buf); err != nil || string(buf[:n]) != "ok" {
+			t.Fatalf("%v: Recv after the dropped packet: %q, %v; want ok", kind, buf[:n], err)
+		}
+	}
+}
+
+func TestNearAliasEdge(t *testing.T) {
+	for n, want := range map[int]bool{
+		4096: false, 4097: true, 4096 + 31: true, 4096 + 32: false,
+		8192 - 31: true, 8192 - 32: false, 8192: false, 65537: true, 100: false, 1: false,
+	} {
+		if got := nearAliasEdge(n); got != want {
+			t.Errorf("nearAliasEdge(%d) = %v, want %v", n, got, want)
+		}
+	}
 }

@@ -27,7 +27,8 @@
  * polls with a timeout, then reads: its waits are bounded).
  * Sockets: unix-stream (a socketpair) and tcp (127.0.0.1, TCP_NODELAY)
  * carry the pipe's frames; unix-seqpacket and unix-dgram (socketpairs)
- * carry each message as one packet followed by a 1-byte kind, as ipclab's
+ * carry each message as one packet followed by a 1-byte kind (64 bytes
+ * where that keeps a large packet's pages unaliased), as ipclab's
  * sockconn does.
  *
  *   ipcbench MECH MODE SIZE COUNT WARM SENDER_CPU RECEIVER_CPU [block|poll]
@@ -236,6 +237,12 @@ static void write_all(int fd, const char *p, size_t n) {
  * slower into a destination 1-31 bytes further into its page than the
  * source (4K aliasing), and a large message's source starts a page. */
 enum { ALIAS_SPAN = 4096 };
+/* A packet's long trailer (sockconn's longTrailer, kindLong). */
+enum { LONG_TRAILER = 64, KIND_LONG = 0x80 };
+static int near_alias_edge(size_t n) {
+	size_t r = n % ALIAS_SPAN;
+	return n > ALIAS_SPAN && r != 0 && (r < 32 || r > ALIAS_SPAN - 32);
+}
 static char *readahead_alloc(struct end *e) {
 	e->rpos = e->rlen = ALIAS_SPAN - 4; /* after the first header: a page */
 	char *b = aligned_alloc(ALIAS_SPAN, PIPE_BUF_SIZE + ALIAS_SPAN);
@@ -405,8 +412,19 @@ static void send_msg(struct end *e, const char *p, int n) {
 		while (mq_send(e->wq, p, (size_t)n, 0) < 0) if (!would_wait(e->wq, POLLOUT)) die("mq_send");
 		return;
 	case M_PACKET: {
-		char kind = 0; /* data, after the message, as sockconn sends it */
-		struct iovec iov[2] = {{(void *)p, (size_t)n}, {&kind, 1}};
+		/* data, after the message, as sockconn sends it: the kind byte, or
+		 * 63 zeros and the kind with its long bit where the byte alone
+		 * would leave the kernel's pages 1-31 bytes off a page boundary
+		 * (sockconn's longTrailer) */
+		static char trailer[LONG_TRAILER];
+		size_t t = 1;
+		trailer[0] = 0;
+		if (near_alias_edge((size_t)n + 1) && n + LONG_TRAILER <= bufsize + 1) {
+			t = LONG_TRAILER;
+			memset(trailer, 0, LONG_TRAILER);
+			trailer[LONG_TRAILER - 1] = (char)KIND_LONG;
+		}
+		struct iovec iov[2] = {{(void *)p, (size_t)n}, {trailer, t}};
 		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 		while (sendmsg(e->wfd, &m, 0) < 0) if (!would_wait(e->wfd, POLLOUT)) die("sendmsg");
 		return;
@@ -466,14 +484,18 @@ static int recv_msg(struct end *e, char *p) {
 		return (int)r;
 	}
 	case M_PACKET: {
-		char kind; /* the last byte: in p, or here for a message of bufsize */
-		struct iovec iov[2] = {{p, (size_t)bufsize}, {&kind, 1}};
+		/* the trailer: in p, or here past a message of bufsize */
+		static char tail[LONG_TRAILER];
+		struct iovec iov[2] = {{p, (size_t)bufsize}, {tail, LONG_TRAILER}};
 		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 		ssize_t r;
 		while ((r = recvmsg(e->rfd, &m, 0)) < 0) if (!would_wait(e->rfd, POLLIN)) die("recvmsg");
 		if (r == 0) { fprintf(stderr, "ipcbench: peer closed the socket\n"); exit(1); }
 		if (m.msg_flags & MSG_TRUNC) { fprintf(stderr, "ipcbench: packet truncated\n"); exit(1); }
-		return (int)r - 1;
+		char kind = r <= bufsize ? p[r - 1] : tail[r - 1 - bufsize];
+		ssize_t t = (kind & KIND_LONG) ? LONG_TRAILER : 1;
+		if (r < t) { fprintf(stderr, "ipcbench: a %zd-byte packet with a %zd-byte trailer\n", r, t); exit(1); }
+		return (int)(r - t);
 	}
 	default: break;
 	}
