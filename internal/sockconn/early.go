@@ -63,7 +63,7 @@ func (c *Conn) earlyCap() int { return max(4*c.cfg.Limit.Max, 1<<20) }
 func (c *Conn) takeQueued(fd int) {
 	q := &c.early
 	q.mu.Lock()
-	moved := q.takeFrom(fd, c.earlyCap(), c.cfg.Limit.Max+packetHeader+1)
+	moved := q.takeFrom(fd, c.earlyCap(), c.packetRoom())
 	q.mu.Unlock()
 	if moved {
 		c.wake() // a Recv waiting in ppoll would not see them: the socket is empty now

@@ -27,8 +27,8 @@ func (c *Conn) recvPacket(p []byte) (int, error) {
 			c.hasHeld = false
 			return copy(p, c.held), nil
 		}
-		if len(p) <= max+packetHeader && c.spare == nil {
-			c.spare = make([]byte, max+packetHeader+1)
+		if room := c.packetRoom(); len(p) < room && c.spare == nil {
+			c.spare = make([]byte, room)
 		}
 		total, err := c.read(p)
 		if err != nil {
@@ -109,11 +109,17 @@ func (c *Conn) recvmsg(calls sysipc.Calls, fd int) (int, error) {
 	return r, nil
 }
 
-// roomAfter is how much of spare a receive into p uses: with p, room for
-// the largest packet and a byte to spare (MSG_TRUNC marks a longer one).
+// roomAfter is how much of spare a receive into p uses: with p,
+// packetRoom.
 func (c *Conn) roomAfter(p []byte) int {
-	return max(c.cfg.Limit.Max+packetHeader+1-len(p), 0)
+	return max(c.packetRoom()-len(p), 0)
 }
+
+// packetRoom is the room a packet is received into: the largest message
+// with a long trailer, and a byte to spare (MSG_TRUNC marks a longer one).
+// The long trailer counts even though this end's Send would not use it
+// there: a peer whose limit is larger (a bigger SO_SNDBUF) does.
+func (c *Conn) packetRoom() int { return c.cfg.Limit.Max + longTrailer + 1 }
 
 // setKind copies the kind of the packet of total bytes just received
 // into p and spare to recvHdr, and its trailer's length to recvTrail.

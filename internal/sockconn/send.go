@@ -57,8 +57,10 @@ func (c *Conn) Send(p []byte) error {
 
 // packetTrailer is what follows a data packet's n bytes: the kind byte,
 // or the long trailer where the kind alone would leave the packet's pages
-// 4K-aliased and the longer packet stays within the limit (the receiver's
-// room).
+// 4K-aliased and the longer packet is no longer than the limit allows a
+// packet (Max+1: unixsock's SO_SNDBUF-32, past which the kernel refuses
+// it). The receiver's room takes a long trailer after its own largest
+// message (packetRoom).
 func (c *Conn) packetTrailer(n int) []byte {
 	if nearAliasEdge(n+packetHeader) && n+longTrailer <= c.cfg.Limit.Max+packetHeader {
 		t := c.sendHdr[:longTrailer]

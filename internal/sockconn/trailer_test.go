@@ -89,7 +89,8 @@ func TestLongTrailerOnlyWhereItKeepsPagesUnaliased(t *testing.T) {
 		{65535, 128 << 10, false},       // 65536: on the boundary
 		{40000, 128 << 10, false},       // 40001: mid-page
 		{4000, 128 << 10, false},        // within a page: one linear copy
-		{65536, 65536 + 10, false},      // the long one would pass the limit
+		{65536, 65536 + 63, true},       // the long one just fits the limit (Max+1)
+		{65536, 65536 + 62, false},      // the long one would pass the limit
 	} {
 		for _, kind := range []Kind{SeqPacket, Datagram} {
 			c, peer := packetEnd(t, kind, tc.max)

@@ -239,6 +239,8 @@ static void write_all(int fd, const char *p, size_t n) {
 enum { ALIAS_SPAN = 4096 };
 /* A packet's long trailer (sockconn's longTrailer, kindLong). */
 enum { LONG_TRAILER = 64, KIND_LONG = 0x80 };
+/* The largest packet message, as sockconn's limit: SO_SNDBUF - 33. */
+static int packet_max;
 static int near_alias_edge(size_t n) {
 	size_t r = n % ALIAS_SPAN;
 	return n > ALIAS_SPAN && r != 0 && (r < 32 || r > ALIAS_SPAN - 32);
@@ -419,7 +421,7 @@ static void send_msg(struct end *e, const char *p, int n) {
 		static char trailer[LONG_TRAILER];
 		size_t t = 1;
 		trailer[0] = 0;
-		if (near_alias_edge((size_t)n + 1) && n + LONG_TRAILER <= bufsize + 1) {
+		if (near_alias_edge((size_t)n + 1) && n + LONG_TRAILER <= packet_max + 1) {
 			t = LONG_TRAILER;
 			memset(trailer, 0, LONG_TRAILER);
 			trailer[LONG_TRAILER - 1] = (char)KIND_LONG;
@@ -703,7 +705,8 @@ int main(int argc, char **argv) {
 		socklen_t len = sizeof sndbuf;
 		getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
 		/* The kernel refuses a packet over SO_SNDBUF - 32; one byte is the header. */
-		if (size > sndbuf - 33) return too_large("SO_SNDBUF - 33 (net.core.wmem_default)", sndbuf - 33L, "sysctl -w net.core.wmem_default=N");
+		packet_max = sndbuf - 33;
+		if (size > packet_max) return too_large("SO_SNDBUF - 33 (net.core.wmem_default)", sndbuf - 33L, "sysctl -w net.core.wmem_default=N");
 		tx.wfd = tx.rfd = sv[0], rx.rfd = rx.wfd = sv[1];
 		break;
 	}
