@@ -1,6 +1,6 @@
 // Package sockconn is the ipclab Conn over one connected socket, shared by
 // the socket transports (transports/unixsock, transports/tcp): the framing
-// of a byte stream, the one-byte kind after a packet, the waits, deadlines,
+// of a byte stream, the kind trailer after a packet, the waits, deadlines,
 // Close, and the creator's wait for its one opener.
 //
 // A stream socket (unix SOCK_STREAM, TCP) carries frames: a 4-byte

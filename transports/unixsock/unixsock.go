@@ -2,7 +2,9 @@
 // three kinds: unixsock-stream (a byte stream, so each message is framed
 // by a 4-byte length, as on a pipe), unixsock-seqpacket and unixsock-dgram
 // (the kernel keeps message boundaries; each message is one packet with a
-// 1-byte kind after it that tells data from the datagram close marker).
+// 1-byte kind after it that tells data from the datagram close marker,
+// padded to 64 bytes where the byte alone would leave a large packet's
+// pages 4K-aliased: internal/sockconn's longTrailer).
 //
 // Addresses (see Addr): "unixsock-stream:@NAME" is an abstract name (no
 // file; the default of a bare Create, with a fresh name), any other
@@ -46,7 +48,8 @@
 //
 // Limits: a stream message is bounded by Options.MaxMessage (1 MiB by
 // default). A seqpacket or datagram message must fit the sender's socket
-// buffer: SO_SNDBUF - 32 bytes of the kernel's, less the 1-byte kind
+// buffer: SO_SNDBUF - 32 bytes of the kernel's, less the 1-byte kind (the
+// long trailer is used only where it fits)
 // (net.core.wmem_default = 212992 gives 212959); Options.SendBuffer raises
 // it up to net.core.wmem_max. A larger message is refused before sending,
 // never cut; one arriving larger than this end allows (MSG_TRUNC) is

@@ -704,7 +704,8 @@ int main(int argc, char **argv) {
 		int sndbuf = 0;
 		socklen_t len = sizeof sndbuf;
 		getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
-		/* The kernel refuses a packet over SO_SNDBUF - 32; one byte is the header. */
+		/* The kernel refuses a packet over SO_SNDBUF - 32; one byte is the kind
+		 * trailer (the long one only where it fits). */
 		packet_max = sndbuf - 33;
 		if (size > packet_max) return too_large("SO_SNDBUF - 33 (net.core.wmem_default)", sndbuf - 33L, "sysctl -w net.core.wmem_default=N");
 		tx.wfd = tx.rfd = sv[0], rx.rfd = rx.wfd = sv[1];
