@@ -140,7 +140,12 @@ func TestEveryFigureForEveryShapeOfRecords(t *testing.T) {
 		{"fan-in, one producer count", shape{fanin: []int{2}},
 			[]string{"fanin_throughput"}},
 	}
-	for _, c := range cases {
+	for i, c := range cases {
+		if testing.Short() && (i == 1 || i == 3 || i == 7 || i == 9) {
+			// Every figure is still drawn, by the other cases: CI's race
+			// run, where drawing all took 107 s; plot runs no goroutines.
+			continue
+		}
 		t.Run(c.name, func(t *testing.T) {
 			figs := capture(t)
 			dir := t.TempDir()
