@@ -69,9 +69,9 @@ const (
 	// 16 KiB as a head of len mod 4096 bytes (whole pages more, at most)
 	// and whole pages, so the pages' bytes land len mod 4096 bytes into a
 	// page-aligned receiver's pages (Go's buffers are, from 32 KiB): 1
-	// byte for a 64 KiB message and its kind, where recvmsg copied it 5x
-	// slower (28.5 us against 5.3), and on the send side 4095 bytes in.
-	// 64 bytes more puts them 64 bytes in.
+	// byte in for a 64 KiB message and its kind, where recvmsg copied them
+	// 5x slower (28.5 us against 5.3); 1-31 bytes short of a boundary slows
+	// sendmsg alike. 63 bytes more moves them 32-94 bytes off it.
 	longTrailer = 64
 	kindLong    = 0x80
 	// MaxFrame is the largest message a stream frame may carry.
