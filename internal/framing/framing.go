@@ -1,5 +1,7 @@
 // Package framing reads the frames of ipclab's byte streams (pipes, FIFOs,
-// stream sockets): a 4-byte little-endian length, then the message.
+// stream sockets): a 4-byte little-endian length, then the message; or,
+// padded, the length with its top bit set and 60 zero bytes, then the
+// message (PadHeader says when a writer pads).
 //
 // A Reader keeps a read-ahead buffer, so that a stream of small messages
 // costs one read(2) for many of them, and reads the rest of a message the
@@ -34,6 +36,45 @@ import (
 // HeaderLen is the length of a frame's header.
 const HeaderLen = 4
 
+// PaddedLen is the length of a padded frame's header, and padFlag the
+// length word's bit that marks one. MaxFrame bounds a frame's length, so
+// a word with the bit set and more than MaxFrame below it (a pipe's hello,
+// 0xffffffff) is a plain header.
+const (
+	PaddedLen = 64
+	padFlag   = 1 << 31
+	MaxFrame  = 1 << 30
+)
+
+// PadHeader reports whether a frame of message p should have a padded
+// header, for a writer whose kernel puts the header at the start of a
+// page and the message right after it (a TCP socket: its page fragment
+// starts again at offset 0 once the pages of earlier messages are free).
+// The copy into the kernel runs slow where the kernel's page offset is
+// 1-31 bytes past the sender's (4K aliasing): 4 bytes past, for a
+// page-aligned message after a 4-byte header. Padded, it is 64 bytes
+// past. Small messages are not worth the 60 bytes.
+func PadHeader(p []byte) bool {
+	if len(p) <= aliasSpan {
+		return false
+	}
+	off := int(uintptr(unsafe.Pointer(&p[0])) % aliasSpan)
+	d := (HeaderLen - off + aliasSpan) % aliasSpan
+	return d >= 1 && d < 32
+}
+
+// PutHeader writes the header of a frame of n bytes into hdr (at least
+// PaddedLen bytes when padded) and returns it.
+func PutHeader(hdr []byte, n int, padded bool) []byte {
+	if !padded {
+		binary.LittleEndian.PutUint32(hdr, uint32(n))
+		return hdr[:HeaderLen]
+	}
+	clear(hdr[:PaddedLen])
+	binary.LittleEndian.PutUint32(hdr, uint32(n)|padFlag)
+	return hdr[:PaddedLen]
+}
+
 // aliasSpan is the address range within which the CPU compares a load
 // with earlier stores: the low 12 bits.
 const aliasSpan = 4096
@@ -47,7 +88,10 @@ type Reader struct {
 	read   func(p []byte) (int, error)
 	buf    []byte
 	rs, re int // buffered bytes are buf[rs:re]
-	broken error
+	// n and hlen are the length and the header's length of the frame
+	// whose header Header returned.
+	n, hlen int
+	broken  error
 	// partial is a message whose read a deadline stopped: its length and
 	// its bytes so far, so that the next read resumes it instead of the
 	// stream being lost (a link layer reads with short deadlines and must
@@ -88,19 +132,28 @@ func (r *Reader) Header() (uint32, error) {
 	if err := r.fill(HeaderLen); err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint32(r.buf[r.rs:]), nil
+	v := binary.LittleEndian.Uint32(r.buf[r.rs:])
+	r.n, r.hlen = int(v), HeaderLen
+	if v&padFlag != 0 && v&^padFlag <= MaxFrame {
+		if err := r.fill(PaddedLen); err != nil {
+			return 0, err
+		}
+		v &^= padFlag
+		r.n, r.hlen = int(v), PaddedLen
+	}
+	return v, nil
 }
 
 // Skip drops the header Header returned, of a frame without a payload (a
 // marker of the owner's).
-func (r *Reader) Skip() { r.rs += HeaderLen }
+func (r *Reader) Skip() { r.rs += r.hlen }
 
 // Take reads the frame whose header Header returned into p, which must
 // hold it (the caller checks len(p) against the length first). On an
 // error Stopped or Broken says what became of the stream.
 func (r *Reader) Take(p []byte) (int, error) {
-	n := int(binary.LittleEndian.Uint32(r.buf[r.rs:]))
-	r.rs += HeaderLen
+	n := r.n
+	r.rs += r.hlen
 	k := copy(p[:n], r.buf[r.rs:r.re])
 	r.rs += k
 	if k == n {
@@ -120,8 +173,8 @@ func (r *Reader) Take(p []byte) (int, error) {
 // deliver). An error breaks the stream; the stream's end is
 // io.ErrUnexpectedEOF.
 func (r *Reader) Discard() error {
-	n := int(binary.LittleEndian.Uint32(r.buf[r.rs:]))
-	r.rs += HeaderLen
+	n := r.n
+	r.rs += r.hlen
 	k := min(n, r.re-r.rs)
 	r.rs += k
 	if k == n {

@@ -66,7 +66,8 @@ func message(rng *rand.Rand, n int) []byte {
 }
 
 // TestFramesOverAnyChunking reads frames of every kind of size (empty,
-// inside the read-ahead, larger than it) however the stream cuts them.
+// inside the read-ahead, larger than it), plain and padded alternately,
+// however the stream cuts them (a padded header too).
 func TestFramesOverAnyChunking(t *testing.T) {
 	const readAhead = 8 << 10
 	sizes := []int{0, 1, 3, 4, 60, 64, 4092, 4096, 4100, readAhead - 4, readAhead, 3 * readAhead, 7, 0, 100000}
@@ -75,10 +76,10 @@ func TestFramesOverAnyChunking(t *testing.T) {
 		var msgs [][]byte
 		var stream []byte
 		for range 3 {
-			for _, n := range sizes {
+			for i, n := range sizes {
 				m := message(rng, n)
 				msgs = append(msgs, m)
-				stream = append(stream, frame(m)...)
+				stream = append(append(stream, PutHeader(make([]byte, PaddedLen), n, i%2 == 1)...), m...)
 			}
 		}
 		src := &source{data: stream, chunk: func() int { return 1 + rng.IntN(maxChunk) }}
@@ -370,5 +371,73 @@ func BenchmarkKernelCopyPlacement(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A padded header is the length with its top bit set and 60 zero bytes;
+// a word with the bit set and more than MaxFrame below it (a pipe's
+// hello) is a plain header. Skip and Discard drop a padded frame whole,
+// and a stream that ends inside a padded header ends unexpectedly.
+func TestPaddedHeaders(t *testing.T) {
+	hdr := PutHeader(make([]byte, PaddedLen), 70000, true)
+	if len(hdr) != PaddedLen || binary.LittleEndian.Uint32(hdr) != 70000|1<<31 || !bytes.Equal(hdr[4:], make([]byte, PaddedLen-4)) {
+		t.Fatalf("padded header % x", hdr)
+	}
+	if hdr := PutHeader(make([]byte, PaddedLen), 9, false); !bytes.Equal(hdr, []byte{9, 0, 0, 0}) {
+		t.Fatalf("plain header % x", hdr)
+	}
+
+	var stream []byte
+	stream = append(stream, PutHeader(make([]byte, PaddedLen), 0, true)...)                     // a padded marker: Skip
+	stream = append(stream, 0xff, 0xff, 0xff, 0xff)                                             // a hello: plain, Skip
+	stream = append(append(stream, PutHeader(make([]byte, PaddedLen), 5, true)...), "skip!"...) // Discard
+	stream = append(append(stream, PutHeader(make([]byte, PaddedLen), 2, true)...), "ok"...)
+	stream = append(stream, PutHeader(make([]byte, PaddedLen), 1, true)[:10]...) // cut inside the header
+	src := &source{data: stream, chunk: func() int { return 7 }}
+	r := NewReader("test", src.Read, 1<<10)
+	p := make([]byte, 16)
+	for i, want := range []uint32{0, 0xffffffff, 5} {
+		size, err := r.Header()
+		if err != nil || size != want {
+			t.Fatalf("header %d: %#x, %v; want %#x", i, size, err, want)
+		}
+		if i < 2 {
+			r.Skip()
+		} else if err := r.Discard(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if size, err := r.Header(); err != nil || size != 2 {
+		t.Fatalf("header after them: %d, %v; want 2", size, err)
+	}
+	if n, err := r.Take(p); err != nil || string(p[:n]) != "ok" {
+		t.Fatalf("Take: %q, %v; want ok", p[:n], err)
+	}
+	if _, err := r.Header(); err != io.ErrUnexpectedEOF {
+		t.Fatalf("a stream cut inside a padded header: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+// PadHeader pads a large message whose page offset puts it 1-31 bytes
+// behind the kernel's after a 4-byte header at a page's start.
+func TestPadHeader(t *testing.T) {
+	page := make([]byte, 3*aliasSpan)
+	base := (aliasSpan - int(uintptr(unsafe.Pointer(&page[0]))%aliasSpan)) % aliasSpan
+	for _, c := range []struct {
+		off, n int
+		want   bool
+	}{
+		{0, 2 * aliasSpan, true},              // 4 bytes behind
+		{3, aliasSpan + 1, true},              // 1 byte behind
+		{4, 2 * aliasSpan, false},             // level
+		{64, 2 * aliasSpan, false},            // ahead
+		{aliasSpan - 27, aliasSpan + 1, true}, // 31 behind
+		{aliasSpan - 28, aliasSpan + 1, false},
+		{0, aliasSpan, false}, // small: not worth 60 bytes
+	} {
+		p := page[base+c.off : base+c.off+c.n]
+		if got := PadHeader(p); got != c.want {
+			t.Errorf("PadHeader of %d bytes at page offset %d = %v, want %v", c.n, c.off, got, c.want)
+		}
 	}
 }

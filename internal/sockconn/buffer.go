@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/framing"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,7 +31,7 @@ func (c *Conn) Buffer() ipclab.Buffer {
 		}
 	}
 	b.Bytes = sndbuf
-	b.Cost = func(n int) int { return skbCost(n, sndbuf, c.cfg.Kind) }
+	b.Cost = func(n int) int { return skbCost(n, sndbuf, c.cfg.Kind, c.cfg.PadFrames) }
 	return b
 }
 
@@ -39,11 +40,14 @@ func (c *Conn) Buffer() ipclab.Buffer {
 // together), the data rounded up to a kmalloc size (a power of two) when
 // small, to whole pages when large; a stream message larger than half the
 // buffer less 64 bytes goes in several skbs.
-func skbCost(n, sndbuf int, k Kind) int {
+func skbCost(n, sndbuf int, k Kind, padFrames bool) int {
 	const overhead = 1024
 	page := os.Getpagesize()
 	if k == Stream {
 		n += frameHeader
+		if padFrames && n > page {
+			n += framing.PaddedLen - frameHeader // it may go with a padded header
+		}
 	} else if n += packetHeader; nearAliasEdge(n) {
 		n += longTrailer - packetHeader // it may go with the long trailer
 	}

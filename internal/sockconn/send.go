@@ -1,13 +1,13 @@
 package sockconn
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/framing"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,8 +36,7 @@ func (c *Conn) Send(p []byte) error {
 	var n int
 	var err error
 	if c.cfg.Kind == Stream {
-		hdr = c.sendHdr[:frameHeader]
-		binary.LittleEndian.PutUint32(hdr, uint32(len(p)))
+		hdr = framing.PutHeader(c.sendHdr[:], len(p), c.cfg.PadFrames && framing.PadHeader(p))
 		n, err = c.writev(hdr, p)
 	} else {
 		hdr = c.packetTrailer(len(p))

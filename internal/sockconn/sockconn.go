@@ -114,6 +114,10 @@ type Config struct {
 	// does not set ECONNRESET on the peer: either would discard what
 	// the peer has not read yet.
 	Drain bool
+	// PadFrames: a stream end pads a large frame's header where the
+	// kernel would otherwise put its message 4K-aliased (framing.PadHeader:
+	// TCP, whose page fragment starts again at offset 0).
+	PadFrames bool
 }
 
 var (
@@ -156,7 +160,7 @@ type Conn struct {
 	hold sysipc.Holder
 
 	sendMu  sync.Mutex
-	sendHdr [max(frameHeader, longTrailer)]byte // a frame's header or a packet's trailer
+	sendHdr [max(framing.PaddedLen, longTrailer)]byte // a frame's header or a packet's trailer
 	wbroken error
 	// writev's arguments and results (send.go); under sendMu.
 	wa, wb []byte

@@ -2,12 +2,15 @@ package sockconn
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/framing"
 	"golang.org/x/sys/unix"
 )
 
@@ -148,5 +151,76 @@ func TestNearAliasEdge(t *testing.T) {
 		if got := nearAliasEdge(n); got != want {
 			t.Errorf("nearAliasEdge(%d) = %v, want %v", n, got, want)
 		}
+	}
+}
+
+// A stream end with PadFrames (TCP's) pads the header of a large
+// page-aligned message (framing.PadHeader), and not of one the kernel
+// would not alias; without it, every header is 4 bytes. Either end reads
+// both.
+func TestPadFramesOnlyWhereAsked(t *testing.T) {
+	buf := make([]byte, 3*65536)
+	if uintptr(unsafe.Pointer(&buf[0]))%4096 != 0 {
+		t.Fatal("a 192 KiB allocation is not page-aligned: the cases below assume it")
+	}
+	aligned := buf[:65536]
+	offset := buf[64 : 64+65536]
+	for _, c := range []struct {
+		pad     bool
+		msg     []byte
+		wantHdr int
+	}{
+		{true, aligned, framing.PaddedLen},
+		{true, offset, framing.HeaderLen},
+		{false, aligned, framing.HeaderLen},
+	} {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := New(fds[0], Config{Kind: Stream, PadFrames: c.pad, Limit: Limit{Max: 1 << 20, Name: "test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		peer := fds[1]
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		for i := range c.msg {
+			c.msg[i] = byte(i * 7)
+		}
+		// The socket's buffer takes the whole frame: Send returns (or its
+		// 20 s deadline fails it), then the peer takes what was sent.
+		if err := conn.Send(c.msg); err != nil {
+			t.Fatal(err)
+		}
+		raw := make([]byte, len(c.msg)+2*framing.PaddedLen)
+		got := 0
+		for {
+			n, _, err := unix.Recvfrom(peer, raw[got:], unix.MSG_DONTWAIT)
+			if err == unix.EAGAIN {
+				break
+			}
+			if err != nil || n == 0 {
+				t.Fatalf("read: %d, %v", n, err)
+			}
+			got += n
+		}
+		done := make(chan error, 1)
+		word := binary.LittleEndian.Uint32(raw)
+		if got != len(c.msg)+c.wantHdr || int(word&^(1<<31)) != len(c.msg) || (word>>31 == 1) != (c.wantHdr == framing.PaddedLen) ||
+			!bytes.Equal(raw[c.wantHdr:got], c.msg) {
+			t.Fatalf("PadFrames %v, message at page offset %d: %d bytes on the wire, header %#x; want a %d-byte header and the message",
+				c.pad, uintptr(unsafe.Pointer(&c.msg[0]))%4096, got, word, c.wantHdr)
+		}
+		// Back, as sent: Recv strips the header, padded or not.
+		go func() { _, err := unix.Write(peer, raw[:got]); done <- err }()
+		p := make([]byte, len(c.msg))
+		if n, err := conn.Recv(p); err != nil || !bytes.Equal(p[:n], c.msg) {
+			t.Fatalf("Recv of the frame: %d bytes, %v", n, err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		unix.Close(peer)
 	}
 }
