@@ -2,13 +2,12 @@ package pipe
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab"
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
 // TestMovedWriteDeadlineWakesFIFOSendWaitingForOpener: a FIFO creator's
@@ -16,11 +15,7 @@ import (
 // meanwhile applies to it (ipclab.Conn: "Setting a deadline affects calls
 // already blocked"), as it does to a Send waiting for room (write.go).
 func TestMovedWriteDeadlineWakesFIFOSendWaitingForOpener(t *testing.T) {
-	dog := time.AfterFunc(2*time.Minute, func() {
-		buf := make([]byte, 1<<20)
-		panic(fmt.Sprintf("%s still running after 2m:\n%s", t.Name(), buf[:runtime.Stack(buf, true)]))
-	})
-	defer dog.Stop()
+	testmain.Watchdog(t, 2*time.Minute)
 	for _, first := range []time.Duration{0, time.Hour} { // no deadline; one far ahead
 		c, err := CreateFIFO(filepath.Join(t.TempDir(), "lonely"), Options{})
 		if err != nil {
