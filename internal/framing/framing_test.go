@@ -421,7 +421,7 @@ func TestPaddedHeaders(t *testing.T) {
 // PadHeader pads a large message whose page offset puts it 1-31 bytes
 // behind the kernel's after a 4-byte header at a page's start.
 func TestPadHeader(t *testing.T) {
-	page := make([]byte, 3*aliasSpan)
+	page := make([]byte, 4*aliasSpan) // room for base + 64 + 2 pages
 	base := (aliasSpan - int(uintptr(unsafe.Pointer(&page[0]))%aliasSpan)) % aliasSpan
 	for _, c := range []struct {
 		off, n int
@@ -438,6 +438,53 @@ func TestPadHeader(t *testing.T) {
 		p := page[base+c.off : base+c.off+c.n]
 		if got := PadHeader(p); got != c.want {
 			t.Errorf("PadHeader of %d bytes at page offset %d = %v, want %v", c.n, c.off, got, c.want)
+		}
+	}
+}
+
+// A deadline at any byte of a padded header stops Header with nothing
+// lost; Header again (as after a ShortBufferError) returns the same
+// length, and Take the message. The words around MaxFrame: bit 31 and
+// exactly MaxFrame is padded, one more is a plain header.
+func TestPaddedHeaderStops(t *testing.T) {
+	var stream []byte
+	stream = append(append(stream, PutHeader(make([]byte, PaddedLen), 5000, true)...), make([]byte, 5000)...)
+	stream = append(append(stream, PutHeader(make([]byte, PaddedLen), 3, true)...), "abc"...)
+	p := make([]byte, 6000)
+	for stop := 1; stop < PaddedLen; stop++ {
+		src := &source{data: stream, chunk: func() int { return 1 << 20 }, stopAt: stop, stop: ipclab.ErrTimeout}
+		r := NewReader("test", src.Read, 4096)
+		if _, err := r.Header(); !errors.Is(err, ipclab.ErrTimeout) {
+			t.Fatalf("stop at %d: %v, want ErrTimeout", stop, err)
+		}
+		for range 2 {
+			if size, err := r.Header(); err != nil || size != 5000 {
+				t.Fatalf("stop at %d: header %d, %v; want 5000", stop, size, err)
+			}
+		}
+		if n, err := r.Take(p); err != nil || n != 5000 {
+			t.Fatalf("stop at %d: Take %d, %v", stop, n, err)
+		}
+		if size, err := r.Header(); err != nil || size != 3 {
+			t.Fatalf("stop at %d: next header %d, %v; want 3", stop, size, err)
+		}
+		if n, err := r.Take(p); err != nil || string(p[:n]) != "abc" {
+			t.Fatalf("stop at %d: next Take %q, %v", stop, p[:n], err)
+		}
+	}
+	for _, c := range []struct {
+		word uint32
+		size uint32
+		hlen int
+	}{
+		{0x80000000, 0, PaddedLen},
+		{0xc0000000, MaxFrame, PaddedLen},
+		{0xc0000001, 0xc0000001, HeaderLen},
+	} {
+		src := &source{data: append(binary.LittleEndian.AppendUint32(nil, c.word), make([]byte, 100)...), chunk: func() int { return 13 }}
+		r := NewReader("test", src.Read, 4096)
+		if size, err := r.Header(); err != nil || size != c.size || r.hlen != c.hlen {
+			t.Fatalf("word %#x: %#x, %d-byte header, %v; want %#x, %d", c.word, size, r.hlen, err, c.size, c.hlen)
 		}
 	}
 }

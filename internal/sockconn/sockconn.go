@@ -5,11 +5,13 @@
 //
 // A stream socket (unix SOCK_STREAM, TCP) carries frames: a 4-byte
 // little-endian length, then the payload (the same frame as
-// transports/pipe). A packet socket (SOCK_SEQPACKET, SOCK_DGRAM) keeps the
-// kernel's boundaries: each message is one packet whose last byte says
-// what it is (data, the close marker, the opener's hello), so that an
-// empty message is not end of file and a datagram peer's Close can be
-// told apart from data.
+// transports/pipe); with Config.PadFrames (TCP), a large message that
+// framing.PadHeader picks goes after a padded 64-byte header instead. A
+// packet socket (SOCK_SEQPACKET, SOCK_DGRAM) keeps the kernel's
+// boundaries: each message is one packet whose last byte says what it is
+// (data, the close marker, the opener's hello), so that an empty message
+// is not end of file and a datagram peer's Close can be told apart from
+// data.
 //
 // Blocking: a Recv that finds nothing, and a Send that finds the socket
 // full, wait in ppoll(2) on their own thread, on the socket and on an
@@ -74,8 +76,9 @@ const (
 	// sendmsg alike. 63 bytes more moves them 32-94 bytes off it.
 	longTrailer = 64
 	kindLong    = 0x80
-	// MaxFrame is the largest message a stream frame may carry.
-	MaxFrame = 1 << 30
+	// MaxFrame is the largest message a stream frame may carry (a padded
+	// header's length must stay at or below framing.MaxFrame).
+	MaxFrame = framing.MaxFrame
 
 	pktData  = 0
 	pktClose = 1 // the datagram peer closed its end

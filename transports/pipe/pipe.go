@@ -46,7 +46,7 @@ const (
 	// DefaultMaxMessage is the largest message unless Options say otherwise.
 	DefaultMaxMessage = 1 << 20
 	// MaxFrame is the largest MaxMessage the framing allows.
-	MaxFrame = 1 << 30
+	MaxFrame = framing.MaxFrame
 
 	headerLen = framing.HeaderLen
 	// helloFrame is a length no message can have: the FIFO creator sends
