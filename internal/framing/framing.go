@@ -55,12 +55,10 @@ const (
 // page-aligned message after a 4-byte header. Padded, it is 64 bytes
 // past. Small messages are not worth the 60 bytes.
 func PadHeader(p []byte) bool {
-	if len(p) <= aliasSpan {
+	if len(p) <= AliasSpan {
 		return false
 	}
-	off := int(uintptr(unsafe.Pointer(&p[0])) % aliasSpan)
-	d := (HeaderLen - off + aliasSpan) % aliasSpan
-	return d >= 1 && d < 32
+	return SlowOffset(HeaderLen - int(uintptr(unsafe.Pointer(&p[0]))%AliasSpan))
 }
 
 // PutHeader writes the header of a frame of n bytes into hdr (at least
@@ -75,9 +73,18 @@ func PutHeader(hdr []byte, n int, padded bool) []byte {
 	return hdr[:PaddedLen]
 }
 
-// aliasSpan is the address range within which the CPU compares a load
+// AliasSpan is the address range within which the CPU compares a load
 // with earlier stores: the low 12 bits.
-const aliasSpan = 4096
+const AliasSpan = 4096
+
+// SlowOffset reports whether a copy whose destination lies d bytes
+// further into its page than its source (d modulo AliasSpan) runs in the
+// slow range, 1-31 bytes: the one rule PadHeader and sockconn's packet
+// trailer place their bytes by.
+func SlowOffset(d int) bool {
+	d = (d%AliasSpan + AliasSpan) % AliasSpan
+	return d >= 1 && d < 32
+}
 
 // A Reader reads frames from a byte stream. It is not safe for concurrent
 // use: its owner holds its receive lock around every call.
@@ -105,11 +112,11 @@ type Reader struct {
 // NewReader returns a Reader of the stream read reads, with a read-ahead
 // of readAhead bytes. name prefixes its errors.
 func NewReader(name string, read func(p []byte) (int, error), readAhead int) *Reader {
-	r := &Reader{name: name, read: read, buf: make([]byte, readAhead+aliasSpan)}
+	r := &Reader{name: name, read: read, buf: make([]byte, readAhead+AliasSpan)}
 	// The first header goes just before a 4 KiB boundary, so that the
 	// first message starts on it.
-	addr := int(uintptr(unsafe.Pointer(&r.buf[0])) % aliasSpan)
-	r.rs = (2*aliasSpan - HeaderLen - addr) % aliasSpan
+	addr := int(uintptr(unsafe.Pointer(&r.buf[0])) % AliasSpan)
+	r.rs = (2*AliasSpan - HeaderLen - addr) % AliasSpan
 	r.re = r.rs
 	return r
 }
@@ -215,8 +222,8 @@ func (r *Reader) Resume(p []byte) (int, error) {
 // the buffer's first 4 KiB at the page offset they had.
 func (r *Reader) fill(n int) error {
 	for r.re-r.rs < n {
-		if r.rs >= aliasSpan {
-			t := r.rs % aliasSpan
+		if r.rs >= AliasSpan {
+			t := r.rs % AliasSpan
 			r.re = t + copy(r.buf[t:], r.buf[r.rs:r.re])
 			r.rs = t
 		}
@@ -235,7 +242,7 @@ func (r *Reader) fill(n int) error {
 // advance moves the position of the buffer, which is empty, on by the m
 // stream bytes read past it.
 func (r *Reader) advance(m int) {
-	r.rs = (r.re + m) % aliasSpan
+	r.rs = (r.re + m) % AliasSpan
 	r.re = r.rs
 }
 

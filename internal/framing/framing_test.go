@@ -179,7 +179,7 @@ func TestReadAheadKeepsPageOffsets(t *testing.T) {
 		}
 		into++
 		// The message of the first frame (stream byte 4) starts a page.
-		if off := ((int(a%aliasSpan)-rd.pos+HeaderLen)%aliasSpan + aliasSpan) % aliasSpan; off != 0 {
+		if off := ((int(a%AliasSpan)-rd.pos+HeaderLen)%AliasSpan + AliasSpan) % AliasSpan; off != 0 {
 			t.Fatalf("read %d (stream byte %d, %d bytes) went %d bytes off the first message's page offset", i, rd.pos, rd.n, off)
 		}
 	}
@@ -352,8 +352,8 @@ func BenchmarkKernelCopyPlacement(b *testing.B) {
 	defer unix.Close(fds[0])
 	defer unix.Close(fds[1])
 	msg := frame(make([]byte, size))
-	buf := make([]byte, 2*size+2*aliasSpan)
-	base := aliasSpan - int(uintptr(unsafe.Pointer(&buf[0]))%aliasSpan) // a page boundary
+	buf := make([]byte, 2*size+2*AliasSpan)
+	base := AliasSpan - int(uintptr(unsafe.Pointer(&buf[0]))%AliasSpan) // a page boundary
 	for _, at := range []int{0, 4, 16, 28, 32, 64} {
 		b.Run(fmt.Sprintf("message=%d", at), func(b *testing.B) {
 			dst := buf[base+at-HeaderLen : base+at+size]
@@ -421,19 +421,19 @@ func TestPaddedHeaders(t *testing.T) {
 // PadHeader pads a large message whose page offset puts it 1-31 bytes
 // behind the kernel's after a 4-byte header at a page's start.
 func TestPadHeader(t *testing.T) {
-	page := make([]byte, 4*aliasSpan) // room for base + 64 + 2 pages
-	base := (aliasSpan - int(uintptr(unsafe.Pointer(&page[0]))%aliasSpan)) % aliasSpan
+	page := make([]byte, 4*AliasSpan) // room for base + 64 + 2 pages
+	base := (AliasSpan - int(uintptr(unsafe.Pointer(&page[0]))%AliasSpan)) % AliasSpan
 	for _, c := range []struct {
 		off, n int
 		want   bool
 	}{
-		{0, 2 * aliasSpan, true},              // 4 bytes behind
-		{3, aliasSpan + 1, true},              // 1 byte behind
-		{4, 2 * aliasSpan, false},             // level
-		{64, 2 * aliasSpan, false},            // ahead
-		{aliasSpan - 27, aliasSpan + 1, true}, // 31 behind
-		{aliasSpan - 28, aliasSpan + 1, false},
-		{0, aliasSpan, false}, // small: not worth 60 bytes
+		{0, 2 * AliasSpan, true},              // 4 bytes behind
+		{3, AliasSpan + 1, true},              // 1 byte behind
+		{4, 2 * AliasSpan, false},             // level
+		{64, 2 * AliasSpan, false},            // ahead
+		{AliasSpan - 27, AliasSpan + 1, true}, // 31 behind
+		{AliasSpan - 28, AliasSpan + 1, false},
+		{0, AliasSpan, false}, // small: not worth 60 bytes
 	} {
 		p := page[base+c.off : base+c.off+c.n]
 		if got := PadHeader(p); got != c.want {

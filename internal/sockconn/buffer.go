@@ -45,7 +45,7 @@ func skbCost(n, sndbuf int, k Kind, padFrames bool) int {
 	page := os.Getpagesize()
 	if k == Stream {
 		n += frameHeader
-		if padFrames && n > aliasSpan { // framing.PadHeader's bound, not the page size
+		if padFrames && n > framing.AliasSpan { // framing.PadHeader's bound, not the page size
 			n += framing.PaddedLen - frameHeader // it may go with a padded header
 		}
 	} else if n += packetHeader; nearAliasEdge(n) {

@@ -72,10 +72,6 @@ func (c *Conn) packetTrailer(n int) []byte {
 	return t
 }
 
-// aliasSpan is the period of the 4K aliasing the copies suffer (the
-// store-to-load check compares address bits below it).
-const aliasSpan = 4096
-
 // nearAliasEdge reports whether a packet of n bytes, over a page, would
 // put its pages' bytes 1-31 bytes past a page boundary in a page-aligned
 // buffer, or 1-31 short of one: the offsets where a copy between the
@@ -83,8 +79,8 @@ const aliasSpan = 4096
 // over about 16 KiB, a kernel-build constant; below, the long trailer
 // costs 63 bytes of copying and nothing else.)
 func nearAliasEdge(n int) bool {
-	r := n % aliasSpan
-	return n > aliasSpan && r != 0 && (r < 32 || r > aliasSpan-32)
+	r := n % framing.AliasSpan
+	return n > framing.AliasSpan && (framing.SlowOffset(r) || framing.SlowOffset(-r))
 }
 
 // writev writes a and b with sendmsg(2), waiting in ppoll while the
