@@ -86,8 +86,7 @@ func (c *Chan) SendBatch(msgs [][]byte) (int, error) {
 	}
 	publish := func() {
 		if pending > 0 {
-			atomic.StoreUint64(c.tx.tail, c.tx.pos)
-			c.tx.prefetch()
+			c.tx.publishTail()
 			c.signalData()
 			pending = 0
 		}

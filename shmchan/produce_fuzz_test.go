@@ -96,6 +96,12 @@ func FuzzProduce(f *testing.F) {
 			}
 			inFlight = inFlight[1:]
 			cons.release(len(msg), publish)
+			// What a producer waiting for room may not see yet: less than
+			// the lag (none if asked to publish), or its spin would outlast
+			// the consumer's progress.
+			if behind := cons.pos - atomic.LoadUint64(cons.head); behind >= cons.lag() || publish && behind != 0 {
+				t.Fatalf("the published head trails the consumer by %d bytes (lag %d, publish %v)", behind, cons.lag(), publish)
+			}
 		}
 		drain := func() {
 			for len(inFlight) > 0 {
@@ -215,4 +221,39 @@ func FuzzProduceHostileConsumer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHeadLagIsSmallInABigRing: in the default 4 MiB ring the consumer
+// publishes its head at least every publishChunk bytes, not every eighth
+// of the ring (512 KiB, 7,000 small messages, longer than a producer
+// spins for room before it gives up and sleeps), and HeadLag says so.
+func TestHeadLagIsSmallInABigRing(t *testing.T) {
+	c, o := pair(t, Config{Strategy: Futex})
+	if got, want := c.HeadLag(), publishChunk; got != want {
+		t.Fatalf("HeadLag of a %d-byte ring: %d, want %d", c.RingSize(), got, want)
+	}
+	msg, buf := make([]byte, 64), make([]byte, 64)
+	moved := 0
+	for i := range 2 * publishChunk / 64 {
+		if err := c.Send(msg); err != nil {
+			t.Fatal(err)
+		}
+		before := atomic.LoadUint64(o.rx.head)
+		if _, err := o.Recv(buf); err != nil {
+			t.Fatal(err)
+		}
+		if atomic.LoadUint64(o.rx.head) != before {
+			moved++
+		}
+		if behind := o.rx.pos - atomic.LoadUint64(o.rx.head); behind >= publishChunk {
+			t.Fatalf("message %d: the head trails the consumer by %d bytes", i, behind)
+		}
+	}
+	if moved < 2 {
+		t.Errorf("the head moved %d times in %d bytes consumed", moved, 2*publishChunk)
+	}
+	s, _ := pair(t, Config{Strategy: SysVSem})
+	if got := s.HeadLag(); got != 0 {
+		t.Errorf("HeadLag under SysVSem: %d, want 0 (every message's room is published)", got)
+	}
 }

@@ -77,19 +77,15 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.ch.SetWriteDeadlin
 // Buffer is the ring this end sends into: records are contiguous, so one
 // that does not fit before the ring's end leaves padding behind.
 //
-// Under futex and spin the consumer publishes its head lazily, up to an
-// eighth of the ring behind what it has taken (it flushes only before it
+// Under futex, spin and eventfd the consumer publishes its head lazily,
+// up to HeadLag bytes behind what it has taken (it flushes only before it
 // waits itself, or when the producer says it sleeps). A link counts a
-// taken message's room as free once it is acknowledged, so that eighth is
+// taken message's room as free once it is acknowledged, so that lag is
 // not offered: otherwise two ends each blocked in Send, neither reading,
 // could each hold the room the other waits for. The semaphore strategies
-// publish every message's room at once.
+// publish every message's room at once (HeadLag 0).
 func (c *Conn) Buffer() ipclab.Buffer {
-	bytes := c.ch.RingSize()
-	if st := c.ch.Strategy(); st == shmchan.Futex || st == shmchan.Spin || st == shmchan.EventFD {
-		bytes -= bytes / 8
-	}
-	return ipclab.Buffer{Bytes: bytes, Contiguous: true, Cost: c.ch.RecordSize}
+	return ipclab.Buffer{Bytes: c.ch.RingSize() - c.ch.HeadLag(), Contiguous: true, Cost: c.ch.RecordSize}
 }
 
 func (c *Conn) wrap(op string, err error) error {

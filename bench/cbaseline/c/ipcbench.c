@@ -176,6 +176,10 @@ struct end {
 static const char *mech;
 static int size, bufsize, slot_size; /* bufsize: SIZE, at least 64 for the confirmation */
 static uint64_t nslots;
+/* As shmchan's publishChunk: the consumer's head trails by at most an
+ * eighth of the ring or 16 KiB, whichever is less (at least a slot). */
+enum { PUBLISH_CHUNK = 16 << 10 };
+static uint64_t publish_slots;
 enum { M_PIPE, M_SYSVMSG, M_POSIXMQ, M_SHM_SEM, M_SHM_FUTEX, M_SHM_SPIN, M_SHM_PSEM, M_SHM_EVENTFD, M_PACKET } kind;
 static int posix_shm; /* the rings are in a POSIX shared-memory object */
 
@@ -449,7 +453,11 @@ static void send_msg(struct end *e, const char *p, int n) {
 	}
 	char *slot = r->slots + (t % nslots) * (uint64_t)slot_size;
 	memcpy(slot, &n, 4), memcpy(slot + 8, p, (size_t)n);
-	__atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST);
+	/* As shmchan: a full barrier where the consumer may sleep (the load of
+	 * its data_wait below must not pass the store); a spinning consumer
+	 * never sleeps, and a release store does not stall for the line. */
+	if (kind == M_SHM_SPIN) __atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
+	else __atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST);
 	/* As shmchan: ask for the line a few small messages ahead, for
 	 * writing, so that a later store does not wait for it to come back
 	 * from the consumer's CPU. */
@@ -525,12 +533,17 @@ static int recv_msg(struct end *e, char *p) {
 	} else if (kind == M_SHM_PSEM) {
 		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
 		sem_post(e->rx_psem[1]); /* EOVERFLOW: 2^31 tokens nobody waited for; nothing lost */
-	} else if (h - __atomic_load_n(&r->head, __ATOMIC_RELAXED) >= nslots / 8 ||
-	           __atomic_load_n(&r->room_wait, __ATOMIC_SEQ_CST)) {
-		/* Publish the head every eighth of the ring or when the producer waits
-		 * for room (shmchan's lazy head): fewer cache-line transfers. */
+	} else if (__atomic_load_n(&r->room_wait, __ATOMIC_SEQ_CST)) {
+		/* The producer sleeps for room: publish, with a barrier before the
+		 * wake's look at room_wait. */
 		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
 		futex_wake_if(&r->room_wait);
+	} else if (h - __atomic_load_n(&r->head, __ATOMIC_RELAXED) >= publish_slots) {
+		/* shmchan's lazy head: publish every publish_slots, few enough bytes
+		 * that a producer spinning for room sees them within its budget, by
+		 * a release store (a sleeping producer is seen by the next receive,
+		 * or after the barrier before this side waits). */
+		__atomic_store_n(&r->head, h, __ATOMIC_RELEASE);
 	}
 	return n;
 }
@@ -715,6 +728,8 @@ int main(int argc, char **argv) {
 		slot_size = (8 + bufsize + 7) & ~7;
 		nslots = RING_BYTES / (uint64_t)slot_size;
 		if (kind == M_SHM_SEM && nslots > SEM_MAX) nslots = SEM_MAX; /* SEMVMX */
+		publish_slots = nslots / 8 < PUBLISH_CHUNK / (uint64_t)slot_size ? nslots / 8 : PUBLISH_CHUNK / (uint64_t)slot_size;
+		if (publish_slots == 0) publish_slots = 1;
 		struct shm_ring *rings;
 		if (posix_shm) {
 			snprintf(shm_name, sizeof shm_name, "/ipcbench-%d", getpid());
