@@ -38,6 +38,7 @@ import (
 	"github.com/ipclab/ipclab/internal/posixsem"
 	"github.com/ipclab/ipclab/internal/registry"
 	"github.com/ipclab/ipclab/internal/sysipc"
+	"github.com/ipclab/ipclab/internal/tsolock"
 	"golang.org/x/sys/unix"
 )
 
@@ -107,11 +108,12 @@ type Chan struct {
 
 	// sendMu and recvMu serialise each direction's calls, as the contract
 	// says, and keep the mapping alive under them: Close takes both to
-	// detach. One lock per call, not two: each lock-prefixed instruction
-	// waits for the stores before it, the message's cache lines on their
-	// way to the peer's CPU, so it costs about a cache-line transfer.
-	sendMu   sync.Mutex
-	recvMu   sync.Mutex
+	// detach. One lock per call, not two, and a tsolock, whose Unlock is
+	// a release store: each lock-prefixed instruction waits for the
+	// stores before it, the message's cache lines on their way to the
+	// peer's CPU, so it costs up to a cache-line transfer.
+	sendMu   tsolock.Mutex
+	recvMu   tsolock.Mutex
 	wakeMu   sync.RWMutex // held shared by wakeSelf; Close takes it to detach
 	reserved int          // bytes of the record Reserve handed out, -1 if none
 	inPlace  int          // length of the message RecvInPlace handed out, -1 if none
