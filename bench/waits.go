@@ -18,7 +18,7 @@ func readWaits(c ipclab.Conn) *record.Waits {
 }
 
 func waitCounts(w shmchan.WaitStats) record.WaitCounts {
-	return record.WaitCounts{Waits: w.Waits, Spins: w.Spins, SpinsLost: w.SpinsLost, SpinTurns: w.SpinTurns, Sleeps: w.Sleeps, Wakes: w.Wakes}
+	return record.WaitCounts{Waits: w.Waits, Spins: w.Spins, SpinsLost: w.SpinsLost, SpinTurns: w.SpinTurns, Sleeps: w.Sleeps, Wakes: w.Wakes, Barriers: w.Barriers, LateWakes: w.LateWakes}
 }
 
 // waitsSince is what c's channel counted since w0 (taken when the
@@ -30,7 +30,7 @@ func waitsSince(w0 *record.Waits, c ipclab.Conn) *record.Waits {
 	}
 	sub := func(a, b record.WaitCounts) record.WaitCounts {
 		return record.WaitCounts{Waits: a.Waits - b.Waits, Spins: a.Spins - b.Spins, SpinsLost: a.SpinsLost - b.SpinsLost,
-			SpinTurns: a.SpinTurns - b.SpinTurns, Sleeps: a.Sleeps - b.Sleeps, Wakes: a.Wakes - b.Wakes}
+			SpinTurns: a.SpinTurns - b.SpinTurns, Sleeps: a.Sleeps - b.Sleeps, Wakes: a.Wakes - b.Wakes, Barriers: a.Barriers - b.Barriers, LateWakes: a.LateWakes - b.LateWakes}
 	}
 	return &record.Waits{Recv: sub(w.Recv, w0.Recv), Send: sub(w.Send, w0.Send)}
 }

@@ -140,6 +140,8 @@ type WaitCounts struct {
 	SpinTurns uint64 `json:"spin_turns"`
 	Sleeps    uint64 `json:"sleeps"`
 	Wakes     uint64 `json:"wakes"`
+	Barriers  uint64 `json:"barriers,omitempty"`
+	LateWakes uint64 `json:"late_wakes,omitempty"`
 }
 
 // Tuned says the record measures a tuned Go figure (batches, held waits),

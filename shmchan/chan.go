@@ -102,6 +102,11 @@ type Chan struct {
 	// Futex: whether spinning pays (adapt.go), waiting for data (under
 	// recvMu) and for room (under sendMu).
 	dataSpin, spaceSpin spinner
+	// barrierOK: this side may let its producer skip the tail's barrier
+	// (Futex, EventFD with a spin budget, and membarrier works here);
+	// rxFastTail: it does now, rx.fastTail is 1 (under recvMu). See
+	// ring.publishTail and syncFastTail.
+	barrierOK, rxFastTail bool
 	// How this side waited and woke, by direction (stats.go): under
 	// recvMu and sendMu like the spinners.
 	recvStats, sendStats WaitStats
@@ -473,6 +478,10 @@ func newChan(seg []byte, obj Object, h header, creator bool, spin time.Duration)
 	}
 	if c.spin == 0 {
 		c.spin = DefaultSpinBudget
+	}
+	if sysipc.RegisterGlobalBarrier() {
+		atomic.StoreUint32(c.tx.barrierReg, 1) // our consumer's barriers reach our stores
+		c.barrierOK = (h.strategy == Futex || h.strategy == EventFD) && c.spin > 0
 	}
 	if err := c.tx.startProducer(); err != nil {
 		return nil, err

@@ -18,6 +18,17 @@ type WaitStats struct {
 	SpinTurns uint64 `json:"spin_turns"`
 	// Sleeps are the futex waits (one wait can sleep more than once).
 	Sleeps uint64 `json:"sleeps"`
+	// Barriers are the global memory barriers (membarrier) this side
+	// made, waiting for data, so that its producer need not make one per
+	// message: one before each sleep while the producer skips its own,
+	// and one each time it is told to stop (ring.publishTail).
+	Barriers uint64 `json:"barriers,omitempty"`
+	// LateWakes are sleeps that ran to their bound (peerCheckInterval, or
+	// the deadline) unwoken, and then found what they waited for: a
+	// wake-up the peer owed and did not make (lost by a broken protocol,
+	// or by a peer that died between publishing and waking). Zero in a
+	// healthy channel.
+	LateWakes uint64 `json:"late_wakes,omitempty"`
 	// Wakes are the futex wake-ups this side made for the peer's sleeps
 	// in this direction: for data by its Sends, for room by its Recvs.
 	Wakes uint64 `json:"wakes"`

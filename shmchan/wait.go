@@ -52,7 +52,7 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 		for i := 0; ; i++ {
 			if ok, err := ready(); err != nil || ok {
 				if budget > 0 {
-					sp.record(true)
+					c.recordSpin(sp, true)
 				}
 				ws.SpinTurns += uint64(i)
 				return err
@@ -60,7 +60,7 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 			if i&63 == 63 {
 				if done, err := poll(); done {
 					if budget > 0 {
-						sp.record(true)
+						c.recordSpin(sp, true)
 					}
 					ws.SpinTurns += uint64(i)
 					return err
@@ -72,7 +72,7 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 					runtime.Gosched()
 				}
 				if budget > 0 && time.Since(start) > budget {
-					sp.record(false)
+					c.recordSpin(sp, false)
 					ws.SpinTurns += uint64(i)
 					ws.SpinsLost++
 					break
@@ -82,6 +82,11 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 	}
 	for {
 		atomic.StoreUint32(word, 1) // announce: the peer must wake us
+		if sp == &c.dataSpin && c.rxFastTail {
+			// The producer publishes without a barrier: make it one,
+			// between our announcement and our last look (ring.publishTail).
+			c.globalBarrier(ws)
+		}
 		if done, err := poll(); done {
 			atomic.StoreUint32(word, 0)
 			return err
@@ -90,11 +95,59 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 		// missed wake-up (the peer scribbled on the word) cost at most
 		// peerCheckInterval.
 		ws.Sleeps++
+		var err error
 		if fd := c.eventFD(word); fd >= 0 {
-			c.calls().EventfdWait(fd, c.waitTimeout(dl, true))
+			err = c.calls().EventfdWait(fd, c.waitTimeout(dl, true))
 		} else {
-			c.calls().FutexWait(word, 1, c.waitTimeout(dl, true))
+			err = c.calls().FutexWait(word, 1, c.waitTimeout(dl, true))
 		}
+		if err == unix.ETIMEDOUT && atomic.LoadUint32(word) == 1 {
+			if ok, _ := ready(); ok { // nobody woke us, and it was there
+				ws.LateWakes++
+			}
+		}
+	}
+}
+
+// recordSpin tells sp how a spin ended, and for the data direction lets
+// the producer skip its barrier while spinning is on (syncFastTail).
+func (c *Chan) recordSpin(sp *spinner, ok bool) {
+	sp.record(ok)
+	if sp == &c.dataSpin {
+		c.syncFastTail(&c.recvStats)
+	}
+}
+
+// syncFastTail sets rx.fastTail to whether the producer may publish its
+// tail without a barrier: while data spins succeed (so sleeps, each of
+// which costs a global membarrier then, are rare), where membarrier works
+// here and the producer's process is registered for it. When it turns
+// off, a barrier follows: a producer that read the old 1 before our
+// store has its tail visible once the barrier returns; one that reads
+// after it sees 0 and makes its own barrier.
+func (c *Chan) syncFastTail(ws *WaitStats) {
+	want := c.barrierOK && !c.dataSpin.off && atomic.LoadUint32(c.rx.barrierReg) == 1
+	if want == c.rxFastTail {
+		return
+	}
+	c.rxFastTail = want
+	if want {
+		atomic.StoreUint32(c.rx.fastTail, 1)
+		return
+	}
+	atomic.StoreUint32(c.rx.fastTail, 0)
+	c.globalBarrier(ws)
+}
+
+// globalBarrier makes the producer's process run a full barrier
+// (sysipc.GlobalBarrier). Should the kernel refuse it after all, this side
+// stops offering fastTail; a wake-up missed meanwhile costs at most a
+// futex wait's bound (peerCheckInterval).
+func (c *Chan) globalBarrier(ws *WaitStats) {
+	ws.Barriers++
+	if sysipc.GlobalBarrier() != nil {
+		c.barrierOK, c.rxFastTail = false, false
+		atomic.StoreUint32(c.rx.fastTail, 0)
 	}
 }
 

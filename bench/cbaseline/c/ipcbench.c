@@ -56,6 +56,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <netinet/in.h>
@@ -158,6 +159,7 @@ struct shm_ring {
 	_Alignas(128) uint64_t tail;      /* slots written (producer) */
 	_Alignas(128) uint64_t head;      /* slots read, as published (consumer) */
 	_Alignas(128) uint32_t data_wait; /* futex: the consumer sleeps for data */
+	uint32_t fast_tail;               /* the consumer makes the tail's barrier (shmchan's fastTail) */
 	_Alignas(128) uint32_t room_wait; /* futex: the producer sleeps for room */
 	_Alignas(128) char slots[RING_BYTES];
 };
@@ -358,11 +360,29 @@ static int spin_for(uint64_t *word, uint64_t old, struct spinner *s) {
 	spinner_record(s, ok);
 	return ok;
 }
+/* As shmchan (ring.publishTail, Chan.syncFastTail): while this side's
+ * data spins succeed, its producer publishes the tail by a release store
+ * alone, and this side makes the barrier that the wake-up check needs, a
+ * global membarrier, before each sleep and when it withdraws the offer.
+ * barrier_ok: the kernel lets this process (and its child: registration
+ * survives fork) use it. */
+static int barrier_ok, rx_fast;
+static void global_barrier(void) {
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) < 0) die("membarrier");
+}
+static void sync_fast_tail(struct shm_ring *r) {
+	int want = barrier_ok && (kind == M_SHM_FUTEX || kind == M_SHM_EVENTFD) && !data_spin.off;
+	if (want == rx_fast) return;
+	rx_fast = want;
+	__atomic_store_n(&r->fast_tail, (uint32_t)want, __ATOMIC_SEQ_CST);
+	if (!want) global_barrier();
+}
 /* Sleep on flag until *word moves from old: announce, recheck, sleep. The
  * other side clears the flag and wakes it after moving the word. */
-static void futex_wait_change(uint64_t *word, uint64_t old, uint32_t *flag) {
+static void futex_wait_change(uint64_t *word, uint64_t old, uint32_t *flag, int fast) {
 	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == old) {
 		__atomic_store_n(flag, 1, __ATOMIC_SEQ_CST);
+		if (fast) global_barrier();
 		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != old) break;
 		sleep_on(flag);
 	}
@@ -449,15 +469,18 @@ static void send_msg(struct end *e, const char *p, int n) {
 		}
 	} else if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == nslots) {
 		uint64_t h = t - nslots;
-		if (!spin_for(&r->head, h, &room_spin)) futex_wait_change(&r->head, h, &r->room_wait);
+		if (!spin_for(&r->head, h, &room_spin)) futex_wait_change(&r->head, h, &r->room_wait, 0);
 	}
 	char *slot = r->slots + (t % nslots) * (uint64_t)slot_size;
 	memcpy(slot, &n, 4), memcpy(slot + 8, p, (size_t)n);
-	/* As shmchan: a full barrier where the consumer may sleep (the load of
-	 * its data_wait below must not pass the store); a spinning consumer
-	 * never sleeps, and a release store does not stall for the line. */
-	if (kind == M_SHM_SPIN) __atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
-	else __atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST);
+	/* As shmchan (ring.publishTail): a release store, then a barrier (the
+	 * load of data_wait below must not pass the store) unless the consumer
+	 * spins and makes it for us (fast_tail); a spinning consumer never
+	 * sleeps. */
+	__atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
+	__asm__ volatile("" ::: "memory"); /* the hint is read after the store, in program order */
+	if (kind != M_SHM_SPIN && !__atomic_load_n(&r->fast_tail, __ATOMIC_RELAXED))
+		__atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST); /* the barrier: XCHG */
 	/* As shmchan: ask for the line a few small messages ahead, for
 	 * writing, so that a later store does not wait for it to come back
 	 * from the consumer's CPU. */
@@ -520,7 +543,9 @@ static int recv_msg(struct end *e, char *p) {
 		 * held up by a lazy head. */
 		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
 		futex_wake_if(&r->room_wait);
-		if (!spin_for(&r->tail, h, &data_spin)) futex_wait_change(&r->tail, h, &r->data_wait);
+		int ok = spin_for(&r->tail, h, &data_spin);
+		sync_fast_tail(r);
+		if (!ok) futex_wait_change(&r->tail, h, &r->data_wait, rx_fast);
 	}
 	char *slot = r->slots + (h % nslots) * (uint64_t)slot_size;
 	memcpy(&n, slot, 4);
@@ -793,6 +818,7 @@ int main(int argc, char **argv) {
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &old);
+	barrier_ok = syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
 	pid_t receiver = fork();
 	if (receiver < 0) die("fork");
 	child = receiver;
