@@ -48,6 +48,9 @@ func (s Spec) runCCase(ctx context.Context, cs Case, goSkipped string) (record.R
 	if err != nil {
 		return r, err
 	}
+	if r.SharedMemory && res.RingBytes != r.RingBytes {
+		return r, fmt.Errorf("the C baseline's ring is %d bytes, the Go case's %d: bench/cbaseline's ring_size_for and shmchan.RingSizeFor disagree", res.RingBytes, r.RingBytes)
+	}
 	r.StealMs = (stealTicks() - steal0) * 10
 	r.Sender, r.Receiver = res.Sender, res.Receiver
 	r.Sender.PerMessage(r.Count)

@@ -105,7 +105,7 @@ func (s Spec) runFanIn(ctx context.Context, cs Case) (record.Record, error) {
 func (f *faninCase) makeSources(fanin transports.FanIn) (skipped string, err error) {
 	cs := f.cs
 	create := func() (ipclab.Conn, error) {
-		c, _, err := transports.CreateWith(cs.Transport, transports.Options{Register: true})
+		c, _, err := transports.CreateWith(cs.Transport, cs.transportOptions())
 		if err == nil {
 			f.conns = append(f.conns, c)
 			f.undo = append(f.undo, func() { c.Close() })

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipclab/ipclab/link"
 	"github.com/ipclab/ipclab/record"
+	"github.com/ipclab/ipclab/shmchan"
+	"github.com/ipclab/ipclab/transports"
 )
 
 // Run measures every case and hands each outcome to out as the case
@@ -126,7 +129,20 @@ func (s Spec) newRecord(cs Case) record.Record {
 	if r.Impl == "" {
 		r.Impl = record.ImplGo
 	}
+	if r.SharedMemory {
+		r.RingBytes = shmchan.RingSizeFor(cs.transportOptions().MaxMessage)
+	}
 	return r
+}
+
+// transportOptions are what the harness asks of the transport it creates
+// for cs: registered, and sized for its messages (with the link's header).
+func (cs Case) transportOptions() transports.Options {
+	o := transports.Options{Register: true, MaxMessage: cs.Size}
+	if !cs.Link.IsRaw() {
+		o.MaxMessage += link.HeaderLen
+	}
+	return o
 }
 
 // message is the contents every case sends (the C baseline too): bytes

@@ -44,7 +44,7 @@ func (s Spec) openSession(ctx context.Context, cs Case, role string, args peerAr
 			ss = nil
 		}
 	}()
-	c, files, err := transports.CreateWith(cs.Transport, transports.Options{Register: true})
+	c, files, err := transports.CreateWith(cs.Transport, cs.transportOptions())
 	if err != nil {
 		return ss, "", err
 	}

@@ -36,6 +36,9 @@ type Record struct {
 	// SharedMemory: the transport moves messages through shared memory,
 	// so its latency is also read against the machine's floor (FloorOf).
 	SharedMemory bool `json:"shared_memory,omitempty"`
+	// RingBytes is each direction's ring of a shared-memory case, Go and
+	// C alike (shmchan.RingSizeFor of the largest message it sends).
+	RingBytes int `json:"ring_bytes,omitempty"`
 	// FloorRTTNs is the machine's cache-line round trip (p50, ns) between
 	// the case's CPUs, taken for a few milliseconds right before a
 	// shared-memory case (bench's case floor: Env.Floor's cache line, for

@@ -71,3 +71,33 @@ func TestKernelLimitErrorsNameTheLimit(t *testing.T) {
 	setSysctl(t, "kernel.shmall", "2")
 	wantLimitError(t, Config{RingSize: 4096}, "kernel.shmall=2 pages", "sysctl -w kernel.shmall=N")
 }
+
+// TestRingSizeFor: the default ring for messages the default maximum
+// admits, else the power of two that holds four records of the message;
+// a channel so configured takes the message.
+func TestRingSizeFor(t *testing.T) {
+	for _, tc := range []struct{ msg, ring int }{
+		{0, DefaultRingSize}, {64, DefaultRingSize}, {DefaultMaxMessage, DefaultRingSize},
+		{DefaultMaxMessage + 1, 512 << 10}, {1 << 20, 8 << 20}, {1<<20 - recHeader, 4 << 20},
+		{maxRing/4 + 1, maxRing},
+	} {
+		if got := RingSizeFor(tc.msg); got != tc.ring {
+			t.Errorf("RingSizeFor(%d) = %d, want %d", tc.msg, got, tc.ring)
+		}
+	}
+	for _, n := range []int{DefaultMaxMessage + 1, 1 << 20} {
+		c, o := pair(t, Config{Strategy: Futex, MaxMessage: n, RingSize: RingSizeFor(n)})
+		msg, buf := msgFor(1, n), make([]byte, n)
+		for range 5 { // more than one ringful's worth of records in all
+			if err := c.Send(msg); err != nil {
+				t.Fatalf("%d bytes: %v", n, err)
+			}
+			if k, err := o.Recv(buf); err != nil || k != n {
+				t.Fatalf("%d bytes: received %d, %v", n, k, err)
+			}
+		}
+	}
+	if c, _ := pair(t, Config{Strategy: Futex}); c.MaxMessageSize() != DefaultMaxMessage || c.RingSize() != DefaultRingSize {
+		t.Errorf("default channel: ring %d, maximum %d; want %d and %d", c.RingSize(), c.MaxMessageSize(), DefaultRingSize, DefaultMaxMessage)
+	}
+}

@@ -70,6 +70,20 @@ type Options struct {
 	// `ipclab ls` and `ipclab clean` find it if its creator dies. The CLI
 	// and the harness set it; a library user decides.
 	Register bool
+	// MaxMessage is the largest message the caller will send, where a
+	// transport sizes its buffer when it creates it: a shared-memory ring
+	// larger than the default one (shmchan.RingSizeFor) if the message
+	// is larger than shmchan.DefaultMaxMessage. 0: the defaults.
+	MaxMessage int
+}
+
+// shmConfig is the shared-memory channel's configuration for o.
+func (o Options) shmConfig(st shmchan.Strategy) shmchan.Config {
+	cfg := shmchan.Config{Strategy: st, Register: o.Register}
+	if o.MaxMessage > shmchan.DefaultMaxMessage {
+		cfg.MaxMessage, cfg.RingSize = o.MaxMessage, shmchan.RingSizeFor(o.MaxMessage)
+	}
+	return cfg
 }
 
 // Transport is one row of the table.
@@ -279,13 +293,15 @@ func (t *Transport) createBare(o Options) (ipclab.Conn, []*os.File, error) {
 		c, err := posixmq.Create(posixmq.NewName(), posixmq.Options{Register: o.Register})
 		return c, nil, err
 	case sysvshm.Scheme:
-		c, err := sysvshm.Create(shmchan.Config{Strategy: t.Variant, Register: o.Register})
+		c, err := sysvshm.Create(o.shmConfig(t.Variant))
 		return c, nil, err
 	case posixshm.Scheme:
 		if t.Variant == shmchan.EventFD {
-			return posixshm.CreateInherited(shmchan.Config{Strategy: t.Variant}) // a memfd: nothing to register
+			cfg := o.shmConfig(t.Variant)
+			cfg.Register = false // a memfd: nothing to register
+			return posixshm.CreateInherited(cfg)
 		}
-		c, err := posixshm.Create(posixshm.NewName(), shmchan.Config{Strategy: t.Variant, Register: o.Register})
+		c, err := posixshm.Create(posixshm.NewName(), o.shmConfig(t.Variant))
 		return c, nil, err
 	case unixsock.SchemeStream, unixsock.SchemeSeqPacket, unixsock.SchemeDgram:
 		// A fresh abstract name: nothing in the file system to clean.
@@ -343,7 +359,9 @@ func (t *Transport) createAt(addr string, o Options) (ipclab.Conn, error) {
 				return nil, &ipclab.AddrError{Addr: addr, Reason: err.Error()}
 			}
 		}
-		return sysvshm.Create(shmchan.Config{Key: a.Key, Strategy: st, SpinBudget: a.Spin, Register: o.Register})
+		cfg := o.shmConfig(st)
+		cfg.Key, cfg.SpinBudget = a.Key, a.Spin
+		return sysvshm.Create(cfg)
 	case posixshm.Scheme:
 		a, err := posixshm.ParseAddr(addr)
 		if err != nil {
@@ -358,7 +376,9 @@ func (t *Transport) createAt(addr string, o Options) (ipclab.Conn, error) {
 				return nil, &ipclab.AddrError{Addr: addr, Reason: err.Error()}
 			}
 		}
-		return posixshm.Create(a.Name, shmchan.Config{Strategy: st, SpinBudget: a.Spin, Register: o.Register})
+		cfg := o.shmConfig(st)
+		cfg.SpinBudget = a.Spin
+		return posixshm.Create(a.Name, cfg)
 	case pipe.SchemePipe:
 		return nil, &ipclab.AddrError{Addr: addr, Reason: "anonymous pipes are created bare (\"pipe\") and inherited by a child"}
 	case unixsock.SchemeStream, unixsock.SchemeSeqPacket, unixsock.SchemeDgram:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ipclab/ipclab"
 	"github.com/ipclab/ipclab/internal/sockconn"
+	"github.com/ipclab/ipclab/shmchan"
 	"github.com/ipclab/ipclab/transports/pipe"
 	"github.com/ipclab/ipclab/transports/posixmq"
 	"github.com/ipclab/ipclab/transports/posixshm"
@@ -79,6 +80,21 @@ func TestCapsMatchTheConns(t *testing.T) {
 			if err != nil || a.Alias != "" || a.Variant != tr.Variant || a.Caps != tr.Caps {
 				t.Errorf("%s is an alias of %s, which differs: %+v, %v", tr.Name, tr.Alias, a, err)
 			}
+		}
+	}
+}
+
+// A caller's largest message sizes a shared-memory ring only where the
+// default one cannot carry it.
+func TestShmConfigSizesTheRing(t *testing.T) {
+	for _, tc := range []struct{ msg, ring, max int }{
+		{0, 0, 0}, {shmchan.DefaultMaxMessage, 0, 0},
+		{shmchan.DefaultMaxMessage + 1, shmchan.RingSizeFor(shmchan.DefaultMaxMessage + 1), shmchan.DefaultMaxMessage + 1},
+		{1 << 20, 8 << 20, 1 << 20},
+	} {
+		cfg := Options{Register: true, MaxMessage: tc.msg}.shmConfig(shmchan.Spin)
+		if cfg.RingSize != tc.ring || cfg.MaxMessage != tc.max || cfg.Strategy != shmchan.Spin || !cfg.Register {
+			t.Errorf("MaxMessage %d: %+v, want ring %d, maximum %d", tc.msg, cfg, tc.ring, tc.max)
 		}
 	}
 }

@@ -82,7 +82,8 @@ type Result struct {
 	Size         int         `json:"size"`
 	Count        int         `json:"count"`
 	Warmup       int         `json:"warmup"`
-	Sender       record.Cost `json:"sender"` // its totals; one thread, one CPU (where it ran last)
+	RingBytes    int         `json:"ring_bytes"` // shared memory: each direction's ring (shmchan.RingSizeFor's rule)
+	Sender       record.Cost `json:"sender"`     // its totals; one thread, one CPU (where it ran last)
 	Receiver     record.Cost `json:"receiver"`
 	FirstSendNs  int64       `json:"first_send_ns"` // CLOCK_MONOTONIC at the first measured send
 	FirstNs      int64       `json:"first_ns"`      // ... the receiver's first measured message

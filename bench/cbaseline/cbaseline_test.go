@@ -16,6 +16,7 @@ import (
 	"github.com/ipclab/ipclab/internal/cpupin"
 	"github.com/ipclab/ipclab/internal/testmain"
 	"github.com/ipclab/ipclab/record"
+	"github.com/ipclab/ipclab/shmchan"
 	"github.com/ipclab/ipclab/transports"
 )
 
@@ -303,4 +304,20 @@ func findChild(prog string, skip map[int]bool) (parent, child int) {
 		}
 	}
 	return 0, 0
+}
+
+// TestRingAsGoSizesIt: ipcbench's rings have the bytes the Go side's
+// have for the same message (shmchan.RingSizeFor), which the harness also
+// checks case by case.
+func TestRingAsGoSizesIt(t *testing.T) {
+	prog := build(t)
+	for _, size := range []int{64, shmchan.DefaultMaxMessage, shmchan.DefaultMaxMessage + 1, 1 << 20} {
+		r, err := Run(context.Background(), prog, Args{Mechanism: "shm-spin", Mode: "throughput", Size: size, Count: 20, Warmup: 1, SenderCPU: -1, ReceiverCPU: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := shmchan.RingSizeFor(size); r.RingBytes != want {
+			t.Errorf("%d-byte messages: ipcbench's ring is %d bytes, the Go side's %d", size, r.RingBytes, want)
+		}
+	}
 }

@@ -24,6 +24,15 @@ func sizeName(n int) string {
 	return strconv.Itoa(n) + "B"
 }
 
+// sizedFor is cfg with a ring for messages of size bytes where the
+// default one is too small (shmchan.RingSizeFor), as the harness sizes it.
+func sizedFor(cfg shmchan.Config, size int) shmchan.Config {
+	if size > shmchan.DefaultMaxMessage {
+		cfg.MaxMessage, cfg.RingSize = size, shmchan.RingSizeFor(size)
+	}
+	return cfg
+}
+
 // benchPair creates a channel here and starts role in a peer process.
 func benchPair(b *testing.B, cfg shmchan.Config, role string, args ...string) (*Conn, *testmain.Peer) {
 	c, err := Create(cfg)
@@ -59,7 +68,7 @@ func BenchmarkPingPong(b *testing.B) {
 		for _, size := range benchSizes {
 			b.Run(fmt.Sprintf("%s/%s", bc.name, sizeName(size)), func(b *testing.B) {
 				const warm = 1000
-				c, p := benchPair(b, bc.cfg, "tt-echo", strconv.Itoa(warm+b.N))
+				c, p := benchPair(b, sizedFor(bc.cfg, size), "tt-echo", strconv.Itoa(warm+b.N))
 				msg := make([]byte, size)
 				buf := make([]byte, size)
 				rtt := make([]time.Duration, b.N)
@@ -104,7 +113,7 @@ func BenchmarkStream(b *testing.B) {
 	for _, bc := range benchConfigs {
 		for _, size := range benchSizes {
 			b.Run(fmt.Sprintf("%s/%s", bc.name, sizeName(size)), func(b *testing.B) {
-				c, p := benchPair(b, bc.cfg, "tt-drain", strconv.Itoa(b.N))
+				c, p := benchPair(b, sizedFor(bc.cfg, size), "tt-drain", strconv.Itoa(b.N))
 				msg := make([]byte, size)
 				for i := range msg {
 					msg[i] = byte(i)

@@ -84,7 +84,18 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PIPE_BUF_SIZE = 64 << 10, RING_BYTES = 4 << 20, MAX_MSG = 1 << 20, SEM_MAX = 32767 };
+enum { PIPE_BUF_SIZE = 64 << 10, MAX_MSG = 1 << 20, SEM_MAX = 32767 };
+/* Each direction's ring, as shmchan.RingSizeFor sizes the Go side's:
+ * 256 KiB for messages up to 64 KiB, else the power of two that holds
+ * four records of the message. */
+enum { DEFAULT_RING = 256 << 10, DEFAULT_MAX_MSG = 64 << 10, RECORD_HEADER = 8 };
+static uint64_t ring_bytes;
+static uint64_t ring_size_for(int n) {
+	uint64_t r = DEFAULT_RING;
+	if (n <= DEFAULT_MAX_MSG) return r;
+	while (r < 4 * ((uint64_t)n + RECORD_HEADER)) r *= 2;
+	return r;
+}
 static const long SPIN_NS = 50000; /* shmchan's default spin budget */
 
 static void die(const char *what) { perror(what); exit(1); }
@@ -161,8 +172,11 @@ struct shm_ring {
 	_Alignas(128) uint32_t data_wait; /* futex: the consumer sleeps for data */
 	uint32_t fast_tail;               /* the consumer makes the tail's barrier (shmchan's fastTail) */
 	_Alignas(128) uint32_t room_wait; /* futex: the producer sleeps for room */
-	_Alignas(128) char slots[RING_BYTES];
+	_Alignas(128) char slots[]; /* ring_bytes of them */
 };
+/* ring_at is ring i (0: ping, 1: pong) of the segment at base. */
+static size_t ring_stride(void) { return (sizeof(struct shm_ring) + ring_bytes + 127) & ~(size_t)127; }
+static struct shm_ring *ring_at(void *base, int i) { return (struct shm_ring *)((char *)base + (size_t)i * ring_stride()); }
 struct end {
 	int rfd, wfd;            /* pipe, fifo */
 	char *rbuf; int rpos, rlen;
@@ -285,8 +299,8 @@ static struct shm_ring *ring_base;
 static int efds[2][2] = {{-1, -1}, {-1, -1}}; /* [ring][data, room] */
 static int efd_of(uint32_t *flag) {
 	for (int i = 0; i < 2; i++) {
-		if (flag == &ring_base[i].data_wait) return efds[i][0];
-		if (flag == &ring_base[i].room_wait) return efds[i][1];
+		if (flag == &ring_at(ring_base, i)->data_wait) return efds[i][0];
+		if (flag == &ring_at(ring_base, i)->room_wait) return efds[i][1];
 	}
 	return -1;
 }
@@ -751,7 +765,8 @@ int main(int argc, char **argv) {
 	}
 	default: {
 		slot_size = (8 + bufsize + 7) & ~7;
-		nslots = RING_BYTES / (uint64_t)slot_size;
+		ring_bytes = ring_size_for(size);
+		nslots = ring_bytes / (uint64_t)slot_size;
 		if (kind == M_SHM_SEM && nslots > SEM_MAX) nslots = SEM_MAX; /* SEMVMX */
 		publish_slots = nslots / 8 < PUBLISH_CHUNK / (uint64_t)slot_size ? nslots / 8 : PUBLISH_CHUNK / (uint64_t)slot_size;
 		if (publish_slots == 0) publish_slots = 1;
@@ -761,8 +776,8 @@ int main(int argc, char **argv) {
 			int fd = shm_open(shm_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
 			if (fd < 0) { shm_name[0] = 0; die("shm_open"); }
 			/* Pages reserved now: a full /dev/shm fails here, not as SIGBUS. */
-			if ((errno = posix_fallocate(fd, 0, 2 * sizeof(struct shm_ring))) != 0) die("posix_fallocate /dev/shm");
-			rings = mmap(NULL, 2 * sizeof(struct shm_ring), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if ((errno = posix_fallocate(fd, 0, (off_t)(2 * ring_stride()))) != 0) die("posix_fallocate /dev/shm");
+			rings = mmap(NULL, 2 * ring_stride(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 			close(fd);
 			if (rings == MAP_FAILED) die("mmap");
 			if (kind == M_SHM_PSEM) {
@@ -777,13 +792,13 @@ int main(int argc, char **argv) {
 			}
 			cleanup(); /* the names go; the mappings stay, and fork shares them */
 		} else {
-			int shmid = shmget(IPC_PRIVATE, 2 * sizeof(struct shm_ring), IPC_CREAT | IPC_EXCL | 0600);
+			int shmid = shmget(IPC_PRIVATE, 2 * ring_stride(), IPC_CREAT | IPC_EXCL | 0600);
 			if (shmid < 0) die("shmget");
 			rings = shmat(shmid, NULL, 0);
 			shmctl(shmid, IPC_RMID, NULL); /* gone once both processes detach */
 			if (rings == (void *)-1) die("shmat");
 		}
-		tx.tx = rx.rx = &rings[0], rx.tx = tx.rx = &rings[1];
+		tx.tx = rx.rx = ring_at(rings, 0), rx.tx = tx.rx = ring_at(rings, 1);
 		ring_base = rings;
 		if (kind == M_SHM_EVENTFD)
 			for (int i = 0; i < 4; i++)
@@ -823,7 +838,7 @@ int main(int argc, char **argv) {
 	if (receiver < 0) die("fork");
 	child = receiver;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (ring_base) populate(ring_base, 2 * sizeof(struct shm_ring));
+	if (ring_base) populate(ring_base, 2 * ring_stride());
 	if (poll_waits && (wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) die("eventfd");
 	if (receiver == 0) { /* the receiver */
 		is_parent = 0;
@@ -904,7 +919,7 @@ int main(int argc, char **argv) {
 	}
 	child = -1;
 
-	printf("{\"mechanism\":\"%s\",\"mode\":\"%s\",\"waits\":\"%s\",\"size\":%d,\"count\":%d,\"warmup\":%d,", mech, mode, poll_waits ? "poll" : "block", size, count, warm);
+	printf("{\"mechanism\":\"%s\",\"mode\":\"%s\",\"waits\":\"%s\",\"size\":%d,\"count\":%d,\"warmup\":%d,\"ring_bytes\":%llu,", mech, mode, poll_waits ? "poll" : "block", size, count, warm, (unsigned long long)ring_bytes);
 	print_cost("sender", sender, getpid());
 	printf(",");
 	print_cost("receiver", rep.cost, receiver);
