@@ -507,9 +507,19 @@ func newChan(seg []byte, obj Object, h header, creator bool, spin time.Duration)
 	if c.spin == 0 {
 		c.spin = DefaultSpinBudget
 	}
-	if sysipc.RegisterGlobalBarrier() {
+	// The words this side owns start as it says, not as a reused
+	// segment left them: a stale fastTail would let our producer skip its
+	// barrier before we ever made one (ring.publishTail), and one it may
+	// have read already is covered by a barrier, as when it is withdrawn.
+	registered := sysipc.RegisterGlobalBarrier()
+	if atomic.SwapUint32(c.rx.fastTail, 0) != 0 && registered {
+		sysipc.GlobalBarrier()
+	}
+	if registered {
 		atomic.StoreUint32(c.tx.barrierReg, 1) // our consumer's barriers reach our stores
 		c.barrierOK = (h.strategy == Futex || h.strategy == EventFD) && c.spin > 0
+	} else {
+		atomic.StoreUint32(c.tx.barrierReg, 0)
 	}
 	if err := c.tx.startProducer(); err != nil {
 		return nil, err

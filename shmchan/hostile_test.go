@@ -271,3 +271,48 @@ func TestReusedSegmentWithSemaphores(t *testing.T) {
 		t.Fatalf("Recv = %q, %v", buf[:n], err)
 	}
 }
+
+// TestReusedSegmentStaleFastTail: a segment reused under its key keeps
+// whatever its ring control blocks held, and a fastTail left at 1 would
+// let the producer skip its barrier while this consumer, which never
+// offered it, sleeps without making one: every wake-up could be lost. Each
+// side writes the words it owns when it attaches.
+func TestReusedSegmentStaleFastTail(t *testing.T) {
+	const key = 0x7e57_5e72
+	id, err := unix.SysvShmGet(key, int(segSizeFor(minRing)), unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+	seg, err := unix.SysvShmAttach(id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ctrl := range []int{ctrlBase, ctrlBase + ctrlSize} {
+		atomic.StoreUint32(u32(seg, ctrl+2*lineSize+4), 1) // fastTail
+		atomic.StoreUint32(u32(seg, ctrl+lineSize+8), 7)   // barrierReg
+	}
+	unix.SysvShmDetach(seg)
+	c, err := Create(Config{Key: key, Reuse: true, Strategy: Futex, RingSize: minRing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	o, err := Attach(id, AttachOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	reg := uint32(0)
+	if sysipc.RegisterGlobalBarrier() {
+		reg = 1
+	}
+	for _, s := range []*Chan{c, o} {
+		if got := atomic.LoadUint32(s.rx.fastTail); got != 0 {
+			t.Errorf("creator %v: fastTail %d before this consumer offered it", s.creator, got)
+		}
+		if got := atomic.LoadUint32(s.tx.barrierReg); got != reg {
+			t.Errorf("creator %v: barrierReg %d, want %d", s.creator, got, reg)
+		}
+	}
+}

@@ -308,8 +308,14 @@ func (c *Chan) peek() ([]byte, error) {
 			}
 			return nil, corrupt("the semaphore announced a message the ring does not have")
 		}
-		// About to wait: hand the producer every byte we consumed.
-		if c.rx.flush() != 0 && c.wake(c.rx.spaceWait) {
+		// About to wait: hand the producer every byte we consumed, and
+		// wake it if it sleeps for room, even if flush moved nothing:
+		// release's lazy publication looks at spaceWait before its
+		// store, so a producer that announced its sleep in between and
+		// then read the old head sleeps on room it has, and this look,
+		// after flush's barrier, is the last that finds it.
+		c.rx.flush()
+		if c.wake(c.rx.spaceWait) {
 			c.recvStats.Wakes++
 		}
 		if err := c.await(c.rx.dataWait, &c.dataSpin, &c.recvStats, &c.end.Rdl, c.recvCheck, c.rx.available); err != nil {

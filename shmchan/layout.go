@@ -24,7 +24,11 @@ import (
 //
 //	+0    head: bytes consumed so far (consumer writes, producer reads)
 //	+128  tail: bytes produced so far (producer writes, consumer reads)
+//	+136  barrierReg: 1 if the producer's process is registered for the
+//	      global membarrier (producer writes, at attach)
 //	+256  dataWait: futex word, 1 while the consumer sleeps for data
+//	+260  fastTail: 1 while the consumer makes the producer's tail barrier
+//	      (consumer writes; 0 at attach; see ring.publishTail)
 //	+384  spaceWait: futex word, 1 while the producer sleeps for room
 //
 // head and tail only grow; a position's offset in the ring is pos mod

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/internal/testmain"
 )
 
 // fuzzRing lays out one ring of 4, 8 or 16 KiB with records aligned to
@@ -255,5 +259,69 @@ func TestHeadLagIsSmallInABigRing(t *testing.T) {
 	s, _ := pair(t, Config{Strategy: SysVSem})
 	if got := s.HeadLag(); got != 0 {
 		t.Errorf("HeadLag under SysVSem: %d, want 0 (every message's room is published)", got)
+	}
+}
+
+// TestHeadLagMissedBySleepingProducer: release publishes the lazy head
+// after its look at spaceWait, so a producer can announce its sleep for
+// room in between and read the head from before the store: it sleeps on
+// room it has. The consumer's flush before it waits for data is then the
+// last look that can wake it, and must look even when that flush moves
+// the head no further (the last release published it all). Otherwise the
+// producer sleeps out its bound (peerCheckInterval), counted as a late
+// wake.
+func TestHeadLagMissedBySleepingProducer(t *testing.T) {
+	testmain.Watchdog(t, time.Minute)
+	c, o := pair(t, Config{Strategy: Futex, RingSize: minRing, SpinBudget: -1})
+	msg, buf := make([]byte, 64), make([]byte, 64)
+	rec := o.rx.recordSize(len(msg))
+	perPublication := (o.rx.lag() + rec - 1) / rec
+	full := int(uint64(c.RingSize()) / rec / perPublication * perPublication)
+	for range full {
+		if err := c.Send(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.tx.size-(c.tx.pos-atomic.LoadUint64(c.tx.head)) >= c.tx.need(rec) {
+		t.Fatalf("%d messages of %d bytes leave room for one more in a %d-byte ring", full, len(msg), c.RingSize())
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(msg) }() // no room, no spin: it sleeps
+	for atomic.LoadUint32(c.tx.spaceWait) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // past its look at the head: asleep
+	// The consumer takes every message as Release does when its look at
+	// spaceWait came before the announcement: lazily, the last release
+	// publishing the head by a release store.
+	o.recvMu.Lock()
+	var err error
+	for i := 0; i < full && err == nil; i++ {
+		p, ok, perr := o.rx.peek()
+		switch {
+		case perr != nil:
+			err = perr
+		case !ok:
+			err = fmt.Errorf("message %d of %d is not there", i, full)
+		default:
+			o.rx.release(len(p), false)
+		}
+	}
+	lazy := atomic.LoadUint64(o.rx.head) == o.rx.pos && o.rx.unfenced
+	o.recvMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lazy {
+		t.Fatal("the last release did not publish the head by itself: the case is not set up")
+	}
+	if _, err := o.Recv(buf); err != nil { // waits: the producer's message comes once it is woken
+		t.Fatal(err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if _, send := c.WaitStats(); send.LateWakes != 0 {
+		t.Errorf("the producer slept out its %v bound on room it had: the consumer did not wake it before it waited itself", peerCheckInterval)
 	}
 }

@@ -25,7 +25,9 @@ var RegisterGlobalBarrier = sync.OnceValue(func() bool {
 	if e != 0 || cmds&membarrierNeeded != membarrierNeeded {
 		return false
 	}
-	_, _, e = unix.RawSyscall(unix.SYS_MEMBARRIER, membarrierRegisterGlobalExpedited, 0, 0)
+	// Not RawSyscall: registering can sleep (cpus_read_lock, IPIs waited
+	// for; older kernels synchronize_sched) with this P held.
+	_, _, e = unix.Syscall(unix.SYS_MEMBARRIER, membarrierRegisterGlobalExpedited, 0, 0)
 	return e == 0
 })
 
