@@ -159,7 +159,7 @@ func RingSizeFor(maxMessage int) int {
 	if maxMessage <= DefaultMaxMessage {
 		return DefaultRingSize
 	}
-	if maxMessage > maxRing/4 {
+	if maxMessage+recHeader > maxRing/4 {
 		return maxRing
 	}
 	ring := DefaultRingSize

@@ -79,7 +79,7 @@ func TestRingSizeFor(t *testing.T) {
 	for _, tc := range []struct{ msg, ring int }{
 		{0, DefaultRingSize}, {64, DefaultRingSize}, {DefaultMaxMessage, DefaultRingSize},
 		{DefaultMaxMessage + 1, 512 << 10}, {1 << 20, 8 << 20}, {1<<20 - recHeader, 4 << 20},
-		{maxRing/4 + 1, maxRing},
+		{maxRing/4 - recHeader, maxRing}, {maxRing / 4, maxRing}, {maxRing/4 + 1, maxRing},
 	} {
 		if got := RingSizeFor(tc.msg); got != tc.ring {
 			t.Errorf("RingSizeFor(%d) = %d, want %d", tc.msg, got, tc.ring)
