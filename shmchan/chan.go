@@ -188,6 +188,15 @@ func (cfg Config) plan() (header, error) {
 		for ringSize/align > semMax {
 			align *= 2
 		}
+		if align > maxAlign { // an opener would refuse the header
+			most := uint64(maxRing)
+			for most/maxAlign > semMax {
+				most /= 2
+			}
+			return header{}, &ipclab.LimitError{What: fmt.Sprintf("a sysvsem ring of %d bytes", ringSize),
+				Name: fmt.Sprintf("the largest sysvsem ring (SEMVMX %d units of at most %d bytes, a power of two)", semMax, maxAlign), Limit: int(most),
+				Raise: fmt.Sprintf("use a ring of at most %d bytes (messages up to about a quarter of it) under sysvsem, or another wait strategy", most)}
+		}
 	}
 	ceiling := maxMsgFor(ringSize, align)
 	maxMsg := uint64(cfg.MaxMessage)
