@@ -159,7 +159,7 @@ func RingSizeFor(maxMessage int) int {
 	if maxMessage <= DefaultMaxMessage {
 		return DefaultRingSize
 	}
-	if maxMessage > maxRing/4 {
+	if maxMessage+recHeader > maxRing/4 {
 		return maxRing
 	}
 	ring := DefaultRingSize
@@ -187,6 +187,15 @@ func (cfg Config) plan() (header, error) {
 		// semaphore holds at most SEMVMX.
 		for ringSize/align > semMax {
 			align *= 2
+		}
+		if align > maxAlign { // an opener would refuse the header
+			most := uint64(maxRing)
+			for most/maxAlign > semMax {
+				most /= 2
+			}
+			return header{}, &ipclab.LimitError{What: fmt.Sprintf("a sysvsem ring of %d bytes", ringSize),
+				Name: fmt.Sprintf("the largest sysvsem ring (SEMVMX %d units of at most %d bytes, a power of two)", semMax, maxAlign), Limit: int(most),
+				Raise: fmt.Sprintf("use a ring of at most %d bytes (messages up to about a quarter of it) under sysvsem, or another wait strategy", most)}
 		}
 	}
 	ceiling := maxMsgFor(ringSize, align)
@@ -691,12 +700,13 @@ func (c *Chan) SetWriteDeadline(t time.Time) error {
 // populate maps every page of the segment into this process now.
 // Otherwise the first lap of each ring takes a page fault per page on the
 // data path: with 4 KiB messages, one per message until the ring has
-// wrapped (4 MiB: a thousand messages), which in a short run is most of
-// what a round trip measures (the C baseline: 16 us against 3.5 us p50 at
-// 4 KiB over 1,000 round trips). MADV_POPULATE_READ (Linux 5.14) maps the
-// pages without writing them; an older kernel (EINVAL) gets a load per
-// page. Any other error (EFAULT: a file the peer truncated under the
-// mapping) is left to the data path, which a load here would not survive.
+// wrapped (a 4 MiB ring, the default then: a thousand messages), which in
+// a short run is most of what a round trip measures (the C baseline: 16 us
+// against 3.5 us p50 at 4 KiB over 1,000 round trips). MADV_POPULATE_READ
+// (Linux 5.14) maps the pages without writing them; an older kernel
+// (EINVAL) gets a load per page. Any other error (EFAULT: a file the peer
+// truncated under the mapping) is left to the data path, which a load here
+// would not survive.
 func populate(seg []byte) {
 	if len(seg) == 0 || unix.Madvise(seg, unix.MADV_POPULATE_READ) != unix.EINVAL {
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -162,6 +163,10 @@ func TestTooLarge(t *testing.T) {
 	var tl *ipclab.TooLargeError
 	if err := c.Send(make([]byte, 101)); !errors.As(err, &tl) || tl.Limit != 100 {
 		t.Fatalf("send of 101 bytes with MaxMessage 100: %v", err)
+	}
+	// Most channels are made through the transports table, not a Config.
+	if !strings.Contains(tl.Raise, "RingSizeFor") || !strings.Contains(tl.Raise, "transports.Options.MaxMessage") {
+		t.Errorf("how to raise the limit: %q, want RingSizeFor and transports.Options.MaxMessage named", tl.Raise)
 	}
 	if _, err := Create(Config{RingSize: 5000}); err == nil {
 		t.Fatal("a ring size that is not a power of two was accepted")

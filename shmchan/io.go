@@ -13,7 +13,7 @@ import (
 
 func (c *Chan) tooLarge(n int) error {
 	return chanend.TooLarge(n, int(c.hdr.maxMsg), "shmchan Config.MaxMessage",
-		fmt.Sprintf("create the channel with a larger MaxMessage and a RingSize of at least twice it (ring now %d bytes)", c.hdr.ringSize))
+		fmt.Sprintf("create the channel with a larger MaxMessage and a RingSize of at least twice it, as shmchan.RingSizeFor sizes one, or transports.Options.MaxMessage asks (ring now %d bytes)", c.hdr.ringSize))
 }
 
 // Send copies p into the ring as one message.

@@ -58,7 +58,8 @@ const (
 	lineSize  = 128
 	dataStart = 4096
 
-	recHeader = 8 // record header: length u32, kind u32
+	maxAlign  = 4096 // the largest record alignment (SysVSem's, in its largest rings)
+	recHeader = 8    // record header: length u32, kind u32
 	kindMsg   = 1
 	kindPad   = 2 // fills the ring's end; the next record starts at offset 0
 )
@@ -132,8 +133,8 @@ func validateHeader(seg []byte, kernelSize uint64) (header, error) {
 	case h.segSize != segSizeFor(h.ringSize) || h.segSize > kernelSize:
 		return h, corrupt("header says %d bytes, rings need %d, the kernel says the segment has %d",
 			h.segSize, segSizeFor(h.ringSize), kernelSize)
-	case h.align < 8 || h.align > 4096 || h.align&(h.align-1) != 0:
-		return h, corrupt("record alignment %d is not a power of two in [8, 4096]", h.align)
+	case h.align < 8 || h.align > maxAlign || h.align&(h.align-1) != 0:
+		return h, corrupt("record alignment %d is not a power of two in [8, %d]", h.align, maxAlign)
 	case h.maxMsg == 0 || h.maxMsg > maxMsgFor(h.ringSize, h.align):
 		return h, corrupt("maximum message %d does not fit a %d-byte ring", h.maxMsg, h.ringSize)
 	case h.creator <= 0:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipclab/ipclab"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,7 +80,7 @@ func TestRingSizeFor(t *testing.T) {
 	for _, tc := range []struct{ msg, ring int }{
 		{0, DefaultRingSize}, {64, DefaultRingSize}, {DefaultMaxMessage, DefaultRingSize},
 		{DefaultMaxMessage + 1, 512 << 10}, {1 << 20, 8 << 20}, {1<<20 - recHeader, 4 << 20},
-		{maxRing/4 + 1, maxRing},
+		{maxRing/4 - recHeader, maxRing}, {maxRing / 4, maxRing}, {maxRing/4 + 1, maxRing},
 	} {
 		if got := RingSizeFor(tc.msg); got != tc.ring {
 			t.Errorf("RingSizeFor(%d) = %d, want %d", tc.msg, got, tc.ring)
@@ -99,5 +100,32 @@ func TestRingSizeFor(t *testing.T) {
 	}
 	if c, _ := pair(t, Config{Strategy: Futex}); c.MaxMessageSize() != DefaultMaxMessage || c.RingSize() != DefaultRingSize {
 		t.Errorf("default channel: ring %d, maximum %d; want %d and %d", c.RingSize(), c.MaxMessageSize(), DefaultRingSize, DefaultMaxMessage)
+	}
+}
+
+// TestSysVSemRingCeiling: plan gives no strategy a header its opener would
+// refuse: SysVSem's records grow with its ring (its semaphores count
+// units of them, up to SEMVMX), so a ring that would need them past the
+// layout's largest alignment is refused as a limit, naming the largest
+// ring, rather than made and then read as corrupt.
+func TestSysVSemRingCeiling(t *testing.T) {
+	for s := Strategy(0); s < numStrategies; s++ {
+		for ring := minRing; ring <= maxRing; ring *= 2 {
+			h, err := Config{Strategy: s, RingSize: ring}.plan()
+			if err != nil {
+				var le *ipclab.LimitError
+				if s != SysVSem || !errors.As(err, &le) || le.Limit != 64<<20 || ring <= 64<<20 {
+					t.Errorf("%s, %d-byte ring: %v; want a header, or for sysvsem beyond 64 MiB a LimitError naming 64 MiB", s, ring, err)
+				}
+				continue
+			}
+			if h.align > maxAlign || s == SysVSem && h.ringSize/h.align > semMax {
+				t.Errorf("%s, %d-byte ring: record alignment %d, which an opener refuses or the semaphore cannot count", s, ring, h.align)
+			}
+		}
+	}
+	// What the harness would ask of sysvsem for 32 MiB messages.
+	if _, err := (Config{Strategy: SysVSem, MaxMessage: 32 << 20, RingSize: RingSizeFor(32 << 20)}).plan(); err == nil || !strings.Contains(err.Error(), "SEMVMX") {
+		t.Errorf("sysvsem with RingSizeFor(32 MiB): %v, want the semaphores' limit named", err)
 	}
 }

@@ -227,12 +227,13 @@ func FuzzProduceHostileConsumer(f *testing.F) {
 	})
 }
 
-// TestHeadLagIsSmallInABigRing: in the default 4 MiB ring the consumer
+// TestHeadLagIsSmallInABigRing: in a 4 MiB ring (the default before
+// 256 KiB; RingSizeFor's for 1 MiB messages is 8 MiB) the consumer
 // publishes its head at least every publishChunk bytes, not every eighth
 // of the ring (512 KiB, 7,000 small messages, longer than a producer
 // spins for room before it gives up and sleeps), and HeadLag says so.
 func TestHeadLagIsSmallInABigRing(t *testing.T) {
-	c, o := pair(t, Config{Strategy: Futex})
+	c, o := pair(t, Config{Strategy: Futex, RingSize: 4 << 20})
 	if got, want := c.HeadLag(), publishChunk; got != want {
 		t.Fatalf("HeadLag of a %d-byte ring: %d, want %d", c.RingSize(), got, want)
 	}

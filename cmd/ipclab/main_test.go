@@ -519,3 +519,48 @@ func TestBenchFanIn(t *testing.T) {
 		t.Errorf("fanin_throughput.png: %v", err)
 	}
 }
+
+// TestSendLongLinesOverSharedMemory: a line longer than a shared-memory
+// channel's largest message (64 KiB by default) fails naming the limit and
+// how the CLI raises it; recv -max raises it (with a link too).
+func TestSendLongLinesOverSharedMemory(t *testing.T) {
+	addr := "posixshm:name=/ipclab-cli-max-test"
+	long := strings.Repeat("a", 100_000) + "\n"
+	recvThen := func(sendArgs []string, stdin string, recvArgs ...string) (recvOut, sendErr string, sendCode int) {
+		t.Helper()
+		recv := cliCommand(t, append(append([]string{"recv"}, recvArgs...), addr)...)
+		var out strings.Builder
+		recv.Stdout = &out
+		errPipe, _ := recv.StderrPipe()
+		if err := recv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer testmain.CmdWatchdog(t, recv, time.Minute).Stop()
+		line := make([]byte, 256)
+		if n, _ := errPipe.Read(line); !strings.Contains(string(line[:n]), "waiting on "+addr) {
+			recv.Process.Kill()
+			recv.Wait()
+			t.Fatalf("recv %q said %q", recvArgs, line[:n])
+		}
+		_, sendErr, sendCode = runCLI(t, stdin, append(append([]string{"send"}, sendArgs...), addr)...)
+		if err := recv.Wait(); err != nil { // the sender closed: recv ends, its channel gone
+			t.Fatalf("recv %q after the sender closed: %v", recvArgs, err)
+		}
+		return out.String(), sendErr, sendCode
+	}
+	out, errOut, code := recvThen(nil, "short\n"+long)
+	if code != 1 || !strings.Contains(errOut, "longer than 65536 bytes") || !strings.Contains(errOut, "ipclab recv -max SIZE "+addr) || out != "short\n" {
+		t.Errorf("a 100,000-byte line to a default channel: exit %d, stderr %q, recv printed %d bytes; want exit 1 naming the 65536-byte limit and recv -max, and the short line through", code, errOut, len(out))
+	}
+	if out, errOut, code = recvThen(nil, long, "-max", "100000"); code != 0 || out != long {
+		t.Errorf("a 100,000-byte line to recv -max 100000: exit %d, %q; recv printed %d bytes", code, errOut, len(out))
+	}
+	if out, errOut, code = recvThen([]string{"-link", "cap-4"}, long, "-link", "cap-4", "-max", "100000"); code != 0 || out != long {
+		t.Errorf("a 100,000-byte line over a cap-4 link to recv -max 100000: exit %d, %q; recv printed %d bytes", code, errOut, len(out))
+	}
+	for _, args := range [][]string{{"-max", "1M", "fifo:/tmp/ipclab-cli-max"}, {"-max", "0", addr}, {"-max", "1MB", addr}} {
+		if _, errOut, code := runCLI(t, "", append([]string{"recv"}, args...)...); code != 2 || !strings.Contains(errOut, "-max") {
+			t.Errorf("ipclab recv %q: exit %d, %q; want a usage error about -max", args, code, errOut)
+		}
+	}
+}

@@ -23,9 +23,10 @@ import (
 // exercise) and prints each message on a line until the sender closes or
 // Ctrl-C, which removes the channel.
 func runRecv(args []string) error {
-	fs := newFlags("recv", "[-link MODE] [-type N] ADDR", `Create the channel at ADDR and print each message received: one line each,
+	fs := newFlags("recv", "[-link MODE] [-type N] [-max SIZE] ADDR", `Create the channel at ADDR and print each message received: one line each,
 prefixed by prio=N on a POSIX queue (its priority) and by type=N with -type.`)
 	mode := fs.String("link", link.Raw.String(), linkFlagHelp)
+	maxSize := fs.String("max", "", maxFlagHelp)
 	mtype := fs.Int64("type", 0, typeFlagHelp+": 0 takes any message, N > 0 the first of type N, -N the first of the lowest type <= N (msgrcv's msgtyp)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -46,7 +47,24 @@ prefixed by prio=N on a POSIX queue (its priority) and by type=N with -type.`)
 		// terminal's ipclab send could never reach it.
 		return usageErrorf("an anonymous pipe joins only a process and its child (bench uses it so); between two terminals use a FIFO: ipclab recv fifo:/tmp/NAME")
 	}
-	c, _, err := transports.CreateWith(fs.Arg(0), transports.Options{Register: true})
+	o := transports.Options{Register: true}
+	if flagSet(fs, "max") {
+		if !transports.SharedMemory(fs.Arg(0)) {
+			return usageErrorf("-max sizes a shared-memory channel (sysvshm:, posixshm:); other transports' largest message is their own (see the README's table, ipclab limits)")
+		}
+		n, err := parseSize(*maxSize)
+		if err == nil && n < 1 {
+			err = errors.New("want 1 byte or more")
+		}
+		if err != nil {
+			return usageErrorf("-max: %v", err)
+		}
+		o.MaxMessage = n
+		if !lm.IsRaw() {
+			o.MaxMessage += link.HeaderLen // the link's frames carry the lines
+		}
+	}
+	c, _, err := transports.CreateWith(fs.Arg(0), o)
 	if err != nil {
 		return err
 	}
@@ -74,6 +92,8 @@ prefixed by prio=N on a POSIX queue (its priority) and by type=N with -type.`)
 		fmt.Printf("%s%s\n", label, buf[:n])
 	}
 }
+
+const maxFlagHelp = "shared memory only (sysvshm:, posixshm:): the longest line the channel takes, e.g. 1M, for lines beyond its default 64K (shmchan.DefaultMaxMessage); its rings are sized to hold four (shmchan.RingSizeFor)"
 
 const typeFlagHelp = "System V queue only, raw link only: the message type (mtype, 1 to 2^62-1; the default traffic uses 1 and 2, one per direction)"
 
@@ -182,10 +202,33 @@ func runSend(args []string) error {
 		case errors.Is(err, link.ErrFull):
 			fmt.Fprintln(os.Stderr, "ipclab send: the link is full; line not sent")
 		case err != nil:
-			return err
+			return lineTooLong(err, fs.Arg(0))
 		}
 	}
-	return sc.Err()
+	if err := sc.Err(); !errors.Is(err, bufio.ErrTooLong) {
+		return err
+	}
+	// A line longer than the scanner's buffer, so than c takes: Send
+	// refuses a message as long, sending nothing, and says which limit
+	// and how to raise it.
+	most := c.MaxMessageSize()
+	err = send(make([]byte, most+1))
+	var tl *ipclab.TooLargeError
+	if !errors.As(err, &tl) {
+		return fmt.Errorf("a line of stdin is longer than %d bytes, the largest message %s takes", most, fs.Arg(0))
+	}
+	return lineTooLong(fmt.Errorf("a line of stdin is longer than %d bytes: %w", most, err), fs.Arg(0))
+}
+
+// lineTooLong is err, and for a line too long for a shared-memory channel
+// how the CLI makes a larger one: its library hint (a Config) is no knob
+// of ipclab's.
+func lineTooLong(err error, addr string) error {
+	var tl *ipclab.TooLargeError
+	if errors.As(err, &tl) && transports.SharedMemory(addr) {
+		return fmt.Errorf("%w; to send longer lines, create the channel with ipclab recv -max SIZE %s", err, addr)
+	}
+	return err
 }
 
 func runLimits(args []string) error {

@@ -22,8 +22,9 @@ func PrivateDevShm() bool {
 	if os.Getenv(envPrivate) != "1" {
 		return false
 	}
-	// 256 MiB: fan-in runs eight channels of the default 8 MiB (tmpfs takes
-	// pages as they are used; the size is only a ceiling).
+	// 256 MiB: fan-in runs eight channels, each 512 KiB by default and
+	// 16 MiB for 1 MiB messages (shmchan.RingSizeFor's two 8 MiB rings;
+	// tmpfs takes pages as they are used; the size is only a ceiling).
 	devShmPrivate = unix.Mount("ipclab-test", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777,size=256m") == nil
 	return devShmPrivate
 }

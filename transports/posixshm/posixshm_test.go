@@ -12,17 +12,18 @@ import (
 
 // named is the conformance run of a named object with wait strategy s;
 // inherited, of a memfd handed to the peer. Small rings keep the
-// fill-until-blocked cases quick; MaxMessage stays 1 MiB on the futex one.
-func named(s shmchan.Strategy, ring int) transporttest.Transport {
+// fill-until-blocked cases quick; the named futex one takes 1 MiB messages
+// (maxMsg; 0: shmchan.DefaultMaxMessage), as the harness's largest size does.
+func named(s shmchan.Strategy, ring, maxMsg int) transporttest.Transport {
 	return transporttest.Transport{
 		Name: Scheme + "-" + s.String(),
 		Create: func() (ipclab.Conn, []*os.File, error) {
-			c, err := Create(NewName(), shmchan.Config{Strategy: s, RingSize: ring})
+			c, err := Create(NewName(), shmchan.Config{Strategy: s, RingSize: ring, MaxMessage: maxMsg})
 			return c, nil, err
 		},
 		Open: func(addr string) (ipclab.Conn, error) { return Open(addr, shmchan.AttachOptions{}) },
 		Registered: func() (ipclab.Conn, error) {
-			return Create(NewName(), shmchan.Config{Strategy: s, RingSize: ring, Register: true})
+			return Create(NewName(), shmchan.Config{Strategy: s, RingSize: ring, MaxMessage: maxMsg, Register: true})
 		},
 		CreateInPeer: true,
 		BadAddrs: []string{"posixshm:", "posixshm:name=x", "posixshm:name=/a/b", "posixshm:name=/", "posixshm:fd=x",
@@ -34,7 +35,7 @@ func named(s shmchan.Strategy, ring int) transporttest.Transport {
 }
 
 func inherited(s shmchan.Strategy, ring int) transporttest.Transport {
-	tr := named(s, ring)
+	tr := named(s, ring, 0)
 	tr.Name += "-memfd"
 	tr.Create = func() (ipclab.Conn, []*os.File, error) {
 		c, files, err := CreateInherited(shmchan.Config{Strategy: s, RingSize: ring})
@@ -48,9 +49,9 @@ func inherited(s shmchan.Strategy, ring int) transporttest.Transport {
 }
 
 var trs = []transporttest.Transport{
-	named(shmchan.Futex, 4<<20),
-	named(shmchan.PosixSem, 256<<10),
-	named(shmchan.Spin, 256<<10),
+	named(shmchan.Futex, 4<<20, 1<<20),
+	named(shmchan.PosixSem, 256<<10, 0),
+	named(shmchan.Spin, 256<<10, 0),
 	inherited(shmchan.Futex, 256<<10),
 	inherited(shmchan.Spin, 256<<10),
 	inherited(shmchan.EventFD, 256<<10),

@@ -11,17 +11,18 @@ import (
 )
 
 // One conformance run per wait strategy. Small rings keep the
-// fill-until-blocked cases quick; MaxMessage stays 1 MiB on one of them.
-func transport(s shmchan.Strategy, ring int) transporttest.Transport {
+// fill-until-blocked cases quick; one of them takes 1 MiB messages (maxMsg;
+// 0: shmchan.DefaultMaxMessage), as the harness's largest size does.
+func transport(s shmchan.Strategy, ring, maxMsg int) transporttest.Transport {
 	return transporttest.Transport{
 		Name: Scheme + "-" + s.String(),
 		Create: func() (ipclab.Conn, []*os.File, error) {
-			c, err := Create(shmchan.Config{Strategy: s, RingSize: ring})
+			c, err := Create(shmchan.Config{Strategy: s, RingSize: ring, MaxMessage: maxMsg})
 			return c, nil, err
 		},
 		Open: func(addr string) (ipclab.Conn, error) { return Open(addr, shmchan.AttachOptions{}) },
 		Registered: func() (ipclab.Conn, error) {
-			return Create(shmchan.Config{Strategy: s, RingSize: ring, Register: true})
+			return Create(shmchan.Config{Strategy: s, RingSize: ring, MaxMessage: maxMsg, Register: true})
 		},
 		CreateInPeer: true,
 		BadAddrs: []string{"sysvshm:", "sysvshm:id=x", "sysvshm:key=0", "sysvshm:id=1,key=2",
@@ -32,9 +33,9 @@ func transport(s shmchan.Strategy, ring int) transporttest.Transport {
 }
 
 var trs = []transporttest.Transport{
-	transport(shmchan.Futex, 4<<20),
-	transport(shmchan.SysVSem, 256<<10),
-	transport(shmchan.Spin, 256<<10),
+	transport(shmchan.Futex, 4<<20, 1<<20),
+	transport(shmchan.SysVSem, 256<<10, 0),
+	transport(shmchan.Spin, 256<<10, 0),
 }
 
 // held are the strategies that wait in the kernel, with held waits.
