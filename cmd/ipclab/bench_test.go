@@ -418,8 +418,12 @@ func TestBenchCPoll(t *testing.T) {
 	var cases []string
 	for _, r := range recs {
 		cases = append(cases, r.Transport+" "+r.Impl)
-		if r.Impl == record.ImplCPoll && (r.RTT == nil || r.RTT.N != 200 || r.Sender.PollWaits == 0 || r.Receiver.PollWaits == 0) {
-			t.Errorf("c-poll record: rtt %+v, poll waits %d and %d; want 200 round trips, each side waiting", r.RTT, r.Sender.PollWaits, r.Receiver.PollWaits)
+		// Not both sides: unpinned, the two may share a CPU, and then the
+		// side that wakes the other can be preempted by it at once and
+		// find its next message there when it reads (a one-CPU round trip
+		// of 2.8 us on this project's VM, where the receiver never waited).
+		if r.Impl == record.ImplCPoll && (r.RTT == nil || r.RTT.N != 200 || r.Sender.PollWaits+r.Receiver.PollWaits == 0) {
+			t.Errorf("c-poll record: rtt %+v, poll waits %d and %d; want 200 round trips, and waits counted", r.RTT, r.Sender.PollWaits, r.Receiver.PollWaits)
 		}
 	}
 	if want := []string{"pipe go", "pipe c", "pipe c-poll", "sysvmsg go", "sysvmsg c"}; !slices.Equal(cases, want) {
