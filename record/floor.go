@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -216,4 +217,32 @@ func floorTable(groups []*Group, names func(*Group) []string, heads func(...stri
 		t.Notes = append(t.Notes, "slow spell: the runs measured while this machine was slow (listed under SLOW SPELL)")
 	}
 	return &t
+}
+
+// ringNote says how large the shared-memory cases' rings were (each
+// direction's, RingBytes), and for which message sizes: the ring is part
+// of what a shared-memory figure measures (a producer that runs ahead by
+// a whole ring makes its consumer read from further away). "" when no
+// record says.
+func ringNote(recs []Record) string {
+	sizes := map[int][]int{} // ring bytes -> message sizes
+	for _, r := range recs {
+		if r.SharedMemory && r.RingBytes > 0 && !slices.Contains(sizes[r.RingBytes], r.Size) {
+			sizes[r.RingBytes] = append(sizes[r.RingBytes], r.Size)
+		}
+	}
+	if len(sizes) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, ring := range slices.Sorted(maps.Keys(sizes)) {
+		ms := sizes[ring]
+		lo, hi := slices.Min(ms), slices.Max(ms)
+		of := SizeLabel(lo)
+		if hi != lo {
+			of = SizeLabel(lo) + " to " + SizeLabel(hi)
+		}
+		parts = append(parts, fmt.Sprintf("%s for %s messages", SizeLabel(ring), of))
+	}
+	return "shared memory: each direction's ring (ring_bytes) " + strings.Join(parts, ", ")
 }

@@ -172,3 +172,25 @@ func TestSlowSpellsIgnoreALuckyFloor(t *testing.T) {
 		t.Errorf("flagged floors %v, want only the spell's 400 ns (floors of 70-109 ns, one of 45 ns, one of 400 ns)", got)
 	}
 }
+
+// TestRingNote: the summary names each ring size the shared-memory cases
+// used and the message sizes it carried, and says nothing without them.
+func TestRingNote(t *testing.T) {
+	recs := []Record{
+		{Transport: "sysvshm-futex", SharedMemory: true, RingBytes: 256 << 10, Size: 64},
+		{Transport: "sysvshm-futex", SharedMemory: true, RingBytes: 256 << 10, Size: 64 << 10},
+		{Transport: "posixshm-spin", SharedMemory: true, RingBytes: 8 << 20, Size: 1 << 20},
+		{Transport: "pipe", Size: 4 << 10},
+	}
+	want := "shared memory: each direction's ring (ring_bytes) 256 KiB for 64 B to 64 KiB messages, 8 MiB for 1 MiB messages"
+	if got := ringNote(recs); got != want {
+		t.Errorf("ringNote:\n got %q\nwant %q", got, want)
+	}
+	if got := ringNote(recs[3:]); got != "" {
+		t.Errorf("ringNote without shared memory: %q", got)
+	}
+	old := []Record{{Transport: "sysvshm-futex", SharedMemory: true, Size: 64}} // before ring_bytes
+	if got := ringNote(old); got != "" {
+		t.Errorf("ringNote of records without ring_bytes: %q", got)
+	}
+}

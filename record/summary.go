@@ -227,6 +227,9 @@ func SummaryTables(recs []Record, fails []Failure) []Table {
 		}
 		tables = append(tables, Table{Notes: notes})
 	}
+	if n := ringNote(recs); n != "" {
+		tables = append(tables, Table{Notes: []string{n}})
+	}
 	if t := floorTable(groups, names, heads); t != nil {
 		tables = append(tables, *t)
 	}
