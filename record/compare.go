@@ -240,8 +240,9 @@ func listOr(v []string) string {
 	return strings.Join(v, " + ")
 }
 
-// EnvDiffs compares the placement, kernel, CPU model and commit the
-// measured records of each side were taken with.
+// EnvDiffs compares the placement, kernel, CPU model, commit and
+// shared-memory ring sizes the measured records of each side were taken
+// with.
 func EnvDiffs(old, new []Record) []EnvDiff {
 	fields := []struct {
 		name   string
@@ -252,6 +253,14 @@ func EnvDiffs(old, new []Record) []EnvDiff {
 		{"kernel", true, func(r Record) string { return envField(r, func(e *Env) string { return e.Kernel }) }},
 		{"CPU model", true, func(r Record) string { return envField(r, func(e *Env) string { return e.CPUModel }) }},
 		{"commit", false, func(r Record) string { return envField(r, func(e *Env) string { return e.Commit }) }},
+		// Warned of, as a commit: a ring size is a choice of the code (and
+		// records before ring_bytes have none), but it moves the figures.
+		{"shared-memory ring", false, func(r Record) string {
+			if !r.SharedMemory || r.RingBytes == 0 {
+				return ""
+			}
+			return SizeLabel(r.RingBytes)
+		}},
 	}
 	var out []EnvDiff
 	for _, f := range fields {

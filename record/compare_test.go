@@ -143,6 +143,17 @@ func TestEnvDiffs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("%q\nwant %q", got, want)
 	}
+
+	// Shared-memory rings: warned of, not refused; records from before
+	// ring_bytes count as not recorded.
+	old, cur := latencyRuns("sysvshm-futex", 1, 2), latencyRuns("sysvshm-futex", 1, 2)
+	for i := range cur {
+		old[i].SharedMemory, cur[i].SharedMemory, cur[i].RingBytes = true, true, 256<<10
+	}
+	d = EnvDiffs(old, cur)
+	if len(d) != 1 || d[0].String() != "shared-memory ring differs: old (not recorded), new 256 KiB" || d[0].Refuse {
+		t.Errorf("rings: %v", d)
+	}
 }
 
 func TestChangeWords(t *testing.T) {
