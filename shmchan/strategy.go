@@ -17,6 +17,9 @@ const (
 	// is descheduled, or sends more slowly than the budget) a side sleeps
 	// at once, probing with a spin now and then, so on one CPU it waits
 	// like the kernel strategies instead of holding the CPU its peer needs.
+	// While a side's spins succeed, its producer publishes each message
+	// without a full barrier and the side makes one for it, a global
+	// membarrier, before it sleeps (ring.publishTail).
 	Futex Strategy = iota
 	// SysVSem is the textbook bounded buffer of the course: per direction,
 	// a counting semaphore "full" (messages ready) and "empty" (free units
