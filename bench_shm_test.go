@@ -147,9 +147,11 @@ func shmWaits(c ipclab.Conn) *record.WaitCounts {
 // ends' waits per op (a message, or a round trip as the harness counts
 // them): spins/msg (waits that spun), spins-lost/msg (spins that ran out
 // of budget and slept after all), sleeps/msg (futex or eventfd sleeps)
-// and wakes/msg (the wake-up calls made for the other end's sleeps), the
-// two processes summed: what the adaptive wait did, where latency alone
-// cannot tell.
+// wakes/msg (the wake-up calls made for the other end's sleeps) and
+// barriers/msg (the membarriers a consumer made for a producer that
+// skipped its own), the two processes summed: what the adaptive wait did,
+// where latency alone cannot tell. A sleep never woken though its message
+// had come (LateWakes) fails the benchmark.
 func reportWaits(b *testing.B, c ipclab.Conn, w0 *record.WaitCounts, p *testmain.Peer) {
 	line, err := p.ReadLine(time.Minute)
 	if w0 == nil {
@@ -171,4 +173,8 @@ func reportWaits(b *testing.B, c ipclab.Conn, w0 *record.WaitCounts, p *testmain
 	b.ReportMetric(per(w.SpinsLost, w0.SpinsLost, r.Recv.SpinsLost, r.Send.SpinsLost), "spins-lost/msg")
 	b.ReportMetric(per(w.Sleeps, w0.Sleeps, r.Recv.Sleeps, r.Send.Sleeps), "sleeps/msg")
 	b.ReportMetric(per(w.Wakes, w0.Wakes, r.Recv.Wakes, r.Send.Wakes), "wakes/msg")
+	b.ReportMetric(per(w.Barriers, w0.Barriers, r.Recv.Barriers, r.Send.Barriers), "barriers/msg")
+	if late := w.LateWakes - w0.LateWakes + r.Recv.LateWakes + r.Send.LateWakes; late != 0 {
+		b.Errorf("%d sleeps were never woken though what they waited for had come (LateWakes): a lost wake-up", late)
+	}
 }
