@@ -100,6 +100,7 @@ func (m *Mutex) lockSlow() {
 	}
 }
 
+// channel returns the hand-off channel, made on first contention.
 func (m *Mutex) channel() chan struct{} {
 	m.handoffOnce.Do(func() { m.handoff = make(chan struct{}) })
 	return m.handoff
