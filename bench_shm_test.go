@@ -138,8 +138,8 @@ func shmWaits(c ipclab.Conn) *record.WaitCounts {
 		return nil
 	}
 	r, s := ch.Chan().WaitStats()
-	return &record.WaitCounts{Waits: r.Waits + s.Waits, Spins: r.Spins + s.Spins, SpinsLost: r.SpinsLost + s.SpinsLost,
-		SpinTurns: r.SpinTurns + s.SpinTurns, Sleeps: r.Sleeps + s.Sleeps, Wakes: r.Wakes + s.Wakes, Barriers: r.Barriers + s.Barriers, LateWakes: r.LateWakes + s.LateWakes}
+	sum := record.WaitCounts(r).Plus(record.WaitCounts(s))
+	return &sum
 }
 
 // reportWaits reads the harness receiver's report (its last line), and

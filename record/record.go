@@ -142,9 +142,23 @@ type WaitCounts struct {
 	SpinsLost uint64 `json:"spins_lost"`
 	SpinTurns uint64 `json:"spin_turns"`
 	Sleeps    uint64 `json:"sleeps"`
-	Wakes     uint64 `json:"wakes"`
 	Barriers  uint64 `json:"barriers,omitempty"`
 	LateWakes uint64 `json:"late_wakes,omitempty"`
+	Wakes     uint64 `json:"wakes"`
+}
+
+// Plus is w and o counted together (two directions, two ends).
+func (w WaitCounts) Plus(o WaitCounts) WaitCounts {
+	return WaitCounts{Waits: w.Waits + o.Waits, Spins: w.Spins + o.Spins, SpinsLost: w.SpinsLost + o.SpinsLost,
+		SpinTurns: w.SpinTurns + o.SpinTurns, Sleeps: w.Sleeps + o.Sleeps, Barriers: w.Barriers + o.Barriers,
+		LateWakes: w.LateWakes + o.LateWakes, Wakes: w.Wakes + o.Wakes}
+}
+
+// Minus is what was counted since o, an earlier reading of the same counts.
+func (w WaitCounts) Minus(o WaitCounts) WaitCounts {
+	return WaitCounts{Waits: w.Waits - o.Waits, Spins: w.Spins - o.Spins, SpinsLost: w.SpinsLost - o.SpinsLost,
+		SpinTurns: w.SpinTurns - o.SpinTurns, Sleeps: w.Sleeps - o.Sleeps, Barriers: w.Barriers - o.Barriers,
+		LateWakes: w.LateWakes - o.LateWakes, Wakes: w.Wakes - o.Wakes}
 }
 
 // Tuned says the record measures a tuned Go figure (batches, held waits),

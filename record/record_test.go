@@ -58,3 +58,24 @@ func TestReadJSONLRejectsOtherSchemas(t *testing.T) {
 		t.Fatal("a record of schema 99 was read")
 	}
 }
+
+// TestWaitCountsPlusMinus: every count is summed and subtracted, so a
+// count added to WaitCounts and forgotten in Plus or Minus fails here.
+func TestWaitCountsPlusMinus(t *testing.T) {
+	var a, b WaitCounts
+	va, vb := reflect.ValueOf(&a).Elem(), reflect.ValueOf(&b).Elem()
+	for i := range va.NumField() {
+		va.Field(i).SetUint(uint64(100 * (i + 1)))
+		vb.Field(i).SetUint(uint64(i + 1))
+	}
+	sum, diff := reflect.ValueOf(a.Plus(b)), reflect.ValueOf(a.Minus(b))
+	for i := range va.NumField() {
+		name := va.Type().Field(i).Name
+		if got, want := sum.Field(i).Uint(), uint64(101*(i+1)); got != want {
+			t.Errorf("Plus: %s = %d, want %d", name, got, want)
+		}
+		if got, want := diff.Field(i).Uint(), uint64(99*(i+1)); got != want {
+			t.Errorf("Minus: %s = %d, want %d", name, got, want)
+		}
+	}
+}
