@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ipclab/ipclab/internal/cpuops"
 	"github.com/ipclab/ipclab/internal/deadline"
 	"github.com/ipclab/ipclab/internal/sysipc"
 	"golang.org/x/sys/unix"
@@ -57,6 +58,7 @@ func (c *Chan) await(word *uint32, sp *spinner, ws *WaitStats, dl *deadline.Dead
 				ws.SpinTurns += uint64(i)
 				return err
 			}
+			cpuops.Pause()
 			if i&63 == 63 {
 				if done, err := poll(); done {
 					if budget > 0 {

@@ -20,3 +20,9 @@ func StoreRelease64(addr *uint64, v uint64)
 //
 //go:noescape
 func StoreRelease32(addr *uint32, v uint32)
+
+// Pause is the spin-wait hint (PAUSE): a loop that polls a word another
+// CPU writes leaves the loop without the memory-order flush that many
+// speculated loads of that word cost when it changes, and leaves the core
+// to a sibling meanwhile.
+func Pause()

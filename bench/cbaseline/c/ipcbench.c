@@ -331,12 +331,20 @@ static void sem_add(int num, int delta) {
 	struct sembuf op = {(unsigned short)num, (short)delta, 0};
 	while (semop(semid, &op, 1) < 0) if (errno != EINTR) die("semop");
 }
-/* wait_until spins until *word differs from old, for SPIN_NS (futex) or
- * for ever (spin); returns 0 if the futex caller should sleep. */
+/* PAUSE between polls, as shmchan's spin (cpuops.Pause): leaving the loop
+ * then costs no flush of loads speculated past the change. */
+static inline void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+/* spin_until_changed spins until *word differs from old, for SPIN_NS
+ * (futex) or for ever (spin); returns 0 if the futex caller should sleep. */
 static int spin_until_changed(uint64_t *word, uint64_t old, int forever) {
 	uint64_t t0 = 0;
 	for (unsigned i = 0;; i++) {
 		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != old) return 1;
+		relax();
 		if (forever) continue;
 		if ((i & 63) == 0) {
 			uint64_t t = now_ns();
