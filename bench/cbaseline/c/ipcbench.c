@@ -186,7 +186,17 @@ struct end {
 	struct shm_ring *rx, *tx; /* shm */
 	int rx_full, tx_full;     /* sysvsem: semaphore numbers; full + 1 is empty */
 	sem_t *rx_psem[2], *tx_psem[2]; /* posixsem: full, empty */
+	/* Positions each side keeps to itself, as shmchan's ring does: its own
+	 * counter (the shared copy is only written), and the peer's as last
+	 * loaded (loaded again only when it says empty or full). A load of a
+	 * shared counter on every message waits for its line to come back
+	 * from the other CPU: the producer's load of its own published tail,
+	 * which the consumer had just read, put a cache-line round trip before
+	 * every slot's address. */
 	uint64_t rx_head;         /* consumed, possibly not yet published */
+	uint64_t rx_tail_seen;    /* the producer's tail as last loaded */
+	uint64_t tx_tail;         /* produced (and published) */
+	uint64_t tx_head_seen;    /* the consumer's head as last loaded */
 };
 
 static const char *mech;
@@ -440,6 +450,14 @@ static char *placed_alloc(size_t n, size_t off) {
 }
 static void *msgbuf_alloc(int text) { return placed_alloc(sizeof(long) + (size_t)text, MSG_TEXT_OFFSET - sizeof(long)); }
 
+/* ring_full says whether the producer's ring has no free slot at tail t,
+ * loading the consumer's head only when the head last seen says so. */
+static int ring_full(struct end *e, uint64_t t) {
+	if (t - e->tx_head_seen < nslots) return 0;
+	e->tx_head_seen = __atomic_load_n(&e->tx->head, __ATOMIC_ACQUIRE);
+	return t - e->tx_head_seen == nslots;
+}
+
 static void send_msg(struct end *e, const char *p, int n) {
 	switch (kind) {
 	case M_PIPE:
@@ -480,16 +498,16 @@ static void send_msg(struct end *e, const char *p, int n) {
 	default: break;
 	}
 	struct shm_ring *r = e->tx;
-	uint64_t t = r->tail;
+	uint64_t t = e->tx_tail;
 	if (kind == M_SHM_SEM) {
 		sem_add(e->tx_full + 1, -1);
 	} else if (kind == M_SHM_PSEM) {
-		while (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == nslots) {
+		while (ring_full(e, t)) {
 			while (sem_trywait(e->tx_psem[1]) == 0) {}
-			if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) < nslots) break;
+			if (!ring_full(e, t)) break;
 			psem_wait(e->tx_psem[1]);
 		}
-	} else if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == nslots) {
+	} else if (ring_full(e, t)) {
 		uint64_t h = t - nslots;
 		if (!spin_for(&r->head, h, &room_spin)) futex_wait_change(&r->head, h, &r->room_wait, 0);
 	}
@@ -500,6 +518,7 @@ static void send_msg(struct end *e, const char *p, int n) {
 	 * spins and makes it for us (fast_tail); a spinning consumer never
 	 * sleeps. */
 	__atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
+	e->tx_tail = t + 1;
 	__asm__ volatile("" ::: "memory"); /* the hint is read after the store, in program order */
 	if (kind != M_SHM_SPIN && !__atomic_load_n(&r->fast_tail, __ATOMIC_RELAXED))
 		__atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST); /* the barrier: XCHG */
@@ -560,7 +579,7 @@ static int recv_msg(struct end *e, char *p) {
 		sem_add(e->rx_full, -1);
 	} else if (kind == M_SHM_PSEM) {
 		psem_wait(e->rx_psem[0]);
-	} else if (__atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) == h) {
+	} else if (e->rx_tail_seen == h && (e->rx_tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE)) == h) {
 		/* About to wait: publish what was consumed, so the producer is not
 		 * held up by a lazy head. */
 		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
@@ -568,6 +587,7 @@ static int recv_msg(struct end *e, char *p) {
 		int ok = spin_for(&r->tail, h, &data_spin);
 		sync_fast_tail(r);
 		if (!ok) futex_wait_change(&r->tail, h, &r->data_wait, rx_fast);
+		e->rx_tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	}
 	char *slot = r->slots + (h % nslots) * (uint64_t)slot_size;
 	memcpy(&n, slot, 4);
