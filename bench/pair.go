@@ -142,7 +142,7 @@ func pingPong(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
 	clock := NewClock()
 	delay := s.Delay[cs.Transport]
 	msg, buf := message(cs.Size), make([]byte, cs.Size)
-	rtt := make([]float64, count)
+	rtt := make([]float64, 0, record.RTTSamples(count))
 	// One clock reading per round trip: each round trip ends where the
 	// next begins, so the harness adds one reading and a store to each
 	// sample (Env.SampleOverheadNs), not the four readings that timing
@@ -171,8 +171,8 @@ func pingPong(s Spec, ss *session, cs Case, r *record.Record) (sent, error) {
 		if err != nil || n != cs.Size {
 			return st, ss.peerErr("reply %d: %d bytes, %v", i, n, err)
 		}
-		if i >= warm {
-			rtt[i-warm] = float64(now - prev)
+		if i >= warm && !record.OneWaySampled(i-warm) {
+			rtt = append(rtt, float64(now-prev))
 		}
 		prev = now
 	}

@@ -122,10 +122,16 @@ func peerMain(args []string) error {
 			return fmt.Errorf("message %d: %d bytes, want %d", i, n, size)
 		}
 		// The clock costs as much as a small shared-memory message, so a
-		// stream reads it only where the rate needs it: the first
-		// measured message and the last one.
+		// stream reads it only where the rate needs it, the first measured
+		// message and the last one, and a ping-pong only where the sender
+		// leaves the round trip out of its samples (record.OneWaySampled).
 		var now int64
-		if mode != Throughput || i == warm || (!drops && i == warm+count-1) {
+		switch {
+		case mode == Latency:
+			if size >= 8 && record.OneWaySampled(i-warm) {
+				now = clock.Now()
+			}
+		case mode == Load || i == warm || (!drops && i == warm+count-1):
 			now = clock.Now()
 		}
 		if i == warm {
@@ -133,7 +139,7 @@ func peerMain(args []string) error {
 		}
 		switch mode {
 		case Latency:
-			if i >= warm && size >= 8 {
+			if now != 0 {
 				oneway = append(oneway, float64(now-int64(binary.LittleEndian.Uint64(buf))))
 			}
 			if err := c.Send(buf[:n]); err != nil {

@@ -79,3 +79,25 @@ func TestWaitCountsPlusMinus(t *testing.T) {
 		}
 	}
 }
+
+// RTTSamples counts exactly the round trips OneWaySampled leaves to RTT,
+// and OneWay gets some in every OneWayEvery.
+func TestRTTSamplesMatchesOneWaySampled(t *testing.T) {
+	for _, count := range []int{0, 1, OneWayEvery - 1, OneWayEvery, OneWayEvery + 1, 200, 5001} {
+		rtt, oneWay := 0, 0
+		for i := range count {
+			if OneWaySampled(i) {
+				oneWay++
+			} else {
+				rtt++
+			}
+		}
+		if rtt != RTTSamples(count) || oneWay != count/OneWayEvery {
+			t.Errorf("count %d: %d round trips left to RTT, RTTSamples says %d; %d timed one way, want %d",
+				count, rtt, RTTSamples(count), oneWay, count/OneWayEvery)
+		}
+	}
+	if OneWaySampled(-1) {
+		t.Error("a warm-up round trip (index -1) is timed one way")
+	}
+}

@@ -181,8 +181,9 @@ func Run(ctx context.Context, prog string, a Args) (*Result, error) {
 		return nil, fmt.Errorf("ipcbench reported %s %s %d x %d, %s waits, for %s %s %d x %d, %s waits",
 			r.Mechanism, r.Mode, r.Size, r.Count, r.Waits, a.Mechanism, a.Mode, a.Size, a.Count, a.Waits)
 	}
-	if a.Mode == record.Latency && len(r.RTTNs) != a.Count {
-		return nil, fmt.Errorf("ipcbench reported %d round trips, want %d", len(r.RTTNs), a.Count)
+	if a.Mode == record.Latency && len(r.RTTNs) != record.RTTSamples(a.Count) {
+		return nil, fmt.Errorf("ipcbench reported %d round trips, want %d of %d (record.OneWayEvery and ipcbench's ONE_WAY_EVERY must agree)",
+			len(r.RTTNs), record.RTTSamples(a.Count), a.Count)
 	}
 	return &r, nil
 }

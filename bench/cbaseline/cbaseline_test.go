@@ -67,7 +67,7 @@ func TestEveryMechanism(t *testing.T) {
 								t.Fatalf("round trip of %v ns", v)
 							}
 						}
-						if want := map[bool]int{true: 300, false: 0}[size >= 8]; len(r.OneWayNs) != want {
+						if want := map[bool]int{true: 300 / record.OneWayEvery, false: 0}[size >= 8]; len(r.OneWayNs) != want {
 							t.Fatalf("%d one-way samples, want %d", len(r.OneWayNs), want)
 						}
 						return

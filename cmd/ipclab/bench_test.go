@@ -422,7 +422,7 @@ func TestBenchCPoll(t *testing.T) {
 		// side that wakes the other can be preempted by it at once and
 		// find its next message there when it reads (a one-CPU round trip
 		// of 2.8 us on this project's VM, where the receiver never waited).
-		if r.Impl == record.ImplCPoll && (r.RTT == nil || r.RTT.N != 200 || r.Sender.PollWaits+r.Receiver.PollWaits == 0) {
+		if r.Impl == record.ImplCPoll && (r.RTT == nil || r.RTT.N != record.RTTSamples(200) || r.Sender.PollWaits+r.Receiver.PollWaits == 0) {
 			t.Errorf("c-poll record: rtt %+v, poll waits %d and %d; want 200 round trips, and waits counted", r.RTT, r.Sender.PollWaits, r.Receiver.PollWaits)
 		}
 	}

@@ -134,7 +134,7 @@ func TestBenchWritesRecordsAndPlots(t *testing.T) {
 			}
 		case r.Skipped != "":
 			t.Errorf("%s %d %s skipped: %s", r.Transport, r.Size, r.Mode, r.Skipped)
-		case r.Mode == bench.Latency && (r.RTT == nil || r.RTT.N != 200 || r.RTT.P50 <= 0 || r.OneWay == nil):
+		case r.Mode == bench.Latency && (r.RTT == nil || r.RTT.N != record.RTTSamples(200) || r.RTT.P50 <= 0 || r.OneWay == nil || r.OneWay.N != 200/record.OneWayEvery):
 			t.Errorf("%s %d latency: %+v", r.Transport, r.Size, r.RTT)
 		case r.Mode == bench.Throughput && (r.MBPerSec <= 0 || r.Receiver.PID == 0 || r.Receiver.PID == r.Sender.PID):
 			t.Errorf("%s %d throughput: %.1f MB/s, sender pid %d, receiver pid %d", r.Transport, r.Size, r.MBPerSec, r.Sender.PID, r.Receiver.PID)
