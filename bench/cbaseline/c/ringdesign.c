@@ -23,7 +23,8 @@
  *                 equal to the sequence expected would pass for a record.
  *                 Here payloads carry small counters, which cannot.)
  *   ALIGN   record alignment, 8 (ipclab's) or 64 (a line per record)
- *   SIZE    payload bytes, 8 to 4096 (records have a 16-byte header)
+ *   SIZE    payload bytes, 8 to 4096 (records have a 16-byte header; a
+ *           ring's end too short for one is skipped by both sides unmarked)
  *
  * Each ring is 256 KiB; the consumer publishes its head every 16 KiB and
  * the producer prefetches for writing 256 bytes ahead, as shmchan does.
@@ -101,9 +102,11 @@ static void produce(struct side *s, const unsigned char *msg) {
 	uint64_t rec = record_size(), idx = s->pos % RING;
 	if (idx + rec > RING) {
 		room(s, RING - idx + rec);
-		uint64_t *h = header_at(s, idx);
-		h[1] = PAD;
-		__atomic_store_n(&h[0], s->pos + 1, __ATOMIC_RELEASE);
+		if (RING - idx >= HEADER) {
+			uint64_t *h = header_at(s, idx);
+			h[1] = PAD;
+			__atomic_store_n(&h[0], s->pos + 1, __ATOMIC_RELEASE);
+		} /* else too short for a header (8 bytes, at ALIGN 8): both sides skip it unmarked */
 		s->pos += RING - idx;
 		idx = 0;
 	}
@@ -121,15 +124,20 @@ static void consume(struct side *s, unsigned char *buf) {
 	for (;;) {
 		uint64_t idx = s->pos % RING;
 		uint64_t *h = header_at(s, idx);
-		if (design == SEQ) {
-			while (__atomic_load_n(&h[0], __ATOMIC_ACQUIRE) != s->pos + 1)
-				__builtin_ia32_pause();
-		} else {
+		if (design != SEQ) {
 			while (s->peer == s->pos) {
 				s->peer = __atomic_load_n(&s->r->tail, __ATOMIC_ACQUIRE);
 				if (s->peer == s->pos)
 					__builtin_ia32_pause();
 			}
+		}
+		if (RING - idx < HEADER) { /* no room for a header: produce skipped it unmarked */
+			s->pos += RING - idx;
+			continue;
+		}
+		if (design == SEQ) {
+			while (__atomic_load_n(&h[0], __ATOMIC_ACQUIRE) != s->pos + 1)
+				__builtin_ia32_pause();
 		}
 		uint64_t n = h[1];
 		if (n == PAD) {
