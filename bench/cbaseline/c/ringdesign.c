@@ -158,6 +158,22 @@ static void consume(struct side *s, unsigned char *buf) {
 	}
 }
 
+/* on_child ends the measuring side when the echoing one dies before its
+ * last answer (exit 1 on a bad record, killed): the measuring side would
+ * otherwise spin for ever on a ring nobody fills. waitid's WNOWAIT leaves
+ * a clean exit for main's waitpid. */
+static void on_child(int sig) {
+	siginfo_t si = {0};
+	(void)sig;
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0 &&
+	    (si.si_code != CLD_EXITED || si.si_status != 0)) {
+		static const char msg[] = "ringdesign: the echoing process failed\n";
+		if (write(2, msg, sizeof msg - 1) < 0) {
+		}
+		_exit(1);
+	}
+}
+
 static void put_u64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
 static uint64_t get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
@@ -210,6 +226,15 @@ int main(int argc, char **argv) {
 	}
 	memset(msg, 0x5a, 4096);
 
+	struct sigaction sa = {0};
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	pid_t parent = getpid();
+	if (sigaction(SIGCHLD, &sa, 0) != 0) {
+		perror("ringdesign: sigaction");
+		return 1;
+	}
 	pid_t child = fork();
 	if (child < 0) {
 		perror("ringdesign: fork");
@@ -217,6 +242,8 @@ int main(int argc, char **argv) {
 	}
 	if (child == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent) /* died before the prctl */
+			_exit(1);
 		pin(cpu_b);
 		struct side in = {&rings[0]}, out = {&rings[1]};
 		for (long i = 0; i < warm + count; i++) {
