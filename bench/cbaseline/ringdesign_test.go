@@ -75,6 +75,8 @@ func TestRingDesignBadInput(t *testing.T) {
 		{"tail", "8", "4097", "100", "-1", "-1"},
 		{"tail", "8", "64", "9", "-1", "-1"},
 		{"tail", "8", "64", "100"},
+		{"tail", "8", "64", "100", "first", "-1"},
+		{"tail", "8", "64", "100", "-1", "-2"},
 	} {
 		_, stderr, status, _ := runStraight(t, prog, 10*time.Second, args...)
 		if status != 2 || !strings.Contains(stderr, "usage: ringdesign") {

@@ -76,7 +76,7 @@ static uint64_t now_ns(void) {
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static void pin(int cpu) {
+static void pin(long cpu) {
 	if (cpu < 0)
 		return;
 	cpu_set_t s;
@@ -208,7 +208,12 @@ int main(int argc, char **argv) {
 	long count = strtol(argv[4], &end, 10);
 	if (*end || count < 10 || count > 100000000)
 		usage();
-	int cpu_a = atoi(argv[5]), cpu_b = atoi(argv[6]);
+	long cpu_a = strtol(argv[5], &end, 10);
+	if (*end || !*argv[5] || cpu_a < -1 || cpu_a >= CPU_SETSIZE)
+		usage();
+	long cpu_b = strtol(argv[6], &end, 10);
+	if (*end || !*argv[6] || cpu_b < -1 || cpu_b >= CPU_SETSIZE)
+		usage();
 	long warm = count / 10;
 
 	struct ring *rings = mmap(0, 2 * sizeof *rings, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
