@@ -23,7 +23,7 @@ ROUNDS=${ROUNDS:-5}
 COUNT=${COUNT:-200000}
 SIZES=${SIZES:-8,64}
 for v in ROUNDS COUNT; do
-	if ! [[ ${!v} =~ ^[0-9]+$ ]] || [ "${!v}" -lt 1 ]; then
+	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
 		echo "ring-floor: $v=${!v}: want a positive integer" >&2
 		exit 2
 	fi
@@ -35,7 +35,11 @@ if [ -z "${CPUS:-}" ]; then
 	CPUS=$(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); print(f"{c[0]},{c[1]}" if len(c) > 1 else "")')
 	[ -n "$CPUS" ] || { echo "ring-floor: needs two CPUs: spinning on one waits out a scheduler tick" >&2; exit 2; }
 fi
-a=${CPUS%,*} b=${CPUS#*,}
+if ! [[ $CPUS =~ ^([0-9]+),([0-9]+)$ ]] || [ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]; then
+	echo "ring-floor: CPUS=$CPUS: want two different CPUs, as a,b" >&2
+	exit 2
+fi
+a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
