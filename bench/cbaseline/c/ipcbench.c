@@ -202,6 +202,7 @@ struct end {
 	 * which the consumer had just read, put a cache-line round trip before
 	 * every slot's address. */
 	uint64_t rx_head;         /* consumed, possibly not yet published */
+	uint64_t rx_published;    /* the head as this side last published it */
 	uint64_t rx_tail_seen;    /* the producer's tail as last loaded */
 	uint64_t tx_tail;         /* produced (and published) */
 	uint64_t tx_head_seen;    /* the consumer's head as last loaded */
@@ -591,6 +592,7 @@ static int recv_msg(struct end *e, char *p) {
 		/* About to wait: publish what was consumed, so the producer is not
 		 * held up by a lazy head. */
 		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
+		e->rx_published = h;
 		futex_wake_if(&r->room_wait);
 		int ok = spin_for(&r->tail, h, &data_spin);
 		sync_fast_tail(r);
@@ -604,21 +606,25 @@ static int recv_msg(struct end *e, char *p) {
 	e->rx_head = ++h;
 	if (kind == M_SHM_SEM) {
 		__atomic_store_n(&r->head, h, __ATOMIC_RELEASE);
+		e->rx_published = h;
 		sem_add(e->rx_full + 1, 1);
 	} else if (kind == M_SHM_PSEM) {
 		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
+		e->rx_published = h;
 		sem_post(e->rx_psem[1]); /* EOVERFLOW: 2^31 tokens nobody waited for; nothing lost */
 	} else if (__atomic_load_n(&r->room_wait, __ATOMIC_SEQ_CST)) {
 		/* The producer sleeps for room: publish, with a barrier before the
 		 * wake's look at room_wait. */
 		__atomic_store_n(&r->head, h, __ATOMIC_SEQ_CST);
+		e->rx_published = h;
 		futex_wake_if(&r->room_wait);
-	} else if (h - __atomic_load_n(&r->head, __ATOMIC_RELAXED) >= publish_slots) {
+	} else if (h - e->rx_published >= publish_slots) {
 		/* shmchan's lazy head: publish every publish_slots, few enough bytes
 		 * that a producer spinning for room sees them within its budget, by
 		 * a release store (a sleeping producer is seen by the next receive,
 		 * or after the barrier before this side waits). */
 		__atomic_store_n(&r->head, h, __ATOMIC_RELEASE);
+		e->rx_published = h;
 	}
 	return n;
 }
