@@ -206,6 +206,10 @@ struct end {
 	uint64_t rx_tail_seen;    /* the producer's tail as last loaded */
 	uint64_t tx_tail;         /* produced (and published) */
 	uint64_t tx_head_seen;    /* the consumer's head as last loaded */
+	/* Byte offsets of the next slots, kept rather than taken modulo the
+	 * slot count (not a power of two): three divisions a message cost a
+	 * 64 B spin round trip about 10%. */
+	uint64_t tx_off, rx_off;
 };
 
 static const char *mech;
@@ -520,7 +524,8 @@ static void send_msg(struct end *e, const char *p, int n) {
 		uint64_t h = t - nslots;
 		if (!spin_for(&r->head, h, &room_spin)) futex_wait_change(&r->head, h, &r->room_wait, 0);
 	}
-	char *slot = r->slots + (t % nslots) * (uint64_t)slot_size;
+	uint64_t ring = nslots * (uint64_t)slot_size, off = e->tx_off;
+	char *slot = r->slots + off;
 	memcpy(slot, &n, 4), memcpy(slot + 8, p, (size_t)n);
 	/* As shmchan (ring.publishTail): a release store, then a barrier (the
 	 * load of data_wait below must not pass the store) unless the consumer
@@ -534,8 +539,9 @@ static void send_msg(struct end *e, const char *p, int n) {
 	/* As shmchan: ask for the line a few small messages ahead, for
 	 * writing, so that a later store does not wait for it to come back
 	 * from the consumer's CPU. */
-	uint64_t ring = nslots * (uint64_t)slot_size;
-	prefetch_for_write(r->slots + ((t % nslots) * (uint64_t)slot_size + 8 + (uint64_t)n + 256) % ring);
+	uint64_t ahead = off + 8 + (uint64_t)n + 256;
+	prefetch_for_write(r->slots + (ahead < ring ? ahead : ahead - ring));
+	e->tx_off = off + slot_size == ring ? 0 : off + slot_size;
 	if (kind == M_SHM_SEM) sem_add(e->tx_full, 1);
 	else if (kind == M_SHM_PSEM) { if (sem_post(e->tx_psem[0]) < 0) die("sem_post"); }
 	else if (kind == M_SHM_FUTEX || kind == M_SHM_EVENTFD) futex_wake_if(&r->data_wait);
@@ -599,7 +605,8 @@ static int recv_msg(struct end *e, char *p) {
 		if (!ok) futex_wait_change(&r->tail, h, &r->data_wait, rx_fast);
 		e->rx_tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	}
-	char *slot = r->slots + (h % nslots) * (uint64_t)slot_size;
+	char *slot = r->slots + e->rx_off;
+	e->rx_off = e->rx_off + slot_size == nslots * (uint64_t)slot_size ? 0 : e->rx_off + slot_size;
 	memcpy(&n, slot, 4);
 	if (n < 0 || n > bufsize) { fprintf(stderr, "ipcbench: corrupt record length %d\n", n); exit(1); }
 	memcpy(p, slot + 8, (size_t)n);
