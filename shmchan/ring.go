@@ -29,7 +29,15 @@ type ring struct {
 	align      uint64
 	maxMsg     uint64
 
-	neverSleeps bool // Spin: no side ever sleeps on this ring's words
+	// tailBarrier: the consumer may sleep on dataWait (Futex, EventFD), so
+	// the tail's store must not pass the producer's look at it
+	// (publishTail). Spin never sleeps, and the semaphore strategies
+	// signal every publication by a V whose locked operation (the kernel's
+	// semop, or the CAS of a POSIX post) already orders it.
+	tailBarrier bool
+	// semSignalled: the semaphore strategies; the consumer's head is
+	// followed by a V(empty) too (flush).
+	semSignalled bool
 
 	pos       uint64 // producer: our tail; consumer: our head (padding skipped included)
 	published uint64 // consumer: the head we last published
@@ -51,7 +59,8 @@ func newRing(seg []byte, ctrlOff int, dataOff uint64, h header) *ring {
 		align:      h.align,
 		maxMsg:     h.maxMsg,
 
-		neverSleeps: h.strategy == Spin,
+		tailBarrier:  h.strategy == Futex || h.strategy == EventFD,
+		semSignalled: h.strategy == SysVSem || h.strategy == PosixSem,
 	}
 }
 
@@ -152,10 +161,12 @@ func (r *ring) commit(n int) {
 // see the announcement. Read after our store, a fastTail that the
 // consumer has just cleared is seen as 0 unless our store came before
 // the barrier the consumer makes as it clears it (Chan.syncFastTail), so
-// either way one side sees the other. A Spin consumer never sleeps.
+// either way one side sees the other. A Spin consumer never sleeps, and
+// a semaphore strategy's consumer waits on its semaphore, whose V comes
+// after this store (tailBarrier).
 func (r *ring) publishTail() {
 	cpuops.StoreRelease64(r.tail, r.pos)
-	if !r.neverSleeps && atomic.LoadUint32(r.fastTail) == 0 {
+	if r.tailBarrier && atomic.LoadUint32(r.fastTail) == 0 {
 		atomic.StoreUint64(r.tail, r.pos) // the barrier: XCHG, on a line we hold now
 	}
 	r.prefetch()
@@ -279,7 +290,11 @@ func (r *ring) flush() uint64 {
 	if freed != 0 || r.unfenced {
 		r.published = r.pos
 		r.unfenced = false
-		atomic.StoreUint64(r.head, r.pos)
+		if r.semSignalled {
+			cpuops.StoreRelease64(r.head, r.pos) // the V(empty) after it is the barrier
+		} else {
+			atomic.StoreUint64(r.head, r.pos)
+		}
 	}
 	return freed
 }
