@@ -284,7 +284,11 @@ func (r *ring) release(n int, publish bool) uint64 {
 // flush publishes the consumer's head, with a full barrier, if it moved or
 // its last publication had none, and returns by how much it moved: after
 // flush, a load of the producer's sleep announcement cannot have passed
-// the head's store.
+// the head's store. The semaphore strategies (semSignalled) publish by a
+// release store alone: their producer reads no announcement; it looks at
+// the head after a P(empty) (or, PosixSem, after taking every token
+// there), and a count posted by the V(empty) that follows this store
+// carries it (release, then acquire, through the semaphore).
 func (r *ring) flush() uint64 {
 	freed := r.pos - r.published
 	if freed != 0 || r.unfenced {

@@ -535,7 +535,7 @@ static void send_msg(struct end *e, const char *p, int n) {
 	e->tx_tail = t + 1;
 	__asm__ volatile("" ::: "memory"); /* the hint is read after the store, in program order */
 	if ((kind == M_SHM_FUTEX || kind == M_SHM_EVENTFD) && !__atomic_load_n(&r->fast_tail, __ATOMIC_RELAXED))
-		__atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST); /* the barrier: XCHG (the semaphores' V below is one) */
+		__atomic_store_n(&r->tail, t + 1, __ATOMIC_SEQ_CST); /* the barrier: XCHG (a semaphore's consumer reads after its P, which takes the V below) */
 	/* As shmchan: ask for the line a few small messages ahead, for
 	 * writing, so that a later store does not wait for it to come back
 	 * from the consumer's CPU. */
@@ -616,7 +616,7 @@ static int recv_msg(struct end *e, char *p) {
 		e->rx_published = h;
 		sem_add(e->rx_full + 1, 1);
 	} else if (kind == M_SHM_PSEM) {
-		__atomic_store_n(&r->head, h, __ATOMIC_RELEASE); /* sem_post's atomic is the barrier */
+		__atomic_store_n(&r->head, h, __ATOMIC_RELEASE); /* release: a producer that takes a token posted after it sees it */
 		e->rx_published = h;
 		sem_post(e->rx_psem[1]); /* EOVERFLOW: 2^31 tokens nobody waited for; nothing lost */
 	} else if (__atomic_load_n(&r->room_wait, __ATOMIC_SEQ_CST)) {
