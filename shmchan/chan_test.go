@@ -265,6 +265,40 @@ func TestCloseIsPromptAndIdempotent(t *testing.T) {
 	}
 }
 
+// TestPeerCloseWakesBlockedSender: a sender waiting for room learns that
+// its peer closed (and stayed alive) within about peerCheckInterval, on
+// either side. The opener's Close has no way to interrupt a creator's
+// P(empty) (it can V only "full", and only the creator removes the set).
+func TestPeerCloseWakesBlockedSender(t *testing.T) {
+	for _, s := range strategies {
+		for _, creatorSends := range []bool{true, false} {
+			c, o := pair(t, Config{Strategy: s, RingSize: 4096})
+			tx, rx := c, o
+			if !creatorSends {
+				tx, rx = o, c
+			}
+			tx.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+			for tx.Send(make([]byte, 1000)) == nil {
+			}
+			tx.SetWriteDeadline(time.Time{})
+			res := make(chan error, 1)
+			go func() { res <- tx.Send(make([]byte, 1000)) }()
+			time.Sleep(20 * time.Millisecond)
+			rx.Close()
+			select {
+			case err := <-res:
+				if !errors.Is(err, ipclab.ErrPeerGone) {
+					t.Errorf("%s, creator sends %v: send woken by the peer's close: %v, want ErrPeerGone", s, creatorSends, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Errorf("%s, creator sends %v: the peer's close did not wake a send blocked for room", s, creatorSends)
+				tx.SetWriteDeadline(time.Now())
+				<-res
+			}
+		}
+	}
+}
+
 func TestSecondOpenerIsRefused(t *testing.T) {
 	c, err := Create(Config{RingSize: 4096})
 	if err != nil {

@@ -29,6 +29,11 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 	}
 	op[0].Flg = 0
 	noDeadline := func() time.Time { return time.Time{} } // the kernel times out, not a Go timer
+	// The opener's Close cannot reach a creator waiting for room: it can V
+	// only "full" (an extra "empty" would grant room the ring lacks), and
+	// only the creator removes the set. That wait looks at the close flag
+	// every peerCheckInterval instead.
+	bounded := c.creator && sem == c.txSem+1
 	for {
 		err := ws.Block(noDeadline, func() error {
 			if c.creator {
@@ -36,7 +41,7 @@ func (c *Chan) semWait(ws *intr.Waiters, dl *deadline.Deadline, check func() err
 			}
 			return check()
 		}, func() error {
-			return c.calls().Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl, false))
+			return c.calls().Semtimedop(int(c.hdr.semID), op, c.waitTimeout(dl, bounded))
 		})
 		switch err {
 		case nil:

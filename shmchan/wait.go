@@ -160,8 +160,9 @@ const peerCheckInterval = 100 * time.Millisecond
 // waitLimit is how long one kernel wait may last: until the deadline;
 // at most peerCheckInterval when bounded (every futex wait), or while no
 // opener has been seen, so the creator looks for it now and then. A
-// semaphore wait needs no bound otherwise: its wake-ups are signals
-// (internal/intr), not shared memory. Negative means no limit.
+// semaphore wait needs no bound otherwise, but for the creator's wait for
+// room (semWait): its wake-ups are signals (internal/intr), not shared
+// memory. Negative means no limit.
 func (c *Chan) waitLimit(dl *deadline.Deadline, bounded bool) time.Duration {
 	limit := time.Duration(-1)
 	if t := dl.Get(); !t.IsZero() {
