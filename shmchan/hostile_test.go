@@ -240,16 +240,24 @@ func TestFutexWaitIsBounded(t *testing.T) {
 	}
 }
 
+// keyedSegment makes a minimal-ring-sized segment under key for a test
+// of reuse, removed when the test ends.
+func keyedSegment(t *testing.T, key int) int {
+	t.Helper()
+	id, err := unix.SysvShmGet(key, int(segSizeFor(minRing)), unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.SysvShmCtl(id, unix.IPC_RMID, nil) })
+	return id
+}
+
 // TestReusedSegmentWithSemaphores: a creator that reuses an existing
 // segment (Reuse) makes a set the opener accepts, since it brings the
 // segment's ctime up to the set's.
 func TestReusedSegmentWithSemaphores(t *testing.T) {
 	const key = 0x7e57_5e71
-	id, err := unix.SysvShmGet(key, int(segSizeFor(minRing)), unix.IPC_CREAT|unix.IPC_EXCL|0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+	id := keyedSegment(t, key)
 	c, err := Create(Config{Key: key, Reuse: true, Strategy: SysVSem, RingSize: minRing})
 	if err != nil {
 		t.Fatal(err)
@@ -279,11 +287,7 @@ func TestReusedSegmentWithSemaphores(t *testing.T) {
 // side writes the words it owns when it attaches.
 func TestReusedSegmentStaleFastTail(t *testing.T) {
 	const key = 0x7e57_5e72
-	id, err := unix.SysvShmGet(key, int(segSizeFor(minRing)), unix.IPC_CREAT|unix.IPC_EXCL|0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+	id := keyedSegment(t, key)
 	seg, err := unix.SysvShmAttach(id, 0, 0)
 	if err != nil {
 		t.Fatal(err)
