@@ -43,6 +43,7 @@ type ring struct {
 	published uint64 // consumer: the head we last published
 	unfenced  bool   // consumer: published by a release store, no barrier yet
 	peerSeen  uint64 // last validated value of the peer's counter
+	fetched   uint64 // consumer: prefetched up to here
 }
 
 func newRing(seg []byte, ctrlOff int, dataOff uint64, h header) *ring {
@@ -237,9 +238,44 @@ func (r *ring) peek() (payload []byte, ok bool, err error) {
 				return nil, false, corrupt("message record of %d bytes at offset %d: exceeds the maximum %d, the ring's end or the %d bytes published",
 					n, idx, r.maxMsg, avail)
 			}
+			if n > readAheadMin && n <= readAheadMax {
+				r.prefetchRead(r.pos + rec)
+			}
 			return r.data[idx+recHeader : idx+recHeader+n : idx+recHeader+n], true, nil
 		}
 		return nil, false, corrupt("record kind %d at offset %d", kind, idx)
+	}
+}
+
+// readAhead is how far past the record it returns the consumer asks for
+// the published records' cache lines, for records of (readAheadMin,
+// readAheadMax] bytes. The likely reason it pays: the hardware's stream
+// prefetcher stops at each 4 KiB page and must learn the stream again,
+// and records of a few hundred bytes to a few KiB cross pages often;
+// copied from another CPU's cache, the stream then waits on each line in
+// turn. Measured (split, 4 rounds interleaved, spin streams): 1 KiB 7.9 ->
+// 12.7 M messages/s, 2 KiB 4.5 -> 7.1 M, 512 B 1.1x; 256 B lost 5% to the
+// calls, 8 and 16 KiB neither gained nor lost.
+const (
+	readAhead    = 2048
+	readAheadMin = 256
+	readAheadMax = 4096
+)
+
+// prefetchRead asks for the lines of the published records from next (the
+// end of the record being taken) up to readAhead bytes further.
+func (r *ring) prefetchRead(next uint64) {
+	end := min(r.peerSeen, next+readAhead)
+	start := max(r.fetched, next)
+	if end <= start {
+		return
+	}
+	r.fetched = end
+	for start < end {
+		off := start & r.mask
+		n := min(end-start, r.size-off)
+		cpuops.PrefetchRange(unsafe.Pointer(&r.data[off]), uintptr(n))
+		start += n
 	}
 }
 

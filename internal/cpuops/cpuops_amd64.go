@@ -26,3 +26,9 @@ func StoreRelease32(addr *uint32, v uint32)
 // speculated loads of that word cost when it changes, and leaves the core
 // to a sibling meanwhile.
 func Pause()
+
+// PrefetchRange asks the CPU to fetch the cache lines of the n bytes at
+// addr for reading (PREFETCHT0), without waiting for them.
+//
+//go:noescape
+func PrefetchRange(addr unsafe.Pointer, n uintptr)

@@ -24,3 +24,17 @@ TEXT ·StoreRelease32(SB), NOSPLIT, $0-12
 TEXT ·Pause(SB), NOSPLIT, $0-0
 	PAUSE
 	RET
+
+// func PrefetchRange(addr unsafe.Pointer, n uintptr)
+TEXT ·PrefetchRange(SB), NOSPLIT, $0-16
+	MOVQ addr+0(FP), AX
+	MOVQ n+8(FP), CX
+	ADDQ AX, CX
+loop:
+	CMPQ AX, CX
+	JAE done
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	JMP loop
+done:
+	RET

@@ -21,3 +21,5 @@ func StoreRelease32(addr *uint32, v uint32) { atomic.StoreUint32(addr, v) }
 // Pause does nothing where ipclab has no spin-wait hint (amd64 only, for
 // now).
 func Pause() {}
+
+func PrefetchRange(unsafe.Pointer, uintptr) {}

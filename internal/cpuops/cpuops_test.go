@@ -30,3 +30,18 @@ func TestPrefetchForWriteChangesNothing(t *testing.T) {
 		t.Errorf("PrefetchForWrite changed the bytes: %v", b)
 	}
 }
+
+func TestPrefetchRangeChangesNothing(t *testing.T) {
+	b := make([]byte, 3*4096)
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	for _, r := range [][2]int{{0, 0}, {5, 1}, {1, 63}, {64, 64}, {3, 65}, {13, 2*4096 + 5}} {
+		PrefetchRange(unsafe.Pointer(&b[r[0]]), uintptr(r[1]))
+	}
+	for i := range b {
+		if b[i] != byte(i*7) {
+			t.Fatalf("PrefetchRange changed byte %d: %d", i, b[i])
+		}
+	}
+}
