@@ -253,9 +253,11 @@ func (r *ring) peek() (payload []byte, ok bool, err error) {
 // prefetcher stops at each 4 KiB page and must learn the stream again,
 // and records of a few hundred bytes to a few KiB cross pages often;
 // copied from another CPU's cache, the stream then waits on each line in
-// turn. Measured (split, 4 rounds interleaved, spin streams): 1 KiB 7.9 ->
-// 12.7 M messages/s, 2 KiB 4.5 -> 7.1 M, 512 B 1.1x; 256 B lost 5% to the
-// calls, 8 and 16 KiB neither gained nor lost.
+// turn. Measured (split, 4 rounds interleaved, spin and futex streams):
+// 1 KiB 7.7 -> 12.7 M messages/s, 2 KiB 4.4 -> 6.7 M, 512 B 1.1x; 256 B
+// lost 5% to the calls, 8 KiB and up neither gained nor lost. At 3 and
+// 4 KiB spin and futex streams moved 0.95-1.01x but posixsem's, whose
+// consumer is the slower side, 1.14-1.39x.
 const (
 	readAhead    = 2048
 	readAheadMin = 256
