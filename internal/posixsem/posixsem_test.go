@@ -210,6 +210,61 @@ func TestBadNamesAndFiles(t *testing.T) {
 // TestWaitOnceAndWake: WaitOnce takes a token when there is one; a Wake
 // without a token ends its sleep with took false and the waiter
 // unregistered, the value untouched; a Post wakes it with the token.
+func TestWakeOnPost(t *testing.T) {
+	for _, c := range []struct {
+		waiters, value uint64
+		wake           bool
+	}{
+		{0, 0, false}, {0, 7, false},
+		{1, 0, true},               // the waiter may sleep: only a 0 value lets it
+		{1, 3, false},              // a sleeping waiter was woken by the post that left 0
+		{2, 0, true}, {2, 5, true}, // glibc's rule: a wake per post
+	} {
+		if got := wakeOnPost(c.waiters<<32 | c.value); got != c.wake {
+			t.Errorf("%d waiters, value %d: wake %v, want %v", c.waiters, c.value, got, c.wake)
+		}
+	}
+}
+
+// TestGoPostsWakeTwoCWaiters: with two glibc waiters blocked, each post
+// wakes one, whatever the value the first left.
+func TestGoPostsWakeTwoCWaiters(t *testing.T) {
+	testmain.Watchdog(t, 30*time.Second)
+	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
+	n := name(t)
+	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer Unlink(n)
+	var cmds []*exec.Cmd
+	var outs []*strings.Builder
+	for range 2 {
+		cmd := exec.Command(prog, "wait", n)
+		out := new(strings.Builder)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	waitForWaiters(t, s, 2)
+	for range 2 {
+		if err := s.Post(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil || strings.TrimSpace(outs[i].String()) != "took one" {
+			t.Fatalf("C waiter %d: %v, %q", i, err, outs[i].String())
+		}
+	}
+	if s.Value() != 0 {
+		t.Fatalf("value %d after both C waiters took a post", s.Value())
+	}
+}
+
 func TestWaitOnceAndWake(t *testing.T) {
 	testmain.Watchdog(t, 30*time.Second)
 	n := name(t)
