@@ -39,11 +39,11 @@ type ring struct {
 	// followed by a V(empty) too (flush).
 	semSignalled bool
 
-	pos       uint64 // producer: our tail; consumer: our head (padding skipped included)
-	published uint64 // consumer: the head we last published
-	unfenced  bool   // consumer: published by a release store, no barrier yet
-	peerSeen  uint64 // last validated value of the peer's counter
-	fetched   uint64 // consumer: prefetched up to here
+	pos          uint64 // producer: our tail; consumer: our head (padding skipped included)
+	published    uint64 // consumer: the head we last published
+	unfenced     bool   // consumer: published by a release store, no barrier yet
+	peerSeen     uint64 // last validated value of the peer's counter
+	prefetchedTo uint64 // consumer: the position its read-ahead asked for lines up to
 }
 
 func newRing(seg []byte, ctrlOff int, dataOff uint64, h header) *ring {
@@ -248,37 +248,55 @@ func (r *ring) peek() (payload []byte, ok bool, err error) {
 }
 
 // readAhead is how far past the record it returns the consumer asks for
-// the published records' cache lines, for records of (readAheadMin,
-// readAheadMax] bytes. The likely reason it pays: the hardware's stream
-// prefetcher stops at each 4 KiB page and must learn the stream again,
-// and records of a few hundred bytes to a few KiB cross pages often;
-// copied from another CPU's cache, the stream then waits on each line in
-// turn. Measured (split, 4 rounds interleaved, spin and futex streams):
-// 1 KiB 7.7 -> 12.7 M messages/s, 2 KiB 4.4 -> 6.7 M, 512 B 1.1x; 256 B
-// lost 5% to the calls, 8 KiB and up neither gained nor lost. At 3 and
-// 4 KiB spin and futex streams moved 0.95-1.01x but posixsem's, whose
-// consumer is the slower side, 1.14-1.39x.
+// the cache lines of published records, for messages of (readAheadMin,
+// readAheadMax] bytes. Measured (split, 4 rounds interleaved, spin and
+// futex streams): 1 KiB 7.7 -> 12.7 M messages/s, 2 KiB 4.4 -> 6.7 M,
+// 512 B 1.1x; 256 B lost 5% to the calls. At 3 and 4 KiB streams were
+// 1.00-1.09x faster without it (posixsem and futex; the C baseline's
+// 4 KiB 1.14-1.25x), and from 8 KiB it changed nothing. Why it pays is
+// not established (no hardware counters in this VM). A guess: the
+// hardware's stream prefetcher stops at each 4 KiB page, and a copy from
+// the producer's cache then waits on each line until it has learnt the
+// stream again.
 const (
 	readAhead    = 2048
 	readAheadMin = 256
-	readAheadMax = 4096
+	readAheadMax = 2048
 )
 
 // prefetchRead asks for the lines of the published records from next (the
 // end of the record being taken) up to readAhead bytes further.
 func (r *ring) prefetchRead(next uint64) {
-	end := min(r.peerSeen, next+readAhead)
-	start := max(r.fetched, next)
-	if end <= start {
-		return
+	spans, k := r.readAheadSpans(next)
+	for _, sp := range spans[:k] {
+		cpuops.PrefetchRange(unsafe.Pointer(&r.data[sp.off]), uintptr(sp.n))
 	}
-	r.fetched = end
+}
+
+// span is n bytes of the ring's data at offset off.
+type span struct{ off, n uint64 }
+
+// readAheadSpans returns the bytes the read-ahead asks for next, as at
+// most two spans (split at the ring's end), and moves prefetchedTo past
+// them: from next, or where the last read-ahead stopped, to the
+// published tail (peerSeen, validated) or readAhead past next. The last
+// line may also hold bytes the producer has yet to write; the copy of
+// the last published record reads that line anyway.
+func (r *ring) readAheadSpans(next uint64) (spans [2]span, k int) {
+	end := min(r.peerSeen, next+readAhead)
+	start := max(r.prefetchedTo, next)
+	if end <= start {
+		return spans, 0
+	}
+	r.prefetchedTo = end
 	for start < end {
 		off := start & r.mask
 		n := min(end-start, r.size-off)
-		cpuops.PrefetchRange(unsafe.Pointer(&r.data[off]), uintptr(n))
+		spans[k] = span{off, n}
+		k++
 		start += n
 	}
+	return spans, k
 }
 
 // publishChunk bounds how far the consumer's published head may lag

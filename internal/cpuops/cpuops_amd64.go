@@ -27,8 +27,8 @@ func StoreRelease32(addr *uint32, v uint32)
 // to a sibling meanwhile.
 func Pause()
 
-// PrefetchRange asks the CPU to fetch the cache lines of the n bytes at
-// addr for reading (PREFETCHT0), without waiting for them.
+// PrefetchRange asks the CPU to fetch the cache lines that hold the n
+// bytes at addr, for reading (PREFETCHT0), without waiting for them.
 //
 //go:noescape
 func PrefetchRange(addr unsafe.Pointer, n uintptr)

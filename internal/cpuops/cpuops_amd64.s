@@ -30,6 +30,7 @@ TEXT ·PrefetchRange(SB), NOSPLIT, $0-16
 	MOVQ addr+0(FP), AX
 	MOVQ n+8(FP), CX
 	ADDQ AX, CX
+	ANDQ $-64, AX // from the line holding addr
 loop:
 	CMPQ AX, CX
 	JAE done

@@ -22,4 +22,5 @@ func StoreRelease32(addr *uint32, v uint32) { atomic.StoreUint32(addr, v) }
 // now).
 func Pause() {}
 
+// PrefetchRange is a no-op here.
 func PrefetchRange(unsafe.Pointer, uintptr) {}

@@ -204,7 +204,7 @@ struct end {
 	uint64_t rx_head;         /* consumed, possibly not yet published */
 	uint64_t rx_published;    /* the head as this side last published it */
 	uint64_t rx_tail_seen;    /* the producer's tail as last loaded */
-	uint64_t rx_fetched;      /* bytes of the ring prefetched, from the start */
+	uint64_t rx_fetched;      /* the position (bytes) the read-ahead asked for lines up to */
 	uint64_t tx_tail;         /* produced (and published) */
 	uint64_t tx_head_seen;    /* the consumer's head as last loaded */
 	/* Byte offsets of the next slots, kept rather than taken modulo the
@@ -548,10 +548,9 @@ static void send_msg(struct end *e, const char *p, int n) {
 	else if (kind == M_SHM_FUTEX || kind == M_SHM_EVENTFD) futex_wake_if(&r->data_wait);
 }
 
-/* As shmchan (ring.prefetchRead): for records of 257 B to 4 KiB, ask for
- * the lines of what is published up to 2 KiB past the record taken; the
- * stream prefetcher stops at every page. */
-enum { READ_AHEAD = 2048, READ_AHEAD_MIN = 256, READ_AHEAD_MAX = 4096 };
+/* As shmchan (ring.prefetchRead): for messages of 257 B to 2 KiB, ask for
+ * the lines of what is published up to 2 KiB past the record taken. */
+enum { READ_AHEAD = 2048, READ_AHEAD_MIN = 256, READ_AHEAD_MAX = 2048 };
 static void prefetch_read(struct end *e, struct shm_ring *r, uint64_t next_slot) {
 	uint64_t ring = nslots * (uint64_t)slot_size;
 	uint64_t next = next_slot * (uint64_t)slot_size, end = e->rx_tail_seen * (uint64_t)slot_size;
@@ -559,10 +558,12 @@ static void prefetch_read(struct end *e, struct shm_ring *r, uint64_t next_slot)
 	uint64_t start = e->rx_fetched > next ? e->rx_fetched : next;
 	if (end <= start) return;
 	e->rx_fetched = end;
+	uint64_t last = (end - 1) % ring; /* its line, which the loop misses when start is not line-aligned */
 	for (uint64_t off = start % ring; start < end; start += 64, off += 64) {
 		if (off >= ring) off -= ring;
 		__builtin_prefetch(r->slots + off, 0, 3);
 	}
+	__builtin_prefetch(r->slots + last, 0, 3);
 }
 
 static int recv_msg(struct end *e, char *p) {
@@ -611,7 +612,9 @@ static int recv_msg(struct end *e, char *p) {
 	if (kind == M_SHM_SEM || kind == M_SHM_PSEM) {
 		if (kind == M_SHM_SEM) sem_add(e->rx_full, -1);
 		else psem_wait(e->rx_psem[0]);
-		if (e->rx_tail_seen == h) e->rx_tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE); /* as shmchan's ring.available */
+		/* The read-ahead needs the published end; shmchan's consumer
+		 * loads it the same way (ring.available) under every strategy. */
+		if (e->rx_tail_seen == h) e->rx_tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	} else if (e->rx_tail_seen == h && (e->rx_tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE)) == h) {
 		/* About to wait: publish what was consumed, so the producer is not
 		 * held up by a lazy head. */
