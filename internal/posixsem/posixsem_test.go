@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,7 +48,7 @@ func semc(t *testing.T, prog string, args ...string) string {
 }
 
 // waitForWaiters polls until n waiters are registered in the semaphore's
-// high half, which is what makes a post issue the futex wake.
+// high half: about to sleep, or asleep, until a post wakes them.
 func waitForWaiters(t *testing.T, s *Sem, n uint64) {
 	t.Helper()
 	for atomic.LoadUint64(s.word)>>32 != n {
@@ -207,9 +208,7 @@ func TestBadNamesAndFiles(t *testing.T) {
 	}
 }
 
-// TestWaitOnceAndWake: WaitOnce takes a token when there is one; a Wake
-// without a token ends its sleep with took false and the waiter
-// unregistered, the value untouched; a Post wakes it with the token.
+// TestWakeOnPost: the rule Post wakes by.
 func TestWakeOnPost(t *testing.T) {
 	for _, c := range []struct {
 		waiters, value uint64
@@ -217,7 +216,7 @@ func TestWakeOnPost(t *testing.T) {
 	}{
 		{0, 0, false}, {0, 7, false},
 		{1, 0, true},               // the waiter may sleep: only a 0 value lets it
-		{1, 3, false},              // a sleeping waiter was woken by the post that left 0
+		{1, 3, false},              // no lone waiter sleeps at 3 unwoken (see Post)
 		{2, 0, true}, {2, 5, true}, // glibc's rule: a wake per post
 	} {
 		if got := wakeOnPost(c.waiters<<32 | c.value); got != c.wake {
@@ -226,8 +225,97 @@ func TestWakeOnPost(t *testing.T) {
 	}
 }
 
-// TestGoPostsWakeTwoCWaiters: with two glibc waiters blocked, each post
-// wakes one, whatever the value the first left.
+// TestLoneWaiterAmongThieves: one goroutine waits for tokens, with and
+// without a timeout, while another takes them with TryTake and a third
+// posts them in bursts; then the thief stops. Post wakes a lone waiter
+// only on a post from 0 (wakeOnPost): if that left a sleeping waiter
+// unwoken with tokens there, the tokens after the thief's end would never
+// be taken and the watchdog would fail the test.
+func TestLoneWaiterAmongThieves(t *testing.T) {
+	testmain.Watchdog(t, 60*time.Second)
+	n := name(t)
+	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer Unlink(n)
+	const posts = 20000
+	var waited, stolen atomic.Int64
+	stop, thiefStop := make(chan struct{}), make(chan struct{})
+	waiterDone, thiefDone := make(chan error, 1), make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			timeout := time.Duration(-1)
+			if i%3 == 0 {
+				timeout = time.Microsecond
+			}
+			took, err := s.WaitOnce(timeout)
+			if err != nil {
+				waiterDone <- err
+				return
+			}
+			if took {
+				waited.Add(1)
+			}
+			select {
+			case <-stop:
+				waiterDone <- nil
+				return
+			default:
+			}
+		}
+	}()
+	go func() {
+		defer close(thiefDone)
+		for {
+			select {
+			case <-thiefStop:
+				return
+			default:
+			}
+			if s.TryTake() {
+				stolen.Add(1)
+			}
+			runtime.Gosched()
+		}
+	}()
+	for i := range posts {
+		if i == posts/2 {
+			close(thiefStop)
+			<-thiefDone
+		}
+		if err := s.Post(); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 == 0 {
+			runtime.Gosched()
+		}
+	}
+	for waited.Load()+stolen.Load() < posts {
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	for { // the waiter may be asleep with nothing left: wake it until it ends
+		s.Wake()
+		select {
+		case err := <-waiterDone:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := waited.Load() + stolen.Load(); got != posts || s.Value() != 0 {
+				t.Fatalf("%d tokens taken (%d waited, %d stolen) of %d posted, value %d", got, waited.Load(), stolen.Load(), posts, s.Value())
+			}
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// TestGoPostsWakeTwoCWaiters: two glibc waiters blocked, two posts: both
+// waiters take one. (A rule that woke only on posts from 0 would strand
+// the second only if both posts came before the first waiter took its
+// token; TestWakeOnPost pins the rule itself.)
 func TestGoPostsWakeTwoCWaiters(t *testing.T) {
 	testmain.Watchdog(t, 30*time.Second)
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
@@ -265,6 +353,9 @@ func TestGoPostsWakeTwoCWaiters(t *testing.T) {
 	}
 }
 
+// TestWaitOnceAndWake: WaitOnce takes a token when there is one; a Wake
+// without a token ends its sleep with took false and the waiter
+// unregistered, the value untouched; a Post wakes it with the token.
 func TestWaitOnceAndWake(t *testing.T) {
 	testmain.Watchdog(t, 30*time.Second)
 	n := name(t)
