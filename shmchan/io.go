@@ -183,8 +183,12 @@ func (c *Chan) signalData() {
 
 // Recv copies the next message into p.
 func (c *Chan) Recv(p []byte) (int, error) {
-	msg, err := c.recvInPlace()
+	if err := c.enterRecv(); err != nil {
+		return 0, err
+	}
+	msg, err := c.peek()
 	if err != nil {
+		c.recvMu.Unlock()
 		return 0, err
 	}
 	if len(msg) > len(p) {
@@ -192,7 +196,8 @@ func (c *Chan) Recv(p []byte) (int, error) {
 		return 0, &ipclab.ShortBufferError{Size: len(msg), Buffer: len(p), Kept: true}
 	}
 	n := copy(p, msg)
-	c.Release()
+	c.consume(n)
+	c.recvMu.Unlock()
 	return n, nil
 }
 
@@ -220,25 +225,31 @@ func (c *Chan) Release() error {
 	if c.inPlace < 0 {
 		return fmt.Errorf("shmchan: Release without RecvInPlace")
 	}
+	c.consume(c.inPlace)
+	c.inPlace = -1
+	c.recvMu.Unlock()
+	return nil
+}
+
+// consume gives the n-byte message peek returned back to the producer as
+// room, under recvMu.
+func (c *Chan) consume(n int) {
 	switch c.hdr.strategy {
 	case SysVSem: // the textbook: V(empty) for every message
-		freed := c.rx.release(c.inPlace, true)
+		freed := c.rx.release(n, true)
 		c.calls().Semop(int(c.hdr.semID), []sysipc.Sembuf{{Num: uint16(c.rxSem + 1), Op: int16(freed / c.unit)}})
 	case PosixSem: // V(empty) for every message; EOVERFLOW (2^31 tokens nobody waited for) loses nothing
-		c.rx.release(c.inPlace, true)
+		c.rx.release(n, true)
 		c.psem[c.rxSem+1].PostWith(c.calls())
 	default:
 		// Publish lazily unless the producer said it sleeps for room;
 		// peek flushes before this side waits, so nothing is held back
 		// from a producer that waits on us while we wait on it.
 		sleeping := atomic.LoadUint32(c.rx.spaceWait) != 0
-		if c.rx.release(c.inPlace, sleeping) != 0 && sleeping && c.wake(c.rx.spaceWait) {
+		if c.rx.release(n, sleeping) != 0 && sleeping && c.wake(c.rx.spaceWait) {
 			c.recvStats.Wakes++
 		}
 	}
-	c.inPlace = -1
-	c.recvMu.Unlock()
-	return nil
 }
 
 // unpeek gives back a message peeked but not taken (short buffer): for
