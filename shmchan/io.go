@@ -196,7 +196,7 @@ func (c *Chan) Recv(p []byte) (int, error) {
 		return 0, &ipclab.ShortBufferError{Size: len(msg), Buffer: len(p), Kept: true}
 	}
 	n := copy(p, msg)
-	c.consume(n)
+	c.consume(len(msg))
 	c.recvMu.Unlock()
 	return n, nil
 }

@@ -29,6 +29,8 @@ TEXT ·Pause(SB), NOSPLIT, $0-0
 TEXT ·PrefetchRange(SB), NOSPLIT, $0-16
 	MOVQ addr+0(FP), AX
 	MOVQ n+8(FP), CX
+	TESTQ CX, CX
+	JEQ done
 	ADDQ AX, CX
 	ANDQ $-64, AX // from the line holding addr
 loop:

@@ -245,8 +245,8 @@ func (s *Sem) Value() int { return int(atomic.LoadUint64(s.word) & valueMask) }
 // slept, or by a post made while others were registered. The exception,
 // outside ipclab's use: a glibc waiter cancelled (pthread_cancel) just
 // after its wake unregisters without a token, and the wake is spent; a
-// second waiter then sleeps until the value next leaves 0, where glibc's
-// next post would wake it.
+// second waiter then sleeps for as long as the value stays above 0,
+// where glibc's next post would wake it.
 //
 // Why: a waiter woken on the other CPU took about 50 µs to run here, and
 // every post meanwhile cost its poster a futex call (a posixsem 4 KiB
@@ -303,7 +303,8 @@ func (s *Sem) WaitUntil(deadline time.Time) error {
 	if s.tryTake() {
 		return nil
 	}
-	// Register as a waiter: from now on a Post that finds the value 0 wakes someone.
+	// Register as a waiter: from now on a Post wakes someone if it finds
+	// the value 0, or other waiters registered too.
 	d := atomic.AddUint64(s.word, waiterOne)
 	for {
 		if d&valueMask == 0 {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,7 +113,6 @@ func TestCPostWakesGoWaiter(t *testing.T) {
 
 // TestGoPostWakesCWaiter: a C sem_wait blocked in the kernel is woken by Post.
 func TestGoPostWakesCWaiter(t *testing.T) {
-	testmain.Watchdog(t, 30*time.Second)
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
 	n := name(t)
 	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
@@ -127,6 +127,7 @@ func TestGoPostWakesCWaiter(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	testmain.CmdWatchdog(t, cmd, 30*time.Second)
 	waitForWaiters(t, s, 1)
 	if err := s.Post(); err != nil {
 		t.Fatal(err)
@@ -226,11 +227,14 @@ func TestWakeOnPost(t *testing.T) {
 }
 
 // TestLoneWaiterAmongThieves: one goroutine waits for tokens, with and
-// without a timeout, while another takes them with TryTake and a third
-// posts them in bursts; then the thief stops. Post wakes a lone waiter
-// only on a post from 0 (wakeOnPost): if that left a sleeping waiter
-// unwoken with tokens there, the tokens after the thief's end would never
-// be taken and the watchdog would fail the test.
+// without a timeout, while another takes them with TryTake for the first
+// half of the posts and a third posts them, now and then after letting
+// the waiter fall asleep. Post wakes a lone waiter only on a post from 0
+// (wakeOnPost). A Post that left it asleep for good with tokens there
+// leaves the second half's tokens untaken, and the test hangs until the
+// watchdog fails it (a rule that never woke a lone waiter: 3 hangs in 3
+// runs). A waiter left asleep while the thief runs is not seen: the
+// thief's takes bring the value back to 0, and the next post wakes it.
 func TestLoneWaiterAmongThieves(t *testing.T) {
 	testmain.Watchdog(t, 60*time.Second)
 	n := name(t)
@@ -244,6 +248,8 @@ func TestLoneWaiterAmongThieves(t *testing.T) {
 	var waited, stolen atomic.Int64
 	stop, thiefStop := make(chan struct{}), make(chan struct{})
 	waiterDone, thiefDone := make(chan error, 1), make(chan struct{})
+	var stopThief sync.Once
+	endThief := func() { stopThief.Do(func() { close(thiefStop); <-thiefDone }) }
 	go func() {
 		for i := 0; ; i++ {
 			timeout := time.Duration(-1)
@@ -280,35 +286,42 @@ func TestLoneWaiterAmongThieves(t *testing.T) {
 			runtime.Gosched()
 		}
 	}()
-	for i := range posts {
+	var postErr error
+	for i := 0; i < posts && postErr == nil; i++ {
 		if i == posts/2 {
-			close(thiefStop)
-			<-thiefDone
+			endThief()
 		}
-		if err := s.Post(); err != nil {
-			t.Fatal(err)
+		if i%64 == 0 { // now and then, let the waiter fall asleep first
+			for j := 0; j < 1000 && atomic.LoadUint64(s.word) != waiterOne; j++ {
+				runtime.Gosched()
+			}
+			time.Sleep(20 * time.Microsecond)
 		}
+		postErr = s.Post()
 		if i%7 == 0 {
 			runtime.Gosched()
 		}
 	}
-	for waited.Load()+stolen.Load() < posts {
+	endThief()
+	for postErr == nil && waited.Load()+stolen.Load() < posts {
 		time.Sleep(time.Millisecond)
 	}
+	// Both goroutines end before the deferred Close unmaps the word.
 	close(stop)
-	for { // the waiter may be asleep with nothing left: wake it until it ends
+	var waitErr error
+	for ended := false; !ended; { // the waiter may be asleep with nothing left: wake it until it ends
 		s.Wake()
 		select {
-		case err := <-waiterDone:
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := waited.Load() + stolen.Load(); got != posts || s.Value() != 0 {
-				t.Fatalf("%d tokens taken (%d waited, %d stolen) of %d posted, value %d", got, waited.Load(), stolen.Load(), posts, s.Value())
-			}
-			return
+		case waitErr = <-waiterDone:
+			ended = true
 		case <-time.After(time.Millisecond):
 		}
+	}
+	if postErr != nil || waitErr != nil {
+		t.Fatalf("post: %v; wait: %v", postErr, waitErr)
+	}
+	if got := waited.Load() + stolen.Load(); got != posts || s.Value() != 0 {
+		t.Fatalf("%d tokens taken (%d waited, %d stolen) of %d posted, value %d", got, waited.Load(), stolen.Load(), posts, s.Value())
 	}
 }
 
@@ -317,7 +330,6 @@ func TestLoneWaiterAmongThieves(t *testing.T) {
 // the second only if both posts came before the first waiter took its
 // token; TestWakeOnPost pins the rule itself.)
 func TestGoPostsWakeTwoCWaiters(t *testing.T) {
-	testmain.Watchdog(t, 30*time.Second)
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
 	n := name(t)
 	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
@@ -335,6 +347,7 @@ func TestGoPostsWakeTwoCWaiters(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		testmain.CmdWatchdog(t, cmd, 30*time.Second) // a waiter never woken is killed, not orphaned
 		cmds, outs = append(cmds, cmd), append(outs, out)
 	}
 	waitForWaiters(t, s, 2)

@@ -558,12 +558,13 @@ static void prefetch_read(struct end *e, struct shm_ring *r, uint64_t next_slot)
 	uint64_t start = e->rx_fetched > next ? e->rx_fetched : next;
 	if (end <= start) return;
 	e->rx_fetched = end;
-	uint64_t last = (end - 1) % ring; /* its line, which the loop misses when start is not line-aligned */
-	for (uint64_t off = start % ring; start < end; start += 64, off += 64) {
-		if (off >= ring) off -= ring;
-		__builtin_prefetch(r->slots + off, 0, 3);
+	/* At most two spans, split at the ring's end; each from the line
+	 * holding its first byte. */
+	for (uint64_t off = start % ring, n = end - start; n > 0; off = 0) {
+		uint64_t k = ring - off < n ? ring - off : n;
+		for (uint64_t a = off & ~(uint64_t)63; a < off + k; a += 64) __builtin_prefetch(r->slots + a, 0, 3);
+		n -= k;
 	}
-	__builtin_prefetch(r->slots + last, 0, 3);
 }
 
 static int recv_msg(struct end *e, char *p) {
