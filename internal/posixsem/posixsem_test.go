@@ -39,6 +39,21 @@ func name(t *testing.T) string {
 	return n
 }
 
+// newSem makes the semaphore n with value v, exclusively and 0600, and
+// unlinks and closes it when the test ends.
+func newSem(t *testing.T, n string, v uint32) *Sem {
+	t.Helper()
+	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		Unlink(n)
+		s.Close()
+	})
+	return s
+}
+
 func semc(t *testing.T, prog string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(prog, args...).CombinedOutput()
@@ -61,12 +76,7 @@ func TestValueSharedWithGlibc(t *testing.T) {
 	testmain.Watchdog(t, 30*time.Second)
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
 	n := name(t)
-	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	defer Unlink(n)
+	s := newSem(t, n, 2)
 	if got := semc(t, prog, "value", n); got != "2" {
 		t.Fatalf("C sees value %s of a Go semaphore created with 2", got)
 	}
@@ -115,12 +125,7 @@ func TestCPostWakesGoWaiter(t *testing.T) {
 func TestGoPostWakesCWaiter(t *testing.T) {
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
 	n := name(t)
-	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	defer Unlink(n)
+	s := newSem(t, n, 0)
 	cmd := exec.Command(prog, "wait", n)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -143,12 +148,7 @@ func TestGoPostWakesCWaiter(t *testing.T) {
 func TestTimeoutsAndLimits(t *testing.T) {
 	testmain.Watchdog(t, 30*time.Second)
 	n := name(t)
-	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	defer Unlink(n)
+	s := newSem(t, n, 0)
 	if err := s.TryWait(); !errors.Is(err, unix.EAGAIN) {
 		t.Fatalf("trywait on 0: %v, want EAGAIN", err)
 	}
@@ -238,12 +238,7 @@ func TestWakeOnPost(t *testing.T) {
 func TestLoneWaiterAmongThieves(t *testing.T) {
 	testmain.Watchdog(t, 60*time.Second)
 	n := name(t)
-	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	defer Unlink(n)
+	s := newSem(t, n, 0)
 	const posts = 20000
 	var waited, stolen atomic.Int64
 	stop, thiefStop := make(chan struct{}), make(chan struct{})
@@ -306,7 +301,7 @@ func TestLoneWaiterAmongThieves(t *testing.T) {
 	for postErr == nil && waited.Load()+stolen.Load() < posts {
 		time.Sleep(time.Millisecond)
 	}
-	// Both goroutines end before the deferred Close unmaps the word.
+	// Both goroutines end before Close (a cleanup) unmaps the word.
 	close(stop)
 	var waitErr error
 	for ended := false; !ended; { // the waiter may be asleep with nothing left: wake it until it ends
@@ -332,12 +327,7 @@ func TestLoneWaiterAmongThieves(t *testing.T) {
 func TestGoPostsWakeTwoCWaiters(t *testing.T) {
 	prog := ctest.Build(t, "testdata/semc.c", "-pthread")
 	n := name(t)
-	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	defer Unlink(n)
+	s := newSem(t, n, 0)
 	var cmds []*exec.Cmd
 	var outs []*strings.Builder
 	for range 2 {
@@ -372,12 +362,7 @@ func TestGoPostsWakeTwoCWaiters(t *testing.T) {
 func TestWaitOnceAndWake(t *testing.T) {
 	testmain.Watchdog(t, 30*time.Second)
 	n := name(t)
-	s, err := Open(n, unix.O_CREAT|unix.O_EXCL, 0o600, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	defer Unlink(n)
+	s := newSem(t, n, 1)
 	if took, err := s.WaitOnce(-1); !took || err != nil || s.Value() != 0 {
 		t.Fatalf("WaitOnce on 1: took %v, %v, value %d", took, err, s.Value())
 	}
