@@ -183,12 +183,8 @@ func (c *Chan) signalData() {
 
 // Recv copies the next message into p.
 func (c *Chan) Recv(p []byte) (int, error) {
-	if err := c.enterRecv(); err != nil {
-		return 0, err
-	}
-	msg, err := c.peek()
+	msg, err := c.take()
 	if err != nil {
-		c.recvMu.Unlock()
 		return 0, err
 	}
 	if len(msg) > len(p) {
@@ -205,9 +201,18 @@ func (c *Chan) Recv(p []byte) (int, error) {
 // copying; call Release, from the same goroutine, when done with it. The
 // bytes are in memory the peer process can write: copy what must not
 // change under you.
-func (c *Chan) RecvInPlace() ([]byte, error) { return c.recvInPlace() }
+func (c *Chan) RecvInPlace() ([]byte, error) {
+	msg, err := c.take()
+	if err != nil {
+		return nil, err
+	}
+	c.inPlace = len(msg)
+	return msg, nil
+}
 
-func (c *Chan) recvInPlace() ([]byte, error) {
+// take starts a receiving call and waits for the next message, which it
+// returns in place still holding recvMu; on an error it has let go.
+func (c *Chan) take() ([]byte, error) {
 	if err := c.enterRecv(); err != nil {
 		return nil, err
 	}
@@ -216,7 +221,6 @@ func (c *Chan) recvInPlace() ([]byte, error) {
 		c.recvMu.Unlock()
 		return nil, err
 	}
-	c.inPlace = len(msg)
 	return msg, nil
 }
 
